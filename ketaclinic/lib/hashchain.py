@@ -1,0 +1,59 @@
+"""Canonical JSON and SHA-256 hash chains.
+
+Used wherever a record must prove it was not changed afterwards: the audit trail, the ketamine
+ledger and signed clinical documents. Pure functions, no Django import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+GENESIS_HASH = "0" * 64
+"""The predecessor hash of the first entry of a chain."""
+
+
+def _default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"cannot put {type(value).__name__} into canonical JSON")
+
+
+def canonical_json(payload: Mapping[str, Any] | list[Any]) -> str:
+    """Serialise with sorted keys, no insignificant white space and UTF-8 text.
+
+    Datetimes, dates, decimals and UUIDs become their ISO or string forms, so the same
+    record always gives the same text, whatever dict order it was built in.
+    """
+    return json.dumps(
+        payload,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_default,
+    )
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
+    """The hash of one chain entry: SHA-256 over the predecessor's hash and the canonical payload."""
+    return sha256_hex(prev_hash + "\n" + canonical_json(payload))
+
+
+def digest(payload: Mapping[str, Any] | list[Any]) -> str:
+    """SHA-256 of a canonical snapshot (signed records)."""
+    return sha256_hex(canonical_json(payload))
