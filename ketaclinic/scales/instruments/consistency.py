@@ -44,8 +44,11 @@ def consistency_problems(instrument: Instrument) -> list[str]:
         if len(set(item.weights)) != len(item.weights):
             problems.append(f"$.items[{i}]: answer weights are not unique")
         for condition in item.enable_when:
-            if condition.link_id not in known or condition.link_id == item.link_id:
-                problems.append(f"$.items[{i}].enable_when: names {condition.link_id!r}")
+            # Controlling items come first, so skip logic is decided in one pass, in order.
+            if condition.link_id not in link_ids[:i]:
+                problems.append(
+                    f"$.items[{i}].enable_when: {condition.link_id!r} is not an earlier item"
+                )
 
     for i, sub in enumerate(instrument.subscales):
         for link_id in sub.link_ids:
