@@ -46,7 +46,9 @@ from ketaclinic.intake.eligibility.model import (
 T = TypeVar("T")
 
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
-_ICD_PREFIX_RE = re.compile(r"^[A-Z][0-9A-Z]{0,2}(\.?[0-9A-Z]{0,4})?$")
+# ICD-10-CM: a letter, a digit, a digit or letter, then up to four characters after the dot;
+# any leading part of that is a valid prefix ("F", "F4", "F41", "F41.1").
+_ICD_PREFIX_RE = re.compile(r"^[A-Z]([0-9]([0-9A-Z](\.?[0-9A-Z]{1,4})?)?)?$")
 _WHOLE_VITALS = ("systolic", "diastolic", "heart_rate", "spo2")
 _ALL_VITALS = tuple(f.name for f in fields(Vitals))
 _RULE_KEYS = ("code", "kind", "description", "condition", "source")
