@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import decimal
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ketaclinic.infusions.protocols import (
@@ -249,6 +249,7 @@ def weight_is_current(*, measured_at: datetime, at: datetime, protocol: Protocol
     for name, moment in (("measured_at", measured_at), ("at", at)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"{name}: aware datetimes only")
+    measured_at, at = measured_at.astimezone(UTC), at.astimezone(UTC)  # elapsed time across DST
     if measured_at > at:
         raise ValueError("measured_at: after the time of dosing")
     return at - measured_at <= timedelta(days=protocol.weight_valid_days.value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ketaclinic.infusions.protocols import Phase, Protocol
 
@@ -52,6 +52,11 @@ def booking_spacing_problems(
     _require_aware("existing_session_starts", existing_session_starts)
     _require_aware("other_session_starts", other_session_starts)
     _require_aware("proposed_start", [proposed_start])
+    # Same-tzinfo subtraction in Python ignores DST shifts; compare in UTC so that 48 h are
+    # 48 elapsed hours, also across a clock change.
+    proposed_start = proposed_start.astimezone(UTC)
+    existing_session_starts = [start.astimezone(UTC) for start in existing_session_starts]
+    other_session_starts = [start.astimezone(UTC) for start in other_session_starts]
     rule = protocol.schedule[phase]
     problems: list[SpacingProblem] = []
 
