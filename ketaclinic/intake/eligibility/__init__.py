@@ -1,6 +1,7 @@
 """Eligibility rules engine for intake: pure, typed, no Django import.
 
-Modules: ``model`` (frozen values), ``engine`` (evaluation), ``data`` (JSON in and out).
+Modules: ``model`` (frozen values), ``engine`` (evaluating rules), ``rule_data`` and
+``evaluation_data`` (JSON in and out, validated with ``checks``).
 
 The clinic's eligibility rules are data (``rules/default_rules.json`` ships the defaults): each
 rule has a code, a description, a kind, a condition in a small declarative language and a
@@ -34,16 +35,6 @@ ignored: it gives ``needs_review`` with the reason ``unrecognised_checklist_item
 
 from __future__ import annotations
 
-from ketaclinic.intake.eligibility.data import (
-    condition_to_json,
-    default_minimum_doses,
-    default_ruleset,
-    evaluation_from_dict,
-    minimum_doses_from_json,
-    ruleset_from_json,
-    ruleset_rule_replace,
-    ruleset_to_json,
-)
 from ketaclinic.intake.eligibility.engine import (
     UNRECOGNISED_CHECKLIST_ITEM,
     adequate_trials,
@@ -52,6 +43,7 @@ from ketaclinic.intake.eligibility.engine import (
     proposal_to_dict,
     trial_assessments,
 )
+from ketaclinic.intake.eligibility.evaluation_data import evaluation_from_dict
 from ketaclinic.intake.eligibility.model import (
     AdequateTrial,
     AllOf,
@@ -84,6 +76,15 @@ from ketaclinic.intake.eligibility.model import (
     Vitals,
     VitalsAnyAtLeast,
     VitalsMissing,
+)
+from ketaclinic.intake.eligibility.rule_data import (
+    condition_to_json,
+    default_minimum_doses,
+    default_ruleset,
+    minimum_doses_from_json,
+    ruleset_from_json,
+    ruleset_rule_replace,
+    ruleset_to_json,
 )
 
 __all__ = [

@@ -100,6 +100,11 @@ def test_fields_no_rule_reads_are_accepted() -> None:
         ),
         ({"medications": [{"drug_class": "SSRI"}]}, "medications[0]: missing 'name'"),
         ({"notes": 3}, "notes: must be a string"),
+        (
+            {"pregnancy_status": "pregnant"},
+            "pregnancy_status: record this on the",
+        ),
+        ({"psychosis_history": True}, "checklist (current_psychosis, psychosis_history)"),
     ],
 )
 def test_malformed_evaluation_is_refused(data: dict[str, Any], message: str) -> None:
