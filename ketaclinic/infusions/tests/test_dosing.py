@@ -196,7 +196,7 @@ def test_absurd_inputs_are_refused(field: str, value: object, message: str) -> N
     }
     inputs[field] = value
     with pytest.raises(DoseInputError, match=f"{field}: .*{message}"):
-        dose_calculate(protocol_or_params=IV, **inputs)  # type: ignore[arg-type]
+        dose_calculate(protocol_or_params=IV, **inputs)  # type: ignore[arg-type]  # wrong types on purpose
 
 
 def test_per_kg_dose_needs_a_weight() -> None:

@@ -188,4 +188,4 @@ def test_unknown_key_is_refused() -> None:
 def test_shipped_schedule_is_read_only() -> None:
     iv = shipped_protocol(IV_RACEMIC_0_5_MG_KG_40_MIN)
     with pytest.raises(TypeError):
-        iv.schedule[Phase.INDUCTION] = iv.schedule[Phase.MAINTENANCE]  # type: ignore[index]
+        iv.schedule[Phase.INDUCTION] = iv.schedule[Phase.MAINTENANCE]  # type: ignore[index]  # the point
