@@ -50,7 +50,7 @@ def sha256_hex(text: str) -> str:
 
 
 def chain_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
-    """The hash of one chain entry: SHA-256 over the predecessor's hash and the canonical payload."""
+    """One chain entry's hash: SHA-256 over the predecessor's hash and the canonical payload."""
     return sha256_hex(prev_hash + "\n" + canonical_json(payload))
 
 

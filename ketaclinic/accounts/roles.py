@@ -1,0 +1,65 @@
+"""Roles and what each may do: the one place where rights are written down.
+
+Read the table as "permission: roles that hold it". A patient's rights to their own record are
+checked by the access functions (``ketaclinic.accounts.access``), which add ownership on top.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    NURSE = "nurse"
+    INTAKE = "intake"
+    PATIENT = "patient"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "Administrator",
+    Role.CLINICIAN: "Clinician (prescriber)",
+    Role.NURSE: "Infusion nurse",
+    Role.INTAKE: "Intake coordinator",
+    Role.PATIENT: "Patient",
+}
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE, Role.INTAKE})
+
+# Roles that must use a second factor (TOTP); optional for the others.
+# HIPAA 45 CFR 164.312(d): person or entity authentication, 2FA for clinical staff.
+TWO_FACTOR_REQUIRED = frozenset({Role.ADMIN, Role.CLINICIAN})
+
+A, C, N, IN, P = Role.ADMIN, Role.CLINICIAN, Role.NURSE, Role.INTAKE, Role.PATIENT
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # patients
+    "patient.view_any": frozenset({A, C, N, IN}),
+    "patient.view_own": frozenset({P}),
+    "patient.create": frozenset({A, C, IN}),
+    "patient.change": frozenset({A, C, N, IN}),
+    # audit trail
+    "audit.view": frozenset({A}),
+}
+
+
+def role_has(role: Role | str | None, permission: str) -> bool:
+    """Whether a role holds a permission; unknown permissions are refused, never granted."""
+    if role is None:
+        return False
+    holders = PERMISSIONS.get(permission)
+    if holders is None:
+        raise KeyError(f"unknown permission {permission!r}")
+    return Role(role) in holders
+
+
+def permission_table() -> list[tuple[str, dict[Role, bool]]]:
+    """The table, one row per permission, for the documentation page and the README."""
+    return [
+        (perm, {role: role in holders for role in Role}) for perm, holders in PERMISSIONS.items()
+    ]

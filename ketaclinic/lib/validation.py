@@ -1,0 +1,40 @@
+"""Pydantic building blocks for strict JSON input: the types our API schemas share."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import BeforeValidator, StrictStr, StringConstraints
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"is not a real date: {exc}") from exc
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A calendar date given as an ISO 8601 string (YYYY-MM-DD); numbers are refused."""
+
+
+def _text(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+# Strict strings: numbers and booleans are refused, not coerced; white space is stripped.
+Name100 = Annotated[StrictStr, _text(100, min_length=1)]
+Text40 = Annotated[StrictStr, _text(40)]
+Text100 = Annotated[StrictStr, _text(100)]
+Text200 = Annotated[StrictStr, _text(200)]
+Text254 = Annotated[StrictStr, _text(254)]
+Text500 = Annotated[StrictStr, _text(500)]
+Text5000 = Annotated[StrictStr, _text(5000)]

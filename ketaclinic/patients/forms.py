@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django import forms
+
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import EDITABLE_FIELDS
+
+
+class PatientForm(forms.ModelForm[Patient]):
+    class Meta:
+        model = Patient
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "emergency_contact": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "emergency_contact": "Name, relationship and phone.",
+            "sex_at_birth": "As recorded for clinical reference ranges.",
+        }

@@ -1,0 +1,87 @@
+"""Writes to patient records. Each runs in one transaction with its audit event."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.access import require
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import audit_record
+from ketaclinic.patients.models import Patient
+
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex_at_birth",
+    "gender_identity",
+    "pronouns",
+    "email",
+    "phone",
+    "address",
+    "emergency_contact",
+    "referring_provider",
+)
+
+
+def _mrn_new() -> str:
+    """A medical record number: KC and 7 random digits, unique."""
+    for _ in range(20):
+        candidate = f"KC{secrets.randbelow(10_000_000):07d}"
+        if not Patient.objects.filter(mrn=candidate).exists():
+            return candidate
+    raise RuntimeError("could not find a free MRN")
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not patient fields: {sorted(unknown)}")
+
+
+@transaction.atomic
+def patient_create(*, acting_user: Any, **fields: Any) -> Patient:
+    """Create a patient record. `acting_user` None means the system (a management command).
+
+    Raises django.core.exceptions.ValidationError with every field problem; nothing is stored.
+    """
+    if acting_user is not None:
+        require(acting_user, "patient.create")
+    _check_fields(fields)
+    patient = Patient(mrn=_mrn_new(), **fields)
+    patient.full_clean()
+    patient.save(force_insert=True)
+    audit_record(
+        actor=acting_user,
+        action=Action.CREATE,
+        object_type="Patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, acting_user: Any, patient: Patient, changes: dict[str, Any]) -> Patient:
+    """Change some fields of a patient record; all-or-nothing, audited."""
+    if acting_user is not None:
+        require(acting_user, "patient.change")
+    _check_fields(changes)
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.updated_at = timezone.now()
+    locked.full_clean()
+    locked.save(update_fields=[*changes.keys(), "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE,
+        object_type="Patient",
+        object_id=locked.pk,
+        patient_id=locked.pk,
+    )
+    return locked

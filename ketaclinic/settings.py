@@ -1,0 +1,219 @@
+"""KetaClinic settings: one module, driven by the environment (see the README's table).
+
+KETACLINIC_DATABASE_URL   database; default SQLite file ./var/ketaclinic.sqlite3 (WAL mode)
+KETACLINIC_SECRET_KEY     required with PostgreSQL outside debug; else generated into ./var/
+KETACLINIC_DEBUG          "1"/"true" to turn debug on (off by default)
+KETACLINIC_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
+KETACLINIC_TIME_ZONE      the clinic's zone for display; storage is always UTC
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+from ketaclinic.lib.env import env_bool, env_int, env_list, env_str, secret_key_load_or_create
+
+# Lets typed code write ModelForm[Patient] and QuerySet[Patient] at run time.
+django_stubs_ext.monkeypatch()
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("KETACLINIC_VAR_DIR", "var")).resolve()
+
+DEBUG = env_bool("KETACLINIC_DEBUG", default=False)
+
+_default_sqlite = f"sqlite:///{VAR_DIR / 'ketaclinic.sqlite3'}"
+DATABASE_URL = env_str("KETACLINIC_DATABASE_URL", _default_sqlite)
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock at
+        # BEGIN so that two writers queue on the busy timeout instead of failing mid-transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    # The test database is a file, so that tests with several threads share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test-ketaclinic.sqlite3")}
+DATABASES = {"default": _db}
+IS_POSTGRESQL = _db["ENGINE"].startswith("django.db.backends.postgresql")
+
+_secret = os.environ.get("KETACLINIC_SECRET_KEY", "")
+if not _secret:
+    if IS_POSTGRESQL and not DEBUG:
+        raise ImproperlyConfigured(
+            "KETACLINIC_SECRET_KEY must be set when the database is PostgreSQL and debug is off."
+        )
+    _secret = secret_key_load_or_create(VAR_DIR / "secret_key")
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env_list("KETACLINIC_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("KETACLINIC_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
+    "axes",
+    "ketaclinic.accounts",
+    "ketaclinic.audit",
+    "ketaclinic.patients",
+    "ketaclinic.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ketaclinic.audit.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so that it sees the final outcome of authentication (django-axes' rule).
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "ketaclinic.urls"
+WSGI_APPLICATION = "ketaclinic.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ketaclinic.web.context.navigation",
+            ],
+        },
+    }
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "two_factor:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "two_factor:login"
+TWO_FACTOR_PATCH_ADMIN = False
+OTP_TOTP_ISSUER = "KetaClinic"
+
+# Sessions end after this many idle minutes (HIPAA automatic logoff, 45 CFR 164.312(a)(2)(iii)).
+SESSION_IDLE_MINUTES = env_int("KETACLINIC_SESSION_IDLE_MINUTES", 15)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG and env_bool("KETACLINIC_SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Login throttling: lock a username and address pair after 5 failures for 15 minutes.
+AXES_FAILURE_LIMIT = env_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = env_int("KETACLINIC_HSTS_SECONDS", 0)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KETACLINIC_BEHIND_PROXY") else None
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("KETACLINIC_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+EMAIL_BACKEND = env_str(
+    "KETACLINIC_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env_str("KETACLINIC_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("KETACLINIC_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("KETACLINIC_FROM_EMAIL", "ketaclinic@localhost")
+
+# Behind a proxy, the client address comes from the first X-Forwarded-For entry.
+KETACLINIC_TRUST_X_FORWARDED_FOR = env_bool("KETACLINIC_BEHIND_PROXY")
+KETACLINIC_API_TOKEN_DAYS = env_int("KETACLINIC_API_TOKEN_DAYS", 90)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        # Request errors would print the request's data; the audit trail and request ids are
+        # how a failure is traced instead.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,109 @@
+"""Test personas and helpers: Dr Ada the prescriber, Nurse Ben, Cleo at intake, Admin Dana,
+and the patients Pat and Quinn. All synthetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.services import apitoken_create, user_create
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import patient_create
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105  test persona password
+
+STAFF_PERSONAS = {
+    "ada": Role.CLINICIAN,
+    "ben": Role.NURSE,
+    "cleo": Role.INTAKE,
+    "dana": Role.ADMIN,
+}
+
+
+@dataclass
+class Clinic:
+    users: dict[str, User]
+    pat: Patient
+    quinn: Patient
+    totp: dict[str, TOTPDevice]
+
+    def client(self, username: str | None) -> Client:
+        """A browser session for the persona (verified 2FA where the role has a device)."""
+        client = Client()
+        if username is None:
+            return client
+        user = self.users[username]
+        client.force_login(user)
+        device = self.totp.get(username)
+        if device is not None:
+            session = client.session
+            session["otp_device_id"] = device.persistent_id
+            session.save()
+        return client
+
+    def token(self, username: str) -> str:
+        return apitoken_create(user=self.users[username], days=1)[1]
+
+    def api(self, username: str) -> Client:
+        """An API client using a bearer token."""
+        return Client(HTTP_AUTHORIZATION=f"Bearer {self.token(username)}")
+
+
+def make_patient(**overrides: Any) -> Patient:
+    fields: dict[str, Any] = {
+        "given_name": "Pat",
+        "family_name": "Example",
+        "birth_date": date(1988, 4, 2),
+        "sex_at_birth": "female",
+        "email": "pat@example.org",
+        "phone": "555-0100",
+        "address": "1 Synthetic Way, Testville",
+        "emergency_contact": "Sam Example, partner, 555-0101",
+    }
+    fields.update(overrides)
+    return patient_create(acting_user=None, **fields)
+
+
+def totp_now(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def make_clinic() -> Clinic:
+    pat = make_patient()
+    quinn = make_patient(
+        given_name="Quinn",
+        family_name="Sample",
+        birth_date=date(1975, 11, 30),
+        sex_at_birth="male",
+        email="quinn@example.org",
+        phone="555-0199",
+        address="2 Fictional Road, Testville",
+        emergency_contact="Robin Sample, sibling, 555-0198",
+    )
+    users: dict[str, User] = {}
+    devices: dict[str, TOTPDevice] = {}
+    for username, role in STAFF_PERSONAS.items():
+        users[username] = user_create(
+            acting_user=None, username=username, role=role, password=PASSWORD, validate=False
+        )
+        if users[username].two_factor_required:
+            devices[username] = TOTPDevice.objects.create(
+                user=users[username], name="default", confirmed=True
+            )
+    for username, patient in (("pat", pat), ("quinn", quinn)):
+        users[username] = user_create(
+            acting_user=None,
+            username=username,
+            role=Role.PATIENT,
+            password=PASSWORD,
+            patient=patient,
+            validate=False,
+        )
+    return Clinic(users=users, pat=pat, quinn=quinn, totp=devices)

@@ -1,0 +1,203 @@
+"""Every URL pattern, as every role and anonymously: allowed or denied, as the matrix says.
+
+A URL pattern that is missing from the matrix fails the test, so a new page or endpoint must
+state who may use it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ketaclinic.testing import Clinic
+
+ROLES = ("anon", "admin", "clinician", "nurse", "intake", "patient")
+PERSONA = {
+    "anon": None,
+    "admin": "dana",
+    "clinician": "ada",
+    "nurse": "ben",
+    "intake": "cleo",
+    "patient": "pat",
+}
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def all_routes() -> set[str]:
+    return {
+        route.lstrip("^").rstrip("$").replace("\\Z", "")
+        for route in _walk(get_resolver().url_patterns)
+    }
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str
+    expect: dict[str, int]
+    api: bool = False
+    body: Callable[[Clinic], dict[str, Any]] | None = None
+
+
+def page(**by_role: int) -> Check:
+    return Check("GET", _fill(by_role))
+
+
+def api(
+    method: str, body: Callable[[Clinic], dict[str, Any]] | None = None, **by_role: int
+) -> Check:
+    return Check(method, _fill(by_role), api=True, body=body)
+
+
+def _fill(by_role: dict[str, int]) -> dict[str, int]:
+    staff = by_role.pop("staff", None)
+    result = dict(by_role)
+    if staff is not None:
+        for role in ("admin", "clinician", "nurse", "intake"):
+            result.setdefault(role, staff)
+    missing = set(ROLES) - set(result)
+    assert not missing, f"matrix row lacks {missing}"
+    return result
+
+
+def _new_patient(_: Clinic) -> dict[str, Any]:
+    return {
+        "given_name": "Matrix",
+        "family_name": "Row",
+        "birth_date": "1990-01-01",
+        "sex_at_birth": "unknown",
+    }
+
+
+# route -> how to fill its parameters, and the checks to run on it.
+MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
+    "": (lambda c: "/", [page(anon=302, staff=302, patient=302)]),
+    "me/": (lambda c: "/me/", [page(anon=302, staff=404, patient=200)]),
+    "healthz": (lambda c: "/healthz", [page(anon=200, staff=200, patient=200)]),
+    "logout/": (lambda c: "/logout/", [page(anon=405, staff=405, patient=405)]),
+    "account/login/": (lambda c: "/account/login/", [page(anon=200, staff=200, patient=200)]),
+    "account/two_factor/setup/": (
+        lambda c: "/account/two_factor/setup/",
+        [page(anon=302, admin=302, clinician=302, nurse=200, intake=200, patient=200)],
+    ),
+    "account/two_factor/qrcode/": (
+        lambda c: "/account/two_factor/qrcode/",
+        [page(anon=302, staff=404, patient=404)],
+    ),
+    "account/two_factor/setup/complete/": (
+        lambda c: "/account/two_factor/setup/complete/",
+        [page(anon=302, admin=200, clinician=200, nurse=302, intake=302, patient=302)],
+    ),
+    "account/two_factor/backup/tokens/": (
+        lambda c: "/account/two_factor/backup/tokens/",
+        [page(anon=302, admin=200, clinician=200, nurse=302, intake=302, patient=302)],
+    ),
+    "account/two_factor/": (
+        lambda c: "/account/two_factor/",
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    "account/two_factor/disable/": (
+        lambda c: "/account/two_factor/disable/",
+        [page(anon=302, admin=403, clinician=403, nurse=302, intake=302, patient=302)],
+    ),
+    "patients/": (lambda c: "/patients/", [page(anon=302, staff=200, patient=200)]),
+    "patients/new/": (
+        lambda c: "/patients/new/",
+        [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
+    ),
+    "patients/<uuid:patient_id>/": (
+        lambda c: f"/patients/{c.pat.pk}/",
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    "patients/<uuid:patient_id>/edit/": (
+        lambda c: f"/patients/{c.pat.pk}/edit/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "audit/": (
+        lambda c: "/audit/",
+        [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+    "api/v1/openapi.json": (
+        lambda c: "/api/v1/openapi.json",
+        [api("GET", anon=200, staff=200, patient=200)],
+    ),
+    "api/v1/patients": (
+        lambda c: "/api/v1/patients",
+        [
+            api("GET", anon=401, staff=200, patient=200),
+            api(
+                "POST",
+                _new_patient,
+                anon=401,
+                admin=201,
+                clinician=201,
+                nurse=403,
+                intake=201,
+                patient=403,
+            ),
+        ],
+    ),
+    "api/v1/": (lambda c: "/api/v1/", [api("GET", anon=404, staff=404, patient=404)]),
+    "api/v1/patients/<uuidstr:patient_id>": (
+        lambda c: f"/api/v1/patients/{c.pat.pk}",
+        [
+            api("GET", anon=401, staff=200, patient=200),
+            api("PATCH", lambda c: {"pronouns": "she/her"}, anon=401, staff=200, patient=403),
+        ],
+    ),
+    "api/v1/audit": (
+        lambda c: "/api/v1/audit",
+        [api("GET", anon=401, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+}
+
+
+def test_every_url_pattern_is_in_the_matrix() -> None:
+    routes = all_routes()
+    missing = routes - set(MATRIX)
+    stale = set(MATRIX) - routes
+    assert not missing, f"URL patterns with no row in the role matrix: {sorted(missing)}"
+    assert not stale, f"matrix rows for URL patterns that no longer exist: {sorted(stale)}"
+
+
+def _client(clinic: Clinic, role: str, check: Check) -> Client:
+    username = PERSONA[role]
+    if username is None:
+        return Client()
+    if check.api:
+        return clinic.api(username)
+    return clinic.client(username)
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_role_matrix(clinic: Clinic, route: str) -> None:
+    build, checks = MATRIX[route]
+    url = build(clinic)
+    wrong = []
+    for check in checks:
+        for role in ROLES:
+            client = _client(clinic, role, check)
+            kwargs: dict[str, Any] = {}
+            if check.body is not None:
+                body = json.dumps(check.body(clinic))
+                kwargs = {"data": body, "content_type": "application/json"}
+            response = client.generic(check.method, url, **kwargs)
+            if response.status_code != check.expect[role]:
+                wrong.append(
+                    f"{check.method} {route} as {role}: {response.status_code}, "
+                    f"matrix says {check.expect[role]}"
+                )
+    assert not wrong, "\n".join(wrong)
