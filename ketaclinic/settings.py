@@ -41,8 +41,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # The test database is a file, so that tests with several threads share it.
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test-ketaclinic.sqlite3")}
+    # The test database is a file, so that tests with several threads (and the live server
+    # of the browser tests) share it; one per process, so that test runs never collide.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-ketaclinic-{os.getpid()}.sqlite3")}
 DATABASES = {"default": _db}
 IS_POSTGRESQL = _db["ENGINE"].startswith("django.db.backends.postgresql")
 

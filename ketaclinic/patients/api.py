@@ -3,7 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import Patient
@@ -13,9 +13,9 @@ router = Router(tags=["patients"])
 
 
 @router.post("", response={201: PatientOut}, url_name="patients")
-def patient_create(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+def patient_create(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     patient = services.patient_create(acting_user=request.user, **payload.model_dump())
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.get("", response=list[PatientOut], url_name="patients")
