@@ -115,10 +115,14 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 def _register_routers() -> None:
     from ketaclinic.audit.api import router as audit_router
+    from ketaclinic.intake.api import router as intake_router
     from ketaclinic.patients.api import router as patients_router
+    from ketaclinic.scales.api import router as scales_router
 
     api.add_router("/patients", patients_router)
     api.add_router("/audit", audit_router)
+    api.add_router("", intake_router)  # /inquiries, /evaluations, ...
+    api.add_router("", scales_router)  # /patients/{id}/flags, /questionnaires, ...
 
 
 _register_routers()

@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.patients",
     "ketaclinic.web",
+    "ketaclinic.site",
+    "ketaclinic.intake",
+    "ketaclinic.scales",
 ]
 
 MIDDLEWARE = [

@@ -23,5 +23,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("intake/", include("ketaclinic.intake.urls")),
+    path("scales/", include("ketaclinic.scales.urls")),
     path("api/v1/", api.urls),
+    # The public site last: it owns the remaining top-level paths (/about/, /screen/, ...).
+    path("", include("ketaclinic.site.urls")),
 ]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "ketaclinic.intake"
+    label = "intake"
+    verbose_name = "Inquiries, intake and eligibility"
