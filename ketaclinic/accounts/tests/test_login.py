@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
 
@@ -91,3 +94,16 @@ def test_clinicians_may_not_turn_two_factor_off(clinic: Clinic) -> None:
     response = client.post("/account/two_factor/disable/", {"understand": "on"})
     assert response.status_code == 403
     assert clinic.totp["ada"].__class__.objects.filter(user=clinic.users["ada"]).exists()
+
+
+def test_an_idle_session_is_logged_out(clinic: Clinic) -> None:
+    client = clinic.client("ben")
+    assert client.get("/patients/").status_code == 200
+    # Each request pushes the expiry SESSION_IDLE_MINUTES ahead; idling past it ends the session.
+    row = Session.objects.get(session_key=client.session.session_key)
+    remaining = row.expire_date - timezone.now()
+    assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
+    Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/patients/")
+    assert response.status_code == 302
+    assert "/account/login/" in response["Location"]
