@@ -39,15 +39,23 @@ def test_the_run_steps_serve_the_demo_clinic(tmp_path: Path) -> None:
     env.update({"KETACLINIC_VAR_DIR": str(tmp_path), "KETACLINIC_SECURE_COOKIES": "0"})
     for args in (["migrate", "--noinput"], ["demo"]):
         result = subprocess.run(  # noqa: S603  our own console script
-            [str(SCRIPT), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-            timeout=300, check=False,
+            [str(SCRIPT), *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert result.returncode == 0, result.stderr
     assert "Logins (password for all:" in result.stdout
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
         [str(SCRIPT), "serve", "--bind", f"127.0.0.1:{port}"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         base = f"http://127.0.0.1:{port}"
