@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import BeforeValidator, StrictStr, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StrictStr, StringConstraints
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -30,11 +30,21 @@ def _text(max_length: int, min_length: int = 0) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-# Strict strings: numbers and booleans are refused, not coerced; white space is stripped.
-Name100 = Annotated[StrictStr, _text(100, min_length=1)]
-Text40 = Annotated[StrictStr, _text(40)]
-Text100 = Annotated[StrictStr, _text(100)]
-Text200 = Annotated[StrictStr, _text(200)]
-Text254 = Annotated[StrictStr, _text(254)]
-Text500 = Annotated[StrictStr, _text(500)]
-Text5000 = Annotated[StrictStr, _text(5000)]
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; storing one would fail with a DataError (a 500).
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+_NoNul = AfterValidator(_no_nul)
+
+# Strict strings: numbers and booleans are refused, not coerced; white space is stripped;
+# NUL characters are refused.
+Name100 = Annotated[StrictStr, _text(100, min_length=1), _NoNul]
+Text40 = Annotated[StrictStr, _text(40), _NoNul]
+Text100 = Annotated[StrictStr, _text(100), _NoNul]
+Text200 = Annotated[StrictStr, _text(200), _NoNul]
+Text254 = Annotated[StrictStr, _text(254), _NoNul]
+Text500 = Annotated[StrictStr, _text(500), _NoNul]
+Text5000 = Annotated[StrictStr, _text(5000), _NoNul]

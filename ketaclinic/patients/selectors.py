@@ -53,7 +53,8 @@ def patient_get_for_user(user: Any, patient_id: UUID | str, *, audit: bool = Tru
 def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT) -> list[Patient]:
     """Search by name or MRN (every word must match); each patient listed is an audited read."""
     rows = patients_visible_to(user)
-    for word in query.split()[:5]:
+    # No name holds a NUL, and PostgreSQL refuses one in a query parameter (a 500): drop them.
+    for word in query.replace("\x00", " ").split()[:5]:
         rows = rows.filter(
             Q(given_name__icontains=word) | Q(family_name__icontains=word) | Q(mrn__iexact=word)
         )
