@@ -151,7 +151,7 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         ],
     ),
     "api/v1/": (lambda c: "/api/v1/", [api("GET", anon=404, staff=404, patient=404)]),
-    "api/v1/patients/<uuidstr:patient_id>": (
+    "api/v1/patients/<patient_id>": (
         lambda c: f"/api/v1/patients/{c.pat.pk}",
         [
             api("GET", anon=401, staff=200, patient=200),

@@ -311,6 +311,7 @@ def test_get_with_a_malformed_id_answers_404(ada_api: Client, patient_id: str) -
     before = _snapshot()
     response = ada_api.get(f"{PATIENTS}/{patient_id}")
     assert response.status_code == 404
+    assert response.json() == {"detail": "Not found"}
     assert _snapshot() == before
 
 
