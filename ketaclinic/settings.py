@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "ketaclinic.site",
     "ketaclinic.intake",
     "ketaclinic.scales",
+    "ketaclinic.courses",
+    "ketaclinic.infusions",
 ]
 
 MIDDLEWARE = [

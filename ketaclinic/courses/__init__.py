@@ -1,0 +1,1 @@
+"""Treatment courses: protocols as versioned data, courses, dose orders, chairs and the schedule."""
