@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from ketaclinic.patients.models import SafetyFlag
 from ketaclinic.testing import Clinic
 
 ROLES = ("anon", "admin", "clinician", "nurse", "intake", "patient")
@@ -80,6 +81,20 @@ def _new_patient(_: Clinic) -> dict[str, Any]:
         "birth_date": "1990-01-01",
         "sex_at_birth": "unknown",
     }
+
+
+def _phq9_all_zero(_: Clinic) -> dict[str, Any]:
+    return {
+        "instrument": "phq9",
+        "answers": {str(n): 0 for n in range(1, 10)},
+        "administered_at": "2026-01-05T09:30:00+01:00",
+        "mode": "staff_entry",
+    }
+
+
+def _flag_acknowledge_url(c: Clinic) -> str:
+    flag = SafetyFlag.objects.create(patient=c.pat, code="matrix", title="Matrix flag")
+    return f"/api/v1/patients/{c.pat.pk}/flags/{flag.pk}/acknowledge"
 
 
 # route -> how to fill its parameters, and the checks to run on it.
@@ -156,6 +171,33 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         [
             api("GET", anon=401, staff=200, patient=200),
             api("PATCH", lambda c: {"pronouns": "she/her"}, anon=401, staff=200, patient=403),
+        ],
+    ),
+    "api/v1/patients/<uuidstr:patient_id>/flags": (
+        lambda c: f"/api/v1/patients/{c.pat.pk}/flags?status=all",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "api/v1/patients/<uuidstr:patient_id>/flags/<int:flag_id>/acknowledge": (
+        _flag_acknowledge_url,
+        [
+            # Only a clinician acknowledges; the first (the clinician's) succeeds.
+            api(
+                "POST",
+                lambda c: {"note": "Called the patient; safety plan reviewed."},
+                anon=401,
+                admin=403,
+                clinician=200,
+                nurse=403,
+                intake=403,
+                patient=403,
+            )
+        ],
+    ),
+    "api/v1/patients/<uuidstr:patient_id>/administrations": (
+        lambda c: f"/api/v1/patients/{c.pat.pk}/administrations",
+        [
+            api("GET", anon=401, staff=200, patient=200),
+            api("POST", _phq9_all_zero, anon=401, staff=201, patient=403),
         ],
     ),
     "api/v1/audit": (

@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "patient.change": frozenset({A, C, N, IN}),
     # audit trail
     "audit.view": frozenset({A}),
+    # rating scales and safety flags
+    "scales.enter": frozenset({A, C, N, IN}),
+    "flag.acknowledge": frozenset({C}),
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -71,10 +72,30 @@ class SafetyFlag(models.Model):
     severity = models.CharField(max_length=16, default="high")
     status = models.CharField(max_length=16, choices=FlagStatus.choices, default=FlagStatus.ACTIVE)
     opened_at = models.DateTimeField(default=timezone.now)
+    # What raised the flag (e.g. "Administration" and its id); empty when opened by hand.
+    source_object_type = models.CharField(max_length=40, blank=True)
+    source_object_id = models.CharField(max_length=64, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(max_length=2000, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
         indexes = [models.Index(fields=["patient", "status"])]
+        constraints = [
+            # At most one active flag per concern: a second alert adds nothing to the banner.
+            models.UniqueConstraint(
+                fields=["patient", "code"],
+                condition=models.Q(status="active"),
+                name="safetyflag_one_active_per_code",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status})"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 
 EDITABLE_FIELDS = (
     "given_name",
@@ -83,5 +84,38 @@ def patient_update(*, acting_user: Any, patient: Patient, changes: dict[str, Any
         object_type="Patient",
         object_id=locked.pk,
         patient_id=locked.pk,
+    )
+    return locked
+
+
+class FlagAlreadyAcknowledged(Exception):
+    """The flag was acknowledged before (by someone else, or by a second click)."""
+
+
+@transaction.atomic
+def safety_flag_acknowledge(*, acting_user: Any, flag: SafetyFlag, note: str) -> SafetyFlag:
+    """A clinician acknowledges an active flag with a note. The flag is kept, never deleted:
+    its status becomes acknowledged and it leaves the banner. Audited (U)."""
+    require(acting_user, "flag.acknowledge")
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": ["An acknowledgement needs a note."]})
+    locked = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+    if locked.status != FlagStatus.ACTIVE:
+        raise FlagAlreadyAcknowledged(locked.pk)
+    locked.status = FlagStatus.ACKNOWLEDGED
+    locked.acknowledged_by = acting_user
+    locked.acknowledged_at = timezone.now()
+    locked.acknowledgement_note = note
+    locked.full_clean()
+    locked.save(
+        update_fields=["status", "acknowledged_by", "acknowledged_at", "acknowledgement_note"]
+    )
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE,
+        object_type="SafetyFlag",
+        object_id=locked.pk,
+        patient_id=locked.patient_id,
     )
     return locked

@@ -1,0 +1,61 @@
+"""Reads of administrations and safety flags: the patient's record access-checked first
+(``patient_get_for_user``: not found for a record the user may not see), every read audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Model
+
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import AuditTarget, audit_record_many
+from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
+from ketaclinic.patients.selectors import patient_get_for_user
+from ketaclinic.scales.models import Administration
+
+FlagStatusFilter = Literal["active", "acknowledged", "all"]
+
+
+def _audit_reads(user: Any, patient: Patient, object_type: str, rows: Sequence[Model]) -> None:
+    # An empty list still tells the reader something (no flags, no scores): record the read
+    # of the record itself then.
+    targets = [AuditTarget(object_type, str(row.pk), patient.pk) for row in rows] or [
+        AuditTarget("Patient", str(patient.pk), patient.pk)
+    ]
+    with transaction.atomic():
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
+
+
+def safety_flags_list_for_user(
+    user: Any, patient_id: UUID | str, *, status: FlagStatusFilter = "active"
+) -> list[SafetyFlag]:
+    """The patient's safety flags, newest first; acknowledged ones are kept and listed too."""
+    patient = patient_get_for_user(user, patient_id, audit=False)
+    rows = SafetyFlag.objects.filter(patient=patient).select_related("acknowledged_by")
+    if status != "all":
+        rows = rows.filter(status=FlagStatus(status))
+    flags = list(rows.order_by("-opened_at", "-pk"))
+    _audit_reads(user, patient, "SafetyFlag", flags)
+    return flags
+
+
+def safety_flag_get_for_user(user: Any, patient_id: UUID | str, flag_id: int) -> SafetyFlag:
+    """One flag of a patient the user may see, for a write (not audited as a read)."""
+    patient = patient_get_for_user(user, patient_id, audit=False)
+    return SafetyFlag.objects.get(patient=patient, pk=flag_id)
+
+
+def administrations_list_for_user(
+    user: Any, patient_id: UUID | str, *, instrument: str | None = None
+) -> list[Administration]:
+    """The patient's administrations, oldest first (the order of a chart over time)."""
+    patient = patient_get_for_user(user, patient_id, audit=False)
+    rows = Administration.objects.filter(patient=patient)
+    if instrument is not None:
+        rows = rows.filter(instrument=instrument)
+    administrations = list(rows.order_by("administered_at", "created_at"))
+    _audit_reads(user, patient, "Administration", administrations)
+    return administrations
