@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ketaclinic.scales",
     "ketaclinic.courses",
     "ketaclinic.infusions",
+    "ketaclinic.fhir",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,11 @@ DEFAULT_FROM_EMAIL = env_str("KETACLINIC_FROM_EMAIL", "ketaclinic@localhost")
 # Behind a proxy, the client address comes from the first X-Forwarded-For entry.
 KETACLINIC_TRUST_X_FORWARDED_FOR = env_bool("KETACLINIC_BEHIND_PROXY")
 KETACLINIC_API_TOKEN_DAYS = env_int("KETACLINIC_API_TOKEN_DAYS", 90)
+# The base of the canonical URLs of the built-in FHIR Questionnaires and our code systems
+# (e.g. <base>/Questionnaire/gad7). Changing it changes the URLs that responses must cite.
+KETACLINIC_FHIR_CANONICAL_BASE = env_str(
+    "KETACLINIC_FHIR_CANONICAL_BASE", "https://ketaclinic.org/fhir"
+).rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("intake/", include("ketaclinic.intake.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("ketaclinic.fhir.urls")),
     # The public site last: it owns the remaining top-level paths (/about/, /screen/, ...).
     path("", include("ketaclinic.site.urls")),
 ]

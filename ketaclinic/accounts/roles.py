@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # rating scales and safety flags
     "scales.enter": frozenset({A, C, N, IN}),
     "flag.acknowledge": frozenset({C}),
+    # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
+    "fhir.import": frozenset({A}),
 }
 
 

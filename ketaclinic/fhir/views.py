@@ -1,0 +1,161 @@
+"""HTTP for /fhir/R4/: bearer-token authentication, JSON in and out (application/fhir+json,
+application/json accepted), every error an OperationOutcome. Thin: selectors and services do
+the work; this module only reads parameters and writes responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from ketaclinic.api import BearerTokenAuth
+from ketaclinic.fhir import selectors, services
+from ketaclinic.fhir.bundle import searchset
+from ketaclinic.fhir.capability import capability_statement
+from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
+
+CONTENT_TYPE = "application/fhir+json"
+ACCEPTED_BODIES = ("application/fhir+json", "application/json")
+MAX_BODY = 1_000_000
+
+View = Callable[..., HttpResponse]
+
+
+def fhir_response(text: str, status: int = 200, **headers: str) -> HttpResponse:
+    response = HttpResponse(text, status=status, content_type=f"{CONTENT_TYPE}; charset=utf-8")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def outcome_response(status: int, issues: list[Issue] | tuple[Issue, ...]) -> HttpResponse:
+    response = fhir_response(json.dumps(operation_outcome_json(list(issues))), status)
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def fhir_endpoint(
+    methods: tuple[str, ...], *, params: tuple[str, ...] = ()
+) -> Callable[[View], View]:
+    """Authenticate by bearer token, allow ``methods``, refuse unknown search parameters, and
+    answer every ``FhirProblem`` as an OperationOutcome."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = BearerTokenAuth()(request)
+            if user is None:
+                return outcome_response(401, [Issue("login", "send Authorization: Bearer <token>")])
+            if request.method not in methods:
+                response = outcome_response(
+                    405, [Issue("not-supported", f"{request.method} is not supported here")]
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            if request.method == "GET":
+                unknown = sorted(set(request.GET) - set(params) - {"_format"})
+                repeated = sorted(k for k in request.GET if len(request.GET.getlist(k)) > 1)
+                problems = [
+                    Issue("not-supported", f"unknown search parameter {name!r}", name)
+                    for name in unknown
+                ] + [Issue("not-supported", f"{name!r} is given twice", name) for name in repeated]
+                if problems:
+                    return outcome_response(400, problems)
+            try:
+                return view(request, *args, **kwargs)
+            except FhirProblem as problem:
+                return outcome_response(problem.status, problem.issues)
+
+        return wrapper
+
+    return decorate
+
+
+def _body(request: HttpRequest) -> Any:
+    content_type = request.content_type or ""
+    if content_type not in ACCEPTED_BODIES:
+        raise FhirProblem(
+            415, [Issue("not-supported", "send application/fhir+json or application/json")]
+        )
+    if len(request.body) > MAX_BODY:
+        raise FhirProblem(413, [Issue("too-costly", "the body is larger than 1 MB")])
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FhirProblem(400, [Issue("structure", f"the body is not JSON: {exc}"[:300])]) from None
+
+
+def _params(request: HttpRequest) -> dict[str, str]:
+    return {key: str(request.GET[key]) for key in request.GET if key != "_format"}
+
+
+def _search(
+    request: HttpRequest, entries: list[tuple[str, str]], resource_type: str
+) -> HttpResponse:
+    base = request.build_absolute_uri("/fhir/R4/")
+    return fhir_response(
+        searchset(
+            request.build_absolute_uri(),
+            [(f"{base}{resource_type}/{resource_id}", text) for resource_id, text in entries],
+        )
+    )
+
+
+@fhir_endpoint(("GET",))
+def metadata(request: HttpRequest) -> HttpResponse:
+    return fhir_response(json.dumps(capability_statement(request.build_absolute_uri("/fhir/R4/"))))
+
+
+@fhir_endpoint(("GET", "POST"), params=("_id", "code", "url", "name"))
+def questionnaire_type(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        stored = services.questionnaire_import(acting_user=request.user, body=_body(request))
+        return fhir_response(
+            stored.json_text,
+            201,
+            Location=f"/fhir/R4/Questionnaire/{stored.resource_id}",
+        )
+    return _search(request, selectors.questionnaire_search(_params(request)), "Questionnaire")
+
+
+@fhir_endpoint(("GET",))
+def questionnaire_read(request: HttpRequest, resource_id: str) -> HttpResponse:
+    return fhir_response(selectors.questionnaire_get(resource_id))
+
+
+@fhir_endpoint(("POST",))
+def questionnaire_response_type(request: HttpRequest) -> HttpResponse:
+    recorded = services.questionnaire_response_record(acting_user=request.user, body=_body(request))
+    return fhir_response(
+        recorded.response.json_text,
+        201,
+        Location=f"/fhir/R4/QuestionnaireResponse/{recorded.response.resource_id}",
+    )
+
+
+@fhir_endpoint(("GET",))
+def questionnaire_response_read(request: HttpRequest, resource_id: str) -> HttpResponse:
+    return fhir_response(selectors.stored_get(request.user, "QuestionnaireResponse", resource_id))
+
+
+@fhir_endpoint(("GET",), params=("patient", "code"))
+def observation_type(request: HttpRequest) -> HttpResponse:
+    return _search(
+        request, selectors.observation_search(request.user, _params(request)), "Observation"
+    )
+
+
+@fhir_endpoint(("GET",))
+def observation_read(request: HttpRequest, resource_id: str) -> HttpResponse:
+    return fhir_response(selectors.stored_get(request.user, "Observation", resource_id))
+
+
+@fhir_endpoint(("GET",), params=("patient", "status"))
+def flag_type(request: HttpRequest) -> HttpResponse:
+    return _search(request, selectors.flag_search(request.user, _params(request)), "Flag")
