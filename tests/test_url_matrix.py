@@ -97,6 +97,43 @@ def _flag_acknowledge_url(c: Clinic) -> str:
     return f"/api/v1/patients/{c.pat.pk}/flags/{flag.pk}/acknowledge"
 
 
+def _fhir_import(_: Clinic) -> dict[str, Any]:
+    from ketaclinic.fhir.questionnaire import builtin_questionnaire
+    from ketaclinic.scales import instruments
+
+    definition = builtin_questionnaire(instruments.get("gad7"))
+    return definition | {"url": "https://clinic.example/fhir/Questionnaire/gad7-matrix"}
+
+
+def _fhir_gad7_response(c: Clinic) -> dict[str, Any]:
+    from ketaclinic.fhir.questionnaire import builtin_url
+
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": builtin_url("gad7"),
+        "status": "completed",
+        "subject": {"reference": f"Patient/{c.pat.pk}"},
+        "item": [{"linkId": str(n), "answer": [{"valueInteger": 1}]} for n in range(1, 8)],
+    }
+
+
+def _fhir_stored_url(resource_type: str) -> Callable[[Clinic], str]:
+    def build(c: Clinic) -> str:
+        from ketaclinic.fhir.services import questionnaire_response_record
+
+        recorded = questionnaire_response_record(
+            acting_user=c.users["ben"], body=_fhir_gad7_response(c)
+        )
+        row = (
+            recorded.response
+            if resource_type == "QuestionnaireResponse"
+            else (recorded.observation)
+        )
+        return f"/fhir/R4/{resource_type}/{row.resource_id}"
+
+    return build
+
+
 # route -> how to fill its parameters, and the checks to run on it.
 MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "": (lambda c: "/", [page(anon=302, staff=302, patient=302)]),
@@ -203,6 +240,52 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "api/v1/audit": (
         lambda c: "/api/v1/audit",
         [api("GET", anon=401, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+    # FHIR R4 (bearer token only): anonymous 401; patients read only their own record.
+    "fhir/R4/metadata": (
+        lambda c: "/fhir/R4/metadata",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Questionnaire": (
+        lambda c: "/fhir/R4/Questionnaire?code=http://loinc.org|69737-5",
+        [
+            api("GET", anon=401, staff=200, patient=200),
+            api(
+                "POST",
+                _fhir_import,
+                anon=401,
+                admin=201,
+                clinician=403,
+                nurse=403,
+                intake=403,
+                patient=403,
+            ),
+        ],
+    ),
+    "fhir/R4/Questionnaire/<str:resource_id>": (
+        lambda c: "/fhir/R4/Questionnaire/gad7",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/QuestionnaireResponse": (
+        lambda c: "/fhir/R4/QuestionnaireResponse",
+        # A patient's own self-report waits for administration_record to allow it.
+        [api("POST", _fhir_gad7_response, anon=401, staff=201, patient=403)],
+    ),
+    "fhir/R4/QuestionnaireResponse/<str:resource_id>": (
+        _fhir_stored_url("QuestionnaireResponse"),
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Observation": (
+        lambda c: f"/fhir/R4/Observation?patient={c.pat.pk}",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Observation/<str:resource_id>": (
+        _fhir_stored_url("Observation"),
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Flag": (
+        lambda c: f"/fhir/R4/Flag?patient={c.pat.pk}&status=active",
+        [api("GET", anon=401, staff=200, patient=200)],
     ),
 }
 
