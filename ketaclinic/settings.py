@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ketaclinic.scales",
     "ketaclinic.courses",
     "ketaclinic.infusions",
+    "ketaclinic.ledger",
     "ketaclinic.fhir",
 ]
 

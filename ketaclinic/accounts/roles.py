@@ -50,6 +50,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "flag.acknowledge": frozenset({C}),
     # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
     "fhir.import": frozenset({A}),
+    # ketamine ledger (DEA Schedule III): nurses draw and waste, clinicians and nurses
+    # witness, the administrator (the registrant's delegate) receives, counts, destroys and
+    # reports; patients never see it
+    "ledger.view": frozenset({A, C, N}),
+    "ledger.draw": frozenset({N}),
+    "ledger.waste": frozenset({N}),
+    "ledger.administer": frozenset({C, N}),
+    "ledger.witness": frozenset({C, N}),
+    "ledger.breakage": frozenset({A, N}),
+    "ledger.manage": frozenset({A}),
+    "ledger.report": frozenset({A}),
 }
 
 

@@ -1,0 +1,305 @@
+"""Reads of the ketamine ledger: rows turned into the pure entries and replayed, session checks
+for signing, and access-checked lookups for the pages and the API.
+
+How the administered amount reaches the ledger (the choice, documented here): the chart owns
+the dose. When the infusion stops, the chart calls
+`ketaclinic.ledger.services.ledger_administration_record(acting_user=..., session=...)`, which
+records Administration entries against the session's draws (the charted `administered_mg`
+converted to millilitres with each container's concentration, filling the draws in the order
+they were drawn). Until it has been called, `session_ledger_problems` computes the same split
+from the chart at reconciliation time, so a session can be checked before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from ketaclinic.accounts.access import require, user_can
+from ketaclinic.ledger import entries as pure
+from ketaclinic.ledger.arithmetic import (
+    ContainerState,
+    DrawState,
+    LedgerState,
+    apply,
+    reconcile_session,
+)
+from ketaclinic.ledger.entries import ZERO, ml_text
+from ketaclinic.ledger.models import Container, EntryKind, LedgerEntry
+
+ML_QUANTUM = Decimal("0.0001")
+"""Volumes are stored with 4 decimal places (a tenth of a microlitre)."""
+
+MG_TOLERANCE = Decimal("0.001")
+"""Chart and ledger agree when they differ by less than rounding mL to 4 places can cause."""
+
+
+def ml_quantize(value: Decimal) -> Decimal:
+    return value.quantize(ML_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def entry_ref(seq: int) -> str:
+    """The id of a stored entry inside the pure ledger (and on paper): L<seq>."""
+    return f"L{seq}"
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def entry_to_pure(row: LedgerEntry, container: Container, seq_by_pk: dict[int, int]) -> pure.Entry:
+    """The pure entry that a stored row stands for. `seq_by_pk` maps the ids of the rows it
+    refers to (its draw, the entry it corrects) to their chain positions."""
+    eid = entry_ref(row.seq)
+    cid = str(container.pk)
+    draw_ref = entry_ref(seq_by_pk[row.draw_id]) if row.draw_id is not None else None
+    ml = _d(row.ml)
+    match row.kind:
+        case EntryKind.RECEIPT:
+            vial = pure.Container(
+                container_id=cid,
+                mg_per_ml=_d(container.mg_per_ml),
+                nominal_ml=_d(container.nominal_ml),
+                expires_on=container.expires_on,
+                ndc=container.ndc,
+                lot=container.lot,
+            )
+            return pure.Receipt(eid, vial, ml, str(row.storage_id))
+        case EntryKind.DRAW:
+            return pure.Draw(eid, cid, str(row.session_id), ml)
+        case EntryKind.ADMINISTRATION:
+            return pure.Administration(eid, draw_ref or "", ml)
+        case EntryKind.WASTE:
+            return pure.Waste(eid, draw_ref or "", ml)
+        case EntryKind.TRANSFER:
+            return pure.Transfer(
+                eid, cid, str(row.details.get("from_storage", "")), str(row.storage_id)
+            )
+        case EntryKind.RETURN:
+            return pure.Return(eid, cid, ml)
+        case EntryKind.DESTRUCTION:
+            return pure.Destruction(eid, cid, ml)
+        case EntryKind.BREAKAGE:
+            return pure.Breakage(eid, cid, ml, draw_ref)
+        case EntryKind.LOSS:
+            return pure.Loss(eid, cid, ml, draw_ref)
+        case EntryKind.COUNT:
+            return pure.Count(
+                eid,
+                cid,
+                _d(row.details["expected_ml"]),
+                _d(row.details["counted_ml"]),
+                bool(row.details.get("estimated", False)),
+            )
+        case EntryKind.QUARANTINE:
+            return pure.Quarantine(eid, cid, row.reason)
+        case EntryKind.QUARANTINE_RELEASE:
+            return pure.QuarantineRelease(eid, cid, row.reason)
+        case EntryKind.CORRECTION:
+            assert row.corrects_id is not None
+            return pure.Correction(eid, entry_ref(seq_by_pk[row.corrects_id]), ml, row.reason)
+    raise ValueError(f"unknown ledger entry kind {row.kind!r}")
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash_payload(
+    row: LedgerEntry, container: Container, seq_by_pk: dict[int, int]
+) -> dict[str, Any]:
+    """What the hash covers: the pure entry plus who, when, where, how and the kind's data."""
+    return {
+        "seq": row.seq,
+        "entry": pure.entry_payload(entry_to_pure(row, container, seq_by_pk)),
+        "container": row.container_id,
+        "kind": row.kind,
+        "ml": str(row.ml),
+        "session": str(row.session_id) if row.session_id else None,
+        "storage": row.storage_id,
+        "reason": row.reason,
+        "method": row.method,
+        "details": row.details,
+        "actor": row.actor_id,
+        "witness": row.witness_id,
+        "second_witness": row.second_witness_id,
+        "at": _timestamp(row.at),
+    }
+
+
+@dataclass(frozen=True)
+class ContainerLedger:
+    """A container's stored entries and the pure state they replay to."""
+
+    container: Container
+    rows: list[LedgerEntry]
+    state: LedgerState
+    seq_by_pk: dict[int, int]
+
+    @property
+    def current(self) -> ContainerState:
+        return self.state.containers[str(self.container.pk)]
+
+    def draw_state(self, draw_row: LedgerEntry) -> DrawState:
+        return self.state.draws[entry_ref(draw_row.seq)]
+
+
+def container_ledger(
+    container: Container, rows: Iterable[LedgerEntry] | None = None
+) -> ContainerLedger:
+    """Replay a container's entries (expiry not checked: they were accepted when recorded)."""
+    ordered = (
+        list(rows)
+        if rows is not None
+        else list(LedgerEntry.objects.filter(container=container).order_by("seq"))
+    )
+    seq_by_pk = {row.pk: row.seq for row in ordered}
+    state = LedgerState()
+    for row in ordered:
+        state = apply(state, entry_to_pure(row, container, seq_by_pk), today=None)
+    return ContainerLedger(container, ordered, state, seq_by_pk)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def administration_split(
+    draws: Sequence[tuple[LedgerEntry, DrawState]], mg: Decimal
+) -> tuple[list[tuple[LedgerEntry, Decimal]], Decimal]:
+    """Split an administered dose over a session's open draws, in the order drawn.
+
+    Returns (draw row, mL) pairs and the milligrams that did not fit in any draw.
+    """
+    remaining = mg
+    split: list[tuple[LedgerEntry, Decimal]] = []
+    for row, draw in draws:
+        if remaining <= ZERO:
+            break
+        open_ml = draw.open_ml
+        if open_ml <= ZERO:
+            continue
+        need_ml = ml_quantize(remaining / draw.mg_per_ml)
+        take = min(need_ml, open_ml)
+        split.append((row, take))
+        remaining = remaining - take * draw.mg_per_ml
+        if take == need_ml:
+            remaining = ZERO
+    return split, max(remaining, ZERO)
+
+
+def session_draws(session: Any) -> list[tuple[LedgerEntry, DrawState, ContainerLedger]]:
+    """The session's draws, in the order drawn, each with its replayed state."""
+    rows = list(
+        LedgerEntry.objects.filter(session=session, kind=EntryKind.DRAW)
+        .select_related("container")
+        .order_by("seq")
+    )
+    ledgers: dict[int, ContainerLedger] = {}
+    result = []
+    for row in rows:
+        if row.container_id not in ledgers:
+            ledgers[row.container_id] = container_ledger(row.container)
+        ledger = ledgers[row.container_id]
+        result.append((row, ledger.draw_state(row), ledger))
+    return result
+
+
+def session_ledger_problems(session: Any) -> list[str]:
+    """Why the session may not be signed as far as the ledger is concerned (empty: it may).
+
+    * ketamine charted as given (`administered_mg`) but never drawn from the ledger;
+    * draws but no administered dose charted;
+    * the ledger's recorded administrations differ from the chart;
+    * a draw whose administered + wasted (+ broken or lost) differs from what was drawn.
+    """
+    charted: Decimal | None = getattr(session, "administered_mg", None)
+    draws = session_draws(session)
+    if not draws:
+        if charted is not None and charted > ZERO:
+            return [
+                f"Ketamine is charted as given ({charted} mg) but no draw from the ledger is "
+                "recorded for this session."
+            ]
+        return []
+    problems: list[str] = []
+    if charted is None:
+        problems.append(
+            "Ketamine was drawn from the ledger for this session but no administered dose is "
+            "charted."
+        )
+        charted = ZERO
+    recorded_mg = sum((draw.administered_mg for _, draw, _ in draws), ZERO)
+    extra_ml: dict[int, Decimal] = {}
+    if recorded_mg == ZERO and charted > ZERO:
+        # Not yet recorded in the ledger: check the split the chart would record.
+        split, unplaced = administration_split([(r, d) for r, d, _ in draws], charted)
+        extra_ml = {row.pk: ml for row, ml in split}
+        if unplaced > MG_TOLERANCE:
+            drawn_mg = sum((d.drawn * d.mg_per_ml for _, d, _ in draws), ZERO)
+            problems.append(
+                f"The chart says {charted} mg was given but only {drawn_mg} mg was drawn from "
+                "the ledger for this session."
+            )
+    else:
+        for mismatch in reconcile_session(
+            {str(session.pk): charted},
+            [d for _, d, _ in draws],
+            tolerance_mg=MG_TOLERANCE,
+        ):
+            problems.append(
+                f"The chart says {charted} mg was given; the ledger records "
+                f"{mismatch.ledger_mg} mg administered. Record the administration again or "
+                "correct it."
+            )
+    for row, draw, ledger in draws:
+        administered = draw.administered + extra_ml.get(row.pk, ZERO)
+        open_ml = draw.drawn - administered - draw.wasted - draw.broken - draw.lost
+        if open_ml != ZERO:
+            problems.append(
+                f"Draw {entry_ref(row.seq)} from container {ledger.container.pk}: drawn "
+                f"{ml_text(draw.drawn)}, administered {ml_text(administered)}, wasted "
+                f"{ml_text(draw.wasted)}; "
+                + (
+                    f"{ml_text(open_ml)} is not accounted for (record its waste)."
+                    if open_ml > ZERO
+                    else f"{ml_text(-open_ml)} more is accounted for than was drawn."
+                )
+            )
+    return problems
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def container_get_for_user(user: Any, container_id: int | str, *, permission: str) -> Container:
+    """The container, if the user may use the ledger that way; 404 for an unknown id."""
+    require(user, permission)
+    try:
+        pk = int(container_id)
+    except (TypeError, ValueError):
+        raise Container.DoesNotExist from None
+    return Container.objects.select_related("receipt", "location").get(pk=pk)
+
+
+def entry_get_for_user(
+    user: Any, entry_id: int | str, *, permission: str, kind: str | None = None
+) -> LedgerEntry:
+    require(user, permission)
+    try:
+        pk = int(entry_id)
+    except (TypeError, ValueError):
+        raise LedgerEntry.DoesNotExist from None
+    rows = LedgerEntry.objects.select_related("container", "container__location", "session")
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    return rows.get(pk=pk)
+
+
+def ledger_view_require(user: Any) -> None:
+    if not user_can(user, "ledger.view"):
+        raise PermissionDenied("ledger.view")
