@@ -115,6 +115,7 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 def _register_routers() -> None:
     from ketaclinic.audit.api import router as audit_router
+    from ketaclinic.courses.api import router as courses_router
     from ketaclinic.intake.api import router as intake_router
     from ketaclinic.patients.api import router as patients_router
     from ketaclinic.scales.api import router as scales_router

@@ -74,6 +74,52 @@ def _fill(by_role: dict[str, int]) -> dict[str, int]:
     return result
 
 
+def _protocol_id(_: Clinic) -> int:
+    from ketaclinic.courses.models import Protocol
+
+    protocol = Protocol.objects.filter(active=True).order_by("pk").first()
+    assert protocol is not None, "the shipped protocols are loaded by a migration"
+    return protocol.pk
+
+
+def _course_url(suffix: str = "", *, status: str = "active") -> Callable[[Clinic], str]:
+    """A course of Pat's (made directly: intake cannot clear anyone yet), and its URL."""
+
+    def build(c: Clinic) -> str:
+        from ketaclinic.courses.models import Course
+
+        course = Course.objects.create(
+            patient=c.pat, protocol_id=_protocol_id(c), status=status, started_by=c.users["ada"]
+        )
+        return f"/api/v1/courses/{course.pk}{suffix}"
+
+    return build
+
+
+def _booking(c: Clinic) -> dict[str, Any]:
+    """A start 3 days after the last booking, in a chair open at any time."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketaclinic.courses.models import Chair
+    from ketaclinic.infusions.models import Session
+
+    Chair.objects.get_or_create(name="Matrix chair")
+    start = timezone.now().replace(microsecond=0) + timedelta(days=7 + 3 * Session.objects.count())
+    return {"start": start.isoformat(), "chair": "Matrix chair"}
+
+
+def _new_chair(_: Clinic) -> dict[str, Any]:
+    from ketaclinic.courses.models import Chair
+
+    return {"name": f"Matrix chair {Chair.objects.count()}"}
+
+
+def _presence(_: Clinic) -> dict[str, Any]:
+    return {"clinician": "ada", "date": "2030-01-07", "from_time": "08:00", "to_time": "12:00"}
+
+
 def _new_patient(_: Clinic) -> dict[str, Any]:
     return {
         "given_name": "Matrix",
@@ -177,6 +223,174 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "patients/<uuid:patient_id>/edit/": (
         lambda c: f"/patients/{c.pat.pk}/edit/",
         [page(anon=302, staff=200, patient=403)],
+    ),
+    "courses/protocols/": (
+        lambda c: "/courses/protocols/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "courses/protocols/<int:protocol_id>/": (
+        lambda c: f"/courses/protocols/{_protocol_id(c)}/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "courses/protocols/<int:protocol_id>/new-version/": (
+        lambda c: f"/courses/protocols/{_protocol_id(c)}/new-version/",
+        [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+    "courses/patients/<uuid:patient_id>/": (
+        lambda c: f"/courses/patients/{c.pat.pk}/",
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    "courses/schedule/": (
+        lambda c: "/courses/schedule/",
+        [page(anon=302, staff=302, patient=403)],
+    ),
+    "courses/schedule/day/<str:day>/": (
+        lambda c: "/courses/schedule/day/2030-01-07/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "courses/schedule/day/<str:day>/presence/": (
+        lambda c: "/courses/schedule/day/2030-01-07/presence/",
+        # POST only (tested in ketaclinic/courses/tests).
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "courses/schedule/week/<str:day>/": (
+        lambda c: "/courses/schedule/week/2030-01-07/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "api/v1/protocols": (
+        lambda c: "/api/v1/protocols",
+        [api("GET", anon=401, staff=200, patient=403)],
+    ),
+    "api/v1/patients/<patient_id>/courses": (
+        lambda c: f"/api/v1/patients/{c.pat.pk}/courses",
+        [
+            api("GET", anon=401, staff=200, patient=200),
+            # Only a clinician starts a course, and intake has cleared nobody yet: 409.
+            api(
+                "POST",
+                lambda c: {"protocol": _protocol_id(c)},
+                anon=401,
+                admin=403,
+                clinician=409,
+                nurse=403,
+                intake=403,
+                patient=403,
+            ),
+        ],
+    ),
+    "api/v1/courses/<course_id>": (
+        _course_url(),
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "api/v1/courses/<course_id>/pause": (
+        _course_url("/pause"),
+        [
+            api(
+                "POST",
+                lambda c: {"reason": "Matrix"},
+                anon=401,
+                admin=403,
+                clinician=200,
+                nurse=403,
+                intake=403,
+                patient=403,
+            )
+        ],
+    ),
+    "api/v1/courses/<course_id>/resume": (
+        _course_url("/resume", status="paused"),
+        [
+            api(
+                "POST",
+                lambda c: {"reason": "Matrix"},
+                anon=401,
+                admin=403,
+                clinician=200,
+                nurse=403,
+                intake=403,
+                patient=403,
+            )
+        ],
+    ),
+    "api/v1/courses/<course_id>/end": (
+        _course_url("/end"),
+        [
+            api(
+                "POST",
+                lambda c: {"reason": "Matrix"},
+                anon=401,
+                admin=403,
+                clinician=200,
+                nurse=403,
+                intake=403,
+                patient=403,
+            )
+        ],
+    ),
+    "api/v1/courses/<course_id>/phase": (
+        _course_url("/phase"),
+        [
+            api(
+                "POST",
+                lambda c: {"phase": "maintenance", "reason": "Matrix"},
+                anon=401,
+                admin=403,
+                clinician=200,
+                nurse=403,
+                intake=403,
+                patient=403,
+            )
+        ],
+    ),
+    "api/v1/courses/<course_id>/dose-orders": (
+        _course_url("/dose-orders"),
+        [
+            api(
+                "POST",
+                lambda c: {"mg_per_kg": 0.5, "rationale": "Matrix"},
+                anon=401,
+                admin=403,
+                clinician=201,
+                nurse=403,
+                intake=403,
+                patient=403,
+            )
+        ],
+    ),
+    "api/v1/courses/<course_id>/sessions": (
+        _course_url("/sessions"),
+        [api("POST", _booking, anon=401, staff=201, patient=403)],
+    ),
+    "api/v1/chairs": (
+        lambda c: "/api/v1/chairs",
+        [
+            api("GET", anon=401, staff=200, patient=403),
+            api(
+                "POST",
+                _new_chair,
+                anon=401,
+                admin=201,
+                clinician=403,
+                nurse=403,
+                intake=403,
+                patient=403,
+            ),
+        ],
+    ),
+    "api/v1/prescriber-presence": (
+        lambda c: "/api/v1/prescriber-presence",
+        [
+            api(
+                "POST",
+                _presence,
+                anon=401,
+                admin=201,
+                clinician=201,
+                nurse=201,
+                intake=403,
+                patient=403,
+            )
+        ],
     ),
     "audit/": (
         lambda c: "/audit/",

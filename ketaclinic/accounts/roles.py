@@ -43,6 +43,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "patient.view_own": frozenset({P}),
     "patient.create": frozenset({A, C, IN}),
     "patient.change": frozenset({A, C, N, IN}),
+    # protocols, courses and scheduling
+    "protocol.view": frozenset({A, C, N, IN}),
+    "protocol.edit": frozenset({A}),
+    "course.start": frozenset({C}),
+    "course.change": frozenset({C}),
+    "dose.order": frozenset({C}),
+    "session.book": frozenset({A, C, N, IN}),
+    "chair.edit": frozenset({A}),
+    "presence.edit": frozenset({A, C, N}),
     # audit trail
     "audit.view": frozenset({A}),
     # rating scales and safety flags
