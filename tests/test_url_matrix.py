@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from ketaclinic.patients.models import SafetyFlag
 from ketaclinic.testing import Clinic
@@ -141,6 +142,28 @@ def _phq9_all_zero(_: Clinic) -> dict[str, Any]:
 def _flag_acknowledge_url(c: Clinic) -> str:
     flag = SafetyFlag.objects.create(patient=c.pat, code="matrix", title="Matrix flag")
     return f"/api/v1/patients/{c.pat.pk}/flags/{flag.pk}/acknowledge"
+
+
+def _scale_link_url(c: Clinic) -> str:
+    from ketaclinic.scales.links import patient_link_create
+
+    issued = patient_link_create(
+        acting_user=c.users["ben"], patient=c.pat, instrument_codes=["gad7"]
+    )
+    return f"/scales/q/{issued.token}/"
+
+
+def _administration_answers_url(c: Clinic) -> str:
+    from ketaclinic.scales.services import administration_record
+
+    administration = administration_record(
+        acting_user=c.users["ben"],
+        patient=c.pat,
+        instrument_code="gad7",
+        answers={str(n): 1 for n in range(1, 8)},
+        administered_at=timezone.now(),
+    )
+    return f"/scales/patients/{c.pat.pk}/administrations/{administration.pk}/"
 
 
 def _fhir_import(_: Clinic) -> dict[str, Any]:
@@ -454,6 +477,43 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "api/v1/audit": (
         lambda c: "/api/v1/audit",
         [api("GET", anon=401, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+    # Rating scales (web): staff pages; the patient sees their own trends; links need no login.
+    "scales/due/": (lambda c: "/scales/due/", [page(anon=302, staff=200, patient=403)]),
+    "scales/patients/<uuid:patient_id>/": (
+        lambda c: f"/scales/patients/{c.pat.pk}/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "scales/patients/<uuid:patient_id>/enter/<slug:code>/": (
+        lambda c: f"/scales/patients/{c.pat.pk}/enter/gad7/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    # POST only (tested in ketaclinic/scales/tests): a GET is refused after login.
+    "scales/patients/<uuid:patient_id>/links/": (
+        lambda c: f"/scales/patients/{c.pat.pk}/links/",
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "scales/patients/<uuid:patient_id>/kiosk/": (
+        lambda c: f"/scales/patients/{c.pat.pk}/kiosk/",
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "scales/patients/<uuid:patient_id>/schedules/": (
+        lambda c: f"/scales/patients/{c.pat.pk}/schedules/",
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "scales/patients/<uuid:patient_id>/trends/": (
+        lambda c: f"/scales/patients/{c.pat.pk}/trends/",
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    "scales/patients/<uuid:patient_id>/administrations/<uuid:administration_id>/": (
+        _administration_answers_url,
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    # The questionnaire link: anyone holding it, no login (single use is tested elsewhere).
+    "scales/q/<str:token>/": (_scale_link_url, [page(anon=200, staff=200, patient=200)]),
+    "api/v1/patients/<uuidstr:patient_id>/links": (
+        lambda c: f"/api/v1/patients/{c.pat.pk}/links",
+        [api("POST", lambda c: {"instruments": ["gad7"]}, anon=401, staff=201, patient=403)],
     ),
     # FHIR R4 (bearer token only): anonymous 401; patients read only their own record.
     "fhir/R4/metadata": (

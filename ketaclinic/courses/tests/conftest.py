@@ -1,0 +1,89 @@
+"""Fixtures for courses: the shipped protocols, a cleared intake, courses, chairs, dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from ketaclinic.courses import services
+from ketaclinic.courses.models import Chair, Course, Protocol
+from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
+from ketaclinic.infusions.protocols.loader import SHIPPED_FILES
+from ketaclinic.intake import clearance
+from ketaclinic.patients.models import Patient
+from ketaclinic.testing import Clinic
+
+
+def shipped_rows_ensure() -> None:
+    """The data migration's rows; a transactional test's flush removes them for later tests."""
+    from importlib import resources
+
+    from ketaclinic.infusions.protocols import protocol_from_json
+
+    package = resources.files("ketaclinic.infusions.protocols")
+    for name in SHIPPED_FILES:
+        text = (package / name).read_text(encoding="utf-8")
+        definition = protocol_from_json(text, origin=name)
+        if not Protocol.objects.filter(code=definition.code).exists():
+            Protocol.objects.create(
+                code=definition.code,
+                version=1,
+                definition_json=text,
+                source=f"shipped default ({name})",
+                **services.protocol_columns(definition),
+            )
+
+
+@pytest.fixture
+def iv_protocol(clinic: Clinic) -> Protocol:
+    shipped_rows_ensure()
+    return Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+
+
+@pytest.fixture
+def cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intake has cleared every patient (the real check arrives with the intake issue)."""
+    monkeypatch.setattr(
+        clearance,
+        "treatment_clearance",
+        lambda patient: clearance.Clearance(cleared=True, reasons=()),
+    )
+
+
+def course_for(clinic: Clinic, patient: Patient, protocol: Protocol) -> Course:
+    return services.course_start(
+        acting_user=clinic.users["ada"], patient=patient, protocol_id=protocol.pk
+    )
+
+
+@pytest.fixture
+def course(clinic: Clinic, iv_protocol: Protocol, cleared: None) -> Course:
+    return course_for(clinic, clinic.pat, iv_protocol)
+
+
+@pytest.fixture
+def chair(clinic: Clinic) -> Chair:
+    return services.chair_create(acting_user=clinic.users["dana"], name="Chair 1", room="Room A")
+
+
+def monday_ahead() -> date:
+    """A Monday at least a week from today (clinic-local), so bookings are never in the past."""
+    today = timezone.localdate()
+    return today + timedelta(days=7 + (7 - today.weekday()) % 7)
+
+
+def local_at(day: date, hour: int, minute: int = 0) -> datetime:
+    naive = datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute)
+    return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
+def book(clinic: Clinic, course: Course, start: datetime, chair: str = "Chair 1") -> Any:
+    """POST a booking as Nurse Ben; returns the response."""
+    return clinic.api("ben").post(
+        f"/api/v1/courses/{course.pk}/sessions",
+        {"start": start.isoformat(), "chair": chair},
+        content_type="application/json",
+    )
