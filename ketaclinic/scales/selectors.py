@@ -34,7 +34,7 @@ def safety_flags_list_for_user(
 ) -> list[SafetyFlag]:
     """The patient's safety flags, newest first; acknowledged ones are kept and listed too."""
     patient = patient_get_for_user(user, patient_id, audit=False)
-    rows = SafetyFlag.objects.filter(patient=patient).select_related("acknowledged_by")
+    rows = SafetyFlag.objects.filter(patient=patient)
     if status != "all":
         rows = rows.filter(status=FlagStatus(status))
     flags = list(rows.order_by("-opened_at", "-pk"))
