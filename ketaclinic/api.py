@@ -117,12 +117,14 @@ def _register_routers() -> None:
     from ketaclinic.audit.api import router as audit_router
     from ketaclinic.courses.api import router as courses_router
     from ketaclinic.intake.api import router as intake_router
+    from ketaclinic.ledger.api import router as ledger_router
     from ketaclinic.patients.api import router as patients_router
     from ketaclinic.scales.api import router as scales_router
     from ketaclinic.scales.links_api import router as scale_links_router
 
     api.add_router("/patients", patients_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/ledger", ledger_router)
     api.add_router("", intake_router)  # /inquiries, /evaluations, ...
     api.add_router("", scales_router)  # /patients/{id}/flags, /questionnaires, ...
     api.add_router("", courses_router)  # /protocols, /patients/{id}/courses, /chairs, ...

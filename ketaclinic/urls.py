@@ -26,6 +26,7 @@ urlpatterns = [
     path("intake/", include("ketaclinic.intake.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("courses/", include("ketaclinic.courses.urls")),
+    path("ledger/", include("ketaclinic.ledger.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),
     # The public site last: it owns the remaining top-level paths (/about/, /screen/, ...).

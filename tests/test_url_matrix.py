@@ -563,6 +563,170 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
 }
 
+# The ketamine ledger: nurses draw and waste (with a witness), the administrator manages and
+# reports, clinicians and nurses read balances; intake and patients never see it.
+from ketaclinic.ledger.tests import matrix as lm  # noqa: E402  the rows' builders
+
+
+def _ledger_view() -> Check:
+    return api("GET", anon=401, admin=200, clinician=200, nurse=200, intake=403, patient=403)
+
+
+def _admin_only(method: str, body: Callable[[Clinic], dict[str, Any]] | None, ok: int) -> Check:
+    return api(method, body, anon=401, admin=ok, clinician=403, nurse=403, intake=403, patient=403)
+
+
+def _vial_url(suffix: str = "") -> Callable[[Clinic], str]:
+    return lambda c: f"/api/v1/ledger/containers/{lm.vial(c).pk}{suffix}"
+
+
+MATRIX.update(
+    {
+        "api/v1/ledger/locations": (
+            lambda c: "/api/v1/ledger/locations",
+            [
+                _ledger_view(),
+                _admin_only("POST", lm.location_body, 201),
+            ],
+        ),
+        "api/v1/ledger/locations/<location_id>/storage": (
+            lambda c: f"/api/v1/ledger/locations/{lm.location(c).pk}/storage",
+            [_admin_only("POST", lambda c: {"name": "Matrix safe"}, 201)],
+        ),
+        "api/v1/ledger/locations/<location_id>/witness-policy": (
+            lambda c: f"/api/v1/ledger/locations/{lm.location(c).pk}/witness-policy",
+            [_admin_only("POST", lambda c: {"waste_witness_required": True}, 200)],
+        ),
+        "api/v1/ledger/receipts": (
+            lambda c: "/api/v1/ledger/receipts",
+            [_admin_only("POST", lm.receipt_body, 201)],
+        ),
+        "api/v1/ledger/containers": (
+            lambda c: f"/api/v1/ledger/containers?location={lm.vial(c).location_id}",
+            [_ledger_view()],
+        ),
+        "api/v1/ledger/containers/<container_id>": (
+            _vial_url(),
+            [_ledger_view()],
+        ),
+        "api/v1/ledger/containers/<container_id>/draws": (
+            _vial_url("/draws"),
+            [
+                api(
+                    "POST",
+                    lm.draw_body,
+                    anon=401,
+                    admin=403,
+                    clinician=403,
+                    nurse=201,
+                    intake=403,
+                    patient=403,
+                )
+            ],
+        ),
+        "api/v1/ledger/draws/<draw_id>/waste": (
+            lambda c: f"/api/v1/ledger/draws/{lm.draw(c).pk}/waste",
+            [
+                api(
+                    "POST",
+                    lm.waste_body,
+                    anon=401,
+                    admin=403,
+                    clinician=403,
+                    nurse=201,
+                    intake=403,
+                    patient=403,
+                )
+            ],
+        ),
+        "api/v1/ledger/containers/<container_id>/transfers": (
+            _vial_url("/transfers"),
+            [_admin_only("POST", lambda c: {"to_storage": lm.cabinet(c).pk}, 201)],
+        ),
+        "api/v1/ledger/containers/<container_id>/returns": (
+            _vial_url("/returns"),
+            [_admin_only("POST", lm.return_body, 201)],
+        ),
+        "api/v1/ledger/containers/<container_id>/destructions": (
+            _vial_url("/destructions"),
+            [_admin_only("POST", lm.destruction_body, 201)],
+        ),
+        "api/v1/ledger/containers/<container_id>/breakages": (
+            _vial_url("/breakages"),
+            [
+                api(
+                    "POST",
+                    lm.breakage_body,
+                    anon=401,
+                    admin=201,
+                    clinician=403,
+                    nurse=201,
+                    intake=403,
+                    patient=403,
+                )
+            ],
+        ),
+        "api/v1/ledger/containers/<container_id>/losses": (
+            _vial_url("/losses"),
+            [_admin_only("POST", lm.loss_body, 201)],
+        ),
+        "api/v1/ledger/containers/<container_id>/quarantine": (
+            _vial_url("/quarantine"),
+            [_admin_only("POST", lambda c: {"reason": "recall"}, 201)],
+        ),
+        "api/v1/ledger/containers/<container_id>/release": (
+            lm.quarantined_vial_url,
+            [_admin_only("POST", lambda c: {"reason": "recall lifted"}, 201)],
+        ),
+        "api/v1/ledger/entries/<entry_id>": (
+            lambda c: f"/api/v1/ledger/entries/{lm.draw(c).pk}",
+            [_ledger_view()],
+        ),
+        "api/v1/ledger/entries/<entry_id>/corrections": (
+            lambda c: f"/api/v1/ledger/entries/{lm.draw(c).pk}/corrections",
+            [
+                _admin_only(
+                    "POST", lambda c: {"volume_ml": "-0.5", "reason": "typed 5, drew 4.5"}, 201
+                )
+            ],
+        ),
+        "api/v1/ledger/counts": (
+            lambda c: "/api/v1/ledger/counts",
+            [_admin_only("POST", lm.count_body, 201)],
+        ),
+        "api/v1/ledger/investigations": (
+            lambda c: "/api/v1/ledger/investigations",
+            [_admin_only("GET", None, 200)],
+        ),
+        "api/v1/ledger/investigations/<investigation_id>/resolve": (
+            lm.investigation_url,
+            [_admin_only("POST", lambda c: {"resolution": "recounted"}, 200)],
+        ),
+        "api/v1/ledger/inventories": (
+            lambda c: "/api/v1/ledger/inventories",
+            [
+                _admin_only("POST", lm.inventory_body, 201),
+                _admin_only("GET", None, 200),
+            ],
+        ),
+        "api/v1/ledger/reports/dispensing": (
+            lambda c: (
+                f"/api/v1/ledger/reports/dispensing?location={lm.location(c).pk}"
+                "&start=2026-01-01&end=2099-12-31"
+            ),
+            [_admin_only("GET", None, 200)],
+        ),
+        "api/v1/ledger/reports/reconciliation": (
+            lambda c: "/api/v1/ledger/reports/reconciliation?start=2026-01-01&end=2099-12-31",
+            [_admin_only("GET", None, 200)],
+        ),
+        "ledger/reports/dispensing/": (
+            lambda c: f"/ledger/reports/dispensing/?location={lm.location(c).pk}",
+            [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+    }
+)
+
 
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()

@@ -49,7 +49,9 @@ def entry_ref(seq: int) -> str:
 
 
 def _d(value: Any) -> Decimal:
-    return Decimal(str(value))
+    """A stored quantity as the database gives it back (4 decimal places), so that an entry
+    hashes the same when written and when verified."""
+    return ml_quantize(Decimal(str(value)))
 
 
 def entry_to_pure(row: LedgerEntry, container: Container, seq_by_pk: dict[int, int]) -> pure.Entry:
@@ -119,7 +121,7 @@ def entry_hash_payload(
         "entry": pure.entry_payload(entry_to_pure(row, container, seq_by_pk)),
         "container": row.container_id,
         "kind": row.kind,
-        "ml": str(row.ml),
+        "ml": str(_d(row.ml)),
         "session": str(row.session_id) if row.session_id else None,
         "storage": row.storage_id,
         "reason": row.reason,
@@ -303,3 +305,106 @@ def entry_get_for_user(
 def ledger_view_require(user: Any) -> None:
     if not user_can(user, "ledger.view"):
         raise PermissionDenied("ledger.view")
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerProblem:
+    seq: int | None
+    entry_id: int | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.seq is None:
+            return self.message
+        which = f"ledger entry {entry_ref(self.seq)}"
+        if self.entry_id is not None:
+            which += f" (id={self.entry_id})"
+        return f"{which}: {self.message}"
+
+
+def ledger_verify() -> list[LedgerProblem]:
+    """Check the chain (every entry's hash, predecessor and place) and every container's
+    balance (each entry replayed with the pure `apply`, and the invariant after the last).
+    Returns the problems, the first broken entry first; empty when the ledger is intact."""
+    from ketaclinic.ledger.arithmetic import invariant_problems
+    from ketaclinic.ledger.entries import LedgerRefused
+    from ketaclinic.ledger.models import LedgerChainHead
+    from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash
+
+    problems: list[LedgerProblem] = []
+    containers = {c.pk: c for c in Container.objects.all()}
+    seq_by_pk: dict[int, int] = {}
+    states: dict[int, LedgerState] = {}
+    expected_seq = 1
+    prev = GENESIS_HASH
+    chain_ok = True
+    broken: set[int] = set()
+    for row in LedgerEntry.objects.order_by("seq").iterator(2000):
+        container = containers[row.container_id]
+        seq_by_pk[row.pk] = row.seq
+        if chain_ok:
+            if row.seq != expected_seq:
+                problems.append(
+                    LedgerProblem(
+                        row.seq,
+                        row.pk,
+                        f"expected L{expected_seq} here: an entry was removed or inserted",
+                    )
+                )
+                chain_ok = False
+            elif row.prev_hash != prev:
+                problems.append(
+                    LedgerProblem(row.seq, row.pk, "its predecessor hash does not match")
+                )
+                chain_ok = False
+            else:
+                try:
+                    payload = entry_hash_payload(row, container, seq_by_pk)
+                except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
+                    problems.append(LedgerProblem(row.seq, row.pk, f"it cannot be read: {exc}"))
+                    chain_ok = False
+                else:
+                    if chain_hash(prev, payload) != row.hash:
+                        problems.append(
+                            LedgerProblem(row.seq, row.pk, "its content does not match its hash")
+                        )
+                        chain_ok = False
+            prev = row.hash
+            expected_seq = row.seq + 1
+        if container.pk in broken:
+            continue
+        state = states.get(container.pk, LedgerState())
+        try:
+            states[container.pk] = apply(
+                state, entry_to_pure(row, container, seq_by_pk), today=None
+            )
+        except (LedgerRefused, KeyError, ValueError, TypeError, ArithmeticError) as exc:
+            reason = exc.reason if isinstance(exc, LedgerRefused) else str(exc)
+            broken.add(container.pk)
+            problems.append(
+                LedgerProblem(
+                    row.seq, row.pk, f"container {container.pk}'s balance does not add up: {reason}"
+                )
+            )
+    for cid, state in states.items():
+        if cid in broken:
+            continue
+        for problem in invariant_problems(state):
+            problems.append(LedgerProblem(None, None, f"container {cid}: {problem}"))
+    if chain_ok:
+        head = LedgerChainHead.objects.filter(pk=1).first()
+        head_seq = head.seq if head else 0
+        head_hash = head.hash if head else GENESIS_HASH
+        if head_seq != expected_seq - 1 or head_hash != prev:
+            problems.append(
+                LedgerProblem(
+                    None,
+                    None,
+                    f"the ledger chain ends at L{expected_seq - 1} but its head says "
+                    f"L{head_seq}: entries at the end were removed or the head was altered",
+                )
+            )
+    return problems
