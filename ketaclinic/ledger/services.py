@@ -406,30 +406,27 @@ def ledger_administration_record(*, acting_user: Any, session: Any) -> list[Ledg
     The chart calls this when the infusion stops (and again if the dose is corrected). The
     dose is split over the session's draws in the order drawn, converted to mL with each
     container's concentration; what was already recorded is subtracted, and a lower dose
-    than recorded is recorded as compensating corrections. Refused when the chart gives no
-    dose or more than was drawn.
+    than recorded is recorded as compensating corrections.
+
+    It never refuses, so that stopping an infusion is never blocked by bookkeeping: with no
+    dose charted or nothing drawn it records nothing, and a dose larger than the draws is
+    recorded as far as it fits. `session_ledger_problems` reports what is left over, and
+    signing waits for it.
     """
     require(acting_user, "ledger.administer")
     charted: Decimal | None = getattr(session, "administered_mg", None)
     if charted is None:
-        raise LedgerRefused("No administered dose is charted for this session.")
+        return []
     draws = session_draws(session)
-    if not draws and charted > ZERO:
-        raise LedgerRefused(
-            f"The chart says {charted} mg was given but nothing was drawn for this session."
-        )
+    if not draws:
+        return []
     _containers_locked([row.container_id for row, _, _ in draws])
     draws = session_draws(session)  # again, now that the containers are locked
     recorded = sum((draw.administered_mg for _, draw, _ in draws), ZERO)
     delta = charted - recorded
     pending: list[_Pending] = []
     if delta > ZERO:
-        split, unplaced = administration_split([(r, d) for r, d, _ in draws], delta)
-        if unplaced > Decimal("0.001"):
-            raise LedgerRefused(
-                f"The chart says {charted} mg was given but the session's draws hold only "
-                f"{charted - unplaced} mg not yet accounted for."
-            )
+        split, _unplaced = administration_split([(r, d) for r, d, _ in draws], delta)
         pending = [
             _Pending(
                 container=row.container,
