@@ -542,8 +542,8 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     "fhir/R4/QuestionnaireResponse": (
         lambda c: "/fhir/R4/QuestionnaireResponse",
-        # A patient's own self-report waits for administration_record to allow it.
-        [api("POST", _fhir_gad7_response, anon=401, staff=201, patient=403)],
+        # A patient may record their own self-report (Pat answers for Pat here).
+        [api("POST", _fhir_gad7_response, anon=401, staff=201, patient=201)],
     ),
     "fhir/R4/QuestionnaireResponse/<str:resource_id>": (
         _fhir_stored_url("QuestionnaireResponse"),

@@ -56,6 +56,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.view": frozenset({A}),
     # rating scales and safety flags
     "scales.enter": frozenset({A, C, N, IN}),
+    "scales.self_report": frozenset({P}),  # their own record, self-report scales only
     "flag.acknowledge": frozenset({C}),
     # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
     "fhir.import": frozenset({A}),

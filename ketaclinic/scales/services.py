@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
@@ -144,6 +144,22 @@ def _flags_open(
     return opened
 
 
+def _require_may_record(
+    acting_user: Any, patient: Patient, instrument: Instrument, mode: AdministrationMode
+) -> None:
+    """Staff enter any scale; a patient records only their own self-report scales."""
+    if user_can(acting_user, "scales.enter"):
+        return
+    if (
+        user_can(acting_user, "scales.self_report")
+        and getattr(acting_user, "patient_id", None) == patient.pk
+        and mode is AdministrationMode.PATIENT_SELF
+        and "self" in instrument.respondents
+    ):
+        return
+    raise PermissionDenied("scales.enter")
+
+
 @transaction.atomic
 def administration_record(
     *,
@@ -159,10 +175,10 @@ def administration_record(
     Raises ValidationError listing every problem (field paths ``answers.<link_id>``,
     ``instrument``, ``administered_at``, ``mode``); nothing is stored then.
     """
-    require(acting_user, "scales.enter")
     if mode not in AdministrationMode.values:
         raise ValidationError({"mode": [f"one of {', '.join(AdministrationMode.values)}"]})
     instrument = _instrument(instrument_code)
+    _require_may_record(acting_user, patient, instrument, AdministrationMode(mode))
     _check_moment(administered_at, patient)
     try:
         result = score(instrument, answers)

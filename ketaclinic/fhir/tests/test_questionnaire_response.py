@@ -187,11 +187,6 @@ def test_questionnaire_response_accepts_application_json(clinic: Clinic) -> None
     assert response.status_code == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scales.services.administration_record requires scales.enter, which patients do "
-    "not hold; a patient's own self-report awaits that service allowing mode patient_self",
-)
 def test_patient_records_own_response(clinic: Clinic) -> None:
     body = response_body("gad7", clinic.pat.pk, [1] * 7)
     response = post(clinic.api("pat"), "QuestionnaireResponse", body)

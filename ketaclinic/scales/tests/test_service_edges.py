@@ -36,11 +36,34 @@ def record(clinic: Clinic, username: str = "ben", **overrides: Any) -> Administr
     return administration_record(**fields)
 
 
-@pytest.mark.parametrize("username", ["pat", "quinn"])
-def test_patients_cannot_record_through_the_service(clinic: Clinic, username: str) -> None:
+@pytest.mark.parametrize(
+    ("username", "overrides"),
+    [
+        ("quinn", {"mode": "patient_self"}),  # another patient's record
+        ("pat", {"mode": "staff_entry"}),  # not as staff
+        ("pat", {"mode": "kiosk"}),
+        (
+            "pat",  # not a clinician-rated scale
+            {
+                "mode": "patient_self",
+                "instrument_code": "hama",
+                "answers": {str(n): 0 for n in range(1, 15)},
+            },
+        ),
+    ],
+)
+def test_patients_record_only_their_own_self_report(
+    clinic: Clinic, username: str, overrides: dict[str, Any]
+) -> None:
     with pytest.raises(PermissionDenied):
-        record(clinic, username, mode="patient_self")
+        record(clinic, username, **overrides)
     assert not Administration.objects.exists()
+
+
+def test_a_patient_records_their_own_self_report(clinic: Clinic) -> None:
+    administration = record(clinic, "pat", mode="patient_self")
+    assert (administration.patient, administration.mode) == (clinic.pat, "patient_self")
+    assert administration.entered_by == clinic.users["pat"]
 
 
 @pytest.mark.parametrize(
