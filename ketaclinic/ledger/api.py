@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router, Status
 
-from ketaclinic.accounts.access import require
-from ketaclinic.api import api
+from ketaclinic.accounts.access import require, user_can
+from ketaclinic.api import BearerTokenAuth, VerifiedSessionAuth, api
 from ketaclinic.infusions.models import Session
 from ketaclinic.ledger import deadlines, reports, selectors, services
 from ketaclinic.ledger.entries import LedgerRefused
@@ -56,7 +56,36 @@ from ketaclinic.ledger.schemas import (
     WitnessPolicyIn,
 )
 
-router = Router(tags=["ledger"])
+LEDGER_PERMISSIONS = (
+    "ledger.view",
+    "ledger.draw",
+    "ledger.waste",
+    "ledger.witness",
+    "ledger.breakage",
+    "ledger.manage",
+    "ledger.report",
+)
+
+
+def _ledger_user(user: Any) -> Any:
+    """Refuse (403) a signed-in user with no ledger right at all, before the body is read, so
+    that patients and intake get the same answer from every ledger URL whatever they send."""
+    if user is not None and not any(user_can(user, p) for p in LEDGER_PERMISSIONS):
+        raise PermissionDenied("ledger")
+    return user
+
+
+class _LedgerBearerAuth(BearerTokenAuth):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return _ledger_user(super().authenticate(request, token))
+
+
+class _LedgerSessionAuth(VerifiedSessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return _ledger_user(super().authenticate(request, key))
+
+
+router = Router(tags=["ledger"], auth=[_LedgerBearerAuth(), _LedgerSessionAuth()])
 
 
 @api.exception_handler(LedgerRefused)
