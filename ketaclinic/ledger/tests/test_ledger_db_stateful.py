@@ -85,7 +85,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @property
     def users(self) -> dict[str, Any]:
-        return self.clinic.users  # type: ignore[return-value]
+        return self.clinic.users
 
     @rule(volume=volumes, concentration=st.sampled_from(["10", "50", "100"]))
     def receive(self, volume: Decimal, concentration: str) -> None:
