@@ -635,3 +635,23 @@ def test_the_initial_and_biennial_inventories_are_signed_and_kept_two_years(
     biennial = body | {"kind": "biennial", "business_time": "close"}
     assert post(clinic.api("dana"), "/api/v1/ledger/inventories", biennial).status_code == 201
     assert Inventory.objects.count() == 2
+
+
+def test_every_ledger_write_is_audited_with_the_patient_of_a_draw(
+    clinic: Clinic, vial: Container, session: Session
+) -> None:
+    from ketaclinic.audit.models import AuditEvent
+
+    draw_id = _draw_id(clinic, vial, session)
+    event = AuditEvent.objects.get(object_type="LedgerEntry", object_id=str(draw_id))
+    assert (event.action, event.actor_id, event.patient_id) == (
+        "C",
+        clinic.users["ben"].pk,
+        clinic.pat.pk,
+    )
+    receipt_entry = LedgerEntry.objects.get(container=vial, kind=EntryKind.RECEIPT)
+    receipt_event = AuditEvent.objects.get(
+        object_type="LedgerEntry", object_id=str(receipt_entry.pk)
+    )
+    assert receipt_event.patient_id is None
+    assert AuditEvent.objects.filter(object_type="RegisteredLocation").count() == 1
