@@ -20,6 +20,8 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Patients", "patients:list", "patient.view_any"),
+    NavItem("Schedule", "courses:schedule", "patient.view_any"),
+    NavItem("Protocols", "courses:protocols", "protocol.view"),
     NavItem("My record", "web:me", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
 )

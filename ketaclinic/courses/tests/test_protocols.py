@@ -130,3 +130,12 @@ def test_the_protocol_page_shows_versions_and_the_definition(
     assert "Edit as a new version" not in page
     assert clinic.client("pat").get(f"/courses/protocols/{iv_protocol.pk}/").status_code == 403
     assert clinic.client("ben").get("/courses/protocols/999999/").status_code == 404
+
+
+def test_staff_navigation_links_the_schedule_and_protocols(clinic: Clinic) -> None:
+    staff_page = clinic.client("cleo").get("/patients/").content.decode()
+    assert 'href="/courses/schedule/"' in staff_page
+    assert 'href="/courses/protocols/"' in staff_page
+    patient_page = clinic.client("pat").get("/patients/").content.decode()
+    assert "/courses/schedule/" not in patient_page
+    assert "/courses/protocols/" not in patient_page
