@@ -197,13 +197,13 @@ class WitnessCredentials:
 
 
 def witness_authenticate(
-    *, acting_user: Any, credentials: WitnessCredentials | None, field: str = "witness"
+    *, acting_user: Any, credentials: WitnessCredentials | None, field: str = "witness_"
 ) -> Any:
     """The witness, who must be a different active staff user allowed to witness and who
     authenticates here: password, and a TOTP code when they have enrolled a device."""
     if credentials is None or not credentials.username:
-        raise ValidationError({f"{field}_username": ["A second staff user must witness this."]})
-    wrong = ValidationError({f"{field}_password": ["The witness's username or password is wrong."]})
+        raise ValidationError({f"{field}username": ["A second staff user must witness this."]})
+    wrong = ValidationError({f"{field}password": ["The witness's username or password is wrong."]})
     user = get_user_model().objects.filter(username=credentials.username).first()
     if user is None or not user.is_active:
         raise wrong
@@ -211,21 +211,21 @@ def witness_authenticate(
         raise wrong
     if user.pk == acting_user.pk:
         raise ValidationError(
-            {f"{field}_username": ["The witness must be a different person from you."]}
+            {f"{field}username": ["The witness must be a different person from you."]}
         )
     if not user_can(user, "ledger.witness"):
         raise ValidationError(
-            {f"{field}_username": ["This user's role may not witness ledger entries."]}
+            {f"{field}username": ["This user's role may not witness ledger entries."]}
         )
     devices = list(devices_for_user(user, confirmed=True))
     if devices:
         code = credentials.otp.strip()
         if not code:
             raise ValidationError(
-                {f"{field}_otp": ["The witness has two-factor authentication: give their code."]}
+                {f"{field}otp": ["The witness has two-factor authentication: give their code."]}
             )
         if not any(device.verify_token(code) for device in devices):
-            raise ValidationError({f"{field}_otp": ["The witness's code is wrong or used."]})
+            raise ValidationError({f"{field}otp": ["The witness's code is wrong or used."]})
     return user
 
 
@@ -579,13 +579,13 @@ def ledger_destroy(
     if len(witnesses) != 2:
         raise ValidationError({"witnesses": ["Destruction needs exactly two witnesses."]})
     first = witness_authenticate(
-        acting_user=acting_user, credentials=witnesses[0], field="witnesses.0"
+        acting_user=acting_user, credentials=witnesses[0], field="witnesses.0."
     )
     second = witness_authenticate(
-        acting_user=acting_user, credentials=witnesses[1], field="witnesses.1"
+        acting_user=acting_user, credentials=witnesses[1], field="witnesses.1."
     )
     if first.pk == second.pk:
-        raise ValidationError({"witnesses.1_username": ["The two witnesses must be different."]})
+        raise ValidationError({"witnesses.1.username": ["The two witnesses must be different."]})
     form_41 = {
         "form": "DEA Form 41",
         "registrant": container.location.registrant_name,

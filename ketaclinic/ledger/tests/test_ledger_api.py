@@ -475,6 +475,7 @@ def test_destruction_without_two_different_valid_witnesses_is_refused(
         )
     response = post(clinic.api("dana"), url, body)
     assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["field"].startswith("witnesses")
     assert not LedgerEntry.objects.filter(kind=EntryKind.DESTRUCTION).exists()
 
 
