@@ -211,6 +211,14 @@ DEFAULT_FROM_EMAIL = env_str("KETACLINIC_FROM_EMAIL", "ketaclinic@localhost")
 # Behind a proxy, the client address comes from the first X-Forwarded-For entry.
 KETACLINIC_TRUST_X_FORWARDED_FOR = env_bool("KETACLINIC_BEHIND_PROXY")
 KETACLINIC_API_TOKEN_DAYS = env_int("KETACLINIC_API_TOKEN_DAYS", 90)
+
+# The public site's clinic details, and the limit on inquiries per client address per hour.
+KETACLINIC_CLINIC_NAME = env_str("KETACLINIC_CLINIC_NAME", "KetaClinic Demo Clinic")
+KETACLINIC_CLINIC_ADDRESS = env_str("KETACLINIC_CLINIC_ADDRESS", "1 Example Street, Testville")
+KETACLINIC_CLINIC_HOURS = env_str("KETACLINIC_CLINIC_HOURS", "Monday to Friday, 8:00 to 17:00")
+KETACLINIC_CLINIC_PHONE = env_str("KETACLINIC_CLINIC_PHONE", "555-0100")
+KETACLINIC_CLINIC_EMAIL = env_str("KETACLINIC_CLINIC_EMAIL", "hello@clinic.example")
+KETACLINIC_INQUIRY_RATE_PER_HOUR = env_int("KETACLINIC_INQUIRY_RATE_PER_HOUR", 5)
 # The base of the canonical URLs of the built-in FHIR Questionnaires and our code systems
 # (e.g. <base>/Questionnaire/gad7). Changing it changes the URLs that responses must cite.
 KETACLINIC_FHIR_CANONICAL_BASE = env_str(

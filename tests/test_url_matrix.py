@@ -203,6 +203,10 @@ def _fhir_stored_url(resource_type: str) -> Callable[[Clinic], str]:
     return build
 
 
+def _new_inquiry(_: Clinic) -> dict[str, Any]:
+    return {"name": "Matrix Row", "email": "matrix@example.org", "consent_to_contact": True}
+
+
 # route -> how to fill its parameters, and the checks to run on it.
 MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "": (lambda c: "/", [page(anon=302, staff=302, patient=302)]),
@@ -418,6 +422,26 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "audit/": (
         lambda c: "/audit/",
         [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+    "clinic/": (lambda c: "/clinic/", [page(anon=200, staff=200, patient=200)]),
+    "clinic/inquiry/": (lambda c: "/clinic/inquiry/", [page(anon=200, staff=200, patient=200)]),
+    "clinic/inquiry/thanks/": (
+        lambda c: "/clinic/inquiry/thanks/",
+        [page(anon=200, staff=200, patient=200)],
+    ),
+    "clinic/<slug:slug>/": (lambda c: "/clinic/faq/", [page(anon=200, staff=200, patient=200)]),
+    "clinic/<slug:slug>/edit/": (
+        lambda c: "/clinic/faq/edit/",
+        [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
+    "intake/inquiries/": (
+        lambda c: "/intake/inquiries/",
+        [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
+    ),
+    "api/v1/inquiries": (
+        lambda c: "/api/v1/inquiries",
+        # Anyone may ask, signed in or not; the rate limit is raised for this module.
+        [api("POST", _new_inquiry, anon=201, staff=201, patient=201)],
     ),
     "api/v1/openapi.json": (
         lambda c: "/api/v1/openapi.json",
@@ -726,6 +750,12 @@ MATRIX.update(
         ),
     }
 )
+
+
+@pytest.fixture(autouse=True)
+def _inquiry_rate_limit_raised(settings: Any) -> None:
+    # Every role posts an inquiry from the same test address: past the default limit of 5.
+    settings.KETACLINIC_INQUIRY_RATE_PER_HOUR = 1000
 
 
 def test_every_url_pattern_is_in_the_matrix() -> None:

@@ -54,6 +54,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "presence.edit": frozenset({A, C, N}),
     # audit trail
     "audit.view": frozenset({A}),
+    # public site and inquiries
+    "site.edit": frozenset({A}),
+    "inquiry.view": frozenset({A, C, IN}),
     # rating scales and safety flags
     "scales.enter": frozenset({A, C, N, IN}),
     "scales.self_report": frozenset({P}),  # their own record, self-report scales only

@@ -1,4 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from ketaclinic.intake import views
 
 app_name = "intake"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("inquiries/", views.inquiry_list, name="inquiries"),
+]

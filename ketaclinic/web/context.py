@@ -20,6 +20,7 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Patients", "patients:list", "patient.view_any"),
+    NavItem("Inquiries", "intake:inquiries", "inquiry.view"),
     NavItem("Schedule", "courses:schedule", "patient.view_any"),
     NavItem("Protocols", "courses:protocols", "protocol.view"),
     NavItem("My record", "web:me", "patient.view_own"),

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class Concern(models.TextChoices):
+    GENERALIZED_ANXIETY = "generalized_anxiety", "Generalized anxiety"
+    SOCIAL_ANXIETY = "social_anxiety", "Social anxiety"
+    PANIC_DISORDER = "panic_disorder", "Panic disorder"
+    OCD = "ocd", "Obsessive-compulsive disorder (OCD)"
+    OTHER = "other", "Something else"
+
+
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone"
+
+
+class InquiryStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    SCREENING_BOOKED = "screening_booked", "Screening booked"
+    EVALUATION_BOOKED = "evaluation_booked", "Evaluation booked"
+    EVALUATED = "evaluated", "Evaluated"
+    ELIGIBLE = "eligible", "Eligible"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible"
+    DECLINED = "declined", "Declined"
+    CLOSED = "closed", "Closed"
+
+
+def validate_concerns(value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("must be a list of concern codes")
+    unknown = sorted(set(value) - set(Concern.values))
+    if unknown:
+        raise ValidationError(f"unknown concerns: {', '.join(unknown)}")
+    if len(set(value)) != len(value):
+        raise ValidationError("a concern is listed twice")
+
+
+class Inquiry(models.Model):
+    """Someone asking the clinic about treatment. Not a patient yet: no record, no MRN."""
+
+    name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    preferred_contact = models.CharField(
+        max_length=8, choices=ContactMethod.choices, default=ContactMethod.EMAIL
+    )
+    concerns = models.JSONField(default=list, blank=True, validators=[validate_concerns])
+    prior_treatments = models.TextField(max_length=5000, blank=True)
+    message = models.TextField(max_length=5000, blank=True)
+    heard_about = models.CharField(max_length=200, blank=True)
+    consent_to_contact = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=InquiryStatus.choices, default=InquiryStatus.NEW
+    )
+    is_spam = models.BooleanField(default=False)
+    client_address = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "inquiries"
+        indexes = [
+            # the rate limit: inquiries from one address in the last hour
+            models.Index(fields=["client_address", "created_at"]),
+            # the staff list, newest first
+            models.Index(fields=["is_spam", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"inquiry #{self.pk} ({self.status})"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not self.email and not self.phone:
+            errors["email"] = "Give an e-mail address or a phone number (or both)."
+        elif self.preferred_contact == ContactMethod.EMAIL and not self.email:
+            errors["preferred_contact"] = "You asked to be e-mailed: give an e-mail address."
+        elif self.preferred_contact == ContactMethod.PHONE and not self.phone:
+            errors["preferred_contact"] = "You asked to be phoned: give a phone number."
+        if self.consent_to_contact is not True:
+            errors["consent_to_contact"] = "We can only answer if you agree to be contacted."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def concern_labels(self) -> list[str]:
+        labels = dict(Concern.choices)
+        return [str(labels.get(code, code)) for code in self.concerns]
