@@ -117,6 +117,7 @@ def _register_routers() -> None:
     from ketaclinic.audit.api import router as audit_router
     from ketaclinic.courses.api import router as courses_router
     from ketaclinic.intake.api import router as intake_router
+    from ketaclinic.intake.evaluation_api import router as evaluation_router
     from ketaclinic.ledger.api import router as ledger_router
     from ketaclinic.patients.api import router as patients_router
     from ketaclinic.scales.api import router as scales_router
@@ -126,6 +127,7 @@ def _register_routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/ledger", ledger_router)
     api.add_router("", intake_router)  # /inquiries, /evaluations, ...
+    api.add_router("", evaluation_router)  # /patients/{id}/evaluations, /consent-documents, ...
     api.add_router("", scales_router)  # /patients/{id}/flags, /questionnaires, ...
     api.add_router("", courses_router)  # /protocols, /patients/{id}/courses, /chairs, ...
     api.add_router("", scale_links_router)  # /patients/{id}/links

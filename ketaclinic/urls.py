@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
     path("intake/", include("ketaclinic.intake.urls")),
+    path("intake/", include("ketaclinic.intake.evaluation_urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("courses/", include("ketaclinic.courses.urls")),
     path("ledger/", include("ketaclinic.ledger.urls")),

@@ -57,6 +57,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # public site and inquiries
     "site.edit": frozenset({A}),
     "inquiry.view": frozenset({A, C, IN}),
+    # eligibility: clinicians evaluate and decide, the administrator edits the rules
+    "evaluation.create": frozenset({C}),
+    "evaluation.view": frozenset({A, C, N, IN}),
+    "eligibility.decide": frozenset({C}),
+    "rules.edit": frozenset({A}),
+    # informed consent: staff record signatures; a patient reads their own
+    "consent.record": frozenset({A, C, N, IN}),
+    "consent.view": frozenset({A, C, N, IN, P}),
     # rating scales and safety flags
     "scales.enter": frozenset({A, C, N, IN}),
     "scales.self_report": frozenset({P}),  # their own record, self-report scales only

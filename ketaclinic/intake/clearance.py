@@ -1,11 +1,9 @@
 """Whether a patient is cleared to start a course of treatment.
 
-`treatment_clearance(patient)` is what a course start asks. Until the intake issue's
-eligibility decisions and consents exist, it answers "not cleared" with the two reasons they
-will settle: refusing is the safe default, since starting treatment without a recorded
-eligible decision and a current consent must never happen by accident. The intake issue
-replaces the body of `treatment_clearance` (keeping its signature and `Clearance`) with the
-real checks on the latest eligibility decision and the patient's current consent.
+`treatment_clearance(patient)` is what a course start asks. A patient is cleared only when the
+latest eligibility decision a clinician recorded is "eligible" and the patient has signed the
+currently active version of every required consent document. Anything else is refused, with
+the reasons staff see.
 """
 
 from __future__ import annotations
@@ -26,5 +24,20 @@ class Clearance:
 
 
 def treatment_clearance(patient: Patient) -> Clearance:
-    """Not cleared until the intake issue records eligibility decisions and consents."""
-    return Clearance(cleared=False, reasons=(NO_ELIGIBLE_DECISION, NO_CURRENT_CONSENT))
+    """Cleared only with a latest decision "eligible" and a current consent (two queries)."""
+    # Imported here: the courses app imports this module, and the intake models import patients.
+    from ketaclinic.intake.consent_services import consent_missing
+    from ketaclinic.intake.evaluation_services import decision_latest
+    from ketaclinic.intake.models_eligibility import DecisionChoice
+
+    reasons: list[str] = []
+    latest = decision_latest(patient)
+    if latest is None:
+        reasons.append(NO_ELIGIBLE_DECISION)
+    elif latest.decision != DecisionChoice.ELIGIBLE:
+        reasons.append(f"{NO_ELIGIBLE_DECISION}: the latest decision is {latest.decision}")
+    missing = consent_missing(patient)
+    if missing:
+        titles = ", ".join(f"{d.title} (version {d.version})" for d in missing)
+        reasons.append(f"{NO_CURRENT_CONSENT}: not signed: {titles}")
+    return Clearance(cleared=not reasons, reasons=tuple(reasons))

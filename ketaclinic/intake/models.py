@@ -93,3 +93,6 @@ class Inquiry(models.Model):
     def concern_labels(self) -> list[str]:
         labels = dict(Concern.choices)
         return [str(labels.get(code, code)) for code in self.concerns]
+
+
+from ketaclinic.intake import models_eligibility  # noqa: E402, F401

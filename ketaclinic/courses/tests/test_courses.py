@@ -28,7 +28,9 @@ def test_a_course_is_refused_with_the_reasons_until_intake_clears_the_patient(
 ) -> None:
     response = _start(clinic, "ada", iv_protocol)
     assert response.status_code == 409
-    assert response.json()["reasons"] == ["no eligible decision recorded", "no current consent"]
+    no_decision, no_consent = response.json()["reasons"]
+    assert no_decision == "no eligible decision recorded"
+    assert no_consent.startswith("no current consent: not signed: ")
     assert not Course.objects.exists()
 
 
