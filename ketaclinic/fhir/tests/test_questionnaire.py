@@ -30,9 +30,8 @@ def test_every_builtin_round_trips_through_r4b_and_its_scoring_plan(code: str) -
     for item in instrument.items:
         planned = plan.items[item.link_id]
         assert planned.target == item.link_id
-        assert sorted(o.weight or Decimal(-1) for o in planned.options) == sorted(
-            Decimal(w) for w in item.weights
-        )
+        weights = [Decimal(-1) if o.weight is None else o.weight for o in planned.options]
+        assert sorted(weights) == sorted(Decimal(w) for w in item.weights)
         if item.loinc:
             assert planned.loinc == item.loinc
 
