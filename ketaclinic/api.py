@@ -116,6 +116,7 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 def _register_routers() -> None:
     from ketaclinic.audit.api import router as audit_router
     from ketaclinic.courses.api import router as courses_router
+    from ketaclinic.infusions.chart_api import router as chart_router
     from ketaclinic.intake.api import router as intake_router
     from ketaclinic.intake.evaluation_api import router as evaluation_router
     from ketaclinic.ledger.api import router as ledger_router
@@ -131,6 +132,7 @@ def _register_routers() -> None:
     api.add_router("", scales_router)  # /patients/{id}/flags, /questionnaires, ...
     api.add_router("", courses_router)  # /protocols, /patients/{id}/courses, /chairs, ...
     api.add_router("", scale_links_router)  # /patients/{id}/links
+    api.add_router("", chart_router)  # /sessions/{id}/vitals, /sessions/{id}/dose, ...
 
 
 _register_routers()

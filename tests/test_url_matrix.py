@@ -818,6 +818,190 @@ def _inquiry_rate_limit_raised(settings: Any) -> None:
     # Every role posts an inquiry from the same test address: past the default limit of 5.
     settings.KETACLINIC_INQUIRY_RATE_PER_HOUR = 1000
 
+# The session chart: nurses and clinicians chart, clinicians review holds and override, the
+# administrator reads; intake and patients never see it. Writes run once per role in the
+# matrix's order (anon, admin, clinician, nurse, ...), so a one-time step answers 409 the
+# second time.
+from ketaclinic.infusions.tests import matrix as im  # noqa: E402  the rows' builders
+
+
+def _chart_view() -> Check:
+    return api("GET", anon=401, admin=200, clinician=200, nurse=200, intake=403, patient=403)
+
+
+def _chart_write(
+    body: Callable[[Clinic], dict[str, Any]] | None, clinician: int, nurse: int
+) -> Check:
+    return api(
+        "POST", body, anon=401, admin=403, clinician=clinician, nurse=nurse, intake=403, patient=403
+    )
+
+
+def _chart_page() -> Check:
+    return page(anon=302, admin=200, clinician=200, nurse=200, intake=403, patient=403)
+
+
+def _chart_post_only() -> Check:
+    return page(anon=302, staff=405, patient=405)
+
+
+MATRIX.update(
+    {
+        "api/v1/sessions/<session_id>": (im.api_url("scheduled"), [_chart_view()]),
+        "api/v1/sessions/<session_id>/check-in": (
+            im.api_url("scheduled", "/check-in"),
+            [_chart_write(None, 200, 409)],
+        ),
+        "api/v1/sessions/<session_id>/pre-checks": (
+            im.api_url("checked_in", "/pre-checks"),
+            [_chart_write(im.prechecks_body, 201, 201)],
+        ),
+        "api/v1/sessions/<session_id>/clinician-review": (
+            im.api_url("checked_in", "/clinician-review"),
+            [_chart_write(lambda c: {"reason": "Matrix"}, 201, 403)],
+        ),
+        "api/v1/sessions/<session_id>/dose": (
+            im.api_url("checked_in", "/dose"),
+            [_chart_write(im.dose_body, 201, 201)],
+        ),
+        "api/v1/sessions/<session_id>/dose/second-check": (
+            im.api_url("dosed_by_ada", "/dose/second-check"),
+            [_chart_write(im.witness_ben_body, 200, 200)],
+        ),
+        "api/v1/sessions/<session_id>/start": (
+            im.api_url("ready", "/start"),
+            [_chart_write(None, 200, 409)],
+        ),
+        "api/v1/sessions/<session_id>/infusion": (
+            im.api_url("infusing", "/infusion"),
+            [
+                _chart_write(
+                    lambda c: {"action": "rate_change", "reason": "Matrix", "rate_ml_per_h": 100},
+                    201,
+                    201,
+                )
+            ],
+        ),
+        "api/v1/sessions/<session_id>/stop": (
+            im.api_url("infusing", "/stop"),
+            [_chart_write(lambda c: {"administered_volume_ml": 3}, 200, 409)],
+        ),
+        "api/v1/sessions/<session_id>/vitals": (
+            im.api_url("infusing", "/vitals"),
+            [_chart_write(im.vitals_body, 201, 201)],
+        ),
+        "api/v1/sessions/<session_id>/side-effects": (
+            im.api_url("infusing", "/side-effects"),
+            [_chart_write(im.side_effect_body, 201, 201)],
+        ),
+        "api/v1/sessions/<session_id>/assessments": (
+            im.api_url("infusing", "/assessments"),
+            [_chart_write(im.assessment_body, 201, 201)],
+        ),
+        "api/v1/sessions/<session_id>/alerts/<alert_id>/acknowledge": (
+            im.alert_api_url,
+            [_chart_write(None, 200, 200)],
+        ),
+        "api/v1/sessions/<session_id>/discharge": (
+            im.api_url("recovery", "/discharge"),
+            [_chart_write(im.discharge_body, 200, 409)],
+        ),
+        "api/v1/sessions/<session_id>/sign": (
+            im.api_url("discharged", "/sign"),
+            [_chart_write(None, 200, 200)],
+        ),
+        "api/v1/sessions/<session_id>/addenda": (
+            im.api_url("signed", "/addenda"),
+            [_chart_write(lambda c: {"text": "Matrix"}, 201, 201)],
+        ),
+        "infusions/board/": (lambda c: "/infusions/board/", [_chart_page()]),
+        "infusions/board/rows/": (lambda c: "/infusions/board/rows/", [_chart_page()]),
+        "infusions/sessions/<uuid:session_id>/": (im.page_url("infusing"), [_chart_page()]),
+        "infusions/sessions/<uuid:session_id>/record.pdf": (
+            im.page_url("infusing", "record.pdf"),
+            [_chart_page()],
+        ),
+        "infusions/sessions/<uuid:session_id>/vitals/": (
+            im.page_url("infusing", "vitals/"),
+            [_chart_post_only()],
+        ),
+        "infusions/sessions/<uuid:session_id>/alerts/<int:alert_id>/acknowledge/": (
+            im.alert_page_url,
+            [_chart_post_only()],
+        ),
+        "infusions/sessions/<uuid:session_id>/sign/": (
+            im.page_url("discharged", "sign/"),
+            [_chart_post_only()],
+        ),
+        "infusions/sessions/<uuid:session_id>/addenda/": (
+            im.page_url("signed", "addenda/"),
+            [_chart_post_only()],
+        ),
+    }
+)
+
+
+# Eligibility and consent: clinicians evaluate and decide, the administrator edits the rules,
+# staff record consent; a patient reads their own consent documents and signatures.
+from ketaclinic.intake.tests import matrix as em  # noqa: E402  the rows' builders
+
+
+def _clinician_only(body: Callable[[Clinic], dict[str, Any]] | None, ok: int) -> Check:
+    return api("POST", body, anon=401, admin=403, clinician=ok, nurse=403, intake=403, patient=403)
+
+
+MATRIX.update(
+    {
+        "intake/rules/": (
+            lambda c: "/intake/rules/",
+            [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "intake/patients/<uuid:patient_id>/consent/": (
+            lambda c: f"/intake/patients/{c.pat.pk}/consent/",
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "intake/consents/<int:signature_id>/pdf/": (
+            em.signature_pdf_url,
+            [page(anon=302, staff=200, patient=200)],  # Pat's own signature
+        ),
+        "intake/sign/<str:token>/": (
+            em.link_url,
+            [page(anon=200, staff=200, patient=200)],  # the token is the key, not a login
+        ),
+        "api/v1/patients/<patient_id>/evaluations": (
+            em.patient_url("/evaluations"),
+            [
+                api("GET", anon=401, staff=200, patient=403),
+                _clinician_only(em.evaluation_body, 201),
+            ],
+        ),
+        "api/v1/evaluations/<evaluation_id>": (
+            em.evaluation_url,
+            [api("GET", anon=401, staff=200, patient=403)],
+        ),
+        "api/v1/evaluations/<evaluation_id>/decision": (
+            lambda c: em.evaluation_url(c, "/decision"),
+            [_clinician_only(em.decision_body, 201)],
+        ),
+        "api/v1/consent-documents": (
+            em.consent_documents_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "api/v1/patients/<patient_id>/consents": (
+            em.patient_url("/consents"),
+            [
+                api("GET", anon=401, staff=200, patient=200),
+                api("POST", em.witnessed_body, anon=401, staff=201, patient=403),
+            ],
+        ),
+        "api/v1/patients/<patient_id>/consent-links": (
+            em.patient_url("/consent-links"),
+            [api("POST", lambda c: {}, anon=401, staff=201, patient=403)],
+        ),
+    }
+)
+
+
 
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()

@@ -52,6 +52,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "session.book": frozenset({A, C, N, IN}),
     "chair.edit": frozenset({A}),
     "presence.edit": frozenset({A, C, N}),
+    # the session chart: nurses and clinicians chart; clinicians review a pre-dose hold and
+    # override the dose maximum or the discharge gates; the administrator may read
+    "session.view": frozenset({A, C, N}),
+    "session.chart": frozenset({C, N}),
+    "session.override": frozenset({C}),
+    "session.sign": frozenset({C, N}),
     # audit trail
     "audit.view": frozenset({A}),
     # public site and inquiries

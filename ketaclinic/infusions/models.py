@@ -42,6 +42,12 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Charted when the infusion stops: the nurse confirms the volume actually given and
+    # mg = volume x concentration. The ketamine ledger reads `administered_mg`.
+    administered_volume_ml = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    administered_mg = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
 
     class Meta:
         ordering = ["start"]
@@ -58,3 +64,29 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.pk} ({self.status})"
+
+
+# The session chart (pre-checks, dose, vitals, alerts, events, signatures, addenda).
+from ketaclinic.infusions.chart_models import (  # noqa: E402  after Session, which they refer to
+    Addendum,
+    ChartEntry,
+    ChartEntryKind,
+    DoseCheck,
+    SessionAlert,
+    SessionSignature,
+    SignedRecord,
+    VitalsReading,
+)
+
+__all__ = [
+    "Addendum",
+    "ChartEntry",
+    "ChartEntryKind",
+    "DoseCheck",
+    "Session",
+    "SessionAlert",
+    "SessionSignature",
+    "SessionStatus",
+    "SignedRecord",
+    "VitalsReading",
+]

@@ -1,0 +1,187 @@
+"""Drives a session chart through its API as the personas would: a booked session of Pat's on
+the IV protocol, a prescriber on site. Used by the chart tests and the URL matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+
+from ketaclinic.courses.models import Chair, Course, PrescriberPresence, Protocol
+from ketaclinic.infusions.models import Session
+from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
+from ketaclinic.testing import PASSWORD, Clinic, totp_now
+
+
+def shipped_protocol_row(code: str = IV_RACEMIC_0_5_MG_KG_40_MIN) -> Protocol:
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure
+
+    shipped_rows_ensure()  # a transactional test's flush removes the migration's rows
+    return Protocol.objects.get(code=code, active=True)
+
+
+def session_make(
+    clinic: Clinic,
+    *,
+    start: datetime | None = None,
+    code: str = IV_RACEMIC_0_5_MG_KG_40_MIN,
+    chair: str = "Chair 1",
+) -> Session:
+    """A booked session, made directly (booking rules are the courses app's, tested there)."""
+    protocol = shipped_protocol_row(code)
+    course = Course.objects.create(
+        patient=clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
+    )
+    start = start or timezone.now() + timedelta(minutes=30)
+    return Session.objects.create(
+        course=course,
+        chair=Chair.objects.get_or_create(name=chair)[0],
+        phase="induction",
+        start=start,
+        chair_until=start + timedelta(hours=2),
+        created_by=clinic.users["ben"],
+    )
+
+
+def prescriber_on_site_today(clinic: Clinic) -> None:
+    PrescriberPresence.objects.create(
+        clinician=clinic.users["ada"],
+        date=timezone.localdate(),
+        from_time=time(0, 0),
+        to_time=time(23, 59, 59, 999999),
+        recorded_by=clinic.users["dana"],
+    )
+
+
+@dataclass
+class Chart:
+    """One session driven through the API; `ben` charts, `ada` checks and overrides."""
+
+    clinic: Clinic
+    session: Session
+    ben: Client
+    ada: Client
+
+    @property
+    def url(self) -> str:
+        return f"/api/v1/sessions/{self.session.pk}"
+
+    def post(self, path: str, body: dict[str, Any] | None = None, *, who: str = "ben") -> Any:
+        client = self.ben if who == "ben" else self.ada if who == "ada" else self.clinic.api(who)
+        return client.post(f"{self.url}{path}", body or {}, content_type="application/json")
+
+    def refresh(self) -> Session:
+        self.session.refresh_from_db()
+        return self.session
+
+    def check_in(self) -> Any:
+        return self.post("/check-in")
+
+    def prechecks(self, **overrides: Any) -> Any:
+        body: dict[str, Any] = {
+            "identity_confirmed": True,
+            "consent_current": True,
+            "fasting": True,
+            "escort_confirmed": True,
+            "pregnancy_test": "not_applicable",
+            "questionnaires_done": True,
+            "weight_kg": 72.5,
+            "weight_measured_at": (timezone.now() - timedelta(days=1)).isoformat(),
+        }
+        return self.post("/pre-checks", body | overrides)
+
+    def vitals(
+        self, *, key: str = "", who: str = "ben", at: datetime | None = None, **values: Any
+    ) -> Any:
+        """POST a set of vitals (normal values unless given), optionally with a key."""
+        body: dict[str, Any] = {
+            "at": (at or timezone.now()).isoformat(),
+            "systolic": 120,
+            "diastolic": 80,
+            "heart_rate": 72,
+            "spo2": 98,
+            "resp_rate": 14,
+        } | values
+        client = self.ben if who == "ben" else self.clinic.api(who)
+        headers = {"Idempotency-Key": key} if key else {}
+        return client.post(
+            f"{self.url}/vitals", body, content_type="application/json", headers=headers
+        )
+
+    def dose(self, **overrides: Any) -> Any:
+        body = {"weight_kg": 72.5, "concentration_mg_per_ml": 10, "bag_volume_ml": 100}
+        return self.post("/dose", body | overrides)
+
+    def second_check(self, username: str = "ada", **overrides: Any) -> Any:
+        body: dict[str, Any] = {"username": username, "password": PASSWORD}
+        device = self.clinic.totp.get(username)
+        if device is not None:
+            body["totp"] = totp_now(device)
+        return self.post("/dose/second-check", body | overrides)
+
+    def ready(self, *, calculator: str = "ben", witness: str = "ada") -> None:
+        """Checked in, pre-checks done, baseline vitals, dose calculated and second-checked.
+
+        A TOTP code is accepted once: when several sessions are readied within one 30-second
+        step, let Dr Ada calculate and Nurse Ben (no TOTP device) second-check."""
+        body = {"weight_kg": 72.5, "concentration_mg_per_ml": 10, "bag_volume_ml": 100}
+        for response in (
+            self.check_in(),
+            self.prechecks(),
+            self.vitals(),
+            self.post("/dose", body, who=calculator),
+            self.second_check(witness),
+        ):
+            assert response.status_code in (200, 201), response.content
+
+    def start(self) -> Any:
+        return self.post("/start")
+
+    def infusing(self, **who: str) -> None:
+        self.ready(**who)
+        response = self.start()
+        assert response.status_code == 200, response.content
+
+    def stop(self, volume: float = 3.63) -> Any:
+        return self.post("/stop", {"administered_volume_ml": volume})
+
+    def in_recovery(self, *, stopped_minutes_ago: int = 0) -> None:
+        from ketaclinic.infusions.models import ChartEntry, ChartEntryKind
+
+        self.infusing()
+        response = self.stop()
+        assert response.status_code == 200, response.content
+        if stopped_minutes_ago:
+            ChartEntry.objects.filter(
+                session=self.session, kind=ChartEntryKind.INFUSION_STOP
+            ).update(at=timezone.now() - timedelta(minutes=stopped_minutes_ago))
+
+    def discharge(self, *, aldrete: int = 10, who: str = "ben", **overrides: Any) -> Any:
+        body: dict[str, Any] = {
+            "aldrete": aldrete,
+            "escort_present": True,
+            "instructions_given": True,
+        } | overrides
+        return self.post("/discharge", body, who=who)
+
+    def discharged(self) -> None:
+        self.in_recovery(stopped_minutes_ago=61)
+        response = self.discharge()
+        assert response.status_code == 200, response.content
+
+    def signed(self) -> None:
+        self.discharged()
+        for who in ("ben", "ada"):
+            response = self.post("/sign", who=who)
+            assert response.status_code == 200, response.content
+        assert self.refresh().status == "signed"
+
+
+def chart_for(clinic: Clinic, **kwargs: Any) -> Chart:
+    session = session_make(clinic, **kwargs)
+    if not PrescriberPresence.objects.filter(date=timezone.localdate()).exists():
+        prescriber_on_site_today(clinic)
+    return Chart(clinic=clinic, session=session, ben=clinic.api("ben"), ada=clinic.api("ada"))

@@ -1,0 +1,134 @@
+"""The chart's pages: the chair board (rows, highlighting, a fixed number of queries), the
+session chart with its plot data, the printable record, and esketamine's REMS form data."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ketaclinic.infusions.models import ChartEntry, SessionAlert
+from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.infusions.tests.chart_driver import Chart, chart_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_board_lists_active_sessions_with_alerts_and_overdue_vitals(chart: Chart) -> None:
+    chart.infusing()
+    chart.vitals(spo2=90)
+    twenty_minutes_ago = timezone.now() - timedelta(minutes=20)
+    chart.session.vitals.update(at=twenty_minutes_ago)
+    chart.session.chart_entries.update(at=twenty_minutes_ago)
+    html = chart.clinic.client("ben").get("/infusions/board/").content.decode()
+    assert "Example, Pat" in html
+    assert 'class="has-alert"' in html
+    assert "spo2_low" in html
+    assert "(overdue)" in html  # vitals every 5 min during the infusion
+    assert 'hx-trigger="every 3s"' in html
+
+
+def test_acknowledged_alerts_leave_the_board(chart: Chart) -> None:
+    chart.infusing()
+    alert = chart.vitals(heart_rate=120).json()["alerts"][0]
+    client = chart.clinic.client("ben")
+    response = client.post(
+        f"/infusions/sessions/{chart.session.pk}/alerts/{alert['id']}/acknowledge/",
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "hr_high" not in response.content.decode()
+    assert SessionAlert.objects.get(pk=alert["id"]).acknowledged_at is not None
+
+
+def test_board_rows_take_a_fixed_number_of_queries(chart: Chart) -> None:
+    chart.infusing()
+    chart.vitals(heart_rate=120)
+    client = chart.clinic.client("ben")
+    client.get("/infusions/board/rows/")  # warm the protocol cache
+    with CaptureQueriesContext(connection) as one:
+        client.get("/infusions/board/rows/")
+    for n in range(3):
+        other = chart_for(chart.clinic, chair=f"Chair {n + 10}")
+        other.infusing(calculator="ada", witness="ben")
+        other.vitals(heart_rate=121)
+    with CaptureQueriesContext(connection) as four:
+        response = client.get("/infusions/board/rows/")
+    assert response.content.decode().count("hr_high") == 4
+    assert len(four) == len(one) <= 12
+
+
+def test_the_chart_page_holds_the_plot_data_with_thresholds_and_events(chart: Chart) -> None:
+    chart.infusing()
+    chart.vitals(systolic=150)
+    chart.post("/infusion", {"action": "pause", "reason": "BP"})
+    page = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'src="/static/js/infusion-chart.js"' in html
+    assert "<script>" not in html  # CSP: no inline scripts
+    start = html.index('<script id="session-chart-data" type="application/json">')
+    data = json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
+    systolic = next(s for s in data["series"] if s["field"] == "systolic_mmhg")
+    assert [p["y"] for p in systolic["points"]] == [120, 150]
+    assert {
+        "field": "systolic_mmhg",
+        "value": 180,
+        "label": "sbp_high >= 180",
+        "predose": False,
+    } in (data["thresholds"])
+    assert [e["label"] for e in data["events"]] == ["Infusion started", "Infusion paused"]
+
+
+def test_the_printable_record_is_a_pdf_with_everything(chart: Chart) -> None:
+    chart.infusing()
+    chart.vitals(heart_rate=118)
+    response = chart.clinic.client("ada").get(f"/infusions/sessions/{chart.session.pk}/record.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert len(response.content) > 1500
+
+
+def test_the_esketamine_chart_gives_the_rems_monitoring_form_data(chart: Chart) -> None:
+    eske = chart_for(chart.clinic, code=INTRANASAL_ESKETAMINE_56_MG, chair="Nasal chair")
+    for response in (
+        eske.check_in(),
+        eske.prechecks(),
+        eske.vitals(systolic=128, diastolic=82),
+        eske.post("/dose", {}),
+        eske.second_check(),
+        eske.start(),
+    ):
+        assert response.status_code in (200, 201), response.content
+    start = timezone.now() - timedelta(minutes=160)
+    ChartEntry.objects.filter(session=eske.session, kind="infusion_start").update(at=start)
+    at_40 = eske.vitals(systolic=150, diastolic=92, at=start + timedelta(minutes=40))
+    assert at_40.status_code == 201
+    eske.post("/assessments", {"at": timezone.now().isoformat(), "instrument": "cadss", "score": 9})
+    stop = eske.post("/stop", {})
+    assert stop.status_code == 200
+    assert stop.json()["administered_mg"] in ("56", "56.0000", "56.0")
+    ChartEntry.objects.filter(session=eske.session, kind="infusion_stop").update(
+        at=timezone.now() - timedelta(minutes=121)
+    )
+    ChartEntry.objects.filter(session=eske.session, kind="check_in").update(
+        at=timezone.now() - timedelta(minutes=170)
+    )
+    eske.vitals(systolic=126, diastolic=80)
+    assert eske.discharge().status_code == 200
+    rems = eske.ben.get(eske.url).json()["rems"]
+    assert rems["medication"] == "esketamine"
+    assert rems["bp_before_dosing"] == "128/82"
+    assert rems["bp_at_40_minutes"] == "150/92"
+    assert rems["bp_before_discharge"] == "126/80"
+    assert rems["dissociation_highest"] == 9
+    assert rems["total_monitored_minutes"] >= 170
+    assert rems["respiratory_depression"] is False
+    assert chart.ben.get(chart.url).json()["rems"] is None  # racemic IV: no REMS form
+    pdf = eske.clinic.client("ben").get(f"/infusions/sessions/{eske.session.pk}/record.pdf")
+    assert pdf.status_code == 200
