@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types pytest demo clean
+.PHONY: run test lint types pytest demo clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 types: $(STAMP)
-	$(BIN)/mypy ketaclinic tests
+	$(BIN)/mypy ketaclinic tests bench
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Vitals posts through the app beside a thin psycopg baseline on PostgreSQL (not run by the tests).
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,341 @@
+"""Vitals posts through the real app beside a thin baseline, on PostgreSQL: `python -m bench`.
+
+The app path is the whole of it: bearer-token auth, strict validation, plausibility, the
+protocol's alert rules, the audit event, one transaction (`ketaclinic serve`, granian, 2
+workers). The baseline is a minimal WSGI app that inserts the same row with psycopg and nothing
+else, under the same server with the same workers. Each is loaded in turn by a bounded Python
+load generator (threads, keep-alive connections on 127.0.0.1, a fixed duration); the bench
+prints both rates, the p50/p99 latencies and the ratio. Target: the app at 0.5x the baseline
+or better, p99 under 50 ms at 8 connections.
+
+Without KETACLINIC_BENCH_DATABASE_URL the bench starts its own PostgreSQL (initdb in a
+temporary directory, as the postgres user when run as root, like .ci/run) and removes it after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+HOST = "127.0.0.1"  # loopback only: the load never leaves the machine
+ROOT = Path(__file__).resolve().parent.parent
+MAX_SECONDS = 60.0
+MAX_CONNECTIONS = 32
+
+BASELINE_TABLE = """
+CREATE TABLE IF NOT EXISTS bench_vitals (
+    id bigserial PRIMARY KEY,
+    session_id uuid NOT NULL,
+    at timestamptz NOT NULL,
+    phase varchar(16) NOT NULL,
+    systolic_mmhg smallint NOT NULL,
+    diastolic_mmhg smallint NOT NULL,
+    heart_rate_bpm smallint NOT NULL,
+    spo2_percent smallint NOT NULL,
+    respiratory_rate smallint NOT NULL,
+    moaas smallint,
+    idempotency_key varchar(100) NOT NULL,
+    recorded_by_id integer NOT NULL,
+    recorded_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bench_vitals_session_at ON bench_vitals (session_id, at);
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _as_postgres(command: str, *, check: bool = True) -> None:
+    """Run a PostgreSQL tool: as the postgres user when we are root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        argv = ["su", "postgres", "-s", "/bin/sh", "-c", command]
+    else:
+        argv = ["/bin/sh", "-c", command]
+    # The command is built here from paths and numbers of our own, never from input.
+    subprocess.run(argv, check=check)  # noqa: S603
+
+
+@contextmanager
+def postgresql() -> Iterator[str]:
+    """A database URL: KETACLINIC_BENCH_DATABASE_URL, or a PostgreSQL started here."""
+    given = os.environ.get("KETACLINIC_BENCH_DATABASE_URL")
+    if given:
+        yield given
+        return
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if not versions:
+        sys.exit("PostgreSQL is not installed (apt-get install postgresql), or set "
+                 "KETACLINIC_BENCH_DATABASE_URL")  # fmt: skip
+    pgbin = versions[-1]
+    data = Path(tempfile.mkdtemp(prefix="ketaclinic-bench-pg."))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = free_port()
+    log = data / "server.log"
+    _as_postgres(f"{pgbin}/initdb -D {data} -A trust -U postgres >/dev/null")
+    _as_postgres(
+        f"{pgbin}/pg_ctl -D {data} -l {log} -o '-k {data} -p {port} "
+        f"-c listen_addresses={HOST} -c max_connections=100' -w start >/dev/null"
+    )
+    try:
+        _as_postgres(f"{pgbin}/createdb -h {HOST} -p {port} -U postgres ketaclinic")
+        yield f"postgresql://postgres@{HOST}:{port}/ketaclinic"
+    finally:
+        _as_postgres(f"{pgbin}/pg_ctl -D {data} -m fast stop >/dev/null", check=False)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@contextmanager
+def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+    """A server process of ours, stopped by its own id afterwards."""
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        ready = 0
+        while ready < 4:  # a few answered requests: each worker has loaded the app
+            if process.poll() is not None:
+                sys.exit(f"server exited early: {' '.join(argv)}")
+            try:
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                conn.close()
+                ready += 1
+            except (OSError, http.client.HTTPException):
+                if time.monotonic() > deadline:
+                    sys.exit(f"server did not answer on {port}: {' '.join(argv)}")
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Result:
+    name: str
+    ok: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _body(n: int) -> bytes:
+    # Every tenth post crosses the protocol's heart-rate threshold, so alerts are raised too.
+    vitals = {
+        "at": datetime.now(UTC).isoformat(),
+        "systolic": 118 + n % 7,
+        "diastolic": 76 + n % 5,
+        "heart_rate": 115 if n % 10 == 0 else 70 + n % 9,
+        "spo2": 97,
+        "resp_rate": 14,
+        "moaas": 5,
+    }
+    return json.dumps(vitals).encode()
+
+
+def load(
+    name: str,
+    port: int,
+    sessions: list[str],
+    token: str,
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+) -> Result:
+    """`connections` threads, each a keep-alive connection posting vitals for its own session
+    for `warmup` + `seconds`; only the measured window counts."""
+    start_at = time.monotonic() + warmup
+    stop_at = start_at + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    failures: list[str] = []
+
+    def worker(index: int) -> None:
+        path = f"/api/v1/sessions/{sessions[index % len(sessions)]}/vitals"
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        mine: list[float] = []
+        ok = errors = n = 0
+        while True:
+            began = time.monotonic()
+            if began >= stop_at:
+                break
+            n += 1
+            headers["Idempotency-Key"] = f"bench-{name}-{index}-{n}"
+            try:
+                conn.request("POST", path, body=_body(n), headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+                good = response.status == 201
+                if not good and not failures:
+                    failures.append(f"{response.status} {answer[:300]!r}")
+            except (OSError, http.client.HTTPException) as exc:
+                if not failures:
+                    failures.append(repr(exc))
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=30)
+                good = False
+            ended = time.monotonic()
+            if began >= start_at and ended <= stop_at:
+                if good:
+                    ok += 1
+                    mine.append((ended - began) * 1000)
+                else:
+                    errors += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            counts["ok"] += ok
+            counts["errors"] += errors
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        print(f"{name}: first failure: {failures[0]}", file=sys.stderr)
+    return Result(name, counts["ok"], counts["errors"], seconds, latencies)
+
+
+def _report(result: Result) -> str:
+    return (
+        f"{result.name:<44} {result.rate:8.0f} req/s   p50 {result.percentile(0.50):6.1f} ms"
+        f"   p99 {result.percentile(0.99):6.1f} ms   errors {result.errors}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not 1 <= args.connections <= MAX_CONNECTIONS:
+        sys.exit(f"--connections must be 1-{MAX_CONNECTIONS}")
+    if not 0 < args.seconds <= MAX_SECONDS or not 0 <= args.warmup <= MAX_SECONDS:
+        sys.exit(f"--seconds and --warmup must be at most {MAX_SECONDS}")
+
+    with postgresql() as database_url, tempfile.TemporaryDirectory(prefix="kc-bench.") as var:
+        env = os.environ | {
+            "KETACLINIC_DATABASE_URL": database_url,
+            "KETACLINIC_SECRET_KEY": "bench-only-not-secret",
+            "KETACLINIC_VAR_DIR": var,
+            "DJANGO_SETTINGS_MODULE": "ketaclinic.settings",
+        }
+        python = sys.executable
+        subprocess.run(  # noqa: S603
+            [python, "-m", "ketaclinic", "migrate", "--noinput"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        made = subprocess.run(  # noqa: S603
+            [python, "-m", "bench.fixtures", str(args.connections)],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        fixture = json.loads(made.stdout.strip().splitlines()[-1])
+        dsn = urlsplit(database_url)._replace(scheme="postgresql").geturl()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(BASELINE_TABLE)
+            version = conn.execute("SHOW server_version").fetchone()
+
+        print(
+            f"vitals POST on PostgreSQL {version[0] if version else '?'}: {args.connections} "
+            f"connections, {args.seconds:g} s each after {args.warmup:g} s warm-up, "
+            f"{args.workers} granian workers, loopback"
+        )
+        results: list[Result] = []
+        port = free_port()
+        baseline_argv = [
+            python, "-m", "granian", "--interface", "wsgi", "--host", HOST, "--port", str(port),
+            "--workers", str(args.workers), "--blocking-threads", "4", "--no-access-log",
+            "bench.baseline:application",
+        ]  # fmt: skip
+        with server(baseline_argv, env | {"BENCH_BASELINE_DSN": dsn}, port):
+            results.append(
+                load(
+                    "baseline (granian + psycopg INSERT only)",
+                    port,
+                    fixture["sessions"],
+                    fixture["token"],
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                )
+            )
+        print(_report(results[-1]), flush=True)
+        port = free_port()
+        app_argv = [
+            python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",
+            "--workers", str(args.workers),
+        ]  # fmt: skip
+        with server(app_argv, env, port):
+            results.append(
+                load(
+                    "KetaClinic (auth, rules, audit, 1 transaction)",
+                    port,
+                    fixture["sessions"],
+                    fixture["token"],
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                )
+            )
+        print(_report(results[-1]))
+        baseline, app = results
+        ratio = app.rate / baseline.rate if baseline.rate else float("nan")
+        p99 = app.percentile(0.99)
+        print(
+            f"ratio app/baseline: {ratio:.2f}x (target >= 0.50x: "
+            f"{'met' if ratio >= 0.5 else 'NOT met'}); app p99 {p99:.1f} ms "
+            f"(target < 50 ms: {'met' if p99 < 50 else 'NOT met'})"
+        )
+
+
+if __name__ == "__main__":
+    main()
