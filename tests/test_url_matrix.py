@@ -818,6 +818,7 @@ def _inquiry_rate_limit_raised(settings: Any) -> None:
     # Every role posts an inquiry from the same test address: past the default limit of 5.
     settings.KETACLINIC_INQUIRY_RATE_PER_HOUR = 1000
 
+
 # The session chart: nurses and clinicians chart, clinicians review holds and override, the
 # administrator reads; intake and patients never see it. Writes run once per role in the
 # matrix's order (anon, admin, clinician, nurse, ...), so a one-time step answers 409 the
@@ -939,68 +940,6 @@ MATRIX.update(
         ),
     }
 )
-
-
-# Eligibility and consent: clinicians evaluate and decide, the administrator edits the rules,
-# staff record consent; a patient reads their own consent documents and signatures.
-from ketaclinic.intake.tests import matrix as em  # noqa: E402  the rows' builders
-
-
-def _clinician_only(body: Callable[[Clinic], dict[str, Any]] | None, ok: int) -> Check:
-    return api("POST", body, anon=401, admin=403, clinician=ok, nurse=403, intake=403, patient=403)
-
-
-MATRIX.update(
-    {
-        "intake/rules/": (
-            lambda c: "/intake/rules/",
-            [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
-        ),
-        "intake/patients/<uuid:patient_id>/consent/": (
-            lambda c: f"/intake/patients/{c.pat.pk}/consent/",
-            [page(anon=302, staff=200, patient=403)],
-        ),
-        "intake/consents/<int:signature_id>/pdf/": (
-            em.signature_pdf_url,
-            [page(anon=302, staff=200, patient=200)],  # Pat's own signature
-        ),
-        "intake/sign/<str:token>/": (
-            em.link_url,
-            [page(anon=200, staff=200, patient=200)],  # the token is the key, not a login
-        ),
-        "api/v1/patients/<patient_id>/evaluations": (
-            em.patient_url("/evaluations"),
-            [
-                api("GET", anon=401, staff=200, patient=403),
-                _clinician_only(em.evaluation_body, 201),
-            ],
-        ),
-        "api/v1/evaluations/<evaluation_id>": (
-            em.evaluation_url,
-            [api("GET", anon=401, staff=200, patient=403)],
-        ),
-        "api/v1/evaluations/<evaluation_id>/decision": (
-            lambda c: em.evaluation_url(c, "/decision"),
-            [_clinician_only(em.decision_body, 201)],
-        ),
-        "api/v1/consent-documents": (
-            em.consent_documents_url,
-            [api("GET", anon=401, staff=200, patient=200)],
-        ),
-        "api/v1/patients/<patient_id>/consents": (
-            em.patient_url("/consents"),
-            [
-                api("GET", anon=401, staff=200, patient=200),
-                api("POST", em.witnessed_body, anon=401, staff=201, patient=403),
-            ],
-        ),
-        "api/v1/patients/<patient_id>/consent-links": (
-            em.patient_url("/consent-links"),
-            [api("POST", lambda c: {}, anon=401, staff=201, patient=403)],
-        ),
-    }
-)
-
 
 
 def test_every_url_pattern_is_in_the_matrix() -> None:
