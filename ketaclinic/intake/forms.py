@@ -75,6 +75,7 @@ class InquiryForm(forms.Form):
         required=False,
         initial=True,
         label="Send these self-screen results with my inquiry",
+        help_text="Untick this to send your inquiry without the results.",
     )
 
     def self_screen_attached(self) -> tuple[list[ScreenResult], str]:
