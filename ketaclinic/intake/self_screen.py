@@ -84,6 +84,14 @@ class ScreenResult:
         return self.instrument.bands
 
     @property
+    def band_rows(self) -> list[tuple[int, int, str, bool]]:
+        """Each band as (low, high, label in words, whether the total is in it)."""
+        return [
+            (band.low, band.high, band.label.replace("-", " to "), band.label == self.band)
+            for band in self.bands
+        ]
+
+    @property
     def cutoff_phrases(self) -> list[str]:
         """The cut-offs the total meets, in words: ``10 or more (screen positive)``."""
         return [

@@ -137,6 +137,13 @@ def test_result_shows_total_and_band_at_each_boundary(code: str, total: int, ban
     assert ("10 or more (screen positive)" in html) is (code == "gad7" and total >= 10)
 
 
+def test_result_lists_the_bands_in_words_and_marks_the_persons() -> None:
+    html = post_answers(Client(), {"phq9": answers_for("phq9", 3)}).content.decode()
+    yours = '<li class="screen-band-yours">0 to 4: none to minimal <strong>(your score)</strong>'
+    assert yours in html
+    assert "<li>20 to 27: severe</li>" in html
+
+
 def test_both_questionnaires_are_scored_together() -> None:
     response = post_answers(
         Client(), {"gad7": answers_for("gad7", 12), "phq9": answers_for("phq9", 7)}
