@@ -92,7 +92,6 @@ def _add_service_errors(form: InquiryForm, exc: ValidationError) -> None:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
 def inquiry_create(request: HttpRequest) -> HttpResponse:
     # "Send an inquiry with these results" on the self-screen result page posts its token
     # here with `self_screen_start`: an empty form with the results attached, not errors.
@@ -139,7 +138,7 @@ def inquiry_thanks(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def self_screen(request: HttpRequest) -> HttpResponse:
     """The anonymous GAD-7 / PHQ-9 self-screen. Stores nothing: no row, no session, no log
     line, nothing in the URL. Everything is POSTed, and the answers leave the server only in

@@ -102,17 +102,33 @@ def test_score_all_reports_every_problem_by_path() -> None:
     }
 
 
-def test_a_stored_record_must_be_what_its_answers_score() -> None:
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"note": "x"}, "0: unknown keys note"),
+        ({"instrument": "hama"}, "0.instrument: must be one of gad7, phq9"),
+        ({"answers": {"1": "3"}}, "0.answers: must be an object of item: answer"),
+        ({"answers": {"1": True}}, "0.answers: must be an object of item: answer"),
+        ({"total": "12"}, "0.total: must be an integer"),
+        ({"band": None}, "0.band: must be text"),
+        ({"item9_positive": "yes"}, "0.item9_positive: must be true or false"),
+    ],
+)
+def test_a_stored_record_must_have_the_record_shape(change: dict[str, Any], problem: str) -> None:
     record = self_screen_score("gad7", GAD7_12).as_record()
     assert self_screen_record_problems([record]) == []
-    assert self_screen_record_problems([{**record, "total": 3}]) != []
-    assert self_screen_record_problems([{**record, "band": "minimal"}]) != []
-    assert self_screen_record_problems([{**record, "note": "x"}]) != []
-    assert self_screen_record_problems("gad7") == ["must be a list"]
-    inquiry = Inquiry(**CONTACT, self_screen=[{**record, "total": 21}])
+    assert self_screen_record_problems([{**record, **change}]) == [problem]
+    inquiry = Inquiry(**CONTACT, self_screen=[{**record, **change}])
     with pytest.raises(ValidationError) as caught:
         inquiry.full_clean()
     assert "self_screen" in caught.value.message_dict
+
+
+def test_a_stored_record_needs_its_keys_and_the_field_a_list() -> None:
+    assert self_screen_record_problems("gad7") == ["must be a list"]
+    assert self_screen_record_problems([1]) == ["0: must be an object"]
+    problems = self_screen_record_problems([{"instrument": "gad7", "answers": {}}])
+    assert problems[0] == "0: missing band, total"
 
 
 # --- the token -----------------------------------------------------------------------------

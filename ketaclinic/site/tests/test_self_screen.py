@@ -379,3 +379,8 @@ def test_a_token_signed_for_something_else_is_refused() -> None:
 def test_home_and_inquiry_pages_link_the_self_screen() -> None:
     for url in ("/clinic/", INQUIRY):
         assert f'href="{URL}"' in Client().get(url).content.decode()
+
+
+def test_only_get_head_and_post_are_answered() -> None:
+    assert Client().head(URL).status_code == 200
+    assert Client().put(URL).status_code == 405
