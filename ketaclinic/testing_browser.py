@@ -3,9 +3,15 @@
 Debian's chromium at /usr/bin/chromium, driven by Playwright, which never downloads a browser.
 Without it the tests skip, unless KETACLINIC_REQUIRE_BROWSER=1 (CI), where they fail.
 
-Use the fixtures by importing them into a test module (pytest finds fixtures by name there):
+Use the fixtures by binding them in a test module, where pytest finds them by name (bound by
+assignment rather than imported by name, which ruff would report as redefined by the test
+functions' parameters):
 
-    from ketaclinic.testing_browser import Browser, browser, chromium_path, live_clinic
+    from ketaclinic import testing_browser as harness
+
+    chromium_path = harness.chromium_path
+    live_clinic = harness.live_clinic
+    browser = harness.browser
 
 ``chromium_path`` is autouse in every module that imports it, so that a missing browser skips
 before the database is set up. ``browser`` fails nothing by itself: call
