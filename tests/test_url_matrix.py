@@ -429,6 +429,11 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         lambda c: "/clinic/inquiry/thanks/",
         [page(anon=200, staff=200, patient=200)],
     ),
+    # Anonymous and stores nothing: anyone, signed in or not, gets the same page.
+    "clinic/self-screen/": (
+        lambda c: "/clinic/self-screen/",
+        [page(anon=200, staff=200, patient=200)],
+    ),
     "clinic/<slug:slug>/": (lambda c: "/clinic/faq/", [page(anon=200, staff=200, patient=200)]),
     "clinic/<slug:slug>/edit/": (
         lambda c: "/clinic/faq/edit/",

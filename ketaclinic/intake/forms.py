@@ -1,12 +1,31 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from ketaclinic.intake.models import Concern, ContactMethod
+from ketaclinic.intake.self_screen import ScreenResult
+from ketaclinic.intake.self_screen_token import TokenExpired, TokenInvalid, self_screen_token_read
+
+SELF_SCREEN_TOKEN_MAX_LENGTH = 4000  # two questionnaires' answers sign to about 200 characters
+SELF_SCREEN_EXPIRED = (
+    "Your self-screen results could not be attached: they are more than 2 hours old. "
+    "Untick the box to send your inquiry without them, or take the self-screen again."
+)
+SELF_SCREEN_INVALID = (
+    "Your self-screen results could not be attached: they were changed or damaged on the way. "
+    "Untick the box to send your inquiry without them, or take the self-screen again."
+)
 
 
 class InquiryForm(forms.Form):
-    """The public inquiry form. `website` is a honeypot, hidden by CSS; people leave it empty."""
+    """The public inquiry form. `website` is a honeypot, hidden by CSS; people leave it empty.
+
+    A self-screen comes in as ``self_screen_token`` (signed, see ``self_screen_token``) and is
+    sent while ``attach_self_screen`` stays ticked; ``cleaned_data["self_screen"]`` then holds
+    its answers as ``[{"instrument", "answers"}]``, for the service to score again.
+    """
 
     name = forms.CharField(max_length=100, label="Your name")
     email = forms.EmailField(max_length=254, required=False, label="E-mail address")
@@ -50,3 +69,42 @@ class InquiryForm(forms.Form):
         label="Leave this field empty",
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
+    # No max_length: a field error on a hidden field would not be seen; see the length check.
+    self_screen_token = forms.CharField(required=False, widget=forms.HiddenInput, strip=True)
+    attach_self_screen = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Send these self-screen results with my inquiry",
+        help_text="Untick this to send your inquiry without the results.",
+    )
+
+    def self_screen_attached(self) -> tuple[list[ScreenResult], str]:
+        """The results in the token this form carries, and the problem with it ("" if none).
+        ``([], "")`` when no self-screen is attached."""
+        if self.is_bound:
+            token = str(self.data.get(self.add_prefix("self_screen_token"), ""))
+        else:
+            token = str(self.initial.get("self_screen_token", ""))
+        if not token:
+            return [], ""
+        if len(token) > SELF_SCREEN_TOKEN_MAX_LENGTH:
+            return [], SELF_SCREEN_INVALID
+        try:
+            return self_screen_token_read(token), ""
+        except TokenExpired:
+            return [], SELF_SCREEN_EXPIRED
+        except TokenInvalid:
+            return [], SELF_SCREEN_INVALID
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["self_screen"] = []
+        if cleaned.get("self_screen_token") and cleaned.get("attach_self_screen"):
+            results, problem = self.self_screen_attached()
+            if problem:
+                self.add_error("attach_self_screen", problem)
+            else:
+                cleaned["self_screen"] = [
+                    {"instrument": r.code, "answers": dict(r.answers)} for r in results
+                ]
+        return cleaned

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from ketaclinic.intake.self_screen import self_screen_record_problems, self_screen_summaries
+
 
 class Concern(models.TextChoices):
     GENERALIZED_ANXIETY = "generalized_anxiety", "Generalized anxiety"
@@ -42,6 +44,12 @@ def validate_concerns(value: Any) -> None:
         raise ValidationError("a concern is listed twice")
 
 
+def validate_self_screen(value: Any) -> None:
+    problems = self_screen_record_problems(value)
+    if problems:
+        raise ValidationError("; ".join(problems))
+
+
 class Inquiry(models.Model):
     """Someone asking the clinic about treatment. Not a patient yet: no record, no MRN."""
 
@@ -56,6 +64,9 @@ class Inquiry(models.Model):
     message = models.TextField(max_length=5000, blank=True)
     heard_about = models.CharField(max_length=200, blank=True)
     consent_to_contact = models.BooleanField(default=False)
+    # The anonymous self-screen the person chose to attach: answers with their scores,
+    # recomputed on the server (see intake/self_screen.py).
+    self_screen = models.JSONField(default=list, blank=True, validators=[validate_self_screen])
     status = models.CharField(
         max_length=20, choices=InquiryStatus.choices, default=InquiryStatus.NEW
     )
@@ -93,6 +104,14 @@ class Inquiry(models.Model):
     def concern_labels(self) -> list[str]:
         labels = dict(Concern.choices)
         return [str(labels.get(code, code)) for code in self.concerns]
+
+    @property
+    def self_screen_summaries(self) -> list[dict[str, Any]]:
+        return self_screen_summaries(self.self_screen)
+
+    @property
+    def self_screen_item9_positive(self) -> bool:
+        return any(record.get("item9_positive") is True for record in self.self_screen)
 
 
 from ketaclinic.intake import models_eligibility  # noqa: E402, F401

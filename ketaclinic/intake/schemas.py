@@ -1,13 +1,28 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from ketaclinic.lib.validation import Name100, Text40, Text200, Text254, Text5000
 
 ConcernLiteral = Literal["generalized_anxiety", "social_anxiety", "panic_disorder", "ocd", "other"]
+SelfScreenCode = Literal["gad7", "phq9"]  # SELF_SCREEN_CODES in intake/self_screen.py
+LinkId = Annotated[str, Field(min_length=1, max_length=8)]
+
+
+class SelfScreenIn(Schema):
+    """One self-screen questionnaire: the answers only (weights 0-3 by item link id, "1"-"9").
+
+    Totals and bands are computed by the server; a total sent here is refused (extra field).
+    Complete answers are required: the service reports each missing or invalid item.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: SelfScreenCode
+    answers: Annotated[dict[LinkId, StrictInt], Field(max_length=20)]
 
 
 class InquiryIn(Schema):
@@ -24,6 +39,7 @@ class InquiryIn(Schema):
     message: Text5000 = ""
     heard_about: Text200 = ""
     consent_to_contact: StrictBool
+    self_screen: list[SelfScreenIn] = Field(default_factory=list, max_length=2)
     website: Text200 = ""
 
     @field_validator("consent_to_contact")
@@ -38,6 +54,14 @@ class InquiryIn(Schema):
     def _concerns_unique(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("a concern is listed twice")
+        return value
+
+    @field_validator("self_screen")
+    @classmethod
+    def _self_screen_unique(cls, value: list[SelfScreenIn]) -> list[SelfScreenIn]:
+        codes = [screen.instrument for screen in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("a questionnaire is listed twice")
         return value
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -20,6 +22,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.intake.models import Inquiry
+from ketaclinic.intake.self_screen import SelfScreenInvalid, self_screen_score_all
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ def inquiry_create(
     message: str = "",
     heard_about: str = "",
     consent_to_contact: bool = False,
+    self_screen: Sequence[Mapping[str, Any]] = (),
     is_spam: bool = False,
 ) -> Inquiry:
     """Store an inquiry from the public site or API.
@@ -62,7 +66,17 @@ def inquiry_create(
     InquiryRateLimited past KETACLINIC_INQUIRY_RATE_PER_HOUR from one address (counted in the
     database, so the limit holds across server processes); nothing is stored then. A spam
     inquiry (the honeypot was filled in) is stored, flagged, and nobody is notified.
+
+    ``self_screen`` is ``[{"instrument": "gad7" | "phq9", "answers": {link_id: weight}}]``:
+    only the answers are taken; totals, bands and the PHQ-9 item 9 flag are computed here.
+    Its problems are reported as ``self_screen.<index>.answers.<link_id>`` and the like.
     """
+    errors: dict[str, list[str]] = {}
+    try:
+        screens = self_screen_score_all(self_screen)
+    except SelfScreenInvalid as invalid:
+        errors = {f"self_screen.{path}": [msg] for path, msg in invalid.problems.items()}
+        screens = []
     inquiry = Inquiry(
         name=name,
         email=email,
@@ -73,10 +87,16 @@ def inquiry_create(
         message=message,
         heard_about=heard_about,
         consent_to_contact=consent_to_contact,
+        self_screen=[screen.as_record() for screen in screens],
         is_spam=is_spam,
         client_address=client_address[:64],
     )
-    inquiry.full_clean()
+    try:
+        inquiry.full_clean()
+    except ValidationError as invalid:
+        errors.update(invalid.message_dict)
+    if errors:
+        raise ValidationError(errors)
     # On SQLite the transaction holds the write lock from BEGIN, so count and insert cannot
     # interleave with another process; on PostgreSQL two racing requests may both pass at the
     # limit, which lets one extra inquiry in: acceptable for a spam brake.

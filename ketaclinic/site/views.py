@@ -9,13 +9,21 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.intake import services as intake_services
 from ketaclinic.intake.forms import InquiryForm
+from ketaclinic.intake.self_screen import (
+    SHORT_NAMES,
+    self_screen_instrument,
+    self_screen_score,
+)
+from ketaclinic.intake.self_screen_token import self_screen_token_make
 from ketaclinic.site import selectors, services
-from ketaclinic.site.forms import PageForm
+from ketaclinic.site.forms import PageForm, SelfScreenChooseForm, SelfScreenInstrumentForm
 from ketaclinic.site.rendering import markdown_to_safe_html
 
 
@@ -69,18 +77,42 @@ def page_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "site/page_edit.html", {"form": form, "page": page})
 
 
+def _add_service_errors(form: InquiryForm, exc: ValidationError) -> None:
+    """Field errors beside their fields; self-screen errors beside its checkbox."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, problems in exc.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, problems)
+        elif field.startswith("self_screen"):
+            form.add_error("attach_self_screen", "Your self-screen results could not be scored.")
+        else:
+            form.add_error(None, problems)
+
+
+@never_cache
 def inquiry_create(request: HttpRequest) -> HttpResponse:
-    form = InquiryForm(request.POST or None)
+    # "Send an inquiry with these results" on the self-screen result page posts its token
+    # here with `self_screen_start`: an empty form with the results attached, not errors.
+    starting = request.method == "POST" and "self_screen_start" in request.POST
+    if starting:
+        token = request.POST.get("self_screen_token", "")
+        form = InquiryForm(initial={"self_screen_token": token, "attach_self_screen": True})
+    else:
+        form = InquiryForm(request.POST or None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not starting and form.is_valid():
         fields = dict(form.cleaned_data)
         honeypot = fields.pop("website", "")
+        fields.pop("self_screen_token", None)
+        fields.pop("attach_self_screen", None)
         try:
             intake_services.inquiry_create(
                 client_address=client_address(request), is_spam=bool(honeypot), **fields
             )
         except ValidationError as exc:
-            form.add_error(None, exc)  # a dict of field errors lands beside those fields
+            _add_service_errors(form, exc)
         except intake_services.InquiryRateLimited:
             form.add_error(
                 None,
@@ -90,9 +122,57 @@ def inquiry_create(request: HttpRequest) -> HttpResponse:
             status = 429
         else:
             return redirect("site:inquiry_thanks")
-    context = {"clinic": _clinic(), "form": form}
+    attached, attach_problem = form.self_screen_attached()
+    context = {
+        "clinic": _clinic(),
+        "form": form,
+        "self_screen": attached,
+        "self_screen_problem": attach_problem,
+        "self_screen_urgent": any(result.urgent_flags for result in attached),
+    }
     return render(request, "site/inquiry.html", context, status=status)
 
 
 def inquiry_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "site/inquiry_thanks.html", {"clinic": _clinic()})
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def self_screen(request: HttpRequest) -> HttpResponse:
+    """The anonymous GAD-7 / PHQ-9 self-screen. Stores nothing: no row, no session, no log
+    line, nothing in the URL. Everything is POSTed, and the answers leave the server only in
+    the page (and in the signed token of "send an inquiry with these results").
+
+    GET: choose the questionnaires. POST step "choose": their questions. POST step "answer":
+    the result, or the questions again with the missing ones listed and the answers kept.
+    """
+    choose = SelfScreenChooseForm(request.POST if request.method == "POST" else None)
+    context: dict[str, object] = {"clinic": _clinic(), "choose": choose}
+    if request.method == "GET" or not choose.is_valid():
+        return render(request, "site/self_screen_choose.html", context)
+
+    answering = request.POST.get("step") == "answer"
+    forms = [
+        SelfScreenInstrumentForm(
+            request.POST if answering else None, instrument=self_screen_instrument(code)
+        )
+        for code in choose.codes()
+    ]
+    if answering:
+        valid = [form.is_valid() for form in forms]
+        if all(valid):
+            results = [self_screen_score(f.instrument.code, f.answers()) for f in forms]
+            context |= {
+                "results": results,
+                "urgent": any(result.urgent_flags for result in results),
+                "token": self_screen_token_make(results),
+            }
+            return render(request, "site/self_screen_result.html", context)
+        context["problems"] = [
+            (SHORT_NAMES[form.instrument.code], item_id, label)
+            for form in forms
+            for item_id, label in form.problem_items()
+        ]
+    context |= {"forms": forms, "codes": choose.codes()}
+    return render(request, "site/self_screen.html", context)

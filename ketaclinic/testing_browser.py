@@ -1,0 +1,170 @@
+"""The headless-Chromium harness that browser tests share (tests only; needs Playwright).
+
+Debian's chromium at /usr/bin/chromium, driven by Playwright, which never downloads a browser.
+Without it the tests skip, unless KETACLINIC_REQUIRE_BROWSER=1 (CI), where they fail.
+
+Use the fixtures by binding them in a test module, where pytest finds them by name (bound by
+assignment rather than imported by name, which ruff would report as redefined by the test
+functions' parameters):
+
+    from ketaclinic import testing_browser as harness
+
+    chromium_path = harness.chromium_path
+    live_clinic = harness.live_clinic
+    browser = harness.browser
+
+``chromium_path`` is autouse in every module that imports it, so that a missing browser skips
+before the database is set up. ``browser`` fails nothing by itself: call
+``browser.problems.assert_none()`` at the end of a test for console errors, page errors, CSP
+violations and 5xx answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from ketaclinic.testing import Clinic, make_clinic
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+
+# Runs in every page before its own scripts; the init script is injected by the browser, so the
+# page's CSP does not apply to it. It reports each CSP violation to the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile || document.location.href;
+  window.__ketaclinicCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} in ${where}`
+  );
+});
+"""
+
+# The vendored axe-core (tests only, see static/vendor/VENDOR.md), loaded from the app's own
+# static files: same origin, so the page's CSP (script-src 'self') allows it; no network.
+AXE_URL = "/static/vendor/axe-core/axe.min.js"
+AXE_BLOCKING_IMPACTS = ("serious", "critical")
+
+
+@dataclass
+class BrowserProblems:
+    """What went wrong in the browser during a test: all lists must stay empty."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} at {message.location}")
+
+    def on_page_error(self, error: Exception) -> None:
+        self.page_errors.append(str(error))
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    def on_csp_violation(self, description: str) -> None:
+        self.csp_violations.append(description)
+
+    def assert_none(self) -> None:
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.csp_violations == []
+        assert self.server_errors == []
+
+
+@dataclass
+class Browser:
+    page: Page
+    problems: BrowserProblems
+
+
+@pytest.fixture(autouse=True)
+def chromium_path() -> Path:
+    """Autouse, so that a missing browser skips before the database is set up."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)"
+        if os.environ.get("KETACLINIC_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"KETACLINIC_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+def live_clinic(transactional_db: Any) -> Clinic:
+    """The personas, committed, so that the live server's thread sees them."""
+    return make_clinic()
+
+
+@pytest.fixture
+def browser(
+    chromium_path: Path, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Browser]:
+    # Playwright's sync API keeps an asyncio loop running in this thread, which trips Django's
+    # async-unsafe guard on every ORM call the test makes; there is no real concurrency here.
+    # Teardown order matters: the browser stops before the variable is removed and the
+    # database is flushed.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = chromium.new_context(base_url=live_server.url)
+            context.set_default_timeout(TIMEOUT_MS)
+            problems = BrowserProblems()
+            context.expose_function("__ketaclinicCspViolation", problems.on_csp_violation)
+            context.add_init_script(CSP_LISTENER)
+            page = context.new_page()
+            page.on("console", problems.on_console)
+            page.on("pageerror", problems.on_page_error)
+            page.on("response", problems.on_response)
+            yield Browser(page=page, problems=problems)
+            context.close()
+        finally:
+            chromium.close()
+
+
+def axe_violations(
+    page: Page, impacts: Sequence[str] = AXE_BLOCKING_IMPACTS
+) -> list[dict[str, Any]]:
+    """Run the vendored axe-core on the page as it is now; its violations of these impacts."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE_URL)
+    result: dict[str, Any] = page.evaluate(
+        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [v for v in result["violations"] if v.get("impact") in impacts]
+
+
+def axe_report(where: str, violations: Sequence[dict[str, Any]]) -> str:
+    """The violations, readably: rule, impact, help, and the HTML of each offending node."""
+    lines = [f"{len(violations)} serious or critical accessibility violation(s) on {where}:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation.get("nodes", [])[:10]:
+            target = json.dumps(node.get("target"))
+            lines.append(f"    {target}: {node.get('html', '')[:200]}")
+            summary = node.get("failureSummary")
+            if summary:
+                lines.append("      " + summary.replace("\n", "\n      "))
+    return "\n".join(lines)
