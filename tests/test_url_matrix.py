@@ -207,6 +207,17 @@ def _new_inquiry(_: Clinic) -> dict[str, Any]:
     return {"name": "Matrix Row", "email": "matrix@example.org", "consent_to_contact": True}
 
 
+def _inquiry_url(_: Clinic, suffix: str = "") -> str:
+    from ketaclinic.intake.models import Inquiry
+
+    inquiry = Inquiry.objects.filter(name="Matrix Inquirer").first()
+    if inquiry is None:
+        inquiry = Inquiry.objects.create(
+            name="Matrix Inquirer", email="matrix@example.org", consent_to_contact=True
+        )
+    return f"/intake/inquiries/{inquiry.pk}/{suffix}"
+
+
 # route -> how to fill its parameters, and the checks to run on it.
 MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "": (lambda c: "/", [page(anon=302, staff=302, patient=302)]),
@@ -436,6 +447,27 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     "intake/inquiries/": (
         lambda c: "/intake/inquiries/",
+        [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/": (
+        lambda c: _inquiry_url(c),
+        [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
+    ),
+    # POST only (tested in ketaclinic/intake/tests/test_pipeline_pages.py).
+    "intake/inquiries/<int:inquiry_id>/status/": (
+        lambda c: _inquiry_url(c, "status/"),
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/attempts/": (
+        lambda c: _inquiry_url(c, "attempts/"),
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/spam/": (
+        lambda c: _inquiry_url(c, "spam/"),
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/convert/": (
+        lambda c: _inquiry_url(c, "convert/"),
         [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
     ),
     "api/v1/inquiries": (
