@@ -799,6 +799,38 @@ MATRIX.update(
             lambda c: "/intake/rules/",
             [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
         ),
+        "intake/patients/<uuid:patient_id>/evaluations/": (
+            lambda c: f"/intake/patients/{em.patient_id(c)}/evaluations/",
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "intake/patients/<uuid:patient_id>/evaluations/new/": (
+            lambda c: f"/intake/patients/{em.patient_id(c)}/evaluations/new/",
+            [page(anon=302, admin=403, clinician=200, nurse=403, intake=403, patient=403)],
+        ),
+        "intake/evaluations/<int:evaluation_id>/": (
+            lambda c: em.evaluation_page_url(c),
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "intake/evaluations/<int:evaluation_id>/decision/": (
+            lambda c: em.evaluation_page_url(c, "decision/"),
+            [
+                page(anon=302, admin=403, clinician=200, nurse=403, intake=403, patient=403),
+                # An empty form: the clinician is told what is missing, nobody else gets in.
+                Check(
+                    "POST",
+                    _fill(
+                        {
+                            "anon": 302,
+                            "admin": 403,
+                            "clinician": 422,
+                            "nurse": 403,
+                            "intake": 403,
+                            "patient": 403,
+                        }
+                    ),
+                ),
+            ],
+        ),
         "intake/patients/<uuid:patient_id>/consent/": (
             lambda c: f"/intake/patients/{c.pat.pk}/consent/",
             [page(anon=302, staff=200, patient=403)],
