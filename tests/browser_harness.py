@@ -1,0 +1,156 @@
+"""The browser harness of the end-to-end tests: headless Chromium through Playwright, a live
+server, the personas committed, and every console error, page error, CSP violation and 5xx
+collected so that a test can assert there were none.
+
+The browser is Debian's chromium, driven by Playwright; Playwright never downloads one. Without
+/usr/bin/chromium these tests skip, unless KETACLINIC_REQUIRE_BROWSER=1 (CI), where they fail.
+
+A test module imports the fixtures it uses by name (``browser``, ``live_clinic`` and the
+autouse ``chromium_path``), so that they apply there and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from ketaclinic.testing import Clinic, make_clinic, totp_now
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+
+# Runs in every page before its own scripts; the init script is injected by the browser, so the
+# page's CSP does not apply to it. It reports each CSP violation to the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile || document.location.href;
+  window.__ketaclinicCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} in ${where}`
+  );
+});
+"""
+
+
+@dataclass
+class BrowserProblems:
+    """What went wrong in the browser during a test: all lists must stay empty."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console_errors.append(f"{message.text} at {message.location}")
+
+    def on_page_error(self, error: Exception) -> None:
+        self.page_errors.append(str(error))
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 500:
+            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    def on_csp_violation(self, description: str) -> None:
+        self.csp_violations.append(description)
+
+    def assert_none(self) -> None:
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.csp_violations == []
+        assert self.server_errors == []
+
+
+@dataclass
+class Browser:
+    page: Page
+    problems: BrowserProblems
+
+
+@pytest.fixture(autouse=True)
+def chromium_path() -> Path:
+    """Autouse, so that a missing browser skips before the database is set up."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)"
+        if os.environ.get("KETACLINIC_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"KETACLINIC_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+def live_clinic(transactional_db: Any) -> Clinic:
+    """The personas, committed, so that the live server's thread sees them."""
+    return make_clinic()
+
+
+@pytest.fixture
+def browser(
+    chromium_path: Path, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Browser]:
+    # Playwright's sync API keeps an asyncio loop running in this thread, which trips Django's
+    # async-unsafe guard on every ORM call the test makes; there is no real concurrency here.
+    # Teardown order matters: the browser stops before the variable is removed and the
+    # database is flushed.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = chromium.new_context(base_url=live_server.url)
+            context.set_default_timeout(TIMEOUT_MS)
+            problems = BrowserProblems()
+            context.expose_function("__ketaclinicCspViolation", problems.on_csp_violation)
+            context.add_init_script(CSP_LISTENER)
+            page = context.new_page()
+            page.on("console", problems.on_console)
+            page.on("pageerror", problems.on_page_error)
+            page.on("response", problems.on_response)
+            yield Browser(page=page, problems=problems)
+            context.close()
+        finally:
+            chromium.close()
+
+
+def sign_in_with_password(page: Page, username: str, password: str) -> None:
+    page.goto("/account/login/")
+    expect(page.get_by_role("heading", name="Login")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Next").click()
+
+
+def sign_in(page: Page, username: str, password: str, device: TOTPDevice | None = None) -> None:
+    """Sign in with the password, and the TOTP code of ``device`` for the roles that need one."""
+    sign_in_with_password(page, username, password)
+    if device is not None:
+        token = page.get_by_label("Token")
+        expect(token).to_be_visible(timeout=TIMEOUT_MS)
+        token.fill(totp_now(device))
+        page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("button", name=re.compile(r"^Log out"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name=re.compile(r"^Log out")).click()
+    expect(page.get_by_role("heading", name="Login")).to_be_visible(timeout=TIMEOUT_MS)
