@@ -60,8 +60,8 @@ def _detail(
         "inquiry": inquiry,
         "history": pipeline_selectors.inquiry_history(inquiry),
         "follow_up": follow_up_state(inquiry.follow_up_on, inquiry.status, timezone.localdate()),
-        "status_form": status_form or StatusChangeForm(initial=initial),
-        "attempt_form": attempt_form or ContactAttemptForm(initial=initial),
+        "status_form": status_form or StatusChangeForm(initial=initial, prefix="status"),
+        "attempt_form": attempt_form or ContactAttemptForm(initial=initial, prefix="attempt"),
         "can_manage": user_can(request.user, "inquiry.manage"),
         "can_convert": user_can(request.user, "patient.create"),
     }
@@ -79,7 +79,7 @@ def inquiry_detail(request: HttpRequest, inquiry_id: int) -> HttpResponse:
 def inquiry_status(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     require(request.user, "inquiry.manage")
     inquiry = _inquiry_or_404(request, inquiry_id)
-    form = StatusChangeForm(request.POST)
+    form = StatusChangeForm(request.POST, prefix="status")
     if form.is_valid():
         try:
             changed = pipeline_services.inquiry_status_change(
@@ -98,7 +98,7 @@ def inquiry_status(request: HttpRequest, inquiry_id: int) -> HttpResponse:
 def inquiry_attempt(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     require(request.user, "inquiry.manage")
     inquiry = _inquiry_or_404(request, inquiry_id)
-    form = ContactAttemptForm(request.POST)
+    form = ContactAttemptForm(request.POST, prefix="attempt")
     if form.is_valid():
         try:
             pipeline_services.inquiry_contact_log(

@@ -188,10 +188,10 @@ def test_a_contact_attempt_is_logged_with_a_follow_up_and_moves_a_new_inquiry(
     response = client.post(
         _url(inquiry, "attempts/"),
         {
-            "method": "phone",
-            "outcome": "reached",
-            "note": "Booked a screening call.",
-            "follow_up_on": follow_up.isoformat(),
+            "attempt-method": "phone",
+            "attempt-outcome": "reached",
+            "attempt-note": "Booked a screening call.",
+            "attempt-follow_up_on": follow_up.isoformat(),
         },
     )
     assert response.status_code == 302
@@ -223,7 +223,7 @@ def test_a_contact_attempt_is_logged_with_a_follow_up_and_moves_a_new_inquiry(
 def test_an_attempt_without_an_answer_keeps_the_status(clinic: Clinic) -> None:
     inquiry = _inquiry()
     clinic.client("cleo").post(
-        _url(inquiry, "attempts/"), {"method": "sms", "outcome": "no_answer"}
+        _url(inquiry, "attempts/"), {"attempt-method": "sms", "attempt-outcome": "no_answer"}
     )
     inquiry.refresh_from_db()
     assert inquiry.status == InquiryStatus.NEW
@@ -234,10 +234,10 @@ def test_an_attempt_without_an_answer_keeps_the_status(clinic: Clinic) -> None:
 def test_a_bad_contact_attempt_is_422_and_nothing_is_stored(clinic: Clinic) -> None:
     inquiry = _inquiry()
     response = clinic.client("cleo").post(
-        _url(inquiry, "attempts/"), {"method": "pigeon", "outcome": "reached"}
+        _url(inquiry, "attempts/"), {"attempt-method": "pigeon", "attempt-outcome": "reached"}
     )
     assert response.status_code == 422
-    assert 'id="id_method_errors"' in response.content.decode()
+    assert 'id="id_attempt-method_errors"' in response.content.decode()
     assert not ContactAttempt.objects.exists()
 
 
@@ -248,13 +248,13 @@ def test_status_change_keeps_its_history_with_the_note(clinic: Clinic) -> None:
     response = client.post(
         _url(inquiry, "status/"),
         {
-            "status": "screening_booked",
-            "note": "Screening on Monday.",
-            "follow_up_on": follow_up.isoformat(),
+            "status-status": "screening_booked",
+            "status-note": "Screening on Monday.",
+            "status-follow_up_on": follow_up.isoformat(),
         },
     )
     assert response.status_code == 302
-    client.post(_url(inquiry, "status/"), {"status": "declined", "note": ""})
+    client.post(_url(inquiry, "status/"), {"status-status": "declined", "status-note": ""})
     inquiry.refresh_from_db()
     assert inquiry.status == InquiryStatus.DECLINED
     assert inquiry.follow_up_on is None
@@ -272,9 +272,9 @@ def test_status_change_to_the_same_or_an_unknown_status_is_422(clinic: Clinic) -
     inquiry = _inquiry()
     client = clinic.client("cleo")
     for status in ("new", "lost"):
-        response = client.post(_url(inquiry, "status/"), {"status": status})
+        response = client.post(_url(inquiry, "status/"), {"status-status": status})
         assert response.status_code == 422
-        assert 'id="id_status_errors"' in response.content.decode()
+        assert 'id="id_status-status_errors"' in response.content.decode()
     assert not InquiryStatusChange.objects.exists()
 
 
