@@ -332,6 +332,14 @@ def test_conversion_creates_the_patient_links_it_and_is_audited(clinic: Clinic) 
     page = client.get(response["Location"]).content.decode()
     assert "Asker, Robin" in page
     assert "Patient record created from the inquiry." in page
+    # The inquiry page now names the patient record: that read is audited with the patient.
+    before = _last_seq()
+    detail = client.get(_url(inquiry)).content.decode()
+    assert patient.mrn in detail
+    assert [(e.action, e.object_type, e.patient_id) for e in _events_after(before)] == [
+        (Action.READ, "Inquiry", None),
+        (Action.READ, "Patient", patient.pk),
+    ]
 
 
 def test_conversion_asks_for_what_the_inquiry_lacks_and_stores_nothing_without_it(
@@ -410,3 +418,23 @@ def test_evaluation_and_decision_move_the_converted_inquiry_on(clinic: Clinic) -
         "evaluated",
         "eligible",
     ]
+
+
+def test_board_queries_do_not_grow_with_inquiries_statuses_or_follow_ups(
+    clinic: Clinic, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = clinic.client("cleo")
+    _inquiry(name="First One")
+    client.get(BOARD)  # warm the session and the audit chain head
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(BOARD).status_code == 200
+    today = timezone.localdate()
+    for n, status in enumerate(InquiryStatus.values * 3):
+        _inquiry(name=f"Asker {n}", status=status, follow_up_on=today - timedelta(days=n % 3))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(BOARD)
+    assert response.status_code == 200
+    assert len(response.context["board"].due) == 15  # three of each of the five open statuses
