@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic.testing import Clinic, make_clinic
+from ketaclinic.testing import Clinic, make_clinic, totp_now
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -168,3 +170,29 @@ def axe_report(where: str, violations: Sequence[dict[str, Any]]) -> str:
             if summary:
                 lines.append("      " + summary.replace("\n", "\n      "))
     return "\n".join(lines)
+
+
+def sign_in_with_password(page: Page, username: str, password: str) -> None:
+    page.goto("/account/login/")
+    expect(page.get_by_role("heading", name="Login")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Next").click()
+
+
+def sign_in(page: Page, username: str, password: str, device: TOTPDevice | None = None) -> None:
+    """Sign in with the password, and the TOTP code of ``device`` for the roles that need one."""
+    sign_in_with_password(page, username, password)
+    if device is not None:
+        token = page.get_by_label("Token")
+        expect(token).to_be_visible(timeout=TIMEOUT_MS)
+        token.fill(totp_now(device))
+        page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("button", name=re.compile(r"^Log out"))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name=re.compile(r"^Log out")).click()
+    expect(page.get_by_role("heading", name="Login")).to_be_visible(timeout=TIMEOUT_MS)

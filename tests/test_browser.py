@@ -13,13 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from ketaclinic import testing_browser as harness
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
-from ketaclinic.testing_browser import TIMEOUT_MS, Browser
+from ketaclinic.testing_browser import TIMEOUT_MS, Browser, sign_in_with_password
 
 # The shared harness's fixtures, found by name in this module (chromium_path is autouse).
 chromium_path = harness.chromium_path
@@ -31,21 +31,13 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 pytestmark = pytest.mark.browser
 
 
-def _sign_in_with_password(page: Page, username: str, password: str) -> None:
-    page.goto("/account/login/")
-    expect(page.get_by_role("heading", name="Login")).to_be_visible()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Next").click()
-
-
 def test_clinician_signs_in_with_totp_and_registers_a_patient(
     live_clinic: Clinic, browser: Browser, tmp_path: Path
 ) -> None:
     page = browser.page
     ada = live_clinic.users["ada"]
 
-    _sign_in_with_password(page, "ada", PASSWORD)
+    sign_in_with_password(page, "ada", PASSWORD)
     token = page.get_by_label("Token")
     expect(token).to_be_visible(timeout=TIMEOUT_MS)
     token.fill(totp_now(live_clinic.totp["ada"]))
@@ -102,7 +94,7 @@ def test_clinician_signs_in_with_totp_and_registers_a_patient(
 def test_wrong_password_shows_a_clear_error(live_clinic: Clinic, browser: Browser) -> None:
     page = browser.page
 
-    _sign_in_with_password(page, "ada", "not-the-right-password")
+    sign_in_with_password(page, "ada", "not-the-right-password")
 
     expect(page.get_by_text("Please enter a correct username and password")).to_be_visible(
         timeout=TIMEOUT_MS

@@ -207,6 +207,17 @@ def _new_inquiry(_: Clinic) -> dict[str, Any]:
     return {"name": "Matrix Row", "email": "matrix@example.org", "consent_to_contact": True}
 
 
+def _inquiry_url(_: Clinic, suffix: str = "") -> str:
+    from ketaclinic.intake.models import Inquiry
+
+    inquiry = Inquiry.objects.filter(name="Matrix Inquirer").first()
+    if inquiry is None:
+        inquiry = Inquiry.objects.create(
+            name="Matrix Inquirer", email="matrix@example.org", consent_to_contact=True
+        )
+    return f"/intake/inquiries/{inquiry.pk}/{suffix}"
+
+
 # route -> how to fill its parameters, and the checks to run on it.
 MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "": (lambda c: "/", [page(anon=302, staff=302, patient=302)]),
@@ -441,6 +452,27 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     "intake/inquiries/": (
         lambda c: "/intake/inquiries/",
+        [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/": (
+        lambda c: _inquiry_url(c),
+        [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
+    ),
+    # POST only (tested in ketaclinic/intake/tests/test_pipeline_pages.py).
+    "intake/inquiries/<int:inquiry_id>/status/": (
+        lambda c: _inquiry_url(c, "status/"),
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/attempts/": (
+        lambda c: _inquiry_url(c, "attempts/"),
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/spam/": (
+        lambda c: _inquiry_url(c, "spam/"),
+        [page(anon=302, staff=405, patient=405)],
+    ),
+    "intake/inquiries/<int:inquiry_id>/convert/": (
+        lambda c: _inquiry_url(c, "convert/"),
         [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
     ),
     "api/v1/inquiries": (
@@ -771,6 +803,38 @@ MATRIX.update(
         "intake/rules/": (
             lambda c: "/intake/rules/",
             [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "intake/patients/<uuid:patient_id>/evaluations/": (
+            lambda c: f"/intake/patients/{em.patient_id(c)}/evaluations/",
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "intake/patients/<uuid:patient_id>/evaluations/new/": (
+            lambda c: f"/intake/patients/{em.patient_id(c)}/evaluations/new/",
+            [page(anon=302, admin=403, clinician=200, nurse=403, intake=403, patient=403)],
+        ),
+        "intake/evaluations/<int:evaluation_id>/": (
+            lambda c: em.evaluation_page_url(c),
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "intake/evaluations/<int:evaluation_id>/decision/": (
+            lambda c: em.evaluation_page_url(c, "decision/"),
+            [
+                page(anon=302, admin=403, clinician=200, nurse=403, intake=403, patient=403),
+                # An empty form: the clinician is told what is missing, nobody else gets in.
+                Check(
+                    "POST",
+                    _fill(
+                        {
+                            "anon": 302,
+                            "admin": 403,
+                            "clinician": 422,
+                            "nurse": 403,
+                            "intake": 403,
+                            "patient": 403,
+                        }
+                    ),
+                ),
+            ],
         ),
         "intake/patients/<uuid:patient_id>/consent/": (
             lambda c: f"/intake/patients/{c.pat.pk}/consent/",

@@ -63,6 +63,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # public site and inquiries
     "site.edit": frozenset({A}),
     "inquiry.view": frozenset({A, C, IN}),
+    # working inquiries: status, contact attempts, spam, conversion into a patient record
+    "inquiry.manage": frozenset({A, C, IN}),
     # eligibility: clinicians evaluate and decide, the administrator edits the rules
     "evaluation.create": frozenset({C}),
     "evaluation.view": frozenset({A, C, N, IN}),

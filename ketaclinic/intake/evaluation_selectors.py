@@ -62,6 +62,16 @@ def evaluations_list_for_patient(user: Any, patient: Patient) -> list[Evaluation
     return rows
 
 
+def evaluation_latest_id(patient: Patient) -> int | None:
+    """The id of the patient's latest evaluation: the only one a decision may be made on."""
+    return (
+        Evaluation.objects.filter(patient=patient)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def decisions_by_evaluation(evaluations: list[Evaluation]) -> dict[int, EligibilityDecision]:
     """The latest decision of each evaluation, in one query."""
     latest: dict[int, EligibilityDecision] = {}

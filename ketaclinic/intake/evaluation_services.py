@@ -37,6 +37,7 @@ from ketaclinic.intake.models_eligibility import (
     ProposalOutcome,
     RuleSetVersion,
 )
+from ketaclinic.intake.pipeline_services import inquiries_follow_eligibility
 from ketaclinic.lib.hashchain import canonical_json, digest
 from ketaclinic.patients.models import Patient
 
@@ -230,6 +231,7 @@ def evaluation_create(*, acting_user: Any, patient: Patient, data: Mapping[str, 
         object_id=row.pk,
         patient_id=patient.pk,
     )
+    inquiries_follow_eligibility(acting_user=acting_user, patient_id=patient.pk, step="evaluated")
     return row
 
 
@@ -329,6 +331,9 @@ def decision_record(
         object_type="EligibilityDecision",
         object_id=row.pk,
         patient_id=evaluation.patient_id,
+    )
+    inquiries_follow_eligibility(
+        acting_user=acting_user, patient_id=evaluation.patient_id, step=decision
     )
     return row
 

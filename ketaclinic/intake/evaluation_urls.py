@@ -1,5 +1,5 @@
-"""Pages for eligibility rules and consent signing (mounted under /intake/ next to the
-inquiry pages; their own namespace)."""
+"""Pages for eligibility evaluations, decisions, rules and consent signing (mounted under
+/intake/ next to the inquiry pages; their own namespace)."""
 
 from django.urls import path
 
@@ -8,6 +8,22 @@ from ketaclinic.intake import evaluation_views as views
 app_name = "eligibility"
 urlpatterns = [
     path("rules/", views.rules_edit, name="rules"),
+    path(
+        "patients/<uuid:patient_id>/evaluations/",
+        views.patient_evaluations,
+        name="patient_evaluations",
+    ),
+    path(
+        "patients/<uuid:patient_id>/evaluations/new/",
+        views.evaluation_new,
+        name="evaluation_new",
+    ),
+    path("evaluations/<int:evaluation_id>/", views.evaluation_detail, name="evaluation"),
+    path(
+        "evaluations/<int:evaluation_id>/decision/",
+        views.evaluation_decide,
+        name="evaluation_decide",
+    ),
     path("patients/<uuid:patient_id>/consent/", views.consent_tablet, name="consent_tablet"),
     path("consents/<int:signature_id>/pdf/", views.consent_pdf, name="consent_pdf"),
     path("sign/<str:token>/", views.consent_link, name="consent_link"),

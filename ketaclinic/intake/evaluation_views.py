@@ -1,5 +1,6 @@
-"""Pages: the eligibility rule-set editor, consent signing on the tablet or through a link,
-and the PDF copy of a signature."""
+"""Pages: the eligibility rule-set editor, evaluations with their proposals and the
+clinician's decision, consent signing on the tablet or through a link, and the PDF copy of a
+signature."""
 
 from __future__ import annotations
 
@@ -11,20 +12,25 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.intake import consent_services, evaluation_selectors, evaluation_services
 from ketaclinic.intake.consent_pdf import consent_pdf_bytes
 from ketaclinic.intake.evaluation_forms import ConsentSignForm, RuleSetForm
-from ketaclinic.intake.models_eligibility import ConsentDocument, ConsentSignature
+from ketaclinic.intake.evaluation_page_forms import (
+    DecisionForm,
+    EvaluationForms,
+    checklist_choices,
+)
+from ketaclinic.intake.models_eligibility import ConsentDocument, ConsentSignature, Evaluation
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
 from ketaclinic.scales.links import RATE_WINDOW, rate_limit_allows
 
 
-def _errors_onto(form: ConsentSignForm | RuleSetForm, exc: ValidationError) -> None:
+def _errors_onto(form: ConsentSignForm | RuleSetForm | DecisionForm, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
@@ -162,3 +168,130 @@ def consent_pdf(request: HttpRequest, signature_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# -- evaluation and decision pages -------------------------------------------------------------
+
+REASON_KINDS = {
+    "absolute_contraindication": "Absolute contraindication",
+    "relative_contraindication": "Relative contraindication",
+    "requirement": "Requirement not met",
+}
+
+
+def _patient_or_404(request: HttpRequest, patient_id: UUID) -> Patient:
+    try:
+        return patient_get_for_user(request.user, patient_id)
+    except Patient.DoesNotExist:
+        raise Http404 from None
+
+
+def _evaluation_or_404(request: HttpRequest, evaluation_id: int) -> Evaluation:
+    try:
+        return evaluation_selectors.evaluation_get_for_user(request.user, evaluation_id)
+    except Evaluation.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def patient_evaluations(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """The patient's evaluations with their proposals and decisions, newest first."""
+    require(request.user, "evaluation.view")
+    patient = _patient_or_404(request, patient_id)
+    rows = evaluation_selectors.evaluations_list_for_patient(request.user, patient)
+    decisions = evaluation_selectors.decisions_by_evaluation(rows)
+    context = {
+        "patient": patient,
+        "flags": patient_open_flags(patient),
+        "evaluations": [(row, decisions.get(row.pk)) for row in rows],
+        "can_evaluate": user_can(request.user, "evaluation.create"),
+    }
+    return render(request, "intake/evaluation_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """A clinician records an evaluation; the same service as the API makes the proposal."""
+    require(request.user, "evaluation.create")
+    patient = _patient_or_404(request, patient_id)
+    checklist = checklist_choices(evaluation_services.ruleset_active().ruleset)
+    forms = EvaluationForms.build(request.POST or None, checklist)
+    status = 200
+    if request.method == "POST":
+        if forms.is_valid():
+            try:
+                row = evaluation_services.evaluation_create(
+                    acting_user=request.user, patient=patient, data=forms.evaluation_data()
+                )
+            except ValidationError as exc:
+                forms.errors_onto(exc.message_dict)
+            else:
+                messages.success(request, "Evaluation recorded.")
+                return redirect("eligibility:evaluation", evaluation_id=row.pk)
+        status = 422
+    context = {"patient": patient, "flags": patient_open_flags(patient), "forms": forms}
+    return render(request, "intake/evaluation_form.html", context, status=status)
+
+
+def _evaluation_page(
+    request: HttpRequest, evaluation: Evaluation, form: DecisionForm | None, status: int = 200
+) -> HttpResponse:
+    decision = evaluation_selectors.decisions_by_evaluation([evaluation]).get(evaluation.pk)
+    latest = evaluation_selectors.evaluation_latest_id(evaluation.patient)
+    context = {
+        "evaluation": evaluation,
+        "patient": evaluation.patient,
+        "flags": patient_open_flags(evaluation.patient),
+        "proposal": evaluation.proposal_json,
+        "reasons": [
+            {**reason, "kind_label": REASON_KINDS.get(reason["kind"], reason["kind"])}
+            for reason in evaluation.proposal_json.get("reasons", [])
+        ],
+        "data": evaluation.input_json,
+        "decision": decision,
+        "decision_verified": decision is not None and evaluation_services.decision_verify(decision),
+        "is_latest": latest == evaluation.pk,
+        "form": form,
+        "can_consent": user_can(request.user, "consent.record"),
+    }
+    return render(request, "intake/evaluation_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """The proposal (outcome, reasons with their sources, rules version) and the decision."""
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    form = DecisionForm() if user_can(request.user, "eligibility.decide") else None
+    return _evaluation_page(request, evaluation, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_decide(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    """Only a clinician decides; against the proposal only with a rationale (the service's
+    rule). The signed decision is shown on the evaluation's page."""
+    require(request.user, "eligibility.decide")
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    form = DecisionForm(request.POST or None)
+    if request.method == "GET":
+        return _evaluation_page(request, evaluation, form)
+    if form.is_valid():
+        try:
+            evaluation_services.decision_record(
+                acting_user=request.user,
+                evaluation=evaluation,
+                decision=form.cleaned_data["decision"],
+                rationale=form.cleaned_data["rationale"],
+            )
+        except evaluation_services.DecisionRefused as exc:
+            form.add_error(None, str(exc))
+            return _evaluation_page(request, evaluation, form, status=409)
+        except ValidationError as exc:
+            _errors_onto(form, exc)
+        else:
+            messages.success(request, "Decision signed.")
+            return redirect("eligibility:evaluation", evaluation_id=evaluation.pk)
+    return _evaluation_page(request, evaluation, form, status=422)

@@ -71,6 +71,17 @@ class Inquiry(models.Model):
         max_length=20, choices=InquiryStatus.choices, default=InquiryStatus.NEW
     )
     is_spam = models.BooleanField(default=False)
+    follow_up_on = models.DateField(
+        null=True, blank=True, help_text="When intake should next contact this person."
+    )
+    patient = models.ForeignKey(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inquiries",
+        help_text="The patient record this inquiry was converted into.",
+    )
     client_address = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -82,6 +93,8 @@ class Inquiry(models.Model):
             models.Index(fields=["client_address", "created_at"]),
             # the staff list, newest first
             models.Index(fields=["is_spam", "-created_at"]),
+            # the board's due follow-ups
+            models.Index(fields=["is_spam", "follow_up_on"]),
         ]
 
     def __str__(self) -> str:
@@ -114,4 +127,4 @@ class Inquiry(models.Model):
         return any(record.get("item9_positive") is True for record in self.self_screen)
 
 
-from ketaclinic.intake import models_eligibility  # noqa: E402, F401
+from ketaclinic.intake import models_eligibility, models_pipeline  # noqa: E402, F401

@@ -27,6 +27,18 @@ def patient_url(suffix: str) -> Callable[[Clinic], str]:
     return build
 
 
+def patient_id(c: Clinic) -> str:
+    """Pat's id, with the shipped rules present (the evaluation form reads the checklist)."""
+    shipped_rows_ensure()
+    return str(c.pat.pk)
+
+
+def evaluation_page_url(c: Clinic, suffix: str = "") -> str:
+    shipped_rows_ensure()
+    found = Evaluation.objects.filter(patient=c.pat).order_by("-created_at", "-id").first()
+    return f"/intake/evaluations/{(found or evaluation_make(c)).pk}/{suffix}"
+
+
 def evaluation_body(_: Clinic) -> dict[str, Any]:
     return ELIGIBLE_EVALUATION
 
