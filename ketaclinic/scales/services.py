@@ -204,7 +204,8 @@ def administration_record(
         mode=AdministrationMode(mode),
     )
     # The patient row was just locked and the user is the one signed in: skip re-reading both.
-    administration.full_clean(exclude=["patient", "entered_by"])
+    # The only unique field is the fresh random id: no uniqueness query either.
+    administration.full_clean(exclude=["patient", "entered_by"], validate_unique=False)
     administration.save(force_insert=True)
     audit_record(
         actor=acting_user,
