@@ -58,6 +58,11 @@ def page(**by_role: int) -> Check:
     return Check("GET", _fill(by_role))
 
 
+def form_post(**by_role: int) -> Check:
+    """A web form's POST (session login, no body: an empty form where the role may post)."""
+    return Check("POST", _fill(by_role))
+
+
 def api(
     method: str, body: Callable[[Clinic], dict[str, Any]] | None = None, **by_role: int
 ) -> Check:
@@ -142,6 +147,18 @@ def _phq9_all_zero(_: Clinic) -> dict[str, Any]:
 def _flag_acknowledge_url(c: Clinic) -> str:
     flag = SafetyFlag.objects.create(patient=c.pat, code="matrix", title="Matrix flag")
     return f"/api/v1/patients/{c.pat.pk}/flags/{flag.pk}/acknowledge"
+
+
+def _flag_acknowledge_page_url(c: Clinic) -> str:
+    flag = SafetyFlag.objects.create(patient=c.pat, code="matrix", title="Matrix flag")
+    return f"/patients/{c.pat.pk}/flags/{flag.pk}/acknowledge/"
+
+
+def _notification_read_url(c: Clinic) -> str:
+    from ketaclinic.scales.models import Notification
+
+    notification = Notification.objects.create(user=c.users["ada"], text="Matrix notification")
+    return f"/scales/notifications/{notification.pk}/read/"
 
 
 def _scale_link_url(c: Clinic) -> str:
@@ -261,6 +278,14 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "patients/<uuid:patient_id>/edit/": (
         lambda c: f"/patients/{c.pat.pk}/edit/",
         [page(anon=302, staff=200, patient=403)],
+    ),
+    # Only a clinician acknowledges (an empty note is refused: 422); a GET is refused.
+    "patients/<uuid:patient_id>/flags/<int:flag_id>/acknowledge/": (
+        _flag_acknowledge_page_url,
+        [
+            page(anon=302, staff=405, patient=405),
+            form_post(anon=302, admin=403, clinician=422, nurse=403, intake=403, patient=403),
+        ],
     ),
     "courses/protocols/": (
         lambda c: "/courses/protocols/",
@@ -541,6 +566,23 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     # Rating scales (web): staff pages; the patient sees their own trends; links need no login.
     "scales/due/": (lambda c: "/scales/due/", [page(anon=302, staff=200, patient=403)]),
+    # The staff inbox: each user's own notifications; marking read is a POST.
+    "scales/notifications/": (
+        lambda c: "/scales/notifications/",
+        [page(anon=302, staff=200, patient=403)],
+    ),
+    "scales/notifications/read/": (
+        lambda c: "/scales/notifications/read/",
+        [page(anon=302, staff=405, patient=405), form_post(anon=302, staff=302, patient=403)],
+    ),
+    # Dr Ada's notification: another user's is not found.
+    "scales/notifications/<int:notification_id>/read/": (
+        _notification_read_url,
+        [
+            page(anon=302, staff=405, patient=405),
+            form_post(anon=302, admin=404, clinician=302, nurse=404, intake=404, patient=403),
+        ],
+    ),
     "scales/patients/<uuid:patient_id>/": (
         lambda c: f"/scales/patients/{c.pat.pk}/",
         [page(anon=302, staff=200, patient=403)],

@@ -1,7 +1,8 @@
 """An administration's score as an R4 Observation (category survey), built once at write time.
 
 The value is the total (``valueInteger``) with its band as interpretation, or for C-SSRS the
-risk level (``valueCodeableConcept``, LOINC 93374-7); ``derivedFrom`` the QuestionnaireResponse.
+risk level (``valueCodeableConcept``, LOINC 93374-7); each subscale total is a ``component``
+(our code system ``scale-subscale``); ``derivedFrom`` the QuestionnaireResponse.
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ def observation_json(
         resource["valueInteger"] = administration.total
     elif administration.risk_level:
         resource["valueCodeableConcept"] = {"text": administration.risk_level}
+    components = [
+        {
+            "code": {
+                "coding": [
+                    {
+                        "system": f"{base}/CodeSystem/scale-subscale",
+                        "code": f"{builtin_id(instrument.code)}-{_slug(subscale.name)}",
+                        "display": subscale.name,
+                    }
+                ],
+                "text": subscale.name,
+            },
+            "valueInteger": administration.subscales[subscale.name],
+        }
+        for subscale in instrument.subscales
+        if subscale.name in administration.subscales
+    ]
+    if components:
+        resource["component"] = components
     band = administration.band or administration.risk_level
     if band:
         resource["interpretation"] = [

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -159,14 +160,22 @@ def questionnaire_import(*, acting_user: Any, body: Any) -> StoredResource:
     return stored
 
 
+@cache
+def _builtin_resolved(code: str, base: str) -> ResolvedQuestionnaire:
+    """A built-in Questionnaire and its scoring plan: fixed for a code and canonical base, so
+    built once, not on every response (nobody changes the cached resource; it is only read)."""
+    instrument = instruments.get(code)
+    resource = builtin.builtin_questionnaire(instrument, base)
+    plan = plan_read(resource, instruments.load_builtin(), instrument)
+    return ResolvedQuestionnaire(builtin.builtin_url(code, base), resource, plan)
+
+
 def questionnaire_resolve(canonical: str) -> ResolvedQuestionnaire | None:
     """The built-in or imported Questionnaire a canonical URL (``url`` or ``url|version``) names."""
     url = canonical.split("|", 1)[0]
     instrument = builtin.builtin_by_url(url)
     if instrument is not None:
-        resource = builtin.builtin_questionnaire(instrument)
-        plan = plan_read(resource, instruments.load_builtin(), instrument)
-        return ResolvedQuestionnaire(url, resource, plan)
+        return _builtin_resolved(instrument.code, builtin.canonical_base())
     row = StoredResource.objects.filter(resource_type="Questionnaire", url=url).first()
     if row is None:
         return None

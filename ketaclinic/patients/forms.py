@@ -19,3 +19,14 @@ class PatientForm(forms.ModelForm[Patient]):
             "emergency_contact": "Name, relationship and phone.",
             "sex_at_birth": "As recorded for clinical reference ranges.",
         }
+
+
+class FlagAcknowledgeForm(forms.Form):
+    """A clinician's note acknowledging a safety flag (what was done about it)."""
+
+    note = forms.CharField(
+        label="Acknowledgement note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was done: e.g. called the patient, safety plan reviewed.",
+    )

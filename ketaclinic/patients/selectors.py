@@ -71,3 +71,13 @@ def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT
 
 def patient_open_flags(patient: Patient) -> list[SafetyFlag]:
     return list(SafetyFlag.objects.filter(patient=patient, status=FlagStatus.ACTIVE))
+
+
+def patient_acknowledged_flags(patient: Patient, *, limit: int = 20) -> list[SafetyFlag]:
+    """The patient's acknowledged flags, most recently acknowledged first (kept, never
+    deleted), with who acknowledged them. Part of the record's audited read."""
+    return list(
+        SafetyFlag.objects.filter(patient=patient, status=FlagStatus.ACKNOWLEDGED)
+        .select_related("acknowledged_by")
+        .order_by("-acknowledged_at", "-pk")[:limit]
+    )

@@ -8,4 +8,9 @@ urlpatterns = [
     path("new/", views.patient_create, name="create"),
     path("<uuid:patient_id>/", views.patient_detail, name="detail"),
     path("<uuid:patient_id>/edit/", views.patient_edit, name="edit"),
+    path(
+        "<uuid:patient_id>/flags/<int:flag_id>/acknowledge/",
+        views.flag_acknowledge,
+        name="flag_acknowledge",
+    ),
 ]

@@ -7,11 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.patients import selectors, services
-from ketaclinic.patients.forms import PatientForm
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.forms import FlagAcknowledgeForm, PatientForm
+from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 
 
 def _patient_or_404(request: HttpRequest, patient_id: UUID, *, audit: bool = True) -> Patient:
@@ -50,15 +51,65 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/form.html", {"form": form, "patient": None})
 
 
+def _detail_context(
+    request: HttpRequest, patient: Patient, *, failed: tuple[int, FlagAcknowledgeForm] | None = None
+) -> dict[str, object]:
+    can_acknowledge = user_can(request.user, "flag.acknowledge")
+    flags = selectors.patient_open_flags(patient)
+    forms = {flag.pk: FlagAcknowledgeForm(auto_id=f"ack-{flag.pk}-%s") for flag in flags}
+    if failed is not None:
+        forms[failed[0]] = failed[1]
+    return {
+        "patient": patient,
+        "flags": flags,
+        "flag_rows": [(flag, forms[flag.pk]) for flag in flags],
+        # The notes are the care team's: a patient reading their record sees the open flags only.
+        "acknowledged_flags": (
+            selectors.patient_acknowledged_flags(patient)
+            if user_can(request.user, "patient.view_any")
+            else []
+        ),
+        "can_acknowledge": can_acknowledge,
+        "can_edit": user_can(request.user, "patient.change"),
+    }
+
+
 @login_required
 def patient_detail(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = _patient_or_404(request, patient_id)
-    context = {
-        "patient": patient,
-        "flags": selectors.patient_open_flags(patient),
-        "can_edit": user_can(request.user, "patient.change"),
-    }
-    return render(request, "patients/detail.html", context)
+    return render(request, "patients/detail.html", _detail_context(request, patient))
+
+
+@login_required
+@require_POST
+def flag_acknowledge(request: HttpRequest, patient_id: UUID, flag_id: int) -> HttpResponse:
+    """A clinician acknowledges a safety flag with a note; the flag is kept (audited, U)."""
+    require(request.user, "flag.acknowledge")
+    patient = _patient_or_404(request, patient_id, audit=False)
+    try:
+        flag = SafetyFlag.objects.get(patient=patient, pk=flag_id)
+    except SafetyFlag.DoesNotExist:
+        raise Http404 from None
+    form = FlagAcknowledgeForm(request.POST, auto_id=f"ack-{flag.pk}-%s")
+    if form.is_valid():
+        try:
+            services.safety_flag_acknowledge(
+                acting_user=request.user, flag=flag, note=form.cleaned_data["note"]
+            )
+        except services.FlagAlreadyAcknowledged:
+            messages.info(request, "This flag was already acknowledged.")
+            return redirect("patients:detail", patient_id=patient.pk)
+        except ValidationError as exc:
+            for message in exc.message_dict.get("note", []):
+                form.add_error("note", message)
+        else:
+            messages.success(request, "Safety flag acknowledged.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    if flag.status != FlagStatus.ACTIVE:
+        messages.info(request, "This flag was already acknowledged.")
+        return redirect("patients:detail", patient_id=patient.pk)
+    context = _detail_context(request, patient, failed=(flag.pk, form))
+    return render(request, "patients/detail.html", context, status=422)
 
 
 @login_required

@@ -124,7 +124,8 @@ def due_list_for_user(user: Any, *, today: date | None = None) -> list[DueRow]:
         ).values_list("patient_id", "instrument", "administered_at")
         for patient_id, code, moment in recent:
             answered[(patient_id, code)].append(_local_date(moment))
-    infusions = trends.infusion_times_for_many(patient_ids)
+    # Booked sessions, coming ones included, matter only to the before-infusion rules.
+    infusions = trends.session_times_for_many(patient_ids) if lookback else {}
 
     due: list[DueRow] = []
     for schedule in schedules:

@@ -10,7 +10,7 @@ weight is also the number the rater picks (GAD-7 0-3, BPRS+ 1-7, C-SSRS no 0 / y
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -280,6 +280,25 @@ def baseline_select(
         if baseline is None or administration.administered_at >= baseline.administered_at:
             baseline = administration
     return baseline
+
+
+def course_first_infusion(infusions: Iterable[tuple[Hashable, datetime]]) -> datetime | None:
+    """The first infusion of the current course: of ``(course, infusion start)`` pairs, the
+    earliest start among those of the course that holds the latest infusion.
+
+    A patient treated again in a later course gets a new baseline before that course's first
+    infusion. None when there is no infusion.
+    """
+    by_course: dict[Hashable, list[datetime]] = {}
+    latest: tuple[datetime, Hashable] | None = None
+    for course, moment in infusions:
+        _require_aware(moment, "infusion start")
+        by_course.setdefault(course, []).append(moment)
+        if latest is None or moment > latest[0]:
+            latest = (moment, course)
+    if latest is None:
+        return None
+    return min(by_course[latest[1]])
 
 
 def _check_total(total: int, what: str) -> None:

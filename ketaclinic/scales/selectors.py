@@ -8,13 +8,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import F, Model
 
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 from ketaclinic.patients.selectors import patient_get_for_user
-from ketaclinic.scales.models import Administration
+from ketaclinic.scales.models import Administration, Notification
 
 FlagStatusFilter = Literal["active", "acknowledged", "all"]
 
@@ -59,3 +59,16 @@ def administrations_list_for_user(
     administrations = list(rows.order_by("administered_at", "created_at"))
     _audit_reads(user, patient, "Administration", administrations)
     return administrations
+
+
+NOTIFICATION_LIMIT = 100
+
+
+def notifications_for_user(user: Any, *, limit: int = NOTIFICATION_LIMIT) -> list[Notification]:
+    """The user's own in-app notifications, unread first, then newest first. Their text names
+    no patient (the link leads to the record, whose reading is checked and audited)."""
+    return list(
+        Notification.objects.filter(user=user).order_by(
+            F("read_at").asc(nulls_first=True), "-created_at", "-pk"
+        )[:limit]
+    )

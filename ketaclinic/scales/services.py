@@ -204,7 +204,8 @@ def administration_record(
         mode=AdministrationMode(mode),
     )
     # The patient row was just locked and the user is the one signed in: skip re-reading both.
-    administration.full_clean(exclude=["patient", "entered_by"])
+    # The only unique field is the fresh random id: no uniqueness query either.
+    administration.full_clean(exclude=["patient", "entered_by"], validate_unique=False)
     administration.save(force_insert=True)
     audit_record(
         actor=acting_user,
@@ -257,8 +258,9 @@ def clinicians_notify(*, flag_ids: list[int]) -> None:
         "A safety flag was opened on a patient's record and needs a clinician's review.\n\n"
         "Sign in to KetaClinic and open:\n"
         + "\n".join(f"  {link}" for link in links)
-        + "\n\nThis e-mail holds no patient details on purpose; your KetaClinic inbox "
-        "shows the concern.\n"
+        + f"\n\nYour KetaClinic inbox: {reverse('scales:notifications')}\n"
+        "This e-mail holds no patient details on purpose; the inbox and the record show "
+        "the concern.\n"
     )
     for clinician in clinicians:
         if not clinician.email:
@@ -267,3 +269,15 @@ def clinicians_notify(*, flag_ids: list[int]) -> None:
             send_mail(EMAIL_SUBJECT, body, None, [clinician.email], fail_silently=False)
         except Exception:
             logger.exception("could not e-mail clinician %s about safety flags", clinician.pk)
+
+
+def notification_mark_read(*, acting_user: Any, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read (``notification_id``), or all of their
+    unread ones; returns how many changed. ``Notification.DoesNotExist`` for an id that is not
+    the user's. Notifications name no patient, so this is not an audited clinical write."""
+    rows = Notification.objects.filter(user=acting_user)
+    if notification_id is not None:
+        rows = rows.filter(pk=notification_id)
+        if not rows.exists():
+            raise Notification.DoesNotExist(notification_id)
+    return rows.filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -1,8 +1,8 @@
 """A patient's scores over time, for the trends page: one chart per instrument with its
 severity bands, infusion sessions, and the response and remission thresholds.
 
-Infusion sessions do not exist yet: ``infusion_times_for`` returns none until the infusions
-app provides them.
+Infusion markers are the moments infusions started (the chart's ``infusion_start`` entry);
+the baseline is the last administration before the first infusion of the current course.
 """
 
 from __future__ import annotations
@@ -18,29 +18,74 @@ from django.db import transaction
 
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session, SessionStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user
 from ketaclinic.scales import instruments
 from ketaclinic.scales.forms import item_label, option_label
 from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
 from ketaclinic.scales.models import Administration
-from ketaclinic.scales.scoring import baseline_select
+from ketaclinic.scales.scoring import baseline_select, course_first_infusion
 from ketaclinic.scales.selectors import administrations_list_for_user
 
 
-def infusion_times_for(patient: Patient) -> list[datetime]:
-    """The moments of the patient's infusion sessions, oldest first.
+@dataclass(frozen=True, slots=True)
+class Infusion:
+    """An infusion that started: its course and the moment it started."""
 
-    Returns [] for now: the infusions app will provide the sessions (and replace this body);
-    the trends page and the due list already mark and use whatever it returns.
-    """
-    return []
+    course_id: UUID
+    started_at: datetime
+
+
+def infusions_for_many(patient_ids: Iterable[UUID]) -> dict[UUID, list[Infusion]]:
+    """The started infusions of each patient, oldest first, in one query. A session counts
+    once its infusion started (its chart has an ``infusion_start`` entry, which holds the
+    moment); booked, checked-in and cancelled sessions without one do not."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    rows = (
+        ChartEntry.objects.filter(
+            kind=ChartEntryKind.INFUSION_START, session__course__patient_id__in=ids
+        )
+        .values_list("session__course__patient_id", "session__course_id", "at")
+        .order_by("at", "pk")
+    )
+    found: dict[UUID, list[Infusion]] = {}
+    for patient_id, course_id, at in rows:
+        found.setdefault(patient_id, []).append(Infusion(course_id, at))
+    return found
 
 
 def infusion_times_for_many(patient_ids: Iterable[UUID]) -> dict[UUID, list[datetime]]:
-    """``infusion_times_for`` for many patients at once (the due list), in one query once the
-    infusions app exists; {} for now."""
-    return {}
+    """The moments each patient's infusions started, oldest first, in one query."""
+    return {
+        patient_id: [infusion.started_at for infusion in infusions]
+        for patient_id, infusions in infusions_for_many(patient_ids).items()
+    }
+
+
+def infusion_times_for(patient: Patient) -> list[datetime]:
+    """The moments the patient's infusions started, oldest first (the chart's markers)."""
+    return infusion_times_for_many([patient.pk]).get(patient.pk, [])
+
+
+def session_times_for_many(patient_ids: Iterable[UUID]) -> dict[UUID, list[datetime]]:
+    """The booked start of each patient's sessions that are not cancelled, past and coming,
+    oldest first, in one query: the due list asks for questionnaires before each of them."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    rows = (
+        Session.objects.filter(course__patient_id__in=ids)
+        .exclude(status=SessionStatus.CANCELLED)
+        .values_list("course__patient_id", "start")
+        .order_by("start", "pk")
+    )
+    found: dict[UUID, list[datetime]] = {}
+    for patient_id, start in rows:
+        found.setdefault(patient_id, []).append(start)
+    return found
 
 
 def _ms(moment: datetime) -> int:
@@ -69,11 +114,19 @@ def response_threshold(instrument: Instrument, baseline_total: int | None) -> De
 
 
 def instrument_trend(
-    instrument: Instrument, administrations: Sequence[Administration], infusions: Sequence[datetime]
+    instrument: Instrument,
+    administrations: Sequence[Administration],
+    infusions: Sequence[datetime],
+    *,
+    first_infusion_at: datetime | None = None,
 ) -> InstrumentTrend:
+    """The chart of one instrument. The baseline is the last score before
+    ``first_infusion_at`` (the current course's first infusion), by default the first of
+    ``infusions``."""
     scored = [a for a in administrations if a.total is not None]
-    first_infusion = min(infusions) if infusions else None
-    baseline = baseline_select(scored, first_infusion)
+    if first_infusion_at is None and infusions:
+        first_infusion_at = min(infusions)
+    baseline = baseline_select(scored, first_infusion_at)
     threshold = response_threshold(instrument, baseline.total if baseline else None)
     remission = instrument.remission
     chart: dict[str, Any] = {
@@ -113,7 +166,9 @@ def trends_for_user(user: Any, patient_id: UUID | str) -> tuple[Patient, list[In
     audited (one event each, or one for the record when there are none)."""
     patient = patient_get_for_user(user, patient_id, audit=False)
     administrations = administrations_list_for_user(user, patient.pk)
-    infusions = sorted(infusion_times_for(patient))
+    started = infusions_for_many([patient.pk]).get(patient.pk, [])
+    infusions = sorted(infusion.started_at for infusion in started)
+    first_infusion_at = course_first_infusion((i.course_id, i.started_at) for i in started)
     by_code: dict[str, list[Administration]] = {}
     for administration in administrations:
         by_code.setdefault(administration.instrument, []).append(administration)
@@ -127,7 +182,11 @@ def trends_for_user(user: Any, patient_id: UUID | str) -> tuple[Patient, list[In
             continue
         if instrument.scoring.method != "sum":
             continue  # no total to draw (C-SSRS): its risk levels are listed elsewhere
-        result.append(instrument_trend(instrument, by_code[code], infusions))
+        result.append(
+            instrument_trend(
+                instrument, by_code[code], infusions, first_infusion_at=first_infusion_at
+            )
+        )
     return patient, result
 
 

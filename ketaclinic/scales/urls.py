@@ -5,6 +5,13 @@ from ketaclinic.scales import views, views_public
 app_name = "scales"
 urlpatterns = [
     path("due/", views.due_list, name="due"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read, name="notifications_read_all"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views.notification_read,
+        name="notification_read",
+    ),
     path("patients/<uuid:patient_id>/", views.patient_scales, name="patient"),
     path(
         "patients/<uuid:patient_id>/enter/<slug:code>/",

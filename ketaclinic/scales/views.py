@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import require
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
-from ketaclinic.scales import instruments, links, schedules, services, trends
+from ketaclinic.scales import instruments, links, schedules, selectors, services, trends
 from ketaclinic.scales.forms import (
     AdministeredAtForm,
     InstrumentForm,
@@ -27,7 +27,7 @@ from ketaclinic.scales.forms import (
     ScheduleForm,
 )
 from ketaclinic.scales.instruments import InstrumentUnknown
-from ketaclinic.scales.models import Administration, AdministrationMode
+from ketaclinic.scales.models import Administration, AdministrationMode, Notification
 
 
 def _patient_or_404(request: HttpRequest, patient_id: UUID, *, audit: bool = True) -> Patient:
@@ -232,3 +232,24 @@ def administration_answers(
         context["patient"] = administration.patient
         context["flags"] = patient_open_flags(administration.patient)
     return render(request, template, context)
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's inbox (safety flags opened, ...)."""
+    require(request.user, "patient.view_any")
+    rows = selectors.notifications_for_user(request.user)
+    unread = sum(1 for row in rows if row.read_at is None)
+    return render(request, "scales/notifications.html", {"rows": rows, "unread": unread})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int | None = None) -> HttpResponse:
+    """Mark one notification (or, without an id, all of them) read; back to the inbox."""
+    require(request.user, "patient.view_any")
+    try:
+        services.notification_mark_read(acting_user=request.user, notification_id=notification_id)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    return redirect("scales:notifications")

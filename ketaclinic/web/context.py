@@ -23,6 +23,7 @@ NAVIGATION = (
     NavItem("Inquiries", "intake:inquiries", "inquiry.view"),
     NavItem("Schedule", "courses:schedule", "patient.view_any"),
     NavItem("Protocols", "courses:protocols", "protocol.view"),
+    NavItem("Inbox", "scales:notifications", "patient.view_any"),
     NavItem("My record", "web:me", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
 )

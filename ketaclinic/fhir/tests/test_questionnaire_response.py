@@ -192,3 +192,23 @@ def test_patient_records_own_response(clinic: Clinic) -> None:
     response = post(clinic.api("pat"), "QuestionnaireResponse", body)
     assert response.status_code == 201, response.content
     assert Administration.objects.get().mode == "patient_self"
+
+
+def test_subscale_totals_are_observation_components(clinic: Clinic) -> None:
+    weights = [1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4]  # HAM-A: 14 items, 0-4
+    body = response_body("hama", clinic.pat.pk, weights)
+    assert post(clinic.api("ada"), "QuestionnaireResponse", body).status_code == 201
+    administration = Administration.objects.get(patient=clinic.pat)
+    code = "https://ketaclinic.org/fhir/CodeSystem/scale-score|hama"
+    bundle = _observations(clinic.api("ada"), clinic.pat.pk, code)
+    observation = bundle["entry"][0]["resource"]
+    assert observation["valueInteger"] == sum(weights) == administration.total
+    components = {
+        c["code"]["coding"][0]["code"]: (c["code"]["text"], c["valueInteger"])
+        for c in observation["component"]
+    }
+    assert components == {
+        "hama-psychic": ("psychic", administration.subscales["psychic"]),
+        "hama-somatic": ("somatic", administration.subscales["somatic"]),
+    }
+    assert components["hama-psychic"][1] + components["hama-somatic"][1] == sum(weights)

@@ -14,6 +14,7 @@ from ketaclinic.scales.instruments import Instrument
 from ketaclinic.scales.scoring import (
     RuleNotDefined,
     baseline_select,
+    course_first_infusion,
     is_meaningful_improvement,
     is_partial_response,
     is_remission,
@@ -211,3 +212,37 @@ def test_rules_an_instrument_does_not_define_are_refused(
 ) -> None:
     with pytest.raises(RuleNotDefined):
         call(instruments.get(code))
+
+
+COURSE_A, COURSE_B = "A", "B"
+
+
+@pytest.mark.parametrize(
+    ("infusions", "expected"),
+    [
+        ([], None),
+        ([(COURSE_A, FIRST_INFUSION)], FIRST_INFUSION),
+        (
+            [(COURSE_A, FIRST_INFUSION + timedelta(days=7)), (COURSE_A, FIRST_INFUSION)],
+            FIRST_INFUSION,
+        ),
+        (
+            [
+                (COURSE_A, FIRST_INFUSION),
+                (COURSE_A, FIRST_INFUSION + timedelta(days=3)),
+                (COURSE_B, FIRST_INFUSION + timedelta(days=90)),
+                (COURSE_B, FIRST_INFUSION + timedelta(days=93)),
+            ],
+            FIRST_INFUSION + timedelta(days=90),
+        ),
+    ],
+)
+def test_the_first_infusion_is_that_of_the_current_course(
+    infusions: list[tuple[str, datetime]], expected: datetime | None
+) -> None:
+    assert course_first_infusion(infusions) == expected
+
+
+def test_course_first_infusion_refuses_naive_moments() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        course_first_infusion([(COURSE_A, datetime(2026, 3, 10, 9, 0))])  # noqa: DTZ001

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.scales import schedules, trends
+from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.tests.chart_driver import session_make
+from ketaclinic.scales import schedules
 from ketaclinic.scales.models import ScaleSchedule
 from ketaclinic.scales.services import administration_record
 from ketaclinic.testing import Clinic, make_patient
@@ -102,16 +103,13 @@ def test_the_due_page_lists_due_and_overdue_questionnaires(clinic: Clinic) -> No
     ).exists()
 
 
-def test_before_infusion_schedules_use_the_infusion_times(
-    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_before_infusion_schedules_use_the_booked_sessions(clinic: Clinic) -> None:
     _schedule(clinic, clinic.pat, "gad7", "before_infusion", interval_days=3)
     tomorrow = timezone.now() + timedelta(days=1)
+    session_make(clinic, start=tomorrow)
+    cancelled = session_make(clinic, start=timezone.now() + timedelta(days=2))
+    Session.objects.filter(pk=cancelled.pk).update(status=SessionStatus.CANCELLED)
 
-    def infusions(ids: Any) -> dict[UUID, list[datetime]]:
-        return {clinic.pat.pk: [tomorrow]}
-
-    monkeypatch.setattr(trends, "infusion_times_for_many", infusions)
     rows = schedules.due_list_for_user(clinic.users["ben"])
     assert [(r.item.status, r.item.infusion_on) for r in rows] == [
         ("due", timezone.localdate(tomorrow))

@@ -14,11 +14,14 @@ import pytest
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.patients.models import Patient
+from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.tests.chart_driver import session_make
 from ketaclinic.scales import instruments, trends
 from ketaclinic.scales.models import Administration
 from ketaclinic.scales.services import administration_record
 from ketaclinic.testing import Clinic
+
+from .infusions import infusion_started
 
 
 def record(clinic: Clinic, totals_and_days: list[tuple[int, int]]) -> list[Administration]:
@@ -49,22 +52,36 @@ def chart_data(html: str) -> list[dict[str, Any]]:
     return data
 
 
-def test_the_infusions_app_provides_the_sessions_later(clinic: Clinic) -> None:
-    assert trends.infusion_times_for(clinic.pat) == []
-    assert "infusions app" in (trends.infusion_times_for.__doc__ or "")
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
-def test_the_trends_page_draws_totals_bands_and_thresholds(
-    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+def test_infusion_times_are_the_starts_of_real_infusions(
+    clinic: Clinic, django_assert_num_queries: Any
 ) -> None:
+    first = infusion_started(clinic, timezone.now() - timedelta(days=15))
+    second = infusion_started(clinic, timezone.now() - timedelta(days=8), course=first.course)
+    session_make(clinic, start=timezone.now() + timedelta(days=3))  # booked, not started
+    cancelled = session_make(clinic, start=timezone.now() - timedelta(days=1))
+    Session.objects.filter(pk=cancelled.pk).update(status=SessionStatus.CANCELLED)
+
+    assert trends.infusion_times_for(clinic.pat) == [first.start, second.start]
+    assert trends.infusion_times_for(clinic.quinn) == []
+    with django_assert_num_queries(1):
+        many = trends.infusion_times_for_many([clinic.pat.pk, clinic.quinn.pk])
+    assert many == {clinic.pat.pk: [first.start, second.start]}
+    # The due list asks before booked sessions too, coming ones included; never cancelled.
+    with django_assert_num_queries(1):
+        booked = trends.session_times_for_many([clinic.pat.pk, clinic.quinn.pk])
+    assert len(booked[clinic.pat.pk]) == 3
+    assert cancelled.start not in booked[clinic.pat.pk]
+
+
+def test_the_trends_page_draws_totals_bands_and_thresholds(clinic: Clinic) -> None:
     record(clinic, [(16, 20), (12, 10), (6, 3)])
-    first_infusion = timezone.now() - timedelta(days=15)
-    second = timezone.now() - timedelta(days=8)
+    first = infusion_started(clinic, timezone.now() - timedelta(days=15))
+    second = infusion_started(clinic, timezone.now() - timedelta(days=8), course=first.course)
 
-    def sessions(patient: Patient) -> list[datetime]:
-        return [second, first_infusion]
-
-    monkeypatch.setattr(trends, "infusion_times_for", sessions)
     response = clinic.client("ada").get(f"/scales/patients/{clinic.pat.pk}/trends/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -73,14 +90,35 @@ def test_the_trends_page_draws_totals_bands_and_thresholds(
     assert [point["y"] for point in gad7["points"]] == [16, 12, 6]
     bands = instruments.get("gad7").bands
     assert gad7["bands"] == [{"low": b.low, "high": b.high, "label": b.label} for b in bands]
-    assert gad7["infusions"] == [
-        int(first_infusion.timestamp() * 1000),
-        int(second.timestamp() * 1000),
-    ]
+    assert gad7["infusions"] == [_ms(first.start), _ms(second.start)]
     # Baseline: the last score before the first infusion (16); response at 16 x (1 - 50%).
     assert gad7["response"]["value"] == 8.0
     assert gad7["remission"] == {"value": 5, "label": "Remission < 5"}
     assert "Baseline 16" in html
+
+
+def test_a_new_course_takes_its_baseline_before_its_own_first_infusion(clinic: Clinic) -> None:
+    record(clinic, [(18, 70), (14, 20), (6, 5)])
+    first_course = infusion_started(clinic, timezone.now() - timedelta(days=60))
+    infusion_started(clinic, timezone.now() - timedelta(days=50), course=first_course.course)
+    second_course = infusion_started(clinic, timezone.now() - timedelta(days=10))
+    assert second_course.course_id != first_course.course_id
+
+    html = clinic.client("ada").get(f"/scales/patients/{clinic.pat.pk}/trends/").content.decode()
+    (gad7,) = chart_data(html)
+    assert len(gad7["infusions"]) == 3  # every infusion is marked
+    assert "Baseline 14" in html  # the last score before the second course's first infusion
+    assert gad7["response"]["value"] == 7.0
+
+
+def test_booked_sessions_that_did_not_start_give_no_baseline(clinic: Clinic) -> None:
+    record(clinic, [(10, 5)])
+    session_make(clinic, start=timezone.now() - timedelta(days=2))  # booked, never started
+    html = clinic.client("ada").get(f"/scales/patients/{clinic.pat.pk}/trends/").content.decode()
+    (gad7,) = chart_data(html)
+    assert gad7["infusions"] == []
+    assert gad7["response"] is None
+    assert "No baseline yet" in html
 
 
 def test_without_infusions_there_is_no_baseline_and_no_response_line(clinic: Clinic) -> None:

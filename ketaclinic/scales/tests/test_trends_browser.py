@@ -1,5 +1,6 @@
 """The trends page in real headless Chromium: the chart canvas is drawn, the severity bands
-and an infusion marker are in Chart.js's configuration, and there are no console or CSP errors.
+and the marker of a real infusion session are in Chart.js's configuration, and there are
+no console or CSP errors.
 
 Launched as in tests/test_browser.py: Debian's chromium, skipped when missing unless
 KETACLINIC_REQUIRE_BROWSER=1.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic.patients.models import Patient
-from ketaclinic.scales import trends
 from ketaclinic.scales.services import administration_record
 from ketaclinic.testing import Clinic, make_clinic
+
+from .infusions import infusion_started
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -130,7 +131,6 @@ def test_trends_chart_renders_with_bands_and_an_infusion_marker(
     live_clinic: Clinic,
     page: Page,
     problems: list[str],
-    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     pat = live_clinic.pat
@@ -143,12 +143,8 @@ def test_trends_chart_renders_with_bands_and_an_infusion_marker(
             answers=answers,
             administered_at=timezone.now() - timedelta(days=days),
         )
-    infusion = timezone.now() - timedelta(days=20)
-
-    def sessions(patient: Patient) -> list[datetime]:
-        return [infusion]
-
-    monkeypatch.setattr(trends, "infusion_times_for", sessions)
+    # A real session, started through the chart API, then moved to 20 days ago.
+    infusion = infusion_started(live_clinic, timezone.now() - timedelta(days=20)).start
 
     response = page.goto(f"/scales/patients/{pat.pk}/trends/")
     assert response is not None and response.status == 200
