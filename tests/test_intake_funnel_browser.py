@@ -1,7 +1,8 @@
 """The intake funnel end to end in real headless Chromium, one person from the public inquiry
 form to a signed consent:
 
-1. someone sends an inquiry through the public form (no login);
+1. someone takes the anonymous self-screen (GAD-7 and PHQ-9) and sends an inquiry with its
+   results through the public form (no login);
 2. Cleo (intake) finds it on the board, logs a contact attempt and converts it into a patient
    record without retyping;
 3. Dr Ada (clinician, TOTP) records the eligibility evaluation on its page, reads the proposal
@@ -9,7 +10,7 @@ form to a signed consent:
 4. the patient signs the consent on the clinic's tablet;
 5. the patient page shows the decision and the consent.
 
-Each step is its own function, so that a step can be put in front (the public self-screen).
+Each step is its own function.
 The harness (browser, live server, personas, sign-in) is ``ketaclinic/testing_browser.py``.
 """
 
@@ -51,9 +52,37 @@ class Person:
     sex_at_birth: str = "female"
 
 
+def _answer(page: Page, code: str, anchor: str, items: range) -> None:
+    for link_id in items:
+        page.locator(f"#{code}-item-{link_id}").get_by_label(anchor, exact=True).check()
+
+
+def self_screen_taken(page: Page) -> None:
+    """Step 1a: the anonymous self-screen, GAD-7 and PHQ-9; its results go to the inquiry form."""
+    page.goto("/clinic/")
+    page.get_by_role("button", name="Take the anonymous self-screen").click()
+    expect(page.get_by_role("heading", name="Anonymous self-screen")).to_be_visible()
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("#phq9-item-9")).to_be_visible(timeout=TIMEOUT_MS)
+    _answer(page, "gad7", "More than half the days", range(1, 8))  # 14 of 21
+    _answer(page, "phq9", "Several days", range(1, 9))  # 8 of 27, item 9 below
+    _answer(page, "phq9", "Not at all", range(9, 10))
+    page.get_by_role("button", name="See my results").click()
+    expect(page.get_by_role("heading", name="Your self-screen results")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(page.locator("main")).to_contain_text("14 out of 21")
+    expect(page.locator("main")).to_contain_text("8 out of 27")
+    expect(page.locator("main .crisis-urgent")).to_have_count(0)
+    page.get_by_role("button", name="Send an inquiry with these results").click()
+    expect(page.get_by_role("heading", name="Ask about treatment")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(page.get_by_label("Send these self-screen results with my inquiry")).to_be_checked()
+
+
 def inquiry_send(page: Page, person: Person) -> Inquiry:
-    """Step 1: the public inquiry form, anonymous."""
-    page.goto("/clinic/inquiry/")
+    """Step 1b: the public inquiry form, anonymous, reached from the self-screen's results."""
     expect(page.get_by_role("heading", name="Ask about treatment")).to_be_visible()
     page.get_by_label("Your name").fill(person.name)
     page.get_by_label("E-mail address").fill(person.email)
@@ -76,6 +105,7 @@ def intake_converts(page: Page, clinic: Clinic, inquiry: Inquiry, person: Person
     column = page.locator("section[aria-labelledby='column-new']")
     card = column.get_by_role("link", name=f"#{inquiry.pk} {person.name}")
     expect(card).to_be_visible(timeout=TIMEOUT_MS)
+    expect(column).to_contain_text("GAD-7 14/21")  # the attached self-screen, on the card
     card.click()
 
     expect(page.get_by_role("heading", name=f"Inquiry #{inquiry.pk}")).to_be_visible()
@@ -191,7 +221,12 @@ def test_an_inquiry_becomes_an_eligible_patient_with_signed_consent(
     page = browser.page
     person = Person()
 
+    self_screen_taken(page)
     inquiry = inquiry_send(page, person)
+    assert [(r["instrument"], r["total"]) for r in inquiry.self_screen] == [
+        ("gad7", 14),
+        ("phq9", 8),
+    ]
     patient = intake_converts(page, live_clinic, inquiry, person)
     decision = clinician_decides(page, live_clinic, patient)
     consent_signed(page, person)
