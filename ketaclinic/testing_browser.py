@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
@@ -196,3 +198,14 @@ def sign_in(page: Page, username: str, password: str, device: TOTPDevice | None 
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name=re.compile(r"^Log out")).click()
     expect(page.get_by_role("heading", name="Login")).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def session_given(page: Page, base_url: str, user: Any) -> None:
+    """Sign ``user`` in without the login pages (for tests whose subject is another page): a
+    session made by Django's test client, its cookie handed to the browser."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}]
+    )

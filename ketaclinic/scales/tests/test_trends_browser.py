@@ -2,108 +2,33 @@
 and the marker of a real infusion session are in Chart.js's configuration, and there are
 no console or CSP errors.
 
-Launched as in tests/test_browser.py: Debian's chromium, skipped when missing unless
-KETACLINIC_REQUIRE_BROWSER=1.
+The harness (Chromium, live server, problem collection) is ``ketaclinic/testing_browser.py``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
+from ketaclinic import testing_browser as harness
 from ketaclinic.scales.services import administration_record
-from ketaclinic.testing import Clinic, make_clinic
+from ketaclinic.testing import Clinic
+from ketaclinic.testing_browser import Browser, session_given
 
 from .infusions import infusion_started
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 10_000
+# The harness's fixtures, bound here so that they apply to this module's tests.
+chromium_path = harness.chromium_path
+live_clinic = harness.live_clinic
+browser = harness.browser
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-CSP_LISTENER = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__ketaclinicCspViolation(`${event.violatedDirective} blocked ${event.blockedURI}`);
-});
-"""
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)"
-        if os.environ.get("KETACLINIC_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"KETACLINIC_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture
-def live_clinic(transactional_db: Any) -> Clinic:
-    return make_clinic()
-
-
-@pytest.fixture
-def problems() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def page(
-    chromium_path: Path,
-    live_server: LiveServer,
-    live_clinic: Clinic,
-    problems: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Page]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Nurse Ben's session, made by Django's test client and handed to the browser.
-    client = Client()
-    client.force_login(live_clinic.users["ben"])
-    session = client.cookies["sessionid"].value
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            context = chromium.new_context(base_url=live_server.url)
-            context.set_default_timeout(TIMEOUT_MS)
-            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-
-            def on_csp_violation(description: str) -> None:
-                problems.append(f"csp: {description}")
-
-            context.expose_function("__ketaclinicCspViolation", on_csp_violation)
-            context.add_init_script(CSP_LISTENER)
-            browser_page = context.new_page()
-
-            def on_console(message: ConsoleMessage) -> None:
-                if message.type == "error":
-                    problems.append(f"console: {message.text}")
-
-            browser_page.on("console", on_console)
-            browser_page.on("pageerror", lambda error: problems.append(f"page: {error}"))
-            yield browser_page
-            context.close()
-        finally:
-            chromium.close()
 
 
 CHART_CONFIG = """
@@ -129,10 +54,12 @@ NON_BLANK_PIXELS = """
 
 def test_trends_chart_renders_with_bands_and_an_infusion_marker(
     live_clinic: Clinic,
-    page: Page,
-    problems: list[str],
+    browser: Browser,
+    live_server: LiveServer,
     tmp_path: Path,
 ) -> None:
+    page = browser.page
+    session_given(page, live_server.url, live_clinic.users["ben"])  # Nurse Ben
     pat = live_clinic.pat
     for total, days in [(17, 30), (15, 22), (11, 14), (7, 7), (4, 1)]:
         answers = {str(n): min(3, max(0, total - 3 * (n - 1))) for n in range(1, 8)}
@@ -174,4 +101,4 @@ def test_trends_chart_renders_with_bands_and_an_infusion_marker(
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
     page.emulate_media(media="print")
     assert page.locator("header nav").is_hidden()
-    assert problems == []
+    browser.problems.assert_none()
