@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ketaclinic.audit import context
 from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
-from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash
+from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before
 
 SYSTEM_ROLE = "system"
 
@@ -76,11 +76,7 @@ def _head_locked() -> tuple[int, str]:
             row = cursor.fetchone()
         if row is not None:
             return int(row[0]), str(row[1])
-        try:  # the very first event (or a flushed test database): create the head once
-            with transaction.atomic():
-                AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
-        except IntegrityError:
-            pass  # another writer created it first
+        _head_create()
     raise AuditChainHead.DoesNotExist
 
 
@@ -128,6 +124,66 @@ def _append(events: list[AuditEvent], *, seq: int, hash_: str) -> None:
         event._state.db = connection.alias
 
 
+_CHAINED_FIELDS = ("seq", "prev_hash", "hash")
+
+
+@functools.cache
+def _append_one_sql() -> str:
+    """PostgreSQL: lock the head, take the next position, finish the event's hash, insert the
+    event and move the head, in one statement (see `_append_one`)."""
+    event, head = AuditEvent._meta, AuditChainHead._meta
+    data = [f for f in _EVENT_FIELDS if f.attname not in _CHAINED_FIELDS]
+    columns = ", ".join(str(f.column) for f in data)
+    values = ", ".join(["%s"] * len(data))
+    # Only our own table and column names are put into the text; values are parameters.
+    return (
+        "WITH head AS (SELECT seq + 1 AS seq, hash AS prev_hash, "  # noqa: S608
+        "encode(sha256(convert_to(hash || %s || (seq + 1)::text || '}', 'UTF8')), 'hex') AS hash "
+        f"FROM {head.db_table} WHERE id = 1 FOR UPDATE), "
+        f"moved AS (UPDATE {head.db_table} h SET seq = head.seq, hash = head.hash "
+        "FROM head WHERE h.id = 1) "
+        f"INSERT INTO {event.db_table} ({columns}, seq, prev_hash, hash) "
+        f"SELECT {values}, head.seq, head.prev_hash, head.hash FROM head "
+        f"RETURNING {event.pk.column}, seq, prev_hash, hash"
+    )
+
+
+def _append_one(event: AuditEvent) -> None:
+    """Chain one event on PostgreSQL, the database finishing its hash under the head's lock.
+
+    Python writes the event's canonical text up to its position (`chain_text_before`), the
+    one field it cannot know before the lock; the statement then locks the head, appends
+    the position and hashes with SHA-256 as `chain_hash` does, inserts the event and moves
+    the head. So the clinic-wide lock is taken by the last statement of the transaction and
+    held for that statement and the commit only, with no round trip to the application in
+    between. `audit_verify` recomputes every hash in Python, so a difference would show.
+    """
+    payload = event_payload(event)
+    del payload["seq"]
+    text = "\n" + chain_text_before(payload, "seq")
+    data = [f for f in _EVENT_FIELDS if f.attname not in _CHAINED_FIELDS]
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in data]
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_append_one_sql(), [text, *values])
+            row = cursor.fetchone()
+        if row is not None:
+            event.pk, event.seq, event.prev_hash, event.hash = row
+            event._state.adding = False
+            event._state.db = connection.alias
+            return
+        _head_create()
+    raise AuditChainHead.DoesNotExist
+
+
+def _head_create() -> None:
+    try:  # the very first event (or a flushed test database): create the head once
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS_HASH)
+    except IntegrityError:
+        pass  # another writer created it first
+
+
 # No savepoint: the events belong to the caller's transaction, which rolls back whole if
 # they fail (a savepoint would cost two more round trips while holding the chain lock).
 @transaction.atomic(savepoint=False)
@@ -139,14 +195,8 @@ def audit_record_many(
         return []
     actor_id, role = _actor_fields(actor)
     ctx = context.current()
-    events: list[AuditEvent] = []
-    seq, prev = _head_locked()  # as late as possible: the lock is held until commit
-    now = timezone.now()  # after the lock, so that times follow the chain's order
-    for target in targets:
-        seq += 1
-        event = AuditEvent(
-            seq=seq,
-            at=now,
+    events = [
+        AuditEvent(
             actor_id=actor_id,
             actor_role=role,
             action=Action(action).value,
@@ -155,11 +205,20 @@ def audit_record_many(
             patient_id=target.patient_id,
             request_id=ctx.request_id if ctx else "",
             client_address=ctx.client_address if ctx else "",
-            prev_hash=prev,
         )
+        for target in targets
+    ]
+    if len(events) == 1 and connection.vendor == "postgresql":
+        events[0].at = timezone.now()
+        _append_one(events[0])
+        return events
+    seq, prev = _head_locked()  # as late as possible: the lock is held until commit
+    now = timezone.now()  # after the lock, so that times follow the chain's order
+    for event in events:
+        seq += 1
+        event.seq, event.at, event.prev_hash = seq, now, prev
         event.hash = chain_hash(prev, event_payload(event))
         prev = event.hash
-        events.append(event)
     _append(events, seq=seq, hash_=prev)
     return events
 
