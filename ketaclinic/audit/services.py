@@ -155,8 +155,11 @@ def _append_one(event: AuditEvent) -> None:
     one field it cannot know before the lock; the statement then locks the head, appends
     the position and hashes with SHA-256 as `chain_hash` does, inserts the event and moves
     the head. So the clinic-wide lock is taken by the last statement of the transaction and
-    held for that statement and the commit only, with no round trip to the application in
-    between. `audit_verify` recomputes every hash in Python, so a difference would show.
+    held for that statement, the trip of its answer to the application and the commit.
+    `audit_verify` recomputes every hash in Python, so a difference would show.
+
+    The event's time is taken before the lock, so under concurrent writers two neighbours
+    in the chain may be a few milliseconds out of time order; the chain's order is `seq`.
     """
     payload = event_payload(event)
     del payload["seq"]
