@@ -77,11 +77,12 @@ def _as_postgres(command: str, *, check: bool = True) -> None:
 
 
 @contextmanager
-def postgresql() -> Iterator[str]:
-    """A database URL: KETACLINIC_BENCH_DATABASE_URL, or a PostgreSQL started here."""
+def postgresql() -> Iterator[tuple[str, Path | None]]:
+    """A database URL: KETACLINIC_BENCH_DATABASE_URL, or a PostgreSQL started here (with its
+    data directory, so that its CPU time can be counted)."""
     given = os.environ.get("KETACLINIC_BENCH_DATABASE_URL")
     if given:
-        yield given
+        yield given, None
         return
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
     if not versions:
@@ -100,15 +101,15 @@ def postgresql() -> Iterator[str]:
     )
     try:
         _as_postgres(f"{pgbin}/createdb -h {HOST} -p {port} -U postgres ketaclinic")
-        yield f"postgresql://postgres@{HOST}:{port}/ketaclinic"
+        yield f"postgresql://postgres@{HOST}:{port}/ketaclinic", data
     finally:
         _as_postgres(f"{pgbin}/pg_ctl -D {data} -m fast stop >/dev/null", check=False)
         shutil.rmtree(data, ignore_errors=True)
 
 
 @contextmanager
-def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[None]:
-    """A server process of ours, stopped by its own id afterwards."""
+def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[int]:
+    """A server process of ours (its id), stopped by that id afterwards."""
     process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.monotonic() + 60
@@ -126,7 +127,7 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[None]:
                 if time.monotonic() > deadline:
                     sys.exit(f"server did not answer on {port}: {' '.join(argv)}")
                 time.sleep(0.2)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -136,6 +137,61 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[None]:
             process.wait()
 
 
+def _children(pids: list[int]) -> list[int]:
+    """These processes and all their descendants (Linux /proc; empty elsewhere)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    found, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(parents.get(pid, []))
+    return sorted(found)
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    """CPU time per process group over the measured window: the server (with its workers),
+    PostgreSQL (all its processes, when the bench started it) and the load generator."""
+
+    server_pid: int
+    postgres_pid: int | None
+    start: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    spent: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_1m: tuple[float, float] = (0.0, 0.0)
+
+    def _now(self) -> tuple[float, float, float]:
+        postgres = _cpu_seconds(_children([self.postgres_pid])) if self.postgres_pid else 0.0
+        return _cpu_seconds(_children([self.server_pid])), postgres, time.process_time()
+
+    def begin(self) -> None:
+        self.start = self._now()
+        self.load_1m = (os.getloadavg()[0], 0.0)
+
+    def end(self) -> None:
+        now = self._now()
+        self.spent = (now[0] - self.start[0], now[1] - self.start[1], now[2] - self.start[2])
+        self.load_1m = (self.load_1m[0], os.getloadavg()[0])
+
+
 @dataclass
 class Result:
     name: str
@@ -143,6 +199,7 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    cpu: CpuMeter | None = None
 
     @property
     def rate(self) -> float:
@@ -178,9 +235,10 @@ def load(
     connections: int,
     seconds: float,
     warmup: float,
+    cpu: CpuMeter | None = None,
 ) -> Result:
     """`connections` threads, each a keep-alive connection posting vitals for its own session
-    for `warmup` + `seconds`; only the measured window counts."""
+    for `warmup` + `seconds`; only the measured window counts (and its CPU time, if metered)."""
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
     lock = threading.Lock()
@@ -229,18 +287,41 @@ def load(
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
     for thread in threads:
         thread.start()
+    if cpu is not None:
+        time.sleep(max(0.0, start_at - time.monotonic()))
+        cpu.begin()
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        cpu.end()
     for thread in threads:
         thread.join()
     if failures:
         print(f"{name}: first failure: {failures[0]}", file=sys.stderr)
-    return Result(name, counts["ok"], counts["errors"], seconds, latencies)
+    return Result(name, counts["ok"], counts["errors"], seconds, latencies, cpu)
 
 
 def _report(result: Result) -> str:
-    return (
+    line = (
         f"{result.name:<44} {result.rate:8.0f} req/s   p50 {result.percentile(0.50):6.1f} ms"
         f"   p99 {result.percentile(0.99):6.1f} ms   errors {result.errors}"
     )
+    cpu = result.cpu
+    if cpu is None or not result.ok:
+        return line
+    per = [spent / result.ok * 1000 for spent in cpu.spent]
+    postgres = f"{per[1]:.2f}" if cpu.postgres_pid else "?"
+    cores = sum(cpu.spent) / result.seconds
+    return (
+        f"{line}\n    CPU per request: server {per[0]:.2f} ms, PostgreSQL {postgres} ms, "
+        f"load generator {per[2]:.2f} ms; {cores:.2f} of {os.cpu_count()} cores; "
+        f"load average {cpu.load_1m[0]:.1f} -> {cpu.load_1m[1]:.1f}"
+    )
+
+
+def _postmaster_pid(data: Path | None) -> int | None:
+    try:
+        return int((data / "postmaster.pid").read_text().split()[0]) if data else None
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def main() -> None:
@@ -255,7 +336,10 @@ def main() -> None:
     if not 0 < args.seconds <= MAX_SECONDS or not 0 <= args.warmup <= MAX_SECONDS:
         sys.exit(f"--seconds and --warmup must be at most {MAX_SECONDS}")
 
-    with postgresql() as database_url, tempfile.TemporaryDirectory(prefix="kc-bench.") as var:
+    with (
+        postgresql() as (database_url, data),
+        tempfile.TemporaryDirectory(prefix="kc-bench.") as var,
+    ):
         env = os.environ | {
             "KETACLINIC_DATABASE_URL": database_url,
             "KETACLINIC_SECRET_KEY": "bench-only-not-secret",
@@ -302,7 +386,7 @@ def main() -> None:
             "--workers", str(args.workers), "--blocking-threads", "4", "--no-access-log",
             "bench.baseline:application",
         ]  # fmt: skip
-        with server(baseline_argv, env | {"BENCH_BASELINE_DSN": dsn}, port):
+        with server(baseline_argv, env | {"BENCH_BASELINE_DSN": dsn}, port) as pid:
             results.append(
                 load(
                     "baseline (granian + psycopg INSERT only)",
@@ -312,6 +396,7 @@ def main() -> None:
                     connections=args.connections,
                     seconds=args.seconds,
                     warmup=args.warmup,
+                    cpu=CpuMeter(pid, _postmaster_pid(data)),
                 )
             )
         print(_report(results[-1]), flush=True)
@@ -320,7 +405,7 @@ def main() -> None:
             python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",
             "--workers", str(args.workers),
         ]  # fmt: skip
-        with server(app_argv, env, port):
+        with server(app_argv, env, port) as pid:
             results.append(
                 load(
                     "KetaClinic (auth, rules, audit, 1 transaction)",
@@ -330,6 +415,7 @@ def main() -> None:
                     connections=args.connections,
                     seconds=args.seconds,
                     warmup=args.warmup,
+                    cpu=CpuMeter(pid, _postmaster_pid(data)),
                 )
             )
         print(_report(results[-1]))
@@ -341,6 +427,16 @@ def main() -> None:
             f"{'met' if ratio >= 0.5 else 'NOT met'}); app p99 {p99:.1f} ms "
             f"(target < 50 ms: {'met' if p99 < 50 else 'NOT met'})"
         )
+        if app.cpu and baseline.cpu and app.ok and baseline.ok and data is not None:
+            # When the machine's cores are all busy, the ratio of rates is bounded by the
+            # inverse of this ratio of CPU spent per request (server, database and load).
+            per_app = sum(app.cpu.spent) / app.ok
+            per_baseline = sum(baseline.cpu.spent) / baseline.ok
+            print(
+                f"CPU per request app/baseline: {per_app / per_baseline:.1f}x "
+                f"({per_app * 1000:.2f} ms vs {per_baseline * 1000:.2f} ms): on saturated cores "
+                f"the ratio of rates is at most about {per_baseline / per_app:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -16,18 +16,17 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from ketaclinic.accounts.models import ApiToken, token_hash, user_is_verified
+from ketaclinic.accounts.models import user_is_verified
+from ketaclinic.accounts.selectors import user_for_api_token
 
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        if not token or len(token) > 200:
+        user = user_for_api_token(token)
+        if user is None:
             return None
-        row = ApiToken.objects.select_related("user").filter(token_hash=token_hash(token)).first()
-        if row is None or not row.is_active() or not row.user.is_active:
-            return None
-        request.user = row.user
-        return row.user
+        request.user = user
+        return user
 
 
 class VerifiedSessionAuth(SessionAuth):

@@ -20,12 +20,15 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(_OPEN_PREFIXES):
+            # Checked first, so that an API request does not load the session's user here:
+            # a bearer-token request replaces it, and the API checks the second factor itself.
+            return self.get_response(request)
         user = request.user
         if (
             user.is_authenticated
             and getattr(user, "two_factor_required", False)
             and not user_is_verified(user)
-            and not request.path.startswith(_OPEN_PREFIXES)
         ):
             from django_otp import user_has_device
 

@@ -54,6 +54,20 @@ def chain_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
     return sha256_hex(prev_hash + "\n" + canonical_json(payload))
 
 
+def chain_text_before(payload: Mapping[str, Any], last_key: str) -> str:
+    """The canonical JSON of `payload` with `last_key` added, cut just before that key's value.
+
+    For a key that sorts after every key of `payload` and an integer value n,
+    `chain_hash(prev, {**payload, last_key: n})` is the SHA-256 of
+    `prev + "\n" + chain_text_before(payload, last_key) + str(n) + "}"`: so the database can
+    finish the hash once it knows n (the audit chain's next position, under its lock).
+    """
+    if any(key >= last_key for key in payload):
+        raise ValueError(f"{last_key!r} must sort after every other key")
+    body = canonical_json(payload)[:-1]
+    return body + ("," if payload else "") + json.dumps(last_key) + ":"
+
+
 def digest(payload: Mapping[str, Any] | list[Any]) -> str:
     """SHA-256 of a canonical snapshot (signed records)."""
     return sha256_hex(canonical_json(payload))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.infusions.models import SessionAlert, VitalsReading
@@ -173,3 +174,28 @@ def test_each_vitals_post_is_audited_in_its_transaction(chart: Chart) -> None:
     event = AuditEvent.objects.get(object_type="VitalsReading", object_id=str(reading_id))
     assert event.actor == chart.clinic.users["ben"]
     assert event.patient_id == chart.clinic.pat.pk
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    """The statements of a request, without the transaction control (BEGIN, COMMIT, and the
+    savepoints that stand for them inside the test's own transaction)."""
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
+
+
+def test_a_vitals_post_takes_a_fixed_few_queries(chart: Chart) -> None:
+    """Token, the locked session with the key's earlier reading, the reading, the alerts when
+    any are raised, and the audit event: on PostgreSQL one statement locks the chain head,
+    inserts the event and moves the head; on SQLite that is three. The chair-side tablets
+    post every few minutes per chair: this is the clinic's hot path."""
+    chart.infusing()
+    audit = 1 if connection.vendor == "postgresql" else 3
+    with CaptureQueriesContext(connection) as quiet:
+        assert chart.vitals(key="pin-1").status_code == 201
+    assert len(_statements(quiet)) == 3 + audit, _statements(quiet)
+    with CaptureQueriesContext(connection) as alerting:
+        assert chart.vitals(key="pin-2", systolic=185).status_code == 201
+    assert len(_statements(alerting)) == 4 + audit, _statements(alerting)
+    with CaptureQueriesContext(connection) as replay:
+        assert chart.vitals(key="pin-2", systolic=185).status_code == 200
+    assert len(_statements(replay)) == 4, _statements(replay)
