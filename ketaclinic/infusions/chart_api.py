@@ -157,7 +157,7 @@ def prechecks(request: HttpRequest, session_id: str, payload: PreChecksIn) -> St
     )
     problems = services.prechecks_problems(
         services.entry_data(entry), protocol=services.session_protocol(session), at=entry.at
-    )
+    ) + services.questionnaire_problems(session, at=entry.at)
     return Status(201, {"complete": not problems, "problems": problems})
 
 

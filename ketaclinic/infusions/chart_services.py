@@ -378,6 +378,22 @@ def _latest_entry(session: Session, kind: ChartEntryKind) -> ChartEntry | None:
     return ChartEntry.objects.filter(session=session, kind=kind).order_by("-at", "-pk").first()
 
 
+def questionnaire_problems(session: Session, *, at: datetime) -> list[str]:
+    """The pre-dose questionnaires the patient's schedules (scales) ask for before this
+    infusion and that are not answered yet: the nurse's tick does not stand in for them."""
+    from ketaclinic.scales import instruments
+    from ketaclinic.scales.schedules import pre_infusion_outstanding
+    from ketaclinic.scales.services import short_name
+
+    outstanding = pre_infusion_outstanding(
+        session.course.patient_id, infusion_at=at, current_phase=session.phase
+    )
+    if not outstanding:
+        return []
+    names = ", ".join(short_name(instruments.get(code)) for code in outstanding)
+    return [f"Pre-dose questionnaires due before this infusion are not answered: {names}."]
+
+
 def start_problems(session: Session, *, at: datetime) -> list[str]:
     """Everything that stands between a checked-in session and the start of its infusion."""
     from ketaclinic.courses.selectors import prescriber_on_site
@@ -387,6 +403,7 @@ def start_problems(session: Session, *, at: datetime) -> list[str]:
     problems = prechecks_problems(
         entry_data(prechecks) if prechecks else None, protocol=protocol, at=at
     )
+    problems += questionnaire_problems(session, at=at)
     baseline = (
         VitalsReading.objects.filter(session=session, phase=SessionStatus.CHECKED_IN)
         .order_by("-at", "-pk")

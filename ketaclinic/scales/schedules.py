@@ -151,3 +151,33 @@ def due_list_for_user(user: Any, *, today: date | None = None) -> list[DueRow]:
 def schedules_for_patient(patient: Patient) -> list[ScaleSchedule]:
     """The patient's schedules (the caller has already checked access to the patient)."""
     return list(ScaleSchedule.objects.filter(patient=patient).order_by("-active", "instrument"))
+
+
+def pre_infusion_outstanding(
+    patient_id: UUID, *, infusion_at: datetime, current_phase: str | None = None
+) -> list[str]:
+    """The instruments the patient's active ``before_infusion`` schedules still ask for before
+    an infusion at ``infusion_at`` (codes, sorted; empty when all are answered or none is
+    scheduled). Two queries at most; the caller has checked access to the patient."""
+    rules = [
+        schedule_rule(schedule)
+        for schedule in ScaleSchedule.objects.filter(
+            patient_id=patient_id, active=True, rule_kind=RuleKind.BEFORE_INFUSION
+        )
+    ]
+    if not rules:
+        return []
+    day = _local_date(infusion_at)
+    widest = max(rule.interval_days or scheduling.DEFAULT_WINDOW_DAYS for rule in rules)
+    since = timezone.make_aware(datetime.combine(day - timedelta(days=widest), time.min))
+    answered: dict[str, list[date]] = defaultdict(list)
+    for code, moment in Administration.objects.filter(
+        patient_id=patient_id,
+        instrument__in={rule.instrument for rule in rules},
+        administered_at__gte=since,
+        administered_at__lte=infusion_at,
+    ).values_list("instrument", "administered_at"):
+        answered[code].append(_local_date(moment))
+    return scheduling.outstanding_before_infusion(
+        rules, answered, infusion_on=day, current_phase=current_phase
+    )

@@ -18,7 +18,7 @@ Everything is in dates of the clinic's calendar; callers convert moments to loca
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal
@@ -121,3 +121,31 @@ def due_items(
         state: Status = "due" if today <= infusion else "overdue"
         items.append(DueItem(rule.instrument, infusion, state, late, infusion))
     return items
+
+
+def outstanding_before_infusion(
+    rules: Iterable[Rule],
+    answered_on: Mapping[str, Sequence[date]],
+    *,
+    infusion_on: date,
+    current_phase: str | None = None,
+) -> list[str]:
+    """The instruments that the ``before_infusion`` rules ask for before an infusion on
+    ``infusion_on`` and that have no answer in their window yet (sorted, each once).
+
+    ``answered_on`` maps an instrument to the dates it was answered on. Interval rules are not
+    pre-dose questionnaires and never count here; a rule for another phase does not apply.
+    """
+    outstanding = {
+        rule.instrument
+        for rule in rules
+        if rule.kind == "before_infusion"
+        and due_items(
+            rule,
+            answered_on.get(rule.instrument, ()),
+            today=infusion_on,
+            infusions_on=[infusion_on],
+            current_phase=current_phase,
+        )
+    }
+    return sorted(outstanding)

@@ -198,6 +198,61 @@ def test_start_without_a_prescriber_on_site_is_refused(chart: Chart) -> None:
     assert "No prescriber is on site." in reasons(response)
 
 
+def test_start_waits_for_the_pre_dose_questionnaires_the_schedules_ask_for(
+    chart: Chart, clinic: Clinic
+) -> None:
+    """The scales' before-infusion schedules decide which questionnaires are due: the
+    nurse's "questionnaires done" tick does not stand in for an unanswered GAD-7."""
+    from ketaclinic.scales.schedules import schedule_create
+    from ketaclinic.scales.services import administration_record
+
+    pat, ben = chart.session.course.patient, clinic.users["ben"]
+    for code in ("gad7", "phq9"):
+        schedule_create(
+            acting_user=ben,
+            patient=pat,
+            instrument_code=code,
+            rule_kind="before_infusion",
+            starts_on=timezone.localdate() - timedelta(days=30),
+        )
+    chart.ready()  # the pre-checks tick "questionnaires done"
+    prechecks = chart.prechecks()
+    assert prechecks.status_code == 201
+    expected = "Pre-dose questionnaires due before this infusion are not answered: GAD-7, PHQ-9."
+    assert prechecks.json() == {"complete": False, "problems": [expected]}
+    response = chart.start()
+    assert response.status_code == 409
+    assert expected in reasons(response)
+
+    # An answer from before the window (more than 3 days ago) does not count.
+    administration_record(
+        acting_user=ben,
+        patient=pat,
+        instrument_code="phq9",
+        answers={str(n): 0 for n in range(1, 10)},
+        administered_at=timezone.now() - timedelta(days=5),
+    )
+    administration_record(
+        acting_user=ben,
+        patient=pat,
+        instrument_code="gad7",
+        answers={str(n): 1 for n in range(1, 8)},
+        administered_at=timezone.now() - timedelta(minutes=20),
+    )
+    response = chart.start()
+    assert response.status_code == 409
+    assert "not answered: PHQ-9." in reasons(response)
+
+    administration_record(
+        acting_user=ben,
+        patient=pat,
+        instrument_code="phq9",
+        answers={str(n): 0 for n in range(1, 10)},
+        administered_at=timezone.now() - timedelta(minutes=10),
+    )
+    assert chart.start().status_code == 200
+
+
 # -- dose and second check ----------------------------------------------------------------------
 
 

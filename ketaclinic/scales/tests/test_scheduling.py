@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from ketaclinic.scales.scheduling import DueItem, Rule, add_months, due_items, next_due_on
+from ketaclinic.scales.scheduling import (
+    DueItem,
+    Rule,
+    add_months,
+    due_items,
+    next_due_on,
+    outstanding_before_infusion,
+)
 
 START = date(2026, 3, 2)
 
@@ -120,3 +127,32 @@ def test_rules_refuse_impossible_settings() -> None:
         Rule("gad7", "weekly", START, grace_days=-1)
     with pytest.raises(ValueError, match="per infusion"):
         next_due_on(INFUSION, [])
+
+
+# -- pre-dose questionnaires: what the before-infusion rules still ask for ----------------------
+
+
+def test_outstanding_before_infusion_lists_unanswered_pre_dose_instruments() -> None:
+    rules = [
+        Rule("gad7", "before_infusion", START),
+        Rule("phq9", "before_infusion", START, interval_days=1),
+        Rule("hama", "before_infusion", START, phase="maintenance"),
+        Rule("spin", "weekly", START),  # interval rules are not pre-dose questionnaires
+    ]
+    infusion = d(10)
+    assert outstanding_before_infusion(rules, {}, infusion_on=infusion) == ["gad7", "hama", "phq9"]
+    assert outstanding_before_infusion(
+        rules, {}, infusion_on=infusion, current_phase="induction"
+    ) == ["gad7", "phq9"]
+    # GAD-7's window is the default 3 days, PHQ-9's 1 day, up to and including the day.
+    answered = {"gad7": [d(7)], "phq9": [d(8)]}
+    assert outstanding_before_infusion(
+        rules, answered, infusion_on=infusion, current_phase="induction"
+    ) == ["phq9"]
+    answered = {"gad7": [d(6)], "phq9": [d(10)]}
+    assert outstanding_before_infusion(
+        rules, answered, infusion_on=infusion, current_phase="induction"
+    ) == ["gad7"]
+    # a rule that starts after the infusion does not ask yet
+    later = [Rule("gad7", "before_infusion", d(11))]
+    assert outstanding_before_infusion(later, {}, infusion_on=infusion) == []
