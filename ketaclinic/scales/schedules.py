@@ -111,7 +111,7 @@ def due_list_for_user(user: Any, *, today: date | None = None) -> list[DueRow]:
         answered[(row["patient_id"], row["instrument"])].append(_local_date(row["last"]))
     lookback = max(
         (
-            (s.interval_days or scheduling.DEFAULT_WINDOW_DAYS) + s.grace_days + 1
+            schedule_rule(s).window_days + s.grace_days + 1
             for s in schedules
             if s.rule_kind == RuleKind.BEFORE_INFUSION
         ),
@@ -168,7 +168,7 @@ def pre_infusion_outstanding(
     if not rules:
         return []
     day = _local_date(infusion_at)
-    widest = max(rule.interval_days or scheduling.DEFAULT_WINDOW_DAYS for rule in rules)
+    widest = max(rule.window_days for rule in rules)
     since = timezone.make_aware(datetime.combine(day - timedelta(days=widest), time.min))
     answered: dict[str, list[date]] = defaultdict(list)
     for code, moment in Administration.objects.filter(

@@ -46,6 +46,11 @@ class Rule:
         if self.grace_days < 0:
             raise ValueError("grace_days must not be negative")
 
+    @property
+    def window_days(self) -> int:
+        """``before_infusion``: how many days before the infusion an answer counts."""
+        return self.interval_days if self.interval_days is not None else DEFAULT_WINDOW_DAYS
+
 
 @dataclass(frozen=True, slots=True)
 class DueItem:
@@ -103,7 +108,7 @@ def due_items(
             return []
         return [DueItem(rule.instrument, due_on, status, max(0, (today - due_on).days))]
 
-    window = rule.interval_days if rule.interval_days is not None else DEFAULT_WINDOW_DAYS
+    window = rule.window_days
     items: list[DueItem] = []
     previous: date | None = None
     for infusion in sorted(set(infusions_on)):
