@@ -209,3 +209,9 @@ def session_given(page: Page, base_url: str, user: Any) -> None:
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}]
     )
+
+
+def self_screen_answer(page: Page, code: str, answers: dict[str, str]) -> None:
+    """On the public self-screen, tick ``{link_id: answer anchor}`` of instrument ``code``."""
+    for link_id, anchor in answers.items():
+        page.locator(f"#{code}-item-{link_id}").get_by_label(anchor, exact=True).check()

@@ -29,7 +29,7 @@ from ketaclinic.intake.models_pipeline import ContactAttempt
 from ketaclinic.intake.tests.eligibility_helpers import current_documents, shipped_rows_ensure
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic
-from ketaclinic.testing_browser import TIMEOUT_MS, Browser, sign_in, sign_out
+from ketaclinic.testing_browser import TIMEOUT_MS, Browser, self_screen_answer, sign_in, sign_out
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path
@@ -52,11 +52,6 @@ class Person:
     sex_at_birth: str = "female"
 
 
-def _answer(page: Page, code: str, anchor: str, items: range) -> None:
-    for link_id in items:
-        page.locator(f"#{code}-item-{link_id}").get_by_label(anchor, exact=True).check()
-
-
 def self_screen_taken(page: Page) -> None:
     """Step 1a: the anonymous self-screen, GAD-7 and PHQ-9; its results go to the inquiry form."""
     page.goto("/clinic/")
@@ -64,9 +59,12 @@ def self_screen_taken(page: Page) -> None:
     expect(page.get_by_role("heading", name="Anonymous self-screen")).to_be_visible()
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#phq9-item-9")).to_be_visible(timeout=TIMEOUT_MS)
-    _answer(page, "gad7", "More than half the days", range(1, 8))  # 14 of 21
-    _answer(page, "phq9", "Several days", range(1, 9))  # 8 of 27, item 9 below
-    _answer(page, "phq9", "Not at all", range(9, 10))
+    # GAD-7 14 of 21
+    self_screen_answer(page, "gad7", {str(n): "More than half the days" for n in range(1, 8)})
+    # 8 of 27, with item 9 at "Not at all"
+    self_screen_answer(
+        page, "phq9", {str(n): "Several days" for n in range(1, 9)} | {"9": "Not at all"}
+    )
     page.get_by_role("button", name="See my results").click()
     expect(page.get_by_role("heading", name="Your self-screen results")).to_be_visible(
         timeout=TIMEOUT_MS

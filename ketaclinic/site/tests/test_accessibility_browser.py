@@ -21,7 +21,13 @@ from ketaclinic import testing_browser as harness
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.site.models import Page as SitePage
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import TIMEOUT_MS, Browser, axe_report, axe_violations
+from ketaclinic.testing_browser import (
+    TIMEOUT_MS,
+    Browser,
+    axe_report,
+    axe_violations,
+    self_screen_answer,
+)
 
 # The shared harness's fixtures, found by name in this module (chromium_path is autouse).
 chromium_path = harness.chromium_path
@@ -63,11 +69,6 @@ def _goto(page: Page, url: str) -> None:
     assert response is not None and response.status == 200, url
 
 
-def _answer(page: Page, code: str, answers: dict[str, str]) -> None:
-    for link_id, anchor in answers.items():
-        page.locator(f"#{code}-item-{link_id}").get_by_label(anchor, exact=True).check()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_public_pages_have_no_serious_or_critical_violations(
     live_clinic: Clinic, browser: Browser, scheme: Literal["light", "dark"]
@@ -89,7 +90,7 @@ def test_public_pages_have_no_serious_or_critical_violations(
     expect(page.locator("#phq9-item-9")).to_be_visible(timeout=TIMEOUT_MS)
     audit.check("self-screen: questions")
 
-    _answer(page, "gad7", {"1": "Several days", "2": "Nearly every day"})
+    self_screen_answer(page, "gad7", {"1": "Several days", "2": "Nearly every day"})
     page.get_by_role("button", name="See my results").click()
     summary = page.get_by_role("alert").filter(has_text="Some questions need an answer")
     expect(summary).to_be_visible(timeout=TIMEOUT_MS)
@@ -99,17 +100,17 @@ def test_public_pages_have_no_serious_or_critical_violations(
 
     gad7 = {str(n): "More than half the days" for n in range(1, 8)}  # 14: moderate
     phq9 = {str(n): "Several days" for n in range(1, 10)}  # 9 with item 9 at 1: mild
-    _answer(page, "gad7", gad7)
-    _answer(page, "phq9", {k: v for k, v in phq9.items() if k != "9"})
+    self_screen_answer(page, "gad7", gad7)
+    self_screen_answer(page, "phq9", {k: v for k, v in phq9.items() if k != "9"})
     inline_crisis = page.locator("#phq9-item-9-crisis")
     expect(inline_crisis).to_be_hidden()
-    _answer(page, "phq9", {"9": "Several days"})
+    self_screen_answer(page, "phq9", {"9": "Several days"})
     expect(inline_crisis).to_be_visible()
     expect(inline_crisis).to_contain_text("988")
     audit.check("self-screen: item 9 answered above 0")
-    _answer(page, "phq9", {"9": "Not at all"})
+    self_screen_answer(page, "phq9", {"9": "Not at all"})
     expect(inline_crisis).to_be_hidden()
-    _answer(page, "phq9", {"9": "Several days"})
+    self_screen_answer(page, "phq9", {"9": "Several days"})
 
     page.get_by_role("button", name="See my results").click()
     expect(page.get_by_role("heading", name="Your self-screen results")).to_be_visible(
@@ -176,8 +177,8 @@ def test_self_screen_reflows_at_200_percent_zoom_without_horizontal_scroll(
     assert _horizontal_overflow(page) <= 0, "questions scroll sideways"
     target = page.locator("#phq9-item-8 label.answer-option").first.bounding_box()
     assert target is not None and target["height"] >= 44  # a large touch target
-    _answer(page, "gad7", {str(n): "Nearly every day" for n in range(1, 8)})
-    _answer(page, "phq9", {str(n): "Nearly every day" for n in range(1, 10)})
+    self_screen_answer(page, "gad7", {str(n): "Nearly every day" for n in range(1, 8)})
+    self_screen_answer(page, "phq9", {str(n): "Nearly every day" for n in range(1, 10)})
     page.get_by_role("button", name="See my results").click()
     expect(page.get_by_role("heading", name="Your self-screen results")).to_be_visible(
         timeout=TIMEOUT_MS
