@@ -18,26 +18,25 @@ def _follow_up_field() -> forms.DateField:
     )
 
 
-class StatusChangeForm(forms.Form):
-    status = forms.ChoiceField(label="New status", choices=InquiryStatus.choices)
-    note = forms.CharField(
+def _note_field() -> forms.CharField:
+    return forms.CharField(
         label="Note (optional)",
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(label="New status", choices=InquiryStatus.choices)
+    note = _note_field()
     follow_up_on = _follow_up_field()
 
 
 class ContactAttemptForm(forms.Form):
     method = forms.ChoiceField(label="How", choices=AttemptMethod.choices)
     outcome = forms.ChoiceField(label="Outcome", choices=AttemptOutcome.choices)
-    note = forms.CharField(
-        label="Note (optional)",
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = _note_field()
     follow_up_on = _follow_up_field()
 
 
