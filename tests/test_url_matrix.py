@@ -679,6 +679,17 @@ def _admin_only(method: str, body: Callable[[Clinic], dict[str, Any]] | None, ok
     return api(method, body, anon=401, admin=ok, clinician=403, nurse=403, intake=403, patient=403)
 
 
+def _ledger_page(**allowed: int) -> Check:
+    """A ledger page: anonymous users go to the login page, the other roles are refused."""
+    denied = {role: 403 for role in ("admin", "clinician", "nurse", "intake", "patient")}
+    return page(**({"anon": 302} | denied | allowed))
+
+
+def _ledger_form(**allowed: int) -> Check:
+    denied = {role: 403 for role in ("admin", "clinician", "nurse", "intake", "patient")}
+    return form_post(**({"anon": 302} | denied | allowed))
+
+
 def _vial_url(suffix: str = "") -> Callable[[Clinic], str]:
     return lambda c: f"/api/v1/ledger/containers/{lm.vial(c).pk}{suffix}"
 
@@ -826,6 +837,52 @@ MATRIX.update(
         "ledger/reports/dispensing/": (
             lambda c: f"/ledger/reports/dispensing/?location={lm.location(c).pk}",
             [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "ledger/reports/reconciliation/": (
+            lm.page_url("reports/reconciliation/"),
+            [_ledger_page(admin=200)],
+        ),
+        "ledger/": (
+            lm.page_url(""),
+            [_ledger_page(admin=200, clinician=200, nurse=200)],
+        ),
+        "ledger/containers/<int:container_id>/": (
+            lm.page_url("containers/{vial}/"),
+            [_ledger_page(admin=200, clinician=200, nurse=200)],
+        ),
+        # The form pages: shown to the role that may use them; an empty POST is told what is
+        # missing (422), every other role is refused before anything is read.
+        "ledger/containers/<int:container_id>/draw/": (
+            lm.page_url("containers/{vial}/draw/"),
+            [_ledger_page(nurse=200), _ledger_form(nurse=422)],
+        ),
+        "ledger/draws/<int:draw_id>/waste/": (
+            lm.page_url("draws/{draw}/waste/"),
+            [_ledger_page(nurse=200), _ledger_form(nurse=422)],
+        ),
+        "ledger/containers/<int:container_id>/quarantine/": (
+            lm.page_url("containers/{vial}/quarantine/"),
+            [_ledger_page(admin=200), _ledger_form(admin=422)],
+        ),
+        "ledger/containers/<int:container_id>/release/": (
+            lm.page_url("containers/{vial}/release/"),
+            [_ledger_page(admin=200), _ledger_form(admin=422)],
+        ),
+        "ledger/entries/<int:entry_id>/correct/": (
+            lm.page_url("entries/{draw}/correct/"),
+            [_ledger_page(admin=200), _ledger_form(admin=422)],
+        ),
+        "ledger/receipts/new/": (
+            lm.page_url("receipts/new/"),
+            [_ledger_page(admin=200), _ledger_form(admin=422)],
+        ),
+        "ledger/counts/new/": (
+            lm.page_url("counts/new/?location={location}"),
+            [_ledger_page(admin=200), _ledger_form(admin=422)],
+        ),
+        "ledger/investigations/<int:investigation_id>/resolve/": (
+            lm.investigation_page_url,
+            [_ledger_page(admin=200), _ledger_form(admin=422)],
         ),
     }
 )

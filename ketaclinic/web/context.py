@@ -24,6 +24,7 @@ NAVIGATION = (
     NavItem("Schedule", "courses:schedule", "patient.view_any"),
     NavItem("Protocols", "courses:protocols", "protocol.view"),
     NavItem("Inbox", "scales:notifications", "patient.view_any"),
+    NavItem("Ketamine ledger", "ledger:home", "ledger.view"),
     NavItem("My record", "web:me", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
 )

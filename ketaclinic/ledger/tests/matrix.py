@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -161,3 +162,26 @@ def inventory_body(c: Clinic) -> dict[str, Any]:
         "business_time": "opening",
         "lines": [{"container": vial(c).pk, "counted_ml": "10"}],
     }
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def page_url(path: str) -> Callable[[Clinic], str]:
+    """A ledger page's URL, with `{vial}`, `{draw}` or `{location}` filled in."""
+
+    def build(c: Clinic) -> str:
+        fields: dict[str, Any] = {}
+        if "{vial}" in path:
+            fields["vial"] = vial(c).pk
+        if "{draw}" in path:
+            fields["draw"] = draw(c).pk
+        if "{location}" in path:
+            fields["location"] = location(c).pk
+        return "/ledger/" + path.format(**fields)
+
+    return build
+
+
+def investigation_page_url(c: Clinic) -> str:
+    return investigation_url(c).replace("/api/v1/ledger/", "/ledger/") + "/"
