@@ -134,6 +134,8 @@ def test_a_nurse_charts_a_booked_session_from_check_in_to_signing(
     expect(page.get_by_text("Second check by ada recorded.")).to_be_visible()
 
     step = expect_next(page, "Start the infusion")
+    violations = harness.axe_violations(page)
+    assert violations == [], harness.axe_report("the chart page before the start", violations)
     expect(step).to_contain_text("Everything the start needs is in place.")
     step.get_by_role("button", name="Start the infusion").click()
     expect(page.get_by_text("Infusion started.")).to_be_visible()
@@ -152,6 +154,8 @@ def test_a_nurse_charts_a_booked_session_from_check_in_to_signing(
     vitals.get_by_role("button", name="Record vital signs").click()
     expect(page.get_by_text("Vital signs recorded.")).to_be_visible()
     step = expect_next(page, "Stop the infusion")
+    violations = harness.axe_violations(page)
+    assert violations == [], harness.axe_report("the chart page while infusing", violations)
     expect(step).to_contain_text("Drawn up for this dose: 3.63 mL.")
     step.get_by_label("Drug volume actually given (mL)").fill("3.63")
     step.get_by_role("button", name="Stop the infusion").click()
