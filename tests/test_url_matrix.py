@@ -1014,6 +1014,15 @@ def _chart_post_only() -> Check:
     return page(anon=302, staff=405, patient=405)
 
 
+def _chart_form(clinician: int, nurse: int) -> list[Check]:
+    """A chart step's page form: GET is not allowed; an empty POST (clinician first, then the
+    nurse on the same session) is the step, its refusal or the form's errors."""
+    return [
+        _chart_post_only(),
+        form_post(anon=302, admin=403, clinician=clinician, nurse=nurse, intake=403, patient=403),
+    ]
+
+
 MATRIX.update(
     {
         "api/v1/sessions/<session_id>": (im.api_url("scheduled"), [_chart_view()]),
@@ -1092,19 +1101,63 @@ MATRIX.update(
         ),
         "infusions/sessions/<uuid:session_id>/vitals/": (
             im.page_url("infusing", "vitals/"),
-            [_chart_post_only()],
+            _chart_form(422, 422),
         ),
         "infusions/sessions/<uuid:session_id>/alerts/<int:alert_id>/acknowledge/": (
             im.alert_page_url,
             [_chart_post_only()],
         ),
+        "infusions/sessions/<uuid:session_id>/check-in/": (
+            im.page_url("scheduled", "check-in/"),
+            _chart_form(302, 409),
+        ),
+        "infusions/sessions/<uuid:session_id>/pre-checks/": (
+            im.page_url("checked_in", "pre-checks/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/clinician-review/": (
+            im.page_url("checked_in", "clinician-review/"),
+            _chart_form(422, 403),
+        ),
+        "infusions/sessions/<uuid:session_id>/dose/": (
+            im.page_url("checked_in", "dose/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/dose/second-check/": (
+            im.page_url("dosed_by_ada", "dose/second-check/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/start/": (
+            im.page_url("ready", "start/"),
+            _chart_form(302, 409),
+        ),
+        "infusions/sessions/<uuid:session_id>/infusion/": (
+            im.page_url("infusing", "infusion/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/stop/": (
+            im.page_url("infusing", "stop/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/side-effects/": (
+            im.page_url("infusing", "side-effects/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/assessments/": (
+            im.page_url("infusing", "assessments/"),
+            _chart_form(422, 422),
+        ),
+        "infusions/sessions/<uuid:session_id>/discharge/": (
+            im.page_url("recovery", "discharge/"),
+            _chart_form(422, 422),
+        ),
         "infusions/sessions/<uuid:session_id>/sign/": (
             im.page_url("discharged", "sign/"),
-            [_chart_post_only()],
+            _chart_form(302, 302),
         ),
         "infusions/sessions/<uuid:session_id>/addenda/": (
             im.page_url("signed", "addenda/"),
-            [_chart_post_only()],
+            _chart_form(422, 422),
         ),
     }
 )

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ketaclinic.infusions import chart_step_views as steps
 from ketaclinic.infusions import chart_views as views
 
 app_name = "infusions"
@@ -8,12 +9,32 @@ urlpatterns = [
     path("board/rows/", views.board_rows, name="board_rows"),
     path("sessions/<uuid:session_id>/", views.chart, name="chart"),
     path("sessions/<uuid:session_id>/record.pdf", views.record_pdf, name="record_pdf"),
-    path("sessions/<uuid:session_id>/vitals/", views.vitals_add, name="vitals_add"),
     path(
         "sessions/<uuid:session_id>/alerts/<int:alert_id>/acknowledge/",
         views.alert_acknowledge,
         name="alert_acknowledge",
     ),
-    path("sessions/<uuid:session_id>/sign/", views.sign, name="sign"),
-    path("sessions/<uuid:session_id>/addenda/", views.addendum_add, name="addendum_add"),
+    # The chart's steps, in chart order.
+    path("sessions/<uuid:session_id>/check-in/", steps.check_in, name="check_in"),
+    path("sessions/<uuid:session_id>/pre-checks/", steps.prechecks, name="prechecks"),
+    path("sessions/<uuid:session_id>/vitals/", steps.vitals_add, name="vitals_add"),
+    path(
+        "sessions/<uuid:session_id>/clinician-review/",
+        steps.clinician_review,
+        name="clinician_review",
+    ),
+    path("sessions/<uuid:session_id>/dose/", steps.dose, name="dose"),
+    path(
+        "sessions/<uuid:session_id>/dose/second-check/",
+        steps.second_check,
+        name="second_check",
+    ),
+    path("sessions/<uuid:session_id>/start/", steps.start, name="start"),
+    path("sessions/<uuid:session_id>/infusion/", steps.infusion_event, name="infusion_event"),
+    path("sessions/<uuid:session_id>/stop/", steps.stop, name="stop"),
+    path("sessions/<uuid:session_id>/side-effects/", steps.side_effect, name="side_effect"),
+    path("sessions/<uuid:session_id>/assessments/", steps.assessment, name="assessment"),
+    path("sessions/<uuid:session_id>/discharge/", steps.discharge, name="discharge"),
+    path("sessions/<uuid:session_id>/sign/", steps.sign, name="sign"),
+    path("sessions/<uuid:session_id>/addenda/", steps.addendum_add, name="addendum_add"),
 ]
