@@ -3,6 +3,7 @@ and the patients Pat and Quinn. All synthetic."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -107,3 +108,15 @@ def make_clinic() -> Clinic:
             validate=False,
         )
     return Clinic(users=users, pat=pat, quinn=quinn, totp=devices)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of an fpdf2 PDF, for assertions: its page streams, inflated."""
+    text = []
+    for chunk in pdf.split(b"stream\n")[1:]:
+        body = chunk.split(b"\nendstream")[0]
+        try:
+            text.append(zlib.decompress(body).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "".join(text)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils import timezone
 from fpdf import FPDF
 
 from ketaclinic.infusions.chart_services import signed_record_verify
 from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.lib.clinic_time import instant_local_text
 
 
 def _latin1(text: object) -> str:
@@ -32,6 +34,12 @@ class _Record(FPDF):
 
 def record_pdf_bytes(session: Session) -> bytes:
     snapshot = session_snapshot(session)
+    zone = timezone.get_current_timezone()
+
+    def when(text: str | None) -> str:
+        # The snapshot keeps UTC; the printout reads in the clinic's zone, the zone named.
+        return instant_local_text(text, zone) or "-"
+
     pdf = _Record(format="A4")
     pdf.set_title(_latin1(f"Session record {session.pk}"))
     pdf.set_creator("KetaClinic")
@@ -44,7 +52,8 @@ def record_pdf_bytes(session: Session) -> bytes:
     pdf.line_text(f"Patient {patient['name']}, MRN {patient['mrn']}, born {patient['birth_date']}")
     pdf.line_text(
         f"{protocol['medication']} ({protocol['route']}), protocol {protocol['code']} "
-        f"v{protocol['version']}; chair {snapshot['chair']}; booked {snapshot['booked_start']}; "
+        f"v{protocol['version']}; chair {snapshot['chair']}; "
+        f"booked {when(snapshot['booked_start'])}; "
         f"status {session.status}"
     )
 
@@ -53,8 +62,8 @@ def record_pdf_bytes(session: Session) -> bytes:
         pdf.line_text(
             f"{dose['dose_mg']} mg, {dose['drug_volume_ml']} mL, rate {dose['rate_ml_per_h']} mL/h "
             f"over {dose['infusion_minutes']} min; calculated by {dose['calculated_by']} at "
-            f"{dose['calculated_at']}; second check {dose['second_checked_by']} at "
-            f"{dose['second_checked_at']}"
+            f"{when(dose['calculated_at'])}; second check {dose['second_checked_by']} at "
+            f"{when(dose['second_checked_at'])}"
             + (f"; override: {dose['override_reason']}" if dose["override_reason"] else "")
         )
         pdf.line_text(dose["working"])
@@ -66,13 +75,13 @@ def record_pdf_bytes(session: Session) -> bytes:
     for entry in snapshot["entries"]:
         data = json.dumps(entry["data"], sort_keys=True) if entry["data"] else ""
         reason = f" - {entry['reason']}" if entry["reason"] else ""
-        pdf.line_text(f"{entry['at']}  {entry['kind']} by {entry['by']}{reason} {data}")
+        pdf.line_text(f"{when(entry['at'])}  {entry['kind']} by {entry['by']}{reason} {data}")
 
     pdf.heading("Vital signs")
     for v in snapshot["vitals"]:
         moaas = v["moaas"] if v["moaas"] is not None else "-"
         pdf.line_text(
-            f"{v['at']} [{v['phase']}] BP {v['systolic_mmhg']}/{v['diastolic_mmhg']} "
+            f"{when(v['at'])} [{v['phase']}] BP {v['systolic_mmhg']}/{v['diastolic_mmhg']} "
             f"HR {v['heart_rate_bpm']} SpO2 {v['spo2_percent']} RR {v['respiratory_rate']} "
             f"MOAA/S {moaas} by {v['by']}"
         )
@@ -81,7 +90,7 @@ def record_pdf_bytes(session: Session) -> bytes:
     for a in snapshot["alerts"]:
         ack = f"acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else "open"
         pdf.line_text(
-            f"{a['raised_at']} {a['code']} {a['value']} ({a['threshold']}): {a['message']} "
+            f"{when(a['raised_at'])} {a['code']} {a['value']} ({a['threshold']}): {a['message']} "
             f"Action: {a['recommended_action']}; {ack}"
         )
 
@@ -93,7 +102,7 @@ def record_pdf_bytes(session: Session) -> bytes:
 
     pdf.heading("Signatures")
     for s in snapshot["signatures"]:
-        pdf.line_text(f"{s['role']}: {s['by']} at {s['at']}")
+        pdf.line_text(f"{s['role']}: {s['by']} at {when(s['at'])}")
     record = getattr(session, "signed_record", None)
     if session.status == SessionStatus.SIGNED and record is not None:
         verified = "verified" if signed_record_verify(session) else "ALTERED"
@@ -101,6 +110,7 @@ def record_pdf_bytes(session: Session) -> bytes:
         pdf.heading("Addenda")
         for addendum in session.addenda.select_related("author").order_by("at", "pk"):
             pdf.line_text(
-                f"{addendum.at:%Y-%m-%d %H:%M} {addendum.author.username}: {addendum.text}"
+                f"{timezone.localtime(addendum.at):%Y-%m-%d %H:%M %Z} "
+                f"{addendum.author.username}: {addendum.text}"
             )
     return bytes(pdf.output())

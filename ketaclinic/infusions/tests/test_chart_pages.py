@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -14,6 +16,7 @@ from django.utils import timezone
 from ketaclinic.infusions.models import ChartEntry, SessionAlert
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
 from ketaclinic.infusions.tests.chart_driver import Chart, chart_for
+from ketaclinic.testing import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +135,22 @@ def test_the_esketamine_chart_gives_the_rems_monitoring_form_data(chart: Chart) 
     assert chart.ben.get(chart.url).json()["rems"] is None  # racemic IV: no REMS form
     pdf = eske.clinic.client("ben").get(f"/infusions/sessions/{eske.session.pk}/record.pdf")
     assert pdf.status_code == 200
+
+
+def test_the_chart_and_its_printout_show_times_in_the_clinic_zone(
+    chart: Chart, settings: Any
+) -> None:
+    settings.TIME_ZONE = "America/New_York"
+    chart.infusing()
+    at = timezone.now().replace(microsecond=0) - timedelta(minutes=2)
+    assert chart.vitals(at=at, heart_rate=118).status_code == 201
+    local = at.astimezone(ZoneInfo("America/New_York"))
+    shown = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+    utc_text = f"{at:%Y-%m-%dT%H:%M:%S}"
+    page = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/")
+    assert shown in page.content.decode()
+    assert utc_text not in page.content.decode()
+    pdf = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/record.pdf")
+    text = pdf_text(pdf.content)
+    assert f"{shown} [infusing] BP 120/80 HR 118" in text
+    assert utc_text not in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from ketaclinic.intake.tests.eligibility_helpers import (
     post_json,
     signature_png,
 )
-from ketaclinic.testing import Clinic
+from ketaclinic.testing import Clinic, pdf_text
 
 
 def _sign_form(name: str = "Pat Example", image: str | None = None) -> dict[str, Any]:
@@ -191,18 +190,6 @@ def test_a_link_is_made_only_by_staff_for_a_patient_they_see(clinic: Clinic) -> 
     assert not ConsentLink.objects.exists()
 
 
-def _pdf_text(pdf: bytes) -> str:
-    """The text of an fpdf2 PDF: its page streams, inflated."""
-    text = []
-    for chunk in pdf.split(b"stream\n")[1:]:
-        body = chunk.split(b"\nendstream")[0]
-        try:
-            text.append(zlib.decompress(body).decode("latin-1"))
-        except zlib.error:
-            continue
-    return "".join(text)
-
-
 def test_the_pdf_copy_has_the_document_and_the_signature(clinic: Clinic) -> None:
     clinic.client("ben").post(f"/intake/patients/{clinic.pat.pk}/consent/", _sign_form())
     row = ConsentSignature.objects.get(document__code="ketamine_treatment")
@@ -213,7 +200,7 @@ def test_the_pdf_copy_has_the_document_and_the_signature(clinic: Clinic) -> None
         assert response["Content-Type"] == "application/pdf"
     pdf = response.content
     assert pdf.startswith(b"%PDF")
-    text = _pdf_text(pdf)
+    text = pdf_text(pdf)
     assert row.document.title in text
     assert "Pat Example" in text
     assert row.document_digest in text
