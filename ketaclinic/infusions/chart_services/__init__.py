@@ -1,0 +1,97 @@
+"""Writes to the session chart. Each runs in one transaction with its audit event, on the
+session row locked first, and refuses (`ChartRefused`, HTTP 409) what the clinic's rules refuse;
+a signed session refuses every write (`SessionFrozen`, also 409) except addenda.
+
+The clinical rules themselves are the pure functions of `dosing` and `monitoring`.
+
+One module per step of the session: `common` (refusals, the locked row, chart entries),
+`check_in`, `dose`, `infusion`, `vitals`, `side_effects`, `discharge` and `signing`. Callers
+import from here (`chart_services.infusion_start`); the names below are the public ones.
+"""
+
+from ketaclinic.infusions.chart_services.check_in import (
+    CHECK_IN_EARLIEST,
+    PREGNANCY_RESULTS,
+    PreChecks,
+    clinician_review_record,
+    prechecks_problems,
+    prechecks_record,
+    session_check_in,
+)
+from ketaclinic.infusions.chart_services.common import (
+    BEFORE_START,
+    CHARTING,
+    ChartRefused,
+    SessionFrozen,
+    entry_data,
+    protocol_definition,
+    session_protocol,
+)
+from ketaclinic.infusions.chart_services.discharge import session_discharge
+from ketaclinic.infusions.chart_services.dose import dose_calculate_record, dose_second_check
+from ketaclinic.infusions.chart_services.infusion import (
+    INFUSION_ACTIONS,
+    infusion_event_record,
+    infusion_paused,
+    infusion_start,
+    infusion_stop,
+    questionnaire_problems,
+    start_problems,
+)
+from ketaclinic.infusions.chart_services.side_effects import (
+    ASSESSMENT_RANGES,
+    SEVERITIES,
+    SIDE_EFFECTS,
+    assessment_record,
+    side_effect_record,
+)
+from ketaclinic.infusions.chart_services.signing import (
+    addendum_add,
+    session_sign,
+    signed_record_verify,
+)
+from ketaclinic.infusions.chart_services.vitals import (
+    VitalsIn,
+    VitalsRecorded,
+    alert_acknowledge,
+    vitals_record,
+)
+
+__all__ = [
+    "ASSESSMENT_RANGES",
+    "BEFORE_START",
+    "CHARTING",
+    "CHECK_IN_EARLIEST",
+    "INFUSION_ACTIONS",
+    "PREGNANCY_RESULTS",
+    "SEVERITIES",
+    "SIDE_EFFECTS",
+    "ChartRefused",
+    "PreChecks",
+    "SessionFrozen",
+    "VitalsIn",
+    "VitalsRecorded",
+    "addendum_add",
+    "alert_acknowledge",
+    "assessment_record",
+    "clinician_review_record",
+    "dose_calculate_record",
+    "dose_second_check",
+    "entry_data",
+    "infusion_event_record",
+    "infusion_paused",
+    "infusion_start",
+    "infusion_stop",
+    "prechecks_problems",
+    "prechecks_record",
+    "protocol_definition",
+    "questionnaire_problems",
+    "session_check_in",
+    "session_discharge",
+    "session_protocol",
+    "session_sign",
+    "side_effect_record",
+    "signed_record_verify",
+    "start_problems",
+    "vitals_record",
+]
