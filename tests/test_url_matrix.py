@@ -1163,6 +1163,52 @@ MATRIX.update(
 )
 
 
+# The courses pages' writes: a clinician starts and changes courses and orders doses, staff
+# book, the administrator adds chairs. Each posts an empty form: the role that may use it is
+# told what is missing (422), the others are refused (403); a GET is refused (405).
+
+
+def _course_page_url(suffix: str) -> Callable[[Clinic], str]:
+    def build(c: Clinic) -> str:
+        course = _course_url()(c).rsplit("/", 1)[-1]
+        return f"/courses/{course}/{suffix}"
+
+    return build
+
+
+def _clinician_form() -> Check:
+    return form_post(anon=302, admin=403, clinician=422, nurse=403, intake=403, patient=403)
+
+
+MATRIX.update(
+    {
+        "courses/patients/<uuid:patient_id>/start/": (
+            lambda c: f"/courses/patients/{c.pat.pk}/start/",
+            [page(anon=302, staff=405, patient=405), _clinician_form()],
+        ),
+        "courses/<uuid:course_id>/change/": (
+            _course_page_url("change/"),
+            [page(anon=302, staff=405, patient=405), _clinician_form()],
+        ),
+        "courses/<uuid:course_id>/dose-orders/": (
+            _course_page_url("dose-orders/"),
+            [page(anon=302, staff=405, patient=405), _clinician_form()],
+        ),
+        "courses/<uuid:course_id>/sessions/": (
+            _course_page_url("sessions/"),
+            [page(anon=302, staff=405, patient=405), form_post(anon=302, staff=422, patient=403)],
+        ),
+        "courses/chairs/": (
+            lambda c: "/courses/chairs/",
+            [
+                page(anon=302, staff=200, patient=403),
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+    }
+)
+
+
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()
     missing = routes - set(MATRIX)

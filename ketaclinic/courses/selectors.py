@@ -18,6 +18,7 @@ from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.courses.models import Chair, Course, PrescriberPresence, Protocol
+from ketaclinic.courses.opening_hours import OpeningWindow, opening_hours_parse
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_visible_to
@@ -79,6 +80,22 @@ def courses_list_for_patient(user: Any, patient: Patient) -> list[Course]:
     )
     _audit_courses(user, courses)
     return courses
+
+
+@dataclass(frozen=True)
+class ChairRow:
+    chair: Chair
+    windows: tuple[OpeningWindow, ...]
+    """The opening hours; none means bookable at any time."""
+
+
+def chairs_for_user(user: Any) -> list[ChairRow]:
+    """Every chair with its opening hours, for those who book sessions."""
+    require(user, "session.book")
+    return [
+        ChairRow(chair, opening_hours_parse(chair.opening_hours))
+        for chair in Chair.objects.order_by("name")
+    ]
 
 
 def prescriber_on_site(at: datetime) -> bool:

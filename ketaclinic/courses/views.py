@@ -1,21 +1,39 @@
+"""Pages of the courses app: protocols and their versions, a patient's courses (start, change,
+dose orders, bookings), chairs, and the schedule. Views are thin: the forms shape the input, the
+services decide (and check the role again); a refusal answers 409 with the service's reasons
+beside the form, bad input 422 with the errors beside the fields."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeVar
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.courses import selectors, services
-from ketaclinic.courses.forms import PresenceForm, ProtocolVersionForm
-from ketaclinic.courses.models import Protocol
+from ketaclinic.courses.forms import (
+    ChairForm,
+    CourseChange,
+    CourseChangeForm,
+    CourseForms,
+    CourseStartForm,
+    DoseOrderForm,
+    PresenceForm,
+    ProtocolVersionForm,
+    SessionBookForm,
+)
+from ketaclinic.courses.models import Course, CourseStatus, Protocol
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
 
@@ -73,9 +91,7 @@ def protocol_new_version(request: HttpRequest, protocol_id: int) -> HttpResponse
                 source=form.cleaned_data["source"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _errors_onto(form, exc, {})
         else:
             messages.success(request, f"Version {created.version} saved and now in use.")
             return redirect("courses:protocol", protocol_id=created.pk)
@@ -87,19 +103,244 @@ def protocol_new_version(request: HttpRequest, protocol_id: int) -> HttpResponse
     return render(request, "courses/protocol_form.html", context)
 
 
-@login_required
-def patient_courses(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+def _patient_or_404(request: HttpRequest, patient_id: UUID) -> Patient:
     try:
-        patient = patient_get_for_user(request.user, patient_id)
+        return patient_get_for_user(request.user, patient_id)
     except Patient.DoesNotExist:
         raise Http404 from None
+
+
+def _course_or_404(request: HttpRequest, course_id: UUID) -> Course:
+    try:
+        return selectors.course_get_for_user(request.user, course_id, audit=False)
+    except Course.DoesNotExist:
+        raise Http404 from None
+
+
+def _errors_onto(form: forms.Form, exc: ValidationError, aliases: dict[str, str]) -> None:
+    """The service's field errors beside the form's fields (`aliases` renames the service's
+    names); anything else above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        name = aliases.get(name, name)
+        for error in errors:
+            form.add_error(name if name in form.fields else None, error)
+
+
+def _courses_page(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    course_id: UUID | None = None,
+    bound: dict[str, forms.Form] | None = None,
+    reasons: tuple[str, ...] = (),
+    status: int = 200,
+) -> HttpResponse:
+    """The patient's courses with the forms the user may use; `bound` is the form just posted
+    (for the course `course_id`, or the start form), shown with its errors or the reasons the
+    service refused it."""
+    user = request.user
+    courses = selectors.courses_list_for_patient(user, patient)
+    panels = [
+        CourseForms.build(user, course, bound, reasons)
+        if course.pk == course_id
+        else CourseForms.build(user, course)
+        for course in courses
+    ]
+    start_form = (bound or {}).get("start") if course_id is None else None
+    has_open = any(course.status != CourseStatus.ENDED for course in courses)
+    if start_form is None and user_can(user, "course.start") and not has_open:
+        start_form = CourseStartForm()
     context = {
         "patient": patient,
         "flags": patient_open_flags(patient),
-        "courses": selectors.courses_list_for_patient(request.user, patient),
-        "is_staff": user_can(request.user, "patient.view_any"),
+        "panels": panels,
+        "start_form": start_form,
+        "start_reasons": reasons if course_id is None else (),
+        "is_staff": user_can(user, "patient.view_any"),
+        "can_view_sessions": user_can(user, "session.view"),
+        "can_see_chairs": user_can(user, "session.book"),
     }
-    return render(request, "courses/patient_courses.html", context)
+    return render(request, "courses/patient_courses.html", context, status=status)
+
+
+@login_required
+@require_GET
+def patient_courses(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    return _courses_page(request, _patient_or_404(request, patient_id))
+
+
+def _to_patient(course: Course, message: str, request: HttpRequest) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("courses:patient_courses", patient_id=course.patient_id)
+
+
+@login_required
+@require_POST
+def course_start(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """A clinician starts a course; refused (409, with the service's reasons, nothing stored)
+    unless intake has cleared the patient and no other course is open."""
+    require(request.user, "course.start")
+    patient = _patient_or_404(request, patient_id)
+    form = CourseStartForm(request.POST)
+    if form.is_valid():
+        try:
+            course = services.course_start(
+                acting_user=request.user,
+                patient=patient,
+                protocol_id=form.cleaned_data["protocol"].pk,
+            )
+        except services.Refused as exc:
+            bound: dict[str, forms.Form] = {"start": form}
+            return _courses_page(request, patient, bound=bound, reasons=exc.reasons, status=409)
+        except ValidationError as exc:
+            _errors_onto(form, exc, {})
+        else:
+            return _to_patient(course, f"Course started on {course.protocol}.", request)
+    return _courses_page(request, patient, bound={"start": form}, status=422)
+
+
+_FormT = TypeVar("_FormT", bound=forms.Form)
+
+
+def _course_write(
+    request: HttpRequest,
+    course_id: UUID,
+    *,
+    permission: str,
+    name: str,
+    form_class: type[_FormT],
+    write: Callable[[Course, _FormT], str],
+    aliases: dict[str, str] | None = None,
+) -> HttpResponse:
+    """One of a course's forms, posted: the permission first (a forged post by another role is
+    a 403), then the form, then the service. Refused: 409 with its reasons; bad input: 422 with
+    the errors beside the fields; either way nothing is stored."""
+    require(request.user, permission)
+    course = _course_or_404(request, course_id)
+    form = form_class(request.POST)
+    status = 422
+    reasons: tuple[str, ...] = ()
+    if form.is_valid():
+        try:
+            message = write(course, form)
+        except services.Refused as exc:
+            status, reasons = 409, exc.reasons
+        except ValidationError as exc:
+            _errors_onto(form, exc, aliases or {})
+        else:
+            return _to_patient(course, message, request)
+    patient = _patient_or_404(request, course.patient_id)
+    return _courses_page(
+        request, patient, course_id=course.pk, bound={name: form}, reasons=reasons, status=status
+    )
+
+
+@login_required
+@require_POST
+def course_change(request: HttpRequest, course_id: UUID) -> HttpResponse:
+    """Pause, resume or end the course, or move it to another phase; always with a reason."""
+
+    def write(course: Course, form: CourseChangeForm) -> str:
+        user, reason = request.user, form.cleaned_data["reason"]
+        phase = form.phase()
+        if phase is not None:
+            changed = services.course_phase_set(
+                acting_user=user, course=course, phase=phase, reason=reason
+            )
+            return f"The course is now in the {changed.get_phase_display().lower()} phase."
+        change = {
+            CourseChange.PAUSE: services.course_pause,
+            CourseChange.RESUME: services.course_resume,
+            CourseChange.END: services.course_end,
+        }[CourseChange(form.cleaned_data["change"])]
+        changed = change(acting_user=user, course=course, reason=reason)
+        return f"The course is now {changed.get_status_display().lower()}."
+
+    return _course_write(
+        request,
+        course_id,
+        permission="course.change",
+        name="change",
+        form_class=CourseChangeForm,
+        write=write,
+        aliases={"phase": "change"},
+    )
+
+
+@login_required
+@require_POST
+def dose_order_add(request: HttpRequest, course_id: UUID) -> HttpResponse:
+    def write(course: Course, form: DoseOrderForm) -> str:
+        order = services.dose_order_create(
+            acting_user=request.user,
+            course=course,
+            rationale=form.cleaned_data["rationale"],
+            **form.amounts(),
+        )
+        return f"Dose order recorded: {order}."
+
+    return _course_write(
+        request,
+        course_id,
+        permission="dose.order",
+        name="dose",
+        form_class=DoseOrderForm,
+        write=write,
+        aliases={"mg_per_kg": "amount", "fixed_mg": "amount"},
+    )
+
+
+@login_required
+@require_POST
+def session_book(request: HttpRequest, course_id: UUID) -> HttpResponse:
+    def write(course: Course, form: SessionBookForm) -> str:
+        session = services.session_book(
+            acting_user=request.user,
+            course=course,
+            chair_name=form.cleaned_data["chair"].name,
+            start=form.cleaned_data["start"],
+        )
+        start = timezone.localtime(session.start)
+        return f"Session booked: {start:%a %Y-%m-%d %H:%M} in {session.chair.name}."
+
+    return _course_write(
+        request,
+        course_id,
+        permission="session.book",
+        name="book",
+        form_class=SessionBookForm,
+        write=write,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def chairs(request: HttpRequest) -> HttpResponse:
+    """The chairs with their rooms and opening hours, for whoever books; the administrator
+    adds chairs here."""
+    rows = selectors.chairs_for_user(request.user)
+    if request.method == "GET":
+        form = ChairForm() if user_can(request.user, "chair.edit") else None
+        return render(request, "courses/chairs.html", {"rows": rows, "form": form})
+    require(request.user, "chair.edit")
+    form = ChairForm(request.POST)
+    if form.is_valid():
+        try:
+            chair = services.chair_create(
+                acting_user=request.user,
+                name=form.cleaned_data["name"],
+                room=form.cleaned_data["room"],
+                opening_hours=form.cleaned_data["opening_hours"],
+            )
+        except ValidationError as exc:
+            _errors_onto(form, exc, {})
+        else:
+            messages.success(request, f"Chair {chair.name} added.")
+            return redirect("courses:chairs")
+    return render(request, "courses/chairs.html", {"rows": rows, "form": form}, status=422)
 
 
 def _require_schedule(request: HttpRequest) -> None:
@@ -123,6 +364,8 @@ def schedule_day(request: HttpRequest, day: str) -> HttpResponse:
         "next": the_day + timedelta(days=1),
         "week_start": the_day - timedelta(days=the_day.weekday()),
         "presence_form": PresenceForm() if user_can(request.user, "presence.edit") else None,
+        "can_view_sessions": user_can(request.user, "session.view"),
+        "can_see_chairs": user_can(request.user, "session.book"),
     }
     return render(request, "courses/schedule_day.html", context)
 
@@ -161,5 +404,6 @@ def schedule_week(request: HttpRequest, day: str) -> HttpResponse:
         "monday": monday,
         "previous": monday - timedelta(days=7),
         "next": monday + timedelta(days=7),
+        "can_view_sessions": user_can(request.user, "session.view"),
     }
     return render(request, "courses/schedule_week.html", context)
