@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.infusions import chart_services as services
-from ketaclinic.infusions import monitoring
 from ketaclinic.infusions.chart_forms import (
     AddendumForm,
     AssessmentForm,
@@ -204,32 +203,16 @@ def chart_facts(session: Session) -> ChartFacts:
     problems = services.prechecks_problems(
         services.entry_data(prechecks) if prechecks else None, protocol=protocol, at=now
     )
-    baseline = (
-        session.vitals.filter(phase=S.CHECKED_IN).order_by("-at", "-pk").first()
-        if status == S.CHECKED_IN
-        else None
+    hold = (
+        services.predose_hold_state(session, protocol=protocol) if status == S.CHECKED_IN else None
     )
-    hold = baseline is not None and (
-        monitoring.predose_hold(
-            protocol=protocol,
-            vitals=monitoring.Vitals(
-                systolic_mmhg=baseline.systolic_mmhg,
-                diastolic_mmhg=baseline.diastolic_mmhg,
-                heart_rate_bpm=baseline.heart_rate_bpm,
-                spo2_percent=baseline.spo2_percent,
-                respiratory_rate=baseline.respiratory_rate,
-                moaas=baseline.moaas,
-            ),
-        ).hold
-    )
-    review = _latest(session, ChartEntryKind.CLINICIAN_REVIEW) if hold else None
     stop = _latest(session, ChartEntryKind.INFUSION_STOP) if status == S.RECOVERY else None
     return ChartFacts(
         status=status,
         prechecks_problems=problems,
-        baseline=baseline,
-        hold=hold,
-        hold_reviewed=bool(review and baseline and review.recorded_at >= baseline.recorded_at),
+        baseline=hold.baseline if hold else None,
+        hold=bool(hold and hold.hold),
+        hold_reviewed=bool(hold and hold.reviewed),
         dose=session.doses.select_related("calculated_by", "second_checked_by")
         .order_by("-calculated_at", "-pk")
         .first(),

@@ -31,10 +31,12 @@ from ketaclinic.infusions.chart_services.discharge import session_discharge
 from ketaclinic.infusions.chart_services.dose import dose_calculate_record, dose_second_check
 from ketaclinic.infusions.chart_services.infusion import (
     INFUSION_ACTIONS,
+    PredoseHoldState,
     infusion_event_record,
     infusion_paused,
     infusion_start,
     infusion_stop,
+    predose_hold_state,
     questionnaire_problems,
     start_problems,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "SIDE_EFFECTS",
     "ChartRefused",
     "PreChecks",
+    "PredoseHoldState",
     "SessionFrozen",
     "VitalsIn",
     "VitalsRecorded",
@@ -84,6 +87,7 @@ __all__ = [
     "infusion_stop",
     "prechecks_problems",
     "prechecks_record",
+    "predose_hold_state",
     "protocol_definition",
     "questionnaire_problems",
     "session_check_in",

@@ -4,6 +4,7 @@ with its administration recorded in the ketamine ledger.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from ketaclinic.infusions.chart_services.common import (
 )
 from ketaclinic.infusions.chart_services.vitals import _pure_vitals
 from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 
 
 def questionnaire_problems(session: Session, *, at: datetime) -> list[str]:
@@ -48,6 +50,40 @@ def questionnaire_problems(session: Session, *, at: datetime) -> list[str]:
     return [f"Pre-dose questionnaires due before this infusion are not answered: {names}."]
 
 
+@dataclass(frozen=True)
+class PredoseHoldState:
+    """The latest baseline vital signs (None before any), whether they hold the dose for a
+    clinician's review under the protocol's pre-dose thresholds, and whether a clinician has
+    reviewed since they were recorded."""
+
+    baseline: VitalsReading | None
+    decision: monitoring.PredoseDecision | None
+    reviewed: bool
+
+    @property
+    def hold(self) -> bool:
+        return self.decision is not None and self.decision.hold
+
+    @property
+    def open(self) -> bool:
+        """The dose is held and no clinician has reviewed this baseline yet."""
+        return self.hold and not self.reviewed
+
+
+def predose_hold_state(session: Session, *, protocol: ProtocolDefinition) -> PredoseHoldState:
+    baseline = (
+        VitalsReading.objects.filter(session=session, phase=SessionStatus.CHECKED_IN)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if baseline is None:
+        return PredoseHoldState(baseline=None, decision=None, reviewed=False)
+    decision = monitoring.predose_hold(protocol=protocol, vitals=_pure_vitals(baseline))
+    review = _latest_entry(session, ChartEntryKind.CLINICIAN_REVIEW) if decision.hold else None
+    reviewed = review is not None and review.recorded_at >= baseline.recorded_at
+    return PredoseHoldState(baseline=baseline, decision=decision, reviewed=reviewed)
+
+
 def start_problems(session: Session, *, at: datetime) -> list[str]:
     """Everything that stands between a checked-in session and the start of its infusion."""
     from ketaclinic.courses.selectors import prescriber_on_site
@@ -58,20 +94,12 @@ def start_problems(session: Session, *, at: datetime) -> list[str]:
         entry_data(prechecks) if prechecks else None, protocol=protocol, at=at
     )
     problems += questionnaire_problems(session, at=at)
-    baseline = (
-        VitalsReading.objects.filter(session=session, phase=SessionStatus.CHECKED_IN)
-        .order_by("-at", "-pk")
-        .first()
-    )
-    if baseline is None:
+    hold = predose_hold_state(session, protocol=protocol)
+    if hold.baseline is None:
         problems.append("No baseline vital signs have been recorded.")
-    else:
-        hold = monitoring.predose_hold(protocol=protocol, vitals=_pure_vitals(baseline))
-        if hold.hold:
-            review = _latest_entry(session, ChartEntryKind.CLINICIAN_REVIEW)
-            if review is None or review.recorded_at < baseline.recorded_at:
-                names = ", ".join(a.message for a in hold.alerts) or "values missing"
-                problems.append(f"Pre-dose hold, a clinician must review first: {names}")
+    elif hold.open and hold.decision is not None:
+        names = ", ".join(a.message for a in hold.decision.alerts) or "values missing"
+        problems.append(f"Pre-dose hold, a clinician must review first: {names}")
     dose = DoseCheck.objects.filter(session=session).order_by("-calculated_at", "-pk").first()
     if dose is None:
         problems.append("No dose has been calculated.")
