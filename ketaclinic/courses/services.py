@@ -393,12 +393,17 @@ def session_book(*, acting_user: Any, course: Course, chair_name: str, start: da
         .exclude(course=locked, phase=locked.phase)
         .values_list("start", flat=True)
     )
+    zone = timezone.get_current_timezone()
     for problem in booking_spacing_problems(
-        same_phase, start, definition, ProtocolPhase(locked.phase), other_session_starts=others
+        same_phase,
+        start,
+        definition,
+        ProtocolPhase(locked.phase),
+        other_session_starts=others,
+        zone=zone,
     ):
         reasons.append(problem.message)
 
-    zone = timezone.get_current_timezone()
     hours_problem = opening_hours_problem(
         opening_hours_parse(chair.opening_hours),
         timezone.localtime(start, zone),

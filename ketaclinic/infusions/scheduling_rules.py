@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from ketaclinic.infusions.protocols import Phase, Protocol
 
@@ -34,6 +34,11 @@ def _hours(delta: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def _shown(moment: datetime, zone: tzinfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
 def booking_spacing_problems(
     existing_session_starts: Sequence[datetime],
     proposed_start: datetime,
@@ -41,6 +46,7 @@ def booking_spacing_problems(
     phase: Phase,
     *,
     other_session_starts: Sequence[datetime] = (),
+    zone: tzinfo = UTC,
 ) -> list[SpacingProblem]:
     """Every rule of `phase` that booking `proposed_start` would break; empty when it fits.
 
@@ -48,6 +54,7 @@ def booking_spacing_problems(
     towards the phase's session limit and window, and the proposed start must be at least the
     phase's minimum hours from each (before and after). `other_session_starts` (sessions of
     another phase or course) are checked for spacing only. Exactly the minimum gap is allowed.
+    The messages show times in `zone` (the clinic's), with the zone named.
     """
     _require_aware("existing_session_starts", existing_session_starts)
     _require_aware("other_session_starts", other_session_starts)
@@ -73,7 +80,7 @@ def booking_spacing_problems(
             SpacingProblem(
                 code=code,
                 message=(
-                    f"{_hours(gap)} {where} {start.isoformat()}; the {phase.value} phase "
+                    f"{_hours(gap)} {where} {_shown(start, zone)}; the {phase.value} phase "
                     f"needs at least {rule.min_hours_between.value} h between sessions"
                 ),
                 conflicting_start=start,
@@ -104,7 +111,7 @@ def booking_spacing_problems(
                     code="outside_window",
                     message=(
                         f"the {phase.value} sessions would span {_hours(last - first)} from "
-                        f"{first.isoformat()}; the protocol allows {rule.window_days.value} days"
+                        f"{_shown(first, zone)}; the protocol allows {rule.window_days.value} days"
                     ),
                     conflicting_start=first if proposed_start == last else last,
                     source=rule.window_days.source,

@@ -419,6 +419,8 @@ def test_a_booking_inside_48_h_of_another_is_refused_with_the_reason(
     assert response.status_code == 409
     page = response.content.decode()
     assert "Not booked" in page and "47 h 00 min after the session of" in page
+    # The earlier session is named in the clinic's time, as it was typed.
+    assert f"after the session of {first:%Y-%m-%d %H:%M} {first.tzname()};" in page
     assert "at least 48 h" in page
     # The form keeps what was typed.
     assert f'value="{_local_input(too_soon)}"' in page

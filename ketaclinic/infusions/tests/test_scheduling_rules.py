@@ -38,6 +38,17 @@ def test_48_hours_after_fits_and_47h59_does_not() -> None:
     assert _codes([MONDAY], MONDAY + 48 * H - timedelta(minutes=1)) == ["too_close_after"]
 
 
+def test_the_reasons_name_times_in_the_clinic_zone() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    (problem,) = booking_spacing_problems(
+        [MONDAY], MONDAY + 47 * H, IV, Phase.INDUCTION, zone=berlin
+    )
+    # 09:00 UTC on 3 March 2025 is 10:00 in Berlin (CET); the default zone is UTC.
+    assert "after the session of 2025-03-03 10:00 CET;" in problem.message
+    (in_utc,) = booking_spacing_problems([MONDAY], MONDAY + 47 * H, IV, Phase.INDUCTION)
+    assert "after the session of 2025-03-03 09:00 UTC;" in in_utc.message
+
+
 def test_spacing_is_checked_before_existing_sessions_too() -> None:
     wednesday = MONDAY + 2 * DAY
     assert _codes([wednesday], wednesday - 48 * H) == []
