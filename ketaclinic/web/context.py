@@ -22,6 +22,7 @@ NAVIGATION = (
     NavItem("Patients", "patients:list", "patient.view_any"),
     NavItem("Inquiries", "intake:inquiries", "inquiry.view"),
     NavItem("Schedule", "courses:schedule", "patient.view_any"),
+    NavItem("Chair board", "infusions:board", "session.view"),
     NavItem("Protocols", "courses:protocols", "protocol.view"),
     NavItem("Inbox", "scales:notifications", "patient.view_any"),
     NavItem("Ketamine ledger", "ledger:home", "ledger.view"),
