@@ -319,10 +319,14 @@ def draw_create(request: HttpRequest, container_id: str, payload: DrawIn) -> Sta
     return Status(201, {"id": row.pk})
 
 
-def _witness(username: str, password: str, otp: str) -> services.WitnessCredentials | None:
+def _witness(
+    request: HttpRequest, username: str, password: str, otp: str
+) -> services.WitnessCredentials | None:
     if not username and not password and not otp:
         return None
-    return services.WitnessCredentials(username=username, password=password, otp=otp)
+    return services.WitnessCredentials(
+        username=username, password=password, otp=otp, request=request
+    )
 
 
 @router.post("/draws/{draw_id}/waste", response={201: CreatedOut}, url_name="ledger_draw_waste")
@@ -335,7 +339,9 @@ def waste_create(request: HttpRequest, draw_id: str, payload: WasteIn) -> Status
         draw=draw,
         ml=payload.volume_ml,
         method=payload.method,
-        witness=_witness(payload.witness_username, payload.witness_password, payload.witness_otp),
+        witness=_witness(
+            request, payload.witness_username, payload.witness_password, payload.witness_otp
+        ),
     )
     return Status(201, {"id": row.pk})
 
@@ -399,7 +405,8 @@ def destruction_create(
         method=payload.method,
         place=payload.place,
         witnesses=[
-            services.WitnessCredentials(w.username, w.password, w.otp) for w in payload.witnesses
+            services.WitnessCredentials(w.username, w.password, w.otp, request=request)
+            for w in payload.witnesses
         ],
     )
     return Status(201, {"id": row.pk})
@@ -428,7 +435,9 @@ def breakage_create(
         ml=payload.volume_ml,
         description=payload.description,
         draw=_draw_of(container, payload.draw),
-        witness=_witness(payload.witness_username, payload.witness_password, payload.witness_otp),
+        witness=_witness(
+            request, payload.witness_username, payload.witness_password, payload.witness_otp
+        ),
     )
     return Status(201, {"id": row.pk})
 

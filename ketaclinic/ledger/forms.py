@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from ketaclinic.ledger import services
 from ketaclinic.ledger.models import (
@@ -159,7 +160,7 @@ class WasteForm(Fieldsets, forms.Form):
         ),
     )
 
-    def witness(self) -> services.WitnessCredentials | None:
+    def witness(self, request: HttpRequest) -> services.WitnessCredentials | None:
         """As the API takes them: no witness when none of the three is given."""
         data = self.cleaned_data
         username, password, otp = (
@@ -169,7 +170,9 @@ class WasteForm(Fieldsets, forms.Form):
         )
         if not username and not password and not otp:
             return None
-        return services.WitnessCredentials(username=username, password=password, otp=otp)
+        return services.WitnessCredentials(
+            username=username, password=password, otp=otp, request=request
+        )
 
 
 class ReasonForm(Fieldsets, forms.Form):

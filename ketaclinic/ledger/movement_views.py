@@ -225,7 +225,7 @@ def waste(request: HttpRequest, draw_id: int) -> HttpResponse:
                 draw=found,
                 ml=form.cleaned_data["volume_ml"],
                 method=form.cleaned_data["method"],
-                witness=form.witness(),
+                witness=form.witness(request),
             )
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)

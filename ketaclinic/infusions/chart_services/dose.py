@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require, user_can
+from ketaclinic.accounts.second_person import SecondPersonRefused, second_person_authenticate
 from ketaclinic.audit.models import Action
 from ketaclinic.infusions import dosing
 from ketaclinic.infusions.chart_models import DoseCheck
@@ -91,21 +91,28 @@ def dose_calculate_record(
 
 
 def _witness(request: HttpRequest | None, username: str, password: str, totp: str) -> Any:
-    """The second checker, by their own credentials (and TOTP when they have a device)."""
-    from django_otp import devices_for_user
+    """The second checker, by their own credentials (and TOTP when they have a device or
+    their role requires one); a wrong password counts towards their sign-in lockout."""
+    try:
+        return second_person_authenticate(
+            request=request, username=username, password=password, otp=totp
+        )
+    except SecondPersonRefused as refused:
+        if refused.kind == "credentials":
+            raise ValidationError(
+                {"password": ["The second checker's username or password is wrong."]}
+            ) from None
+        raise ValidationError({"totp": ["The second checker's TOTP code is wrong."]}) from None
 
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        raise ValidationError({"password": ["The second checker's username or password is wrong."]})
-    devices = list(devices_for_user(user, confirmed=True))
-    if devices or getattr(user, "two_factor_required", False):
-        token = totp.strip()
-        if not token or not any(device.verify_token(token) for device in devices):
-            raise ValidationError({"totp": ["The second checker's TOTP code is wrong."]})
-    return user
+
+def _dose_to_check(session: Session) -> DoseCheck:
+    _require_status(session, BEFORE_START, "A second check")
+    dose = DoseCheck.objects.filter(session=session).order_by("-calculated_at", "-pk").first()
+    if dose is None:
+        raise ChartRefused(["No dose has been calculated for this session."])
+    return dose
 
 
-@transaction.atomic
 def dose_second_check(
     *,
     acting_user: Any,
@@ -117,21 +124,22 @@ def dose_second_check(
 ) -> DoseCheck:
     """A second staff member confirms the latest calculation with their own credentials."""
     require(acting_user, "session.chart")
-    locked = _locked(session)
-    _require_status(locked, BEFORE_START, "A second check")
-    dose = DoseCheck.objects.filter(session=locked).order_by("-calculated_at", "-pk").first()
-    if dose is None:
-        raise ChartRefused(["No dose has been calculated for this session."])
+    _dose_to_check(session)  # refused before anyone types a password; again under the lock
+    # The checker authenticates outside the transaction: a wrong password must count towards
+    # their sign-in lockout, and a refused write would roll that count back.
     witness = _witness(request, username, password, totp)
-    reasons = []
-    if witness.pk == dose.calculated_by_id:
-        reasons.append("The second check must be made by someone other than the calculator.")
-    if not user_can(witness, "session.chart"):
-        reasons.append("The second checker must be a nurse or a clinician.")
-    if reasons:
-        raise ChartRefused(reasons)
-    dose.second_checked_by = witness
-    dose.second_checked_at = timezone.now()
-    dose.save(update_fields=["second_checked_by", "second_checked_at"])
-    _audit(witness, Action.UPDATE, "DoseCheck", dose.pk, locked)
+    with transaction.atomic():
+        locked = _locked(session)
+        dose = _dose_to_check(locked)
+        reasons = []
+        if witness.pk == dose.calculated_by_id:
+            reasons.append("The second check must be made by someone other than the calculator.")
+        if not user_can(witness, "session.chart"):
+            reasons.append("The second checker must be a nurse or a clinician.")
+        if reasons:
+            raise ChartRefused(reasons)
+        dose.second_checked_by = witness
+        dose.second_checked_at = timezone.now()
+        dose.save(update_fields=["second_checked_by", "second_checked_at"])
+        _audit(witness, Action.UPDATE, "DoseCheck", dose.pk, locked)
     return dose

@@ -387,6 +387,24 @@ def test_a_dose_above_the_maximum_needs_a_clinicians_override(chart: Chart) -> N
     assert dose.override_reason == reason
 
 
+def test_wrong_second_check_passwords_count_towards_the_checker_sign_in_lockout(
+    chart: Chart, settings: Any
+) -> None:
+    """The second-check form must not be a way to guess a colleague's password."""
+    chart.check_in()
+    ben = chart.clinic.client("ben")
+    assert ben.post(url(chart, "dose/"), DOSE).status_code == 302
+    check = url(chart, "dose/second-check/")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert ben.post(check, witness(chart.clinic, password="guess")).status_code == 422
+    # The attempt that reaches the limit locks, as at the sign-in page.
+    assert ben.post(check, witness(chart.clinic, password="guess")).status_code == 429
+    locked = ben.post(check, witness(chart.clinic))
+    assert locked.status_code == 429
+    assert b"Too many failed attempts" in locked.content
+    assert DoseCheck.objects.get(session=chart.session).second_checked_by is None
+
+
 def test_the_second_check_refuses_a_wrong_password_and_the_calculator(chart: Chart) -> None:
     chart.check_in()
     ben = chart.clinic.client("ben")

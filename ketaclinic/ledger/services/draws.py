@@ -101,7 +101,6 @@ def ledger_administration_record(*, acting_user: Any, session: Any) -> list[Ledg
     return _append(acting_user=acting_user, pending=pending)
 
 
-@transaction.atomic
 def ledger_waste(
     *,
     acting_user: Any,
@@ -115,21 +114,24 @@ def ledger_waste(
     volume = _positive_ml(ml, "volume_ml")
     if not method.strip():
         raise ValidationError({"method": ["Say how the waste was destroyed."]})
+    # The witness authenticates outside the transaction: a wrong password must count
+    # towards their sign-in lockout, and a refused write would roll that count back.
     witness_user = None
     if draw.container.location.waste_witness_required or witness is not None:
         witness_user = witness_authenticate(acting_user=acting_user, credentials=witness)
-    (row,) = _append(
-        acting_user=acting_user,
-        pending=[
-            _Pending(
-                container=draw.container,
-                kind=EntryKind.WASTE,
-                ml=volume,
-                draw=draw,
-                session=draw.session,
-                method=method.strip(),
-                witness=witness_user,
-            )
-        ],
-    )
+    with transaction.atomic():
+        (row,) = _append(
+            acting_user=acting_user,
+            pending=[
+                _Pending(
+                    container=draw.container,
+                    kind=EntryKind.WASTE,
+                    ml=volume,
+                    draw=draw,
+                    session=draw.session,
+                    method=method.strip(),
+                    witness=witness_user,
+                )
+            ],
+        )
     return row

@@ -80,7 +80,6 @@ def ledger_return(
     return row
 
 
-@transaction.atomic
 def ledger_destroy(
     *,
     acting_user: Any,
@@ -95,6 +94,8 @@ def ledger_destroy(
     volume = _positive_ml(ml, "volume_ml")
     if len(witnesses) != 2:
         raise ValidationError({"witnesses": ["Destruction needs exactly two witnesses."]})
+    # The witness authenticates outside the transaction: a wrong password must count
+    # towards their sign-in lockout, and a refused write would roll that count back.
     first = witness_authenticate(
         acting_user=acting_user, credentials=witnesses[0], field="witnesses.0."
     )
@@ -120,24 +121,24 @@ def ledger_destroy(
             second.get_full_name() or second.username,
         ],
     }
-    (row,) = _append(
-        acting_user=acting_user,
-        pending=[
-            _Pending(
-                container=container,
-                kind=EntryKind.DESTRUCTION,
-                ml=volume,
-                method=method,
-                details=form_41,
-                witness=first,
-                second_witness=second,
-            )
-        ],
-    )
+    with transaction.atomic():
+        (row,) = _append(
+            acting_user=acting_user,
+            pending=[
+                _Pending(
+                    container=container,
+                    kind=EntryKind.DESTRUCTION,
+                    ml=volume,
+                    method=method,
+                    details=form_41,
+                    witness=first,
+                    second_witness=second,
+                )
+            ],
+        )
     return row
 
 
-@transaction.atomic
 def ledger_breakage(
     *,
     acting_user: Any,
@@ -150,22 +151,25 @@ def ledger_breakage(
     """Breakage or spill, from the vial or a drawn syringe, with a witness."""
     require(acting_user, "ledger.breakage")
     volume = _positive_ml(ml, "volume_ml")
+    # The witness authenticates outside the transaction: a wrong password must count
+    # towards their sign-in lockout, and a refused write would roll that count back.
     witness_user = witness_authenticate(acting_user=acting_user, credentials=witness)
-    (row,) = _append(
-        acting_user=acting_user,
-        pending=[
-            _Pending(
-                container=container,
-                kind=EntryKind.BREAKAGE,
-                ml=volume,
-                draw=draw,
-                session=draw.session if draw else None,
-                reason=description,
-                method="breakage or spill",
-                witness=witness_user,
-            )
-        ],
-    )
+    with transaction.atomic():
+        (row,) = _append(
+            acting_user=acting_user,
+            pending=[
+                _Pending(
+                    container=container,
+                    kind=EntryKind.BREAKAGE,
+                    ml=volume,
+                    draw=draw,
+                    session=draw.session if draw else None,
+                    reason=description,
+                    method="breakage or spill",
+                    witness=witness_user,
+                )
+            ],
+        )
     return row
 
 

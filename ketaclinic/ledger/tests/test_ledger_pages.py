@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
@@ -719,3 +721,27 @@ def test_the_dispensing_record_shows_volumes_without_exponents(
     assert response.status_code == 200
     assert "E+" not in response.content.decode()
     assert "1 \u00d7 10 mL" in text(response)  # 1 x 10 mL, not 1 x 1E+1 mL
+
+
+def test_wrong_witness_passwords_count_towards_the_witness_sign_in_lockout(
+    clinic: Clinic, vial: Container, session: Session
+) -> None:
+    """A waste form must not be a way to guess a colleague's password: after the sign-in
+    failure limit, even the right password is refused, and so is the witness's own sign-in."""
+    drawn = draw_now(clinic, vial, session, "6")
+    ben = clinic.client("ben")
+    url = f"/ledger/draws/{drawn.pk}/waste/"
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = ben.post(url, waste_form(clinic, "ada", witness_password="guess"))
+        assert wrong.status_code == 422
+    # The attempt that reaches the limit locks, as at the sign-in page.
+    assert ben.post(url, waste_form(clinic, "ada", witness_password="guess")).status_code == 429
+    locked = ben.post(url, waste_form(clinic, "ada"))
+    assert locked.status_code == 429
+    assert b"Too many failed attempts" in locked.content
+    assert kinds() == [EntryKind.RECEIPT, EntryKind.DRAW]
+    sign_in = Client().post(
+        reverse("two_factor:login"),
+        {"login_view-current_step": "auth", "auth-username": "ada", "auth-password": PASSWORD},
+    )
+    assert sign_in.status_code == 429
