@@ -34,6 +34,7 @@ from ketaclinic.courses.forms import (
     SessionBookForm,
 )
 from ketaclinic.courses.models import Course, CourseStatus, Protocol
+from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
 
@@ -91,7 +92,7 @@ def protocol_new_version(request: HttpRequest, protocol_id: int) -> HttpResponse
                 source=form.cleaned_data["source"],
             )
         except ValidationError as exc:
-            _errors_onto(form, exc, {})
+            service_errors_onto(form, exc)
         else:
             messages.success(request, f"Version {created.version} saved and now in use.")
             return redirect("courses:protocol", protocol_id=created.pk)
@@ -115,18 +116,6 @@ def _course_or_404(request: HttpRequest, course_id: UUID) -> Course:
         return selectors.course_get_for_user(request.user, course_id, audit=False)
     except Course.DoesNotExist:
         raise Http404 from None
-
-
-def _errors_onto(form: forms.Form, exc: ValidationError, aliases: dict[str, str]) -> None:
-    """The service's field errors beside the form's fields (`aliases` renames the service's
-    names); anything else above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        name = aliases.get(name, name)
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)
 
 
 def _courses_page(
@@ -196,7 +185,7 @@ def course_start(request: HttpRequest, patient_id: UUID) -> HttpResponse:
             bound: dict[str, forms.Form] = {"start": form}
             return _courses_page(request, patient, bound=bound, reasons=exc.reasons, status=409)
         except ValidationError as exc:
-            _errors_onto(form, exc, {})
+            service_errors_onto(form, exc)
         else:
             return _to_patient(course, f"Course started on {course.protocol}.", request)
     return _courses_page(request, patient, bound={"start": form}, status=422)
@@ -229,7 +218,7 @@ def _course_write(
         except services.Refused as exc:
             status, reasons = 409, exc.reasons
         except ValidationError as exc:
-            _errors_onto(form, exc, aliases or {})
+            service_errors_onto(form, exc, aliases)
         else:
             return _to_patient(course, message, request)
     patient = _patient_or_404(request, course.patient_id)
@@ -336,7 +325,7 @@ def chairs(request: HttpRequest) -> HttpResponse:
                 opening_hours=form.cleaned_data["opening_hours"],
             )
         except ValidationError as exc:
-            _errors_onto(form, exc, {})
+            service_errors_onto(form, exc)
         else:
             messages.success(request, f"Chair {chair.name} added.")
             return redirect("courses:chairs")

@@ -47,21 +47,10 @@ from ketaclinic.infusions.chart_page import (
     step_form_applies,
 )
 from ketaclinic.infusions.models import Session
+from ketaclinic.lib.forms import service_errors_onto
 
 Write = Callable[[Session, StepForm], str]
 """Calls the step's service with the form's cleaned data; the message to show on success."""
-
-
-def _errors_onto(form: StepForm, exc: ValidationError) -> None:
-    names: dict[str, str] = getattr(form, "SERVICE_NAMES", {})
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for field, errors in exc.message_dict.items():
-        name = names.get(field, field)
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)
 
 
 def _page_again(
@@ -100,7 +89,7 @@ def _take_step(
         except services.ChartRefused as exc:
             return _refusal(request, session, form, exc)
         except ValidationError as exc:
-            _errors_onto(form, exc)
+            service_errors_onto(form, exc, getattr(form, "SERVICE_NAMES", {}))
         else:
             messages.success(request, message)
             return redirect("infusions:chart", session_id=session.pk)

@@ -25,15 +25,10 @@ from ketaclinic.intake.evaluation_page_forms import (
     checklist_choices,
 )
 from ketaclinic.intake.models_eligibility import ConsentDocument, ConsentSignature, Evaluation
+from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
 from ketaclinic.scales.links import RATE_WINDOW, rate_limit_allows
-
-
-def _errors_onto(form: ConsentSignForm | RuleSetForm | DecisionForm, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 @login_required
@@ -56,7 +51,7 @@ def rules_edit(request: HttpRequest) -> HttpResponse:
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as exc:
-                _errors_onto(form, exc)
+                service_errors_onto(form, exc)
             else:
                 messages.success(request, f"Rule set {created.version} saved and now in use.")
                 return redirect("eligibility:rules")
@@ -98,7 +93,7 @@ def consent_tablet(request: HttpRequest, patient_id: UUID) -> HttpResponse:
                     document_ids=[d.pk for d in documents],
                 )
             except ValidationError as exc:
-                _errors_onto(form, exc)
+                service_errors_onto(form, exc)
             else:
                 messages.success(request, f"Signed: {', '.join(s.document.title for s in signed)}.")
                 return redirect("eligibility:consent_tablet", patient_id=patient.pk)
@@ -147,7 +142,7 @@ def consent_link(request: HttpRequest, token: str) -> HttpResponse:
             except consent_services.LinkGone:
                 return _gone(request, "used", 410)
             except ValidationError as exc:
-                _errors_onto(form, exc)
+                service_errors_onto(form, exc)
             else:
                 return render(request, "intake/consent_link_done.html")
         status = 422
@@ -290,7 +285,7 @@ def evaluation_decide(request: HttpRequest, evaluation_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
             return _evaluation_page(request, evaluation, form, status=409)
         except ValidationError as exc:
-            _errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(request, "Decision signed.")
             return redirect("eligibility:evaluation", evaluation_id=evaluation.pk)

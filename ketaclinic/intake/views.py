@@ -3,8 +3,6 @@ spam) and its conversion into a patient record. Writes are POSTs to their own UR
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,6 +16,7 @@ from ketaclinic.intake import pipeline_selectors, pipeline_services
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.intake.pipeline import follow_up_state, name_split
 from ketaclinic.intake.pipeline_forms import ContactAttemptForm, ConversionForm, StatusChangeForm
+from ketaclinic.lib.forms import service_errors_onto
 
 
 def _inquiry_or_404(request: HttpRequest, inquiry_id: int) -> Inquiry:
@@ -25,15 +24,6 @@ def _inquiry_or_404(request: HttpRequest, inquiry_id: int) -> Inquiry:
         return pipeline_selectors.inquiry_get_for_user(request.user, inquiry_id)
     except Inquiry.DoesNotExist:
         raise Http404 from None
-
-
-def _errors_onto(form: Any, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 @login_required
@@ -86,7 +76,7 @@ def inquiry_status(request: HttpRequest, inquiry_id: int) -> HttpResponse:
                 acting_user=request.user, inquiry=inquiry, **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(request, f"Status changed to {changed.get_status_display()}.")
             return redirect("intake:inquiry", inquiry_id=inquiry.pk)
@@ -105,7 +95,7 @@ def inquiry_attempt(request: HttpRequest, inquiry_id: int) -> HttpResponse:
                 acting_user=request.user, inquiry=inquiry, **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(request, "Contact attempt logged.")
             return redirect("intake:inquiry", inquiry_id=inquiry.pk)
@@ -164,7 +154,7 @@ def inquiry_convert(request: HttpRequest, inquiry_id: int) -> HttpResponse:
                 messages.error(request, "This inquiry was already converted into a patient record.")
                 return redirect("intake:inquiry", inquiry_id=inquiry.pk)
             except ValidationError as exc:
-                _errors_onto(form, exc)
+                service_errors_onto(form, exc)
             else:
                 messages.success(request, "Patient record created from the inquiry.")
                 return redirect("patients:detail", patient_id=patient.pk)

@@ -1,15 +1,14 @@
 """Forms of the ledger's pages. They only parse what is typed (numbers, dates, choices); the
 ledger's rules (positive volumes, 4 decimal places, witnesses, balances) stay in the services,
-whose errors `errors_onto` puts beside the fields they name."""
+whose errors `lib.forms.service_errors_onto` puts beside the fields they name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from ketaclinic.ledger import services
@@ -36,20 +35,6 @@ def _reason(label: str, max_length: int = 2000) -> forms.CharField:
     return forms.CharField(
         label=label, max_length=max_length, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-def errors_onto(
-    form: forms.Form, exc: ValidationError, aliases: Mapping[str, str] | None = None
-) -> None:
-    """A service's `ValidationError` beside the fields it names (`aliases`: the service's field
-    name to the form's); what names no field of the form goes above it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, messages in exc.message_dict.items():
-        field = (aliases or {}).get(name, name)
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class Fieldsets:

@@ -31,7 +31,6 @@ from ketaclinic.ledger.forms import (
     ReceiptForm,
     ResolveForm,
     WasteForm,
-    errors_onto,
 )
 from ketaclinic.ledger.models import (
     Container,
@@ -40,6 +39,7 @@ from ketaclinic.ledger.models import (
     LedgerEntry,
     RegisteredLocation,
 )
+from ketaclinic.lib.forms import service_errors_onto
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -134,7 +134,7 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc, ReceiptForm.aliases)
+            service_errors_onto(form, exc, ReceiptForm.aliases)
         else:
             numbers = ", ".join(str(v.pk) for v in vials)
             messages.success(request, f"Received {len(vials)} container(s): {numbers}.")
@@ -185,7 +185,7 @@ def draw(request: HttpRequest, container_id: int) -> HttpResponse:
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(
                 request, f"Draw {selectors.entry_ref(row.seq)} recorded: {ml_text(row.ml)}."
@@ -230,7 +230,7 @@ def waste(request: HttpRequest, draw_id: int) -> HttpResponse:
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(
                 request, f"Waste {selectors.entry_ref(row.seq)} recorded: {ml_text(row.ml)}."
@@ -281,7 +281,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc, form.aliases)
+            service_errors_onto(form, exc, form.aliases)
         else:
             text = f"Count recorded: {len(containers)} container(s)"
             if investigations:
@@ -324,7 +324,7 @@ def investigation_resolve(request: HttpRequest, investigation_id: int) -> HttpRe
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(request, f"Investigation {investigation.pk} resolved.")
             return redirect(back)
@@ -357,7 +357,7 @@ def _quarantine(request: HttpRequest, container_id: int, *, release: bool) -> Ht
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             done = "released from quarantine" if release else "quarantined"
             messages.success(request, f"Container {container.pk} {done}.")
@@ -407,7 +407,7 @@ def correct(request: HttpRequest, entry_id: int) -> HttpResponse:
         except LedgerRefused as exc:
             return _page(request, form, page, refused=exc.reason)
         except ValidationError as exc:
-            errors_onto(form, exc)
+            service_errors_onto(form, exc)
         else:
             messages.success(request, f"Correction {selectors.entry_ref(row.seq)} recorded.")
             return redirect(back)
