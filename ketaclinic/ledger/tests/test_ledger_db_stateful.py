@@ -63,6 +63,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.vials: list[Vial] = []
         self.refused = 0
+        # Which session each draw was made for: the chart gives only its own session's draws
+        # (a correction can reopen a draw of a session already given).
+        self.draw_session: dict[int, Any] = {}
 
     def teardown(self) -> None:
         try:
@@ -108,6 +111,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if row is not None:
             vial.in_vial -= ml
             vial.draws[row.pk] = ml
+            self.draw_session[row.pk] = self.session.pk
 
     def _open_draw(self, data: st.DataObject) -> tuple[Vial, int] | None:
         choices = [(v, d) for v in self.vials for d in v.draws]
@@ -139,7 +143,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 ml * v.container.mg_per_ml
                 for v in self.vials
                 for d, ml in v.draws.items()
-                if ml > ZERO
+                if ml > ZERO and self.draw_session[d] == self.session.pk
             ),
             ZERO,
         )
@@ -149,7 +153,8 @@ class LedgerMachine(RuleBasedStateMachine):
         services.ledger_administration_record(acting_user=self.users["ben"], session=self.session)
         for vial in self.vials:
             for d in vial.draws:
-                vial.draws[d] = ZERO
+                if self.draw_session[d] == self.session.pk:
+                    vial.draws[d] = ZERO
         # a new session for the next draws, so that the charted dose is per session
         self.session = session_make(self.clinic)
 
