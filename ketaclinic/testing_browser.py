@@ -215,3 +215,28 @@ def self_screen_answer(page: Page, code: str, answers: dict[str, str]) -> None:
     """On the public self-screen, tick ``{link_id: answer anchor}`` of instrument ``code``."""
     for link_id, anchor in answers.items():
         page.locator(f"#{code}-item-{link_id}").get_by_label(anchor, exact=True).check()
+
+
+SCREENSHOT_DIR_ENV = "KETACLINIC_SCREENSHOT_DIR"
+STAFF_WIDTHS = (1366, 820)
+PATIENT_WIDTHS = (390,)
+
+
+def screenshots(page: Page, name: str, widths: Sequence[int] = STAFF_WIDTHS) -> list[Path]:
+    """Full-page PNGs of the page as it is now at each width (staff pages 1366 and 820 px,
+    patient pages 390 px), for a person to open and look at. They go to
+    $KETACLINIC_SCREENSHOT_DIR (default ./var/screenshots/), named ``<name>-<width>.png``;
+    the viewport is put back afterwards."""
+    folder = Path(os.environ.get(SCREENSHOT_DIR_ENV, "var/screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size
+    written = []
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        path = folder / f"{name}-{width}.png"
+        page.screenshot(path=path, full_page=True)
+        assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), path
+        written.append(path)
+    if before is not None:
+        page.set_viewport_size(before)
+    return written
