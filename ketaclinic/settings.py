@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "ketaclinic.web",
     "ketaclinic.site",
     "ketaclinic.intake",
+    "ketaclinic.eligibility",
+    "ketaclinic.consent",
     "ketaclinic.scales",
     "ketaclinic.courses",
     "ketaclinic.infusions",

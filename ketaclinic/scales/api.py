@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from ketaclinic.api import problems_response
+from ketaclinic.api.errors import problems_response
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import SafetyFlag
 from ketaclinic.patients.selectors import patient_get_for_user

@@ -16,12 +16,8 @@ from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.intake import services as intake_services
 from ketaclinic.intake.forms import InquiryForm
-from ketaclinic.intake.self_screen import (
-    SHORT_NAMES,
-    self_screen_instrument,
-    self_screen_score,
-)
-from ketaclinic.intake.self_screen_token import self_screen_token_make
+from ketaclinic.intake.self_screen import SHORT_NAMES, self_screen_instrument, self_screen_score
+from ketaclinic.intake.self_screen.token import self_screen_token_make
 from ketaclinic.site import selectors, services
 from ketaclinic.site.forms import PageForm, SelfScreenChooseForm, SelfScreenInstrumentForm
 from ketaclinic.site.rendering import markdown_to_safe_html
