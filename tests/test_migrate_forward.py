@@ -36,7 +36,13 @@ AT = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
 
 def _latest(executor: MigrationExecutor) -> list[tuple[str, str]]:
-    return executor.loader.graph.leaf_nodes()
+    leaves: list[tuple[str, str]] = executor.loader.graph.leaf_nodes()
+    return leaves
+
+
+def _model(apps: Apps, app_label: str, name: str) -> Any:
+    """A historical model (typed Any: its fields are those of that state, not of today's)."""
+    return apps.get_model(app_label, name)
 
 
 @pytest.fixture
@@ -59,24 +65,24 @@ def old_layout(transactional_db: Any) -> Iterator[Apps]:
 def _fill(apps: Apps) -> dict[str, Any]:
     """One of every moved kind of row, written through the models as they were before the move."""
     assert "eligibility" not in {c.label for c in apps.get_app_configs()}
-    User = apps.get_model("accounts", "User")
+    User = _model(apps, "accounts", "User")
     ada = User.objects.create(username="ada-old", password="!", role="clinician")
     ben = User.objects.create(username="ben-old", password="!", role="nurse")
-    patient = apps.get_model("patients", "Patient").objects.create(
+    patient = _model(apps, "patients", "Patient").objects.create(
         mrn="MRN-OLD-1",
         given_name="Synthetic",
         family_name="Migrant",
         birth_date=dt.date(1980, 5, 17),
         sex_at_birth="female",
     )
-    inquiry = apps.get_model("intake", "Inquiry").objects.create(
+    inquiry = _model(apps, "intake", "Inquiry").objects.create(
         name="Synthetic Migrant", email="migrant@example.org", patient=patient
     )
-    attempt = apps.get_model("intake", "ContactAttempt").objects.create(
+    attempt = _model(apps, "intake", "ContactAttempt").objects.create(
         inquiry=inquiry, by=ada, method="phone", outcome="reached", note="called back"
     )
-    ruleset = apps.get_model("intake", "RuleSetVersion").objects.get(active=True)
-    evaluation = apps.get_model("intake", "Evaluation").objects.create(
+    ruleset = _model(apps, "intake", "RuleSetVersion").objects.get(active=True)
+    evaluation = _model(apps, "intake", "Evaluation").objects.create(
         patient=patient,
         input_json={"diagnoses": ["F41.1"], "baseline_scores": {"gad7": 15}},
         proposal_json={"outcome": "eligible", "reasons": []},
@@ -84,7 +90,7 @@ def _fill(apps: Apps) -> dict[str, Any]:
         ruleset=ruleset,
         created_by=ada,
     )
-    decision = apps.get_model("intake", "EligibilityDecision").objects.create(
+    decision = _model(apps, "intake", "EligibilityDecision").objects.create(
         evaluation=evaluation,
         patient=patient,
         decision="eligible",
@@ -92,9 +98,9 @@ def _fill(apps: Apps) -> dict[str, Any]:
         snapshot={"evaluation": evaluation.pk},
         digest="d" * 64,
     )
-    document = apps.get_model("intake", "ConsentDocument").objects.filter(active=True).first()
+    document = _model(apps, "intake", "ConsentDocument").objects.filter(active=True).first()
     assert document is not None
-    signature = apps.get_model("intake", "ConsentSignature").objects.create(
+    signature = _model(apps, "intake", "ConsentSignature").objects.create(
         patient=patient,
         document=document,
         document_digest=document.digest,
@@ -104,13 +110,13 @@ def _fill(apps: Apps) -> dict[str, Any]:
         recorded_by=ben,
         digest="e" * 64,
     )
-    protocol = apps.get_model("courses", "Protocol").objects.filter(active=True).first()
+    protocol = _model(apps, "courses", "Protocol").objects.filter(active=True).first()
     assert protocol is not None, "the shipped protocols are loaded by courses' migrations"
-    course = apps.get_model("courses", "Course").objects.create(
+    course = _model(apps, "courses", "Course").objects.create(
         patient=patient, protocol=protocol, started_by=ada
     )
-    chair = apps.get_model("courses", "Chair").objects.create(name="Chair M")
-    session = apps.get_model("infusions", "Session").objects.create(
+    chair = _model(apps, "courses", "Chair").objects.create(name="Chair M")
+    session = _model(apps, "infusions", "Session").objects.create(
         course=course,
         chair=chair,
         phase="induction",
@@ -165,6 +171,7 @@ def test_an_existing_database_migrates_to_the_new_layout_with_every_row(
     signature = ConsentSignature.objects.select_related("document").get(pk=ids["signature"])
     assert signature.document_id == ids["document"]
     assert signature.document_digest == ConsentDocument.objects.get(pk=ids["document"]).digest
+    assert signature.witnessed_by is not None
     assert (signature.witnessed_by.username, signature.digest) == ("ben-old", "e" * 64)
     session = Session.objects.select_related("course").get(pk=ids["session"])
     assert session.course == Course.objects.get(pk=ids["course"])

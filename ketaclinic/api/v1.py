@@ -31,8 +31,8 @@ from ketaclinic.ledger import api as ledger_api
 from ketaclinic.ledger.api import router as ledger_router
 from ketaclinic.ledger.entries import LedgerRefused
 from ketaclinic.patients.api import router as patients_router
-from ketaclinic.scales.api import router as scales_router
-from ketaclinic.scales.links_api import router as scale_links_router
+from ketaclinic.scales.api.links import router as scale_links_router
+from ketaclinic.scales.api.responses import router as scales_router
 
 # An operation's id is part of the published OpenAPI document (client generators name their
 # methods after it). Django Ninja derives it from the view's module, so code moved between
@@ -40,6 +40,8 @@ from ketaclinic.scales.links_api import router as scale_links_router
 PUBLISHED_MODULES: dict[str, str] = {
     "ketaclinic.eligibility.api": "ketaclinic.intake.evaluation_api",
     "ketaclinic.consent.api": "ketaclinic.intake.evaluation_api",
+    "ketaclinic.scales.api.responses": "ketaclinic.scales.api",
+    "ketaclinic.scales.api.links": "ketaclinic.scales.links_api",
 }
 
 

@@ -1,6 +1,6 @@
 """Staff pages for rating scales: enter answers, send a link, start a kiosk session, set
 schedules, see what is due, and a patient's trends. The patient's own link pages are in
-``views_public``."""
+``views/public.py``."""
 
 from __future__ import annotations
 

@@ -71,20 +71,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"notification {self.pk} for user {self.user_id}"
-
-
-# Models kept in their own modules (links and kiosk; schedules), registered with the app here.
-from ketaclinic.scales.models_links import LinkMode, PatientLink, RequestCount  # noqa: E402
-from ketaclinic.scales.models_schedules import Phase, RuleKind, ScaleSchedule  # noqa: E402
-
-__all__ = [
-    "Administration",
-    "AdministrationMode",
-    "LinkMode",
-    "Notification",
-    "PatientLink",
-    "Phase",
-    "RequestCount",
-    "RuleKind",
-    "ScaleSchedule",
-]
