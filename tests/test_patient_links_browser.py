@@ -140,3 +140,87 @@ def test_the_patient_signs_the_consent_link_from_their_phone(
         assert signature.signature_image.startswith(consent_services.PNG_PREFIX)
     browser.problems.assert_none()
 
+
+def test_a_refused_post_shows_the_clinic_page_and_the_patient_can_start_again(
+    live_clinic: Clinic, browser: Browser
+) -> None:
+    """The browser lost its CSRF cookie (cleared, or the page was open from an old session):
+    the clinic's page says what to do, and its button opens the questionnaire again."""
+    issued = links.patient_link_create(
+        acting_user=live_clinic.users["ben"], patient=live_clinic.pat, instrument_codes=["gad7"]
+    )
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/scales/q/{issued.token}/")
+    gad7_answered(page)
+    page.context.clear_cookies()
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Send answers").click()
+    assert posted.value.status == 403
+    # Chromium reports the refused post in the console; nothing else may be wrong.
+    errors = browser.problems.console_errors
+    assert len(errors) == 1 and "status of 403" in errors[0], errors
+    errors.clear()
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Your form was not sent")
+    main = page.locator("main")
+    expect(main).to_contain_text("Nothing was saved.")
+    expect(main).to_contain_text("555-0100")  # the clinic's phone, to ask
+    expect(main).not_to_contain_text("CSRF")
+    html = page.content()
+    assert issued.token not in html
+    assert live_clinic.pat.family_name not in html
+    assert page.get_by_role("navigation").count() == 0  # the bare patient layout
+    # Styled by the vendored CSS: Pico's container centres and pads the main element.
+    assert page.locator("main.container").evaluate("e => getComputedStyle(e).paddingLeft") != "0px"
+    screenshots(page, "patient-link-csrf-refused", PATIENT_WIDTHS)
+    violations = harness.axe_violations(page)
+    assert violations == [], harness.axe_report("the refused-post page", violations)
+    assert Administration.objects.count() == 0
+
+    page.get_by_role("button", name="Open the form again").click()
+    expect(page.get_by_role("heading", name="Your questionnaire")).to_be_visible()
+    gad7_answered(page)
+    page.get_by_role("button", name="Send answers").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert Administration.objects.get().total == 11
+    browser.problems.assert_none()
+
+
+def test_a_refused_staff_post_shows_the_clinic_page_in_the_staff_layout(
+    live_clinic: Clinic, browser: Browser, live_server: LiveServer
+) -> None:
+    """Nurse Ben's CSRF cookie is gone (a new browser session, an old tab): the same page, with
+    the staff navigation and the way back to the start."""
+    nurse = live_clinic.client("ben")  # signed in, 2FA verified
+    page = browser.page
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": nurse.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(f"/scales/patients/{live_clinic.pat.pk}/")
+    expect(page.get_by_role("heading", name="Rating scales")).to_be_visible()
+    page.context.clear_cookies(name=settings.CSRF_COOKIE_NAME)
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Create link").click()
+    assert posted.value.status == 403
+    errors = browser.problems.console_errors
+    assert len(errors) == 1 and "status of 403" in errors[0], errors
+    errors.clear()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your form was not sent")
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Go back to the page, reload it, and try again.")
+    screenshots(page, "staff-csrf-refused")
+    violations = harness.axe_violations(page)
+    assert violations == [], harness.axe_report("the refused-post page (staff)", violations)
+    assert PatientLink.objects.count() == 0
+    page.get_by_role("button", name="Go to the start page").click()
+    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    browser.problems.assert_none()
