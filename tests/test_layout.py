@@ -59,9 +59,12 @@ def test_no_module_is_named_after_a_sibling_plus_a_suffix() -> None:
         where = str(folder.relative_to(ROOT))
         for name in names:
             for other in names:
-                if other != name and other.startswith(name + "_"):
-                    if (where, name, other) not in PREFIX_EXCEPTIONS:
-                        found.append(f"{where}: {other} (beside {name})")
+                if (
+                    other != name
+                    and other.startswith(name + "_")
+                    and (where, name, other) not in PREFIX_EXCEPTIONS
+                ):
+                    found.append(f"{where}: {other} (beside {name})")
     assert sorted(found) == []
 
 

@@ -21,6 +21,7 @@ from ketaclinic.consent.forms import ConsentSignForm
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
 from ketaclinic.consent.pdf import consent_pdf_bytes
 from ketaclinic.lib.forms import service_errors_onto
+from ketaclinic.lib.link_pages import patient_link_page
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
 from ketaclinic.scales.links import RATE_WINDOW, rate_limit_allows
@@ -74,6 +75,7 @@ def _gone(request: HttpRequest, reason: str, status: int) -> HttpResponse:
     return render(request, "consent/consent_link_gone.html", {"reason": reason}, status=status)
 
 
+@patient_link_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def consent_link(request: HttpRequest, token: str) -> HttpResponse:

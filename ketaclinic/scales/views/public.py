@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ketaclinic.audit.middleware import client_address
+from ketaclinic.lib.link_pages import patient_link_page
 from ketaclinic.scales import instruments, links
 from ketaclinic.scales.forms import InstrumentForm, validation_errors_for
 from ketaclinic.scales.models import LinkMode, PatientLink
@@ -27,6 +28,7 @@ def _forms(link: PatientLink, data: object = None) -> list[InstrumentForm]:
     return [InstrumentForm(data, instrument=instruments.get(code)) for code in link.instruments]
 
 
+@patient_link_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
