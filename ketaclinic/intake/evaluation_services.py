@@ -30,6 +30,7 @@ from ketaclinic.intake.eligibility import (
     proposal_to_dict,
     ruleset_from_json,
 )
+from ketaclinic.intake.eligibility.baseline_scores import baseline_scores_problems
 from ketaclinic.intake.models_eligibility import (
     DecisionChoice,
     EligibilityDecision,
@@ -161,19 +162,9 @@ def _nul_paths(value: object, path: str, found: dict[str, list[str]]) -> None:
 
 def _check_unread_fields(data: Mapping[str, Any], found: dict[str, list[str]]) -> None:
     """The fields the rules do not read are still checked for their shape."""
-    scores = data.get("baseline_scores", {})
-    if not isinstance(scores, dict):
-        found.setdefault("baseline_scores", []).append(
-            "must be an object of instrument code to score"
-        )
-    else:
-        for code, score in scores.items():
-            if not re.fullmatch(r"[a-z0-9_]{1,40}", str(code)):
-                found.setdefault(f"baseline_scores.{code}", []).append(
-                    "the instrument code must be a short lowercase code, e.g. gad7"
-                )
-            elif isinstance(score, bool) or not isinstance(score, int | float):
-                found.setdefault(f"baseline_scores.{code}", []).append("must be a number")
+    scores = baseline_scores_problems(data.get("baseline_scores", {}))
+    for path, messages in scores.items():
+        found.setdefault(path, []).extend(messages)
     history = data.get("medical_history", "")
     if not isinstance(history, str):
         found.setdefault("medical_history", []).append("must be a string")
