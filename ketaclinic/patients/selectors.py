@@ -79,7 +79,7 @@ def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT
 
 
 def patient_page_for_user(
-    user: Any, query: str = "", page: object = 1, *, per_page: int = LIST_LIMIT
+    user: Any, query: str = "", page: int | str = 1, *, per_page: int = LIST_LIMIT
 ) -> Page[Patient]:
     """One page of the patients matching ``query`` (as ``patient_list_for_user``): a bad or
     out-of-range page number gives the first or last page. Only the rows shown are audited
