@@ -32,8 +32,9 @@ def ledger_draw(
         raise ValidationError(
             {
                 "volume_ml": [
-                    f"{volume} mL rounds to {zero_volume_text()} at the syringe's precision"
-                    f" ({draw_volume_quantum_ml()} mL): nothing measurable is drawn."
+                    f"{volume.normalize():f} mL rounds to {zero_volume_text()} at the syringe's"
+                    f" precision ({draw_volume_quantum_ml()} mL): record the volume as measured,"
+                    f" at least {draw_volume_quantum_ml()} mL."
                 ]
             }
         )
