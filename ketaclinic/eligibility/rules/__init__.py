@@ -1,7 +1,7 @@
 """Eligibility rules engine for intake: pure, typed, no Django import.
 
 Modules: ``model`` (frozen values), ``engine`` (evaluating rules), ``rule_data`` and
-``evaluation_data`` (JSON in and out, validated with ``checks``).
+``parsing`` (an evaluation's JSON in, validated with ``checks``).
 
 The clinic's eligibility rules are data (``rules/default_rules.json`` ships the defaults): each
 rule has a code, a description, a kind, a condition in a small declarative language and a
@@ -43,7 +43,7 @@ from ketaclinic.eligibility.rules.engine import (
     proposal_to_dict,
     trial_assessments,
 )
-from ketaclinic.eligibility.rules.evaluation_data import evaluation_from_dict
+from ketaclinic.eligibility.rules.parsing import evaluation_from_dict
 from ketaclinic.eligibility.rules.model import (
     AdequateTrial,
     AllOf,
