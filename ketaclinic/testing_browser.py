@@ -21,10 +21,12 @@ violations and 5xx answers.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,22 @@ def live_clinic(transactional_db: Any) -> Clinic:
     return make_clinic()
 
 
+@contextmanager
+def one_chromium_at_a_time() -> Iterator[None]:
+    """Hold an exclusive lock on var/browser.lock while Chromium runs. Each page load takes
+    Chromium, the live server and the test's thread at once; two browser tests at the same
+    time (two pytest-xdist workers) on a 2-core machine push each other past TIMEOUT_MS, so
+    the second waits for the first. If a worker dies, the kernel drops its lock."""
+    path = Path(settings.VAR_DIR) / "browser.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture
 def browser(
     chromium_path: Path, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
@@ -128,7 +146,7 @@ def browser(
     # Teardown order matters: the browser stops before the variable is removed and the
     # database is flushed.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    with one_chromium_at_a_time(), sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
         )
