@@ -111,6 +111,7 @@ def test_posts_without_a_key_are_each_stored(chart: Chart) -> None:
     assert VitalsReading.objects.count() == before + 2
 
 
+@pytest.mark.drill
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_with_one_key_store_one_row(chart: Chart) -> None:
     chart.infusing()
