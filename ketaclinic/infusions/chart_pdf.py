@@ -89,6 +89,8 @@ def record_pdf_bytes(session: Session) -> bytes:
     pdf.heading("Alerts")
     for a in snapshot["alerts"]:
         ack = f"acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else "open"
+        if a.get("acknowledgement_note"):
+            ack += f": {a['acknowledgement_note']}"
         pdf.line_text(
             f"{when(a['raised_at'])} {a['code']} {a['value']} ({a['threshold']}): {a['message']} "
             f"Action: {a['recommended_action']}; {ack}"

@@ -36,6 +36,23 @@ def _user(user: Any) -> str | None:
     return None if user is None else str(user.username)
 
 
+def _alert(a: SessionAlert) -> dict[str, Any]:
+    alert: dict[str, Any] = {
+        "code": a.code,
+        "value": a.value,
+        "threshold": f"{a.comparator} {a.threshold}",
+        "recommended_action": a.recommended_action,
+        "message": a.message,
+        "raised_at": _when(a.raised_at),
+        "acknowledged_by": _user(a.acknowledged_by),
+        "acknowledged_at": _when(a.acknowledged_at),
+    }
+    # Only when there is one: records signed before notes existed keep their digest.
+    if a.acknowledgement_note:
+        alert["acknowledgement_note"] = a.acknowledgement_note
+    return alert
+
+
 def session_snapshot(session: Session) -> dict[str, Any]:
     """Everything charted for the session, in order, with who and when."""
     course = session.course
@@ -113,19 +130,7 @@ def session_snapshot(session: Session) -> dict[str, Any]:
             }
             for v in vitals.order_by("at", "pk")
         ],
-        "alerts": [
-            {
-                "code": a.code,
-                "value": a.value,
-                "threshold": f"{a.comparator} {a.threshold}",
-                "recommended_action": a.recommended_action,
-                "message": a.message,
-                "raised_at": _when(a.raised_at),
-                "acknowledged_by": _user(a.acknowledged_by),
-                "acknowledged_at": _when(a.acknowledged_at),
-            }
-            for a in alerts.order_by("raised_at", "pk")
-        ],
+        "alerts": [_alert(a) for a in alerts.order_by("raised_at", "pk")],
         "signatures": [
             {"role": s.role, "by": _user(s.signed_by), "at": _when(s.signed_at)}
             for s in signatures.order_by("signed_at", "pk")

@@ -87,6 +87,12 @@ class Action(enum.StrEnum):
     STOP = "stop"
     CALL_PRESCRIBER = "call_prescriber"
 
+    @property
+    def needs_note(self) -> bool:
+        """Whether acknowledging an alert that calls for this action needs a note of what was
+        done (the infusion was changed or the prescriber called: the record says how)."""
+        return self in (Action.PAUSE, Action.STOP, Action.CALL_PRESCRIBER)
+
 
 @dataclass(frozen=True)
 class Sourced(Generic[T]):

@@ -111,11 +111,16 @@ def test_a_signed_session_refuses_acknowledging_an_alert(chart: Chart) -> None:
         at=timezone.now() - timedelta(minutes=61)
     )
     chart.discharge()
-    chart.post("/sign")
-    chart.post("/sign", who="ada")
-    response = chart.post(f"/alerts/{alert['id']}/acknowledge")
+    note = {"note": "Paused, BP rechecked 150/90, Dr Ada called"}
+    assert chart.post(f"/alerts/{alert['id']}/acknowledge", note).status_code == 200
+    assert chart.post("/sign").status_code == 200
+    assert chart.post("/sign", who="ada").status_code == 200
+    again = {"note": "A later change"}
+    response = chart.post(f"/alerts/{alert['id']}/acknowledge", again, who="ada")
     assert response.status_code == 409
-    assert SessionAlert.objects.get(pk=alert["id"]).acknowledged_at is None
+    stored = SessionAlert.objects.get(pk=alert["id"])
+    assert stored.acknowledgement_note == note["note"]
+    assert stored.acknowledged_by == chart.clinic.users["ben"]
 
 
 def test_a_signed_session_refuses_every_page_write_with_409(chart: Chart) -> None:

@@ -489,6 +489,7 @@ STEP_URLS = (
     "clinician-review/",
     "dose/",
     "dose/second-check/",
+    "draw-exception/",
     "start/",
     "infusion/",
     "stop/",
@@ -501,6 +502,7 @@ BODIES: dict[str, dict[str, str]] = {
     "pre-checks/": prechecks_form(),
     "vitals/": VITALS,
     "clinician-review/": {"reason": "Reviewed"},
+    "draw-exception/": {"reason": "Ledger terminal down"},
     "dose/": DOSE,
     "dose/second-check/": {"username": "ben", "password": PASSWORD},
     "infusion/": {"action": "pause", "reason": "Break"},
@@ -516,7 +518,7 @@ def test_a_signed_session_refuses_every_step_page_with_409(chart: Chart) -> None
     before = (kinds(chart), VitalsReading.objects.count(), DoseCheck.objects.count())
     ben, ada = chart.clinic.client("ben"), chart.clinic.client("ada")
     for step in STEP_URLS:
-        client = ada if step in ("clinician-review/", "sign/") else ben
+        client = ada if step in ("clinician-review/", "draw-exception/", "sign/") else ben
         response = client.post(url(chart, step), BODIES.get(step, {}))
         assert response.status_code == 409, step
         assert "The session is signed: its record is frozen; add an addendum." in html(response)
