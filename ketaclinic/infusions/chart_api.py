@@ -40,7 +40,7 @@ from ketaclinic.infusions.chart_schemas import (
     VitalsOut,
 )
 from ketaclinic.infusions.chart_selectors import session_get_for_user
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
+from ketaclinic.infusions.chart_snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.infusions.models import Session
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
 
@@ -129,7 +129,9 @@ def chart_get(request: HttpRequest, session_id: str) -> dict[str, Any]:
             }
             for a in session.addenda.select_related("author").order_by("at", "pk")
         ],
-        "rems": rems_form(snapshot)
+        "rems": rems_form(
+            snapshot, bp_after_dose_minutes=rems_minutes(services.session_protocol(session))
+        )
         if session.course.protocol.code == INTRANASAL_ESKETAMINE_56_MG
         else None,
     }

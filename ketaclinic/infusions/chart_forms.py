@@ -253,10 +253,11 @@ class SideEffectForm(StepForm):
 
 
 INSTRUMENT_LABELS = {
-    "dissociation_0_4": "Dissociation, 0 (none) to 4 (extreme)",
-    "cadss": "CADSS total (0-92)",
-    "moaas": "MOAA/S sedation (0-5)",
+    "dissociation_0_4": "Dissociation rating (none to extreme)",
+    "cadss": "CADSS total",
+    "moaas": "MOAA/S sedation",
 }
+"""Names only: each range is the instrument's or the protocol's (the service checks it)."""
 
 
 class AssessmentForm(StepForm):
@@ -267,7 +268,10 @@ class AssessmentForm(StepForm):
         label="Instrument",
         choices=[
             ("", "— choose —"),
-            *((code, INSTRUMENT_LABELS.get(code, code)) for code in services.ASSESSMENT_RANGES),
+            *(
+                (code, INSTRUMENT_LABELS.get(code, code))
+                for code in services.ASSESSMENT_INSTRUMENTS
+            ),
         ],
     )
     score = forms.IntegerField(label="Score")

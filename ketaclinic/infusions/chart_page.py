@@ -42,7 +42,7 @@ from ketaclinic.infusions.chart_models import (
     VitalsReading,
 )
 from ketaclinic.infusions.chart_selectors import session_get_for_user, vitals_chart_data
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
+from ketaclinic.infusions.chart_snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
 from ketaclinic.patients.selectors import patient_open_flags
@@ -411,7 +411,7 @@ def chart_render(
         "addenda": session.addenda.select_related("author"),
         "record": record,
         "verified": services.signed_record_verify(session) if record else None,
-        "rems": rems_form(snapshot)
+        "rems": rems_form(snapshot, bp_after_dose_minutes=rems_minutes(protocol))
         if session.course.protocol.code == INTRANASAL_ESKETAMINE_56_MG
         else None,
         "can_chart": user_can(request.user, "session.chart"),

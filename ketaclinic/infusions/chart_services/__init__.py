@@ -10,6 +10,7 @@ One module per step of the session: `common` (refusals, the locked row, chart en
 import from here (`chart_services.infusion_start`); the names below are the public ones.
 """
 
+from ketaclinic.infusions.assessments import ASSESSMENT_INSTRUMENTS
 from ketaclinic.infusions.chart_services.check_in import (
     CHECK_IN_EARLIEST,
     PREGNANCY_RESULTS,
@@ -49,7 +50,6 @@ from ketaclinic.infusions.chart_services.infusion import (
     start_problems,
 )
 from ketaclinic.infusions.chart_services.side_effects import (
-    ASSESSMENT_RANGES,
     SEVERITIES,
     SIDE_EFFECTS,
     assessment_record,
@@ -70,7 +70,7 @@ from ketaclinic.infusions.chart_services.vitals import (
 )
 
 __all__ = [
-    "ASSESSMENT_RANGES",
+    "ASSESSMENT_INSTRUMENTS",
     "BEFORE_START",
     "CHARTING",
     "CHECK_IN_EARLIEST",

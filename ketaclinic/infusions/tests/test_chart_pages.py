@@ -129,7 +129,8 @@ def test_the_esketamine_chart_gives_the_rems_monitoring_form_data(chart: Chart) 
     rems = eske.ben.get(eske.url).json()["rems"]
     assert rems["medication"] == "esketamine"
     assert rems["bp_before_dosing"] == "128/82"
-    assert rems["bp_at_40_minutes"] == "150/92"
+    assert rems["bp_after_dose_minutes"] == 40
+    assert rems["bp_after_dose"] == "150/92"
     assert rems["bp_before_discharge"] == "126/80"
     assert rems["dissociation_highest"] == 9
     assert rems["total_monitored_minutes"] >= 170
