@@ -265,7 +265,7 @@ def _applies(key: str, facts: ChartFacts) -> bool:
         "review": status == S.CHECKED_IN and facts.hold,
         "dose": status in BEFORE_START,
         "second_check": status in BEFORE_START and unchecked,
-        "draw": status == S.CHECKED_IN and facts.dose is not None,
+        "draw": status == S.CHECKED_IN and facts.dose is not None and bool(facts.draw_problems),
         "draw_exception": status == S.CHECKED_IN
         and facts.dose is not None
         and facts.draw_exception is None

@@ -43,9 +43,9 @@ def open_alert_problems(session: Session) -> list[str]:
     """One reason per alert nobody has acknowledged yet, oldest first (empty: none open)."""
     open_alerts = SessionAlert.objects.filter(session=session, acknowledged_at__isnull=True)
     return [
-        f"Alert not acknowledged: {alert.code} {alert.value} at "
-        f"{timezone.localtime(alert.raised_at):%H:%M} ({alert.message}) Acknowledge it, "
-        "with a note of what was done, before signing."
+        f"Alert not acknowledged (value {alert.value} at "
+        f"{timezone.localtime(alert.raised_at):%H:%M}): {alert.message} Acknowledge it, with "
+        "a note of what was done, before signing."
         for alert in open_alerts.order_by("raised_at", "pk")
     ]
 

@@ -191,8 +191,8 @@ class Chart:
     def start(self) -> Any:
         return self.post("/start")
 
-    def infusing(self, **who: str) -> None:
-        self.ready(**who)
+    def infusing(self, *, calculator: str = "ben", witness: str = "ada") -> None:
+        self.ready(calculator=calculator, witness=witness)
         response = self.start()
         assert response.status_code == 200, response.content
 

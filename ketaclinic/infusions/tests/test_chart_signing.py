@@ -5,6 +5,7 @@ it, the digest verifies by recomputing, and the ledger's problems refuse signing
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -177,10 +178,16 @@ def test_one_signature_per_role_and_only_nurses_and_clinicians_sign(chart: Chart
 
 
 def test_signing_is_refused_with_the_ledgers_problems(ledger_chart: Chart) -> None:
-    ledger_chart.discharged()
+    """3.63 mL drawn, 3 mL given and the rest never wasted: the ledger does not balance."""
+    ledger_chart.infusing()
+    assert ledger_chart.stop(3.0).status_code == 200
+    ChartEntry.objects.filter(session=ledger_chart.session, kind="infusion_stop").update(
+        at=timezone.now() - timedelta(minutes=61)
+    )
+    assert ledger_chart.discharge().status_code == 200
     response = ledger_chart.post("/sign")
     assert response.status_code == 409
-    assert "no draw from the ledger" in " ".join(response.json()["reasons"])
+    assert "0.63 mL is not accounted for" in " ".join(response.json()["reasons"])
     assert ledger_chart.refresh().status == "discharged"
 
 

@@ -112,7 +112,7 @@ API_BOUNDARIES = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("values", "message"), API_BOUNDARIES)
 def test_baseline_vital_out_of_range_holds_the_start_until_a_clinician_reviews(
-    chart: Chart, values: dict[str, int], message: str
+    chart: Chart, values: dict[str, Any], message: str
 ) -> None:
     chart.ready()
     response = chart.vitals(**values)
@@ -130,9 +130,39 @@ def test_baseline_vital_out_of_range_holds_the_start_until_a_clinician_reviews(
 @pytest.mark.django_db
 @pytest.mark.parametrize("values", [{"spo2": 92}, {"heart_rate": 109}, {"resp_rate": 10}])
 def test_baseline_vital_just_inside_the_range_does_not_hold(
-    chart: Chart, values: dict[str, int]
+    chart: Chart, values: dict[str, Any]
 ) -> None:
     chart.ready()
     response = chart.vitals(**values)
     assert response.json() == response.json() | {"hold": False, "alerts": []}
     assert chart.start().status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_clinic_on_the_older_shipped_text_gets_a_new_version_with_the_holds() -> None:
+    """The data migration: the unedited shipped version without the new holds is followed by a
+    new version with them; courses keep the version they started on."""
+    import importlib
+
+    from django.apps import apps
+
+    from ketaclinic.courses.models import Protocol as ProtocolRow
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure
+
+    shipped_rows_ensure()
+    migration = importlib.import_module(
+        "ketaclinic.courses.migrations.0003_shipped_protocols_predose_holds"
+    )
+    old = _iv_data()
+    old["predose_holds"] = old["predose_holds"][:2]  # BP only, as first shipped
+    row = ProtocolRow.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    ProtocolRow.objects.filter(pk=row.pk).update(
+        definition_json=json.dumps(old, default=str), version=1
+    )
+    migration.add_shipped_versions(apps, None)
+    newest = ProtocolRow.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    assert newest.version == 2
+    assert "predose_spo2_low" in {h.code for h in newest.definition().predose_holds}
+    assert not ProtocolRow.objects.get(pk=row.pk).active
+    migration.add_shipped_versions(apps, None)  # again: nothing more to do
+    assert ProtocolRow.objects.filter(code=IV_RACEMIC_0_5_MG_KG_40_MIN).count() == 2
