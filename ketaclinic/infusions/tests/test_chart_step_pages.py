@@ -21,7 +21,7 @@ from ketaclinic.infusions.models import (
     DoseCheck,
     VitalsReading,
 )
-from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, session_make
+from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, ledger_container, session_make
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
 
 pytestmark = pytest.mark.django_db
@@ -116,9 +116,18 @@ def test_a_nurse_charts_a_whole_session_through_the_pages(chart: Chart) -> None:
     assert AuditEvent.objects.filter(
         object_type="DoseCheck", object_id=str(dose.pk), actor=chart.clinic.users["ada"]
     ).exists()
+    # The dose is drawn on the ledger's own page, for this session.
+    assert next_step(html(ben.get(chart_url))) == "Next: Ketamine draw from the ledger"
+    vial = ledger_container(chart.clinic)
+    drawn = ben.post(
+        f"/ledger/containers/{vial.pk}/draw/",
+        {"session": str(chart.session.pk), "volume_ml": "3.63"},
+    )
+    assert drawn.status_code == 302, html(drawn)
     page = html(ben.get(chart_url))
     assert next_step(page) == "Next: Start the infusion"
     assert "Everything the start needs is in place." in page
+    assert "3.63 mL of 10 mg/mL = 36.3 mg" in page
 
     assert ben.post(url(chart, "start/")).status_code == 302
     assert chart.refresh().status == "infusing"
