@@ -149,3 +149,13 @@ def test_the_board_sends_a_note_needing_alert_to_the_chart(chart: Chart) -> None
     html = chart.clinic.client("ben").get("/infusions/board/rows/").content.decode()
     assert f"/alerts/{alert.pk}/acknowledge/" not in html
     assert f"/infusions/sessions/{chart.session.pk}/#alert-{alert.pk}" in html
+
+
+def test_the_clinicians_pre_dose_review_acknowledges_the_hold_alerts(chart: Chart) -> None:
+    chart.ready()
+    assert chart.vitals(spo2=91).json()["hold"] is True
+    review = {"reason": "Baseline SpO2 91% is her usual (COPD); proceed, watch closely"}
+    assert chart.post("/clinician-review", review, who="ada").status_code == 201
+    alert = SessionAlert.objects.get(session=chart.session, code="predose_spo2_low")
+    assert alert.acknowledged_by == chart.clinic.users["ada"]
+    assert "her usual (COPD)" in alert.acknowledgement_note
