@@ -80,7 +80,7 @@ def test_vitals_in_recovery_still_raise_alerts(chart: Chart) -> None:
 def test_acknowledging_an_alert_closes_it(chart: Chart) -> None:
     chart.infusing()
     alert = chart.vitals(heart_rate=115).json()["alerts"][0]
-    response = chart.post(f"/alerts/{alert['id']}/acknowledge")
+    response = chart.post(f"/alerts/{alert['id']}/acknowledge", {"note": "Slowed, Dr Ada called"})
     assert response.status_code == 200
     assert response.json()["acknowledged"] is True
     stored = SessionAlert.objects.get(pk=alert["id"])
