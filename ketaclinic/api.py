@@ -115,7 +115,7 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 def _register_routers() -> None:
     from ketaclinic.audit.api import router as audit_router
     from ketaclinic.courses.api import router as courses_router
-    from ketaclinic.infusions.chart_api import router as chart_router
+    from ketaclinic.infusions.api import router as chart_router
     from ketaclinic.intake.api import router as intake_router
     from ketaclinic.intake.evaluation_api import router as evaluation_router
     from ketaclinic.ledger.api import router as ledger_router

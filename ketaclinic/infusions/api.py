@@ -13,9 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from ketaclinic.api import api
-from ketaclinic.infusions import chart_services as services
-from ketaclinic.infusions.chart_models import DoseCheck, SessionAlert
-from ketaclinic.infusions.chart_schemas import (
+from ketaclinic.infusions import services
+from ketaclinic.infusions.models import DoseCheck, Session, SessionAlert
+from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.infusions.schemas import (
     AddendumIn,
     AddendumOut,
     AssessmentIn,
@@ -37,10 +38,8 @@ from ketaclinic.infusions.chart_schemas import (
     VitalsIn,
     VitalsOut,
 )
-from ketaclinic.infusions.chart_selectors import session_get_for_user
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
-from ketaclinic.infusions.models import Session
-from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.infusions.selectors import session_get_for_user
+from ketaclinic.infusions.snapshot import rems_form, session_snapshot
 
 router = Router(tags=["session chart"])
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.utils import timezone
 
-from ketaclinic.infusions import chart_services as services
+from ketaclinic.infusions import services
 
 MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 REASON_MAX = 2000  # as the API's Reason and the stored override_reason

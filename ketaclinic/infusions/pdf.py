@@ -9,10 +9,10 @@ from typing import Any
 from django.utils import timezone
 from fpdf import FPDF
 
-from ketaclinic.infusions.chart_services import signed_record_verify
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.infusions.services import signed_record_verify
+from ketaclinic.infusions.snapshot import rems_form, session_snapshot
 from ketaclinic.lib.clinic_time import instant_local_text
 
 

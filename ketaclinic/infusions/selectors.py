@@ -14,14 +14,15 @@ from django.utils import timezone
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
-from ketaclinic.infusions.chart_models import (
+from ketaclinic.infusions.models import (
     ChartEntry,
     ChartEntryKind,
+    Session,
     SessionAlert,
+    SessionStatus,
     VitalsReading,
 )
-from ketaclinic.infusions.chart_services import session_protocol
-from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.services import session_protocol
 
 ACTIVE = (SessionStatus.CHECKED_IN, SessionStatus.INFUSING, SessionStatus.RECOVERY)
 

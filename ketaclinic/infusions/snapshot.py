@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ketaclinic.infusions.chart_models import (
+from ketaclinic.infusions.models import (
     ChartEntry,
     DoseCheck,
+    Session,
     SessionAlert,
     SessionSignature,
     VitalsReading,
 )
-from ketaclinic.infusions.models import Session
 
 
 def _when(moment: datetime | None) -> str | None:

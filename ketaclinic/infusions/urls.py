@@ -1,17 +1,16 @@
 from django.urls import path
 
-from ketaclinic.infusions import chart_step_views as steps
-from ketaclinic.infusions import chart_views as views
+from ketaclinic.infusions.views import board, steps
 
 app_name = "infusions"
 urlpatterns = [
-    path("board/", views.board, name="board"),
-    path("board/rows/", views.board_rows, name="board_rows"),
-    path("sessions/<uuid:session_id>/", views.chart, name="chart"),
-    path("sessions/<uuid:session_id>/record.pdf", views.record_pdf, name="record_pdf"),
+    path("board/", board.board, name="board"),
+    path("board/rows/", board.board_rows, name="board_rows"),
+    path("sessions/<uuid:session_id>/", board.chart, name="chart"),
+    path("sessions/<uuid:session_id>/record.pdf", board.record_pdf, name="record_pdf"),
     path(
         "sessions/<uuid:session_id>/alerts/<int:alert_id>/acknowledge/",
-        views.alert_acknowledge,
+        board.alert_acknowledge,
         name="alert_acknowledge",
     ),
     # The chart's steps, in chart order.

@@ -1,5 +1,5 @@
 """The session chart: every step timestamped (`at`, the clinical time) and attributed
-(`recorded_by`). Rows are written only by `ketaclinic.infusions.chart_services`; once a session
+(`recorded_by`). Rows are written only by `ketaclinic.infusions.services`; once a session
 is signed nothing here changes, and later notes are `Addendum` rows beside the signed record.
 """
 

@@ -64,29 +64,3 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.pk} ({self.status})"
-
-
-# The session chart (pre-checks, dose, vitals, alerts, events, signatures, addenda).
-from ketaclinic.infusions.chart_models import (  # noqa: E402  after Session, which they refer to
-    Addendum,
-    ChartEntry,
-    ChartEntryKind,
-    DoseCheck,
-    SessionAlert,
-    SessionSignature,
-    SignedRecord,
-    VitalsReading,
-)
-
-__all__ = [
-    "Addendum",
-    "ChartEntry",
-    "ChartEntryKind",
-    "DoseCheck",
-    "Session",
-    "SessionAlert",
-    "SessionSignature",
-    "SessionStatus",
-    "SignedRecord",
-    "VitalsReading",
-]

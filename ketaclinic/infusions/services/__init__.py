@@ -6,10 +6,10 @@ The clinical rules themselves are the pure functions of `dosing` and `monitoring
 
 One module per step of the session: `common` (refusals, the locked row, chart entries),
 `check_in`, `dose`, `infusion`, `vitals`, `side_effects`, `discharge` and `signing`. Callers
-import from here (`chart_services.infusion_start`); the names below are the public ones.
+import from here (`services.infusion_start`); the names below are the public ones.
 """
 
-from ketaclinic.infusions.chart_services.check_in import (
+from ketaclinic.infusions.services.check_in import (
     CHECK_IN_EARLIEST,
     PREGNANCY_RESULTS,
     PreChecks,
@@ -18,7 +18,7 @@ from ketaclinic.infusions.chart_services.check_in import (
     prechecks_record,
     session_check_in,
 )
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.services.common import (
     BEFORE_START,
     CHARTING,
     ChartRefused,
@@ -27,9 +27,9 @@ from ketaclinic.infusions.chart_services.common import (
     protocol_definition,
     session_protocol,
 )
-from ketaclinic.infusions.chart_services.discharge import session_discharge
-from ketaclinic.infusions.chart_services.dose import dose_calculate_record, dose_second_check
-from ketaclinic.infusions.chart_services.infusion import (
+from ketaclinic.infusions.services.discharge import session_discharge
+from ketaclinic.infusions.services.dose import dose_calculate_record, dose_second_check
+from ketaclinic.infusions.services.infusion import (
     INFUSION_ACTIONS,
     PredoseHoldState,
     infusion_event_record,
@@ -40,19 +40,19 @@ from ketaclinic.infusions.chart_services.infusion import (
     questionnaire_problems,
     start_problems,
 )
-from ketaclinic.infusions.chart_services.side_effects import (
+from ketaclinic.infusions.services.side_effects import (
     ASSESSMENT_RANGES,
     SEVERITIES,
     SIDE_EFFECTS,
     assessment_record,
     side_effect_record,
 )
-from ketaclinic.infusions.chart_services.signing import (
+from ketaclinic.infusions.services.signing import (
     addendum_add,
     session_sign,
     signed_record_verify,
 )
-from ketaclinic.infusions.chart_services.vitals import (
+from ketaclinic.infusions.services.vitals import (
     VitalsIn,
     VitalsRecorded,
     alert_acknowledge,

@@ -14,9 +14,10 @@ from django.utils import timezone
 from ketaclinic.accounts.access import require, user_role
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
-from ketaclinic.infusions import dosing
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session, SessionStatus
+from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
+from ketaclinic.infusions.rules import dosing
+from ketaclinic.infusions.services.common import (
     ChartRefused,
     _audit,
     _aware,
@@ -25,8 +26,6 @@ from ketaclinic.infusions.chart_services.common import (
     _require_status,
     _set_status,
 )
-from ketaclinic.infusions.models import Session, SessionStatus
-from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 
 CHECK_IN_EARLIEST = timedelta(hours=2)
 """Check-in opens this long before the booked start (a clinician may check in at any time)."""

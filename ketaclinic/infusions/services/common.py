@@ -16,8 +16,7 @@ from django.utils import timezone
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.courses.models import Protocol
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind
-from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session, SessionStatus
 from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 from ketaclinic.lib.hashchain import canonical_json
 

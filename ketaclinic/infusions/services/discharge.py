@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.models import Action
-from ketaclinic.infusions import monitoring
-from ketaclinic.infusions.chart_models import ChartEntryKind
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import ChartEntryKind, Session, SessionStatus
+from ketaclinic.infusions.rules import monitoring
+from ketaclinic.infusions.services.common import (
     ChartRefused,
     _audit,
     _entry,
@@ -22,7 +22,6 @@ from ketaclinic.infusions.chart_services.common import (
     _set_status,
     session_protocol,
 )
-from ketaclinic.infusions.models import Session, SessionStatus
 
 
 @transaction.atomic

@@ -13,9 +13,10 @@ from django.utils import timezone
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.accounts.second_person import SecondPersonRefused, second_person_authenticate
 from ketaclinic.audit.models import Action
-from ketaclinic.infusions import dosing
-from ketaclinic.infusions.chart_models import DoseCheck
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import DoseCheck, Session
+from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
+from ketaclinic.infusions.rules import dosing
+from ketaclinic.infusions.services.common import (
     BEFORE_START,
     ChartRefused,
     _audit,
@@ -23,8 +24,6 @@ from ketaclinic.infusions.chart_services.common import (
     _require_status,
     session_protocol,
 )
-from ketaclinic.infusions.models import Session
-from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 
 
 def _latest_dose_order_amount(session: Session, protocol: ProtocolDefinition) -> Decimal | None:

@@ -15,10 +15,18 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
-from ketaclinic.infusions import monitoring
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind, DoseCheck, VitalsReading
-from ketaclinic.infusions.chart_services.check_in import prechecks_problems
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import (
+    ChartEntry,
+    ChartEntryKind,
+    DoseCheck,
+    Session,
+    SessionStatus,
+    VitalsReading,
+)
+from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
+from ketaclinic.infusions.rules import monitoring
+from ketaclinic.infusions.services.check_in import prechecks_problems
+from ketaclinic.infusions.services.common import (
     ChartRefused,
     _audit,
     _entry,
@@ -29,9 +37,7 @@ from ketaclinic.infusions.chart_services.common import (
     entry_data,
     session_protocol,
 )
-from ketaclinic.infusions.chart_services.vitals import _pure_vitals
-from ketaclinic.infusions.models import Session, SessionStatus
-from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
+from ketaclinic.infusions.services.vitals import _pure_vitals
 
 
 def questionnaire_problems(session: Session, *, at: datetime) -> list[str]:

@@ -9,15 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
+from ketaclinic.infusions.services.common import (
     CHARTING,
     _aware,
     _entry,
     _locked,
     _require_status,
 )
-from ketaclinic.infusions.models import Session
 
 SIDE_EFFECTS = (
     "nausea",

@@ -11,16 +11,21 @@ from django.db import transaction
 from ketaclinic.accounts.access import require, user_role
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
-from ketaclinic.infusions.chart_models import Addendum, SessionSignature, SignedRecord
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import (
+    Addendum,
+    Session,
+    SessionSignature,
+    SessionStatus,
+    SignedRecord,
+)
+from ketaclinic.infusions.services.common import (
     ChartRefused,
     _audit,
     _locked,
     _require_status,
     _set_status,
 )
-from ketaclinic.infusions.chart_snapshot import session_snapshot
-from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.snapshot import session_snapshot
 from ketaclinic.lib.hashchain import canonical_json, digest
 
 

@@ -16,9 +16,10 @@ from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.courses.models import Course
-from ketaclinic.infusions import monitoring
-from ketaclinic.infusions.chart_models import SessionAlert, VitalsReading
-from ketaclinic.infusions.chart_services.common import (
+from ketaclinic.infusions.models import Session, SessionAlert, SessionStatus, VitalsReading
+from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
+from ketaclinic.infusions.rules import monitoring
+from ketaclinic.infusions.services.common import (
     CHARTING,
     _audit,
     _aware,
@@ -27,8 +28,6 @@ from ketaclinic.infusions.chart_services.common import (
     _require_status_of,
     protocol_definition,
 )
-from ketaclinic.infusions.models import Session, SessionStatus
-from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Pages of the session chart: the chair board (polled by HTMX), a session's chart with its
-vitals plot and its steps (`chart_page`), the printable record (PDF), and acknowledging an alert.
-The chart's steps are written through `chart_step_views`. A refused write answers 409 with its
+vitals plot and its steps (`views.page`), the printable record (PDF), and acknowledging an alert.
+The chart's steps are written through `views.steps`. A refused write answers 409 with its
 reasons; a signed session refuses every write but an addendum."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketaclinic.infusions import chart_services as services
-from ketaclinic.infusions.chart_models import SessionAlert
-from ketaclinic.infusions.chart_page import chart_render, refused_page, session_or_404
-from ketaclinic.infusions.chart_pdf import record_pdf_bytes
-from ketaclinic.infusions.chart_selectors import board_rows as board_rows_select
+from ketaclinic.infusions import services
+from ketaclinic.infusions.models import SessionAlert
+from ketaclinic.infusions.pdf import record_pdf_bytes
+from ketaclinic.infusions.selectors import board_rows as board_rows_select
+from ketaclinic.infusions.views.page import chart_render, refused_page, session_or_404
 
 BOARD_POLL_SECONDS = 3
 

@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
-from ketaclinic.infusions import chart_services as services
-from ketaclinic.infusions.chart_forms import (
+from ketaclinic.infusions import services
+from ketaclinic.infusions.forms import (
     AddendumForm,
     AssessmentForm,
     ClinicianReviewForm,
@@ -32,11 +32,17 @@ from ketaclinic.infusions.chart_forms import (
     StopForm,
     VitalsForm,
 )
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind, DoseCheck, VitalsReading
-from ketaclinic.infusions.chart_selectors import session_get_for_user, vitals_chart_data
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
-from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.models import (
+    ChartEntry,
+    ChartEntryKind,
+    DoseCheck,
+    Session,
+    SessionStatus,
+    VitalsReading,
+)
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.infusions.selectors import session_get_for_user, vitals_chart_data
+from ketaclinic.infusions.snapshot import rems_form, session_snapshot
 from ketaclinic.patients.selectors import patient_open_flags
 
 S = SessionStatus

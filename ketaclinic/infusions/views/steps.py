@@ -23,8 +23,8 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketaclinic.infusions import chart_services as services
-from ketaclinic.infusions.chart_forms import (
+from ketaclinic.infusions import services
+from ketaclinic.infusions.forms import (
     AddendumForm,
     AssessmentForm,
     ClinicianReviewForm,
@@ -39,14 +39,14 @@ from ketaclinic.infusions.chart_forms import (
     StopForm,
     VitalsForm,
 )
-from ketaclinic.infusions.chart_page import (
+from ketaclinic.infusions.models import Session
+from ketaclinic.infusions.views.page import (
     chart_facts,
     chart_render,
     refused_page,
     session_or_404,
     step_form_applies,
 )
-from ketaclinic.infusions.models import Session
 from ketaclinic.lib.forms import service_errors_onto
 
 Write = Callable[[Session, StepForm], str]
