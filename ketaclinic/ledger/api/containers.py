@@ -11,18 +11,8 @@ from ninja import Status
 from ketaclinic.accounts.access import require
 from ketaclinic.ledger import selectors, services
 from ketaclinic.ledger.api.core import _field_object, router
-from ketaclinic.ledger.models import (
-    Container,
-    LedgerEntry,
-    RegisteredLocation,
-    StorageLocation,
-)
-from ketaclinic.ledger.schemas import (
-    ContainerOut,
-    ContainerSummaryOut,
-    ReceiptIn,
-    ReceiptOut,
-)
+from ketaclinic.ledger.models import Container, LedgerEntry, RegisteredLocation, StorageLocation
+from ketaclinic.ledger.schemas import ContainerOut, ContainerSummaryOut, ReceiptIn, ReceiptOut
 
 
 @router.post("/receipts", response={201: ReceiptOut}, url_name="ledger_receipts")

@@ -12,11 +12,7 @@ from ninja import Router
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.api import BearerTokenAuth, VerifiedSessionAuth, api
 from ketaclinic.ledger.entries import LedgerRefused
-from ketaclinic.ledger.models import (
-    LedgerEntry,
-    RegisteredLocation,
-    StorageLocation,
-)
+from ketaclinic.ledger.models import LedgerEntry, RegisteredLocation, StorageLocation
 
 LEDGER_PERMISSIONS = (
     "ledger.view",

@@ -11,12 +11,7 @@ from ninja import Status
 from ketaclinic.accounts.access import require
 from ketaclinic.ledger import deadlines, services
 from ketaclinic.ledger.api.core import _field_object, _int, router
-from ketaclinic.ledger.models import (
-    Container,
-    Inventory,
-    Investigation,
-    RegisteredLocation,
-)
+from ketaclinic.ledger.models import Container, Inventory, Investigation, RegisteredLocation
 from ketaclinic.ledger.schemas import (
     CountIn,
     CountOut,

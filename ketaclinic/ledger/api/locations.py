@@ -10,9 +10,7 @@ from ninja import Status
 from ketaclinic.accounts.access import require
 from ketaclinic.ledger import services
 from ketaclinic.ledger.api.core import _location, _location_out, router
-from ketaclinic.ledger.models import (
-    RegisteredLocation,
-)
+from ketaclinic.ledger.models import RegisteredLocation
 from ketaclinic.ledger.schemas import (
     CreatedOut,
     LocationIn,

@@ -14,12 +14,7 @@ from ketaclinic.infusions.models import Session
 from ketaclinic.ledger import selectors, services
 from ketaclinic.ledger.api.containers import _entry_out
 from ketaclinic.ledger.api.core import _field_object, router
-from ketaclinic.ledger.models import (
-    Container,
-    EntryKind,
-    LedgerEntry,
-    StorageLocation,
-)
+from ketaclinic.ledger.models import Container, EntryKind, LedgerEntry, StorageLocation
 from ketaclinic.ledger.schemas import (
     BreakageIn,
     CorrectionIn,

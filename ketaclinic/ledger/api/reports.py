@@ -9,9 +9,7 @@ from django.http import HttpRequest
 
 from ketaclinic.ledger import reports
 from ketaclinic.ledger.api.core import _location, router
-from ketaclinic.ledger.schemas import (
-    ReconciliationOut,
-)
+from ketaclinic.ledger.schemas import ReconciliationOut
 
 
 @router.get("/reports/dispensing", url_name="ledger_report_dispensing")

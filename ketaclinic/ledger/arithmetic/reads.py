@@ -6,23 +6,9 @@ from collections.abc import Iterable
 from dataclasses import fields
 from decimal import Decimal
 
-from ketaclinic.ledger.arithmetic.apply import (
-    _container,
-    _movement,
-    replay,
-)
-from ketaclinic.ledger.arithmetic.state import (
-    Balance,
-    ContainerState,
-    DrawState,
-    LedgerState,
-)
-from ketaclinic.ledger.entries import (
-    ZERO,
-    Draw,
-    Entry,
-    LedgerRefused,
-)
+from ketaclinic.ledger.arithmetic.apply import _container, _movement, replay
+from ketaclinic.ledger.arithmetic.state import Balance, ContainerState, DrawState, LedgerState
+from ketaclinic.ledger.entries import ZERO, Draw, Entry, LedgerRefused
 
 
 def container_balance(entries: Iterable[Entry], *, container_id: str | None = None) -> Balance:

@@ -6,13 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ketaclinic.ledger.arithmetic.state import (
-    DrawState,
-)
-from ketaclinic.ledger.entries import (
-    ZERO,
-    ml_text,
-)
+from ketaclinic.ledger.arithmetic.state import DrawState
+from ketaclinic.ledger.entries import ZERO, ml_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from ketaclinic.ledger.entries import (
-    ZERO,
-    Container,
-    Entry,
-)
+from ketaclinic.ledger.entries import ZERO, Container, Entry
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 
 from ketaclinic.accounts.access import require, user_can
-from ketaclinic.ledger.models import (
-    Container,
-    LedgerEntry,
-)
+from ketaclinic.ledger.models import Container, LedgerEntry
 
 
 def container_get_for_user(user: Any, container_id: int | str, *, permission: str) -> Container:

@@ -10,17 +10,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ketaclinic.ledger import entries as pure
-from ketaclinic.ledger.arithmetic import (
-    ContainerState,
-    DrawState,
-    LedgerState,
-    apply,
-)
-from ketaclinic.ledger.models import (
-    Container,
-    EntryKind,
-    LedgerEntry,
-)
+from ketaclinic.ledger.arithmetic import ContainerState, DrawState, LedgerState, apply
+from ketaclinic.ledger.models import Container, EntryKind, LedgerEntry
 
 ML_QUANTUM = Decimal("0.0001")
 """Volumes are stored with 4 decimal places (a tenth of a microlitre)."""

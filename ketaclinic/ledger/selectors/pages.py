@@ -16,12 +16,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.infusions.models import Session, SessionStatus
-from ketaclinic.ledger.arithmetic import (
-    ContainerState,
-    DrawState,
-    LedgerState,
-    apply,
-)
+from ketaclinic.ledger.arithmetic import ContainerState, DrawState, LedgerState, apply
 from ketaclinic.ledger.entries import ZERO
 from ketaclinic.ledger.models import (
     Container,

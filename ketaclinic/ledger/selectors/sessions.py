@@ -6,15 +6,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ketaclinic.ledger.arithmetic import (
-    DrawState,
-    reconcile_session,
-)
+from ketaclinic.ledger.arithmetic import DrawState, reconcile_session
 from ketaclinic.ledger.entries import ZERO, ml_text
-from ketaclinic.ledger.models import (
-    EntryKind,
-    LedgerEntry,
-)
+from ketaclinic.ledger.models import EntryKind, LedgerEntry
 from ketaclinic.ledger.selectors.chain import (
     MG_TOLERANCE,
     ContainerLedger,
