@@ -29,7 +29,7 @@ urlpatterns = [
     path("scales/", include("ketaclinic.scales.urls")),
     path("courses/", include("ketaclinic.courses.urls")),
     path("ledger/", include("ketaclinic.ledger.urls")),
-    path("infusions/", include("ketaclinic.infusions.chart_urls")),
+    path("infusions/", include("ketaclinic.infusions.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),
     # The public site last: it owns the remaining top-level paths (/about/, /screen/, ...).

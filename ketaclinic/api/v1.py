@@ -23,12 +23,12 @@ from ketaclinic.audit.api import router as audit_router
 from ketaclinic.consent.api import router as consent_router
 from ketaclinic.courses.api import router as courses_router
 from ketaclinic.eligibility.api import router as evaluation_router
-from ketaclinic.infusions import chart_api
-from ketaclinic.infusions.chart_api import router as chart_router
-from ketaclinic.infusions.chart_services import ChartRefused
+from ketaclinic.infusions import api as chart_api
+from ketaclinic.infusions.api import router as chart_router
+from ketaclinic.infusions.services import ChartRefused
 from ketaclinic.intake.api import router as intake_router
-from ketaclinic.ledger import api as ledger_api
 from ketaclinic.ledger.api import router as ledger_router
+from ketaclinic.ledger.api.core import ledger_refused
 from ketaclinic.ledger.entries import LedgerRefused
 from ketaclinic.patients.api import router as patients_router
 from ketaclinic.scales.api.links import router as scale_links_router
@@ -42,6 +42,11 @@ PUBLISHED_MODULES: dict[str, str] = {
     "ketaclinic.consent.api": "ketaclinic.intake.evaluation_api",
     "ketaclinic.scales.api.responses": "ketaclinic.scales.api",
     "ketaclinic.scales.api.links": "ketaclinic.scales.links_api",
+    "ketaclinic.infusions.api": "ketaclinic.infusions.chart_api",
+    **{
+        f"ketaclinic.ledger.api.{part}": "ketaclinic.ledger.api"
+        for part in ("core", "locations", "containers", "movements", "counts", "reports")
+    },
 }
 
 
@@ -67,7 +72,7 @@ api.exception_handler(PermissionDenied)(errors.forbidden)
 api.exception_handler(AuthenticationError)(errors.unauthorized)
 # The apps' rule refusals: 409 with their reasons.
 api.exception_handler(ChartRefused)(chart_api.chart_refused)
-api.exception_handler(LedgerRefused)(ledger_api.ledger_refused)
+api.exception_handler(LedgerRefused)(ledger_refused)
 
 api.add_router("/patients", patients_router)
 api.add_router("/audit", audit_router)

@@ -36,7 +36,7 @@ from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import DoseBasis, ProtocolDataError, protocol_from_json
 from ketaclinic.infusions.protocols import Phase as ProtocolPhase
 from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
-from ketaclinic.infusions.scheduling_rules import booking_spacing_problems
+from ketaclinic.infusions.rules.scheduling import booking_spacing_problems
 from ketaclinic.patients.models import Patient
 
 

@@ -13,8 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ketaclinic.courses.models import Chair, Course, PrescriberPresence, Protocol
-from ketaclinic.infusions.chart_models import DoseCheck
-from ketaclinic.infusions.models import Session
+from ketaclinic.infusions.models import DoseCheck, Session
 from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from ketaclinic.infusions.chart_models import (
+from ketaclinic.infusions.models import (
     ChartEntry,
     ChartEntryKind,
     SessionAlert,
     SignedRecord,
 )
-from ketaclinic.infusions.monitoring import alert_needs_note
 from ketaclinic.infusions.protocols import Action
+from ketaclinic.infusions.rules.monitoring import alert_needs_note
 from ketaclinic.infusions.tests.chart_driver import Chart
 from ketaclinic.testing import pdf_text
 

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from ketaclinic.infusions.assessments import assessment_ranges
-from ketaclinic.infusions.chart_snapshot import rems_form
 from ketaclinic.infusions.protocols import (
     INTRANASAL_ESKETAMINE_56_MG,
     IV_RACEMIC_0_5_MG_KG_40_MIN,
     protocol_from_dict,
     shipped_protocol,
 )
+from ketaclinic.infusions.snapshot import rems_form
 from ketaclinic.infusions.tests.chart_driver import Chart
 from ketaclinic.scales import instruments
 

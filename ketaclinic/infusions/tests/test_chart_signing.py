@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ketaclinic.infusions.chart_services import signed_record_verify
-from ketaclinic.infusions.chart_snapshot import session_snapshot
 from ketaclinic.infusions.models import (
     Addendum,
     ChartEntry,
@@ -19,6 +17,8 @@ from ketaclinic.infusions.models import (
     SignedRecord,
     VitalsReading,
 )
+from ketaclinic.infusions.services import signed_record_verify
+from ketaclinic.infusions.snapshot import session_snapshot
 from ketaclinic.infusions.tests.chart_driver import Chart
 from ketaclinic.lib.hashchain import canonical_json, digest
 

@@ -537,7 +537,7 @@ def test_a_signed_session_refuses_every_step_page_with_409(chart: Chart) -> None
 
 
 def test_every_step_url_is_tested_here() -> None:
-    from ketaclinic.infusions.chart_urls import urlpatterns
+    from ketaclinic.infusions.urls import urlpatterns
 
     steps = {
         str(p.pattern).removeprefix("sessions/<uuid:session_id>/")

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from ketaclinic.infusions.dosing import DoseInputError, dose_calculate
 from ketaclinic.infusions.models import DoseCheck
 from ketaclinic.infusions.protocols import (
     IV_RACEMIC_0_5_MG_KG_40_MIN,
     SC_RACEMIC_GLUE,
     shipped_protocol,
 )
+from ketaclinic.infusions.rules.dosing import DoseInputError, dose_calculate
 from ketaclinic.infusions.tests.chart_driver import chart_for
 from ketaclinic.testing import Clinic
 

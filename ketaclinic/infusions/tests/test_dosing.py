@@ -11,12 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.infusions.dosing import (
-    DoseAboveMaximum,
-    DoseInputError,
-    dose_calculate,
-    weight_is_current,
-)
 from ketaclinic.infusions.protocols import (
     INTRANASAL_ESKETAMINE_56_MG,
     IV_RACEMIC_0_5_MG_KG_40_MIN,
@@ -24,6 +18,12 @@ from ketaclinic.infusions.protocols import (
     RateVolume,
     Sourced,
     shipped_protocol,
+)
+from ketaclinic.infusions.rules.dosing import (
+    DoseAboveMaximum,
+    DoseInputError,
+    dose_calculate,
+    weight_is_current,
 )
 
 IV = shipped_protocol(IV_RACEMIC_0_5_MG_KG_40_MIN)

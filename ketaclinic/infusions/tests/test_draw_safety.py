@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind, SignedRecord
-from ketaclinic.infusions.draw_rules import draw_problems
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, SignedRecord
+from ketaclinic.infusions.rules.draws import draw_problems
 from ketaclinic.infusions.tests.chart_driver import Chart, ledger_container
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,6 @@ from typing import Any
 
 import pytest
 
-from ketaclinic.infusions.monitoring import (
-    Vitals,
-    discharge_check,
-    predose_hold,
-    vitals_alerts,
-    vitals_check_plausible,
-)
 from ketaclinic.infusions.protocols import (
     INTRANASAL_ESKETAMINE_56_MG,
     IV_RACEMIC_0_5_MG_KG_40_MIN,
@@ -24,6 +17,13 @@ from ketaclinic.infusions.protocols import (
     VitalField,
     shipped_protocol,
     shipped_protocols,
+)
+from ketaclinic.infusions.rules.monitoring import (
+    Vitals,
+    discharge_check,
+    predose_hold,
+    vitals_alerts,
+    vitals_check_plausible,
 )
 
 IV = shipped_protocol(IV_RACEMIC_0_5_MG_KG_40_MIN)

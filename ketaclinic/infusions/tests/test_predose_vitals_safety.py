@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from ketaclinic.infusions.monitoring import Vitals, predose_hold
 from ketaclinic.infusions.protocols import (
     IV_RACEMIC_0_5_MG_KG_40_MIN,
     Action,
@@ -24,6 +23,7 @@ from ketaclinic.infusions.protocols import (
     shipped_protocol,
     shipped_protocols,
 )
+from ketaclinic.infusions.rules.monitoring import Vitals, predose_hold
 from ketaclinic.infusions.tests.chart_driver import Chart
 
 IV = shipped_protocol(IV_RACEMIC_0_5_MG_KG_40_MIN)

@@ -13,7 +13,7 @@ from ketaclinic.infusions.protocols import (
     Phase,
     shipped_protocol,
 )
-from ketaclinic.infusions.scheduling_rules import booking_spacing_problems
+from ketaclinic.infusions.rules.scheduling import booking_spacing_problems
 
 IV = shipped_protocol(IV_RACEMIC_0_5_MG_KG_40_MIN)
 MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

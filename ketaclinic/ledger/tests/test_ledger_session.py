@@ -153,7 +153,7 @@ def test_a_session_whose_draw_is_not_reconciled_cannot_be_signed(
     clinic: Clinic, vial: Container, session: Session
 ) -> None:
     try:
-        chart = importlib.import_module("ketaclinic.infusions.chart_services")
+        chart = importlib.import_module("ketaclinic.infusions.services")
     except ImportError:
         pytest.skip("the session chart is not there yet")
     draw(clinic, vial, session, "2")

@@ -1,0 +1,27 @@
+"""Infusion sessions: the booked session (`session`) and its chart (`chart`: pre-checks, dose,
+vitals, alerts, events, signatures, addenda). Callers import from here."""
+
+from ketaclinic.infusions.models.chart import (
+    Addendum,
+    ChartEntry,
+    ChartEntryKind,
+    DoseCheck,
+    SessionAlert,
+    SessionSignature,
+    SignedRecord,
+    VitalsReading,
+)
+from ketaclinic.infusions.models.session import Session, SessionStatus
+
+__all__ = [
+    "Addendum",
+    "ChartEntry",
+    "ChartEntryKind",
+    "DoseCheck",
+    "Session",
+    "SessionAlert",
+    "SessionSignature",
+    "SessionStatus",
+    "SignedRecord",
+    "VitalsReading",
+]

@@ -1,0 +1,222 @@
+"""Reads for the ledger's pages: stock by location, a container's history, the sessions a draw
+can be for, open investigations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ketaclinic.accounts.access import require
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import AuditTarget, audit_record_many
+from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.ledger.arithmetic import ContainerState, DrawState, LedgerState, apply
+from ketaclinic.ledger.entries import ZERO
+from ketaclinic.ledger.models import (
+    Container,
+    EntryKind,
+    Investigation,
+    InvestigationStatus,
+    LedgerEntry,
+    RegisteredLocation,
+    StorageLocation,
+)
+from ketaclinic.ledger.selectors.chain import (
+    ContainerLedger,
+    container_ledger,
+    entry_ref,
+    entry_to_pure,
+)
+
+
+def container_status(current: ContainerState) -> str:
+    """How a container shows on the ledger's pages: quarantined, empty, sealed (nothing taken
+    out: the service's own test for an unopened container) or open."""
+    if current.quarantined:
+        return "quarantined"
+    if current.in_container_ml <= ZERO:
+        return "empty"
+    if current.in_container_ml == current.container.nominal_ml:
+        return "sealed"
+    return "open"
+
+
+@dataclass(frozen=True)
+class ContainerRow:
+    container: Container
+    current: ContainerState
+    status: str
+    expired: bool
+
+
+@dataclass
+class StorageStock:
+    """A safe or cabinet with the containers in it that still hold something."""
+
+    storage: StorageLocation
+    containers: list[ContainerRow] = field(default_factory=list)
+    ml: Decimal = ZERO
+    mg: Decimal = ZERO
+
+
+@dataclass
+class LocationStock:
+    location: RegisteredLocation
+    storages: list[StorageStock]
+    status_counts: dict[str, int]
+    open_draws_ml: Decimal
+    empty: list[ContainerRow]
+    """The most recently received empty containers (their history stays on their page)."""
+
+
+EMPTY_SHOWN = 20
+
+
+def ledger_stock_for_user(user: Any, *, today: date) -> list[LocationStock]:
+    """Every registered location: its storage locations with the containers in each and their
+    balances, replayed from the entries; in a fixed number of queries."""
+    require(user, "ledger.view")
+    locations = list(RegisteredLocation.objects.order_by("name", "pk"))
+    storages = {s.pk: s for s in StorageLocation.objects.order_by("location", "name", "pk")}
+    containers = list(Container.objects.select_related("receipt").order_by("pk"))
+    rows_by_container: dict[int, list[LedgerEntry]] = {c.pk: [] for c in containers}
+    for row in LedgerEntry.objects.order_by("seq"):
+        rows_by_container[row.container_id].append(row)
+    result: dict[int, LocationStock] = {}
+    shelves: dict[int, StorageStock] = {}
+    for location in locations:
+        own = [s for s in storages.values() if s.location_id == location.pk]
+        for storage in own:
+            shelves[storage.pk] = StorageStock(storage)
+        result[location.pk] = LocationStock(
+            location=location,
+            storages=[shelves[s.pk] for s in own],
+            status_counts={"sealed": 0, "open": 0, "quarantined": 0, "empty": 0},
+            open_draws_ml=ZERO,
+            empty=[],
+        )
+    for container in containers:
+        rows = rows_by_container[container.pk]
+        if not rows:
+            continue
+        current = container_ledger(container, rows).current
+        status = container_status(current)
+        line = ContainerRow(container, current, status, current.is_expired(today))
+        stock = result[container.location_id]
+        stock.status_counts[status] += 1
+        stock.open_draws_ml += current.open_draws_ml
+        if status == "empty":
+            stock.empty.append(line)
+            continue
+        shelf = shelves.get(int(current.location)) if current.location.isdigit() else None
+        if shelf is not None:
+            shelf.containers.append(line)
+            shelf.ml += current.balance.ml
+            shelf.mg += current.balance.mg
+    for stock in result.values():
+        stock.empty = stock.empty[::-1][:EMPTY_SHOWN]
+    return list(result.values())
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One entry of a container's history, with the container's figures after it."""
+
+    entry: LedgerEntry
+    ref: str
+    balance_ml: Decimal
+    balance_mg: Decimal
+    open_draws_ml: Decimal
+
+
+@dataclass(frozen=True)
+class ContainerHistory:
+    ledger: ContainerLedger
+    lines: list[HistoryLine]
+    open_draws: list[tuple[LedgerEntry, DrawState]]
+    """The draws whose syringe still holds something (to waste or administer)."""
+
+
+def container_history(container: Container) -> ContainerHistory:
+    """The container's entries in ledger order, each with the running balance after it."""
+    rows = list(
+        LedgerEntry.objects.filter(container=container)
+        .select_related("actor", "witness", "second_witness", "session__chair", "draw")
+        .order_by("seq")
+    )
+    seq_by_pk = {row.pk: row.seq for row in rows}
+    state = LedgerState()
+    lines = []
+    cid = str(container.pk)
+    for row in rows:
+        state = apply(state, entry_to_pure(row, container, seq_by_pk), today=None)
+        current = state.containers[cid]
+        lines.append(
+            HistoryLine(
+                entry=row,
+                ref=entry_ref(row.seq),
+                balance_ml=current.balance.ml,
+                balance_mg=current.balance.mg,
+                open_draws_ml=current.open_draws_ml,
+            )
+        )
+    ledger = ContainerLedger(container, rows, state, seq_by_pk)
+    open_draws = [
+        (row, ledger.draw_state(row))
+        for row in rows
+        if row.kind == EntryKind.DRAW and ledger.draw_state(row).open_ml > ZERO
+    ]
+    return ContainerHistory(ledger, lines, open_draws)
+
+
+DRAWABLE_STATUSES = (
+    SessionStatus.SCHEDULED,
+    SessionStatus.CHECKED_IN,
+    SessionStatus.INFUSING,
+    SessionStatus.RECOVERY,
+    SessionStatus.DISCHARGED,
+)
+IN_THE_CHAIR = (SessionStatus.CHECKED_IN, SessionStatus.INFUSING, SessionStatus.RECOVERY)
+
+
+def draw_sessions_for_user(user: Any, *, today: date) -> list[Session]:
+    """The sessions a nurse may draw for: today's that are not yet signed or cancelled, and any
+    still in the chair from an earlier day. The read (patients' names) is audited."""
+    require(user, "ledger.draw")
+    start = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
+    sessions = list(
+        Session.objects.filter(
+            Q(start__gte=start, start__lt=start + timedelta(days=1)) | Q(status__in=IN_THE_CHAIR),
+            status__in=DRAWABLE_STATUSES,
+        )
+        .select_related("course__patient", "chair")
+        .order_by("start", "chair__name")
+    )
+    if sessions:
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
+            )
+    return sessions
+
+
+def investigations_open_for_user(user: Any) -> list[Investigation]:
+    require(user, "ledger.manage")
+    return list(
+        Investigation.objects.filter(status=InvestigationStatus.OPEN)
+        .select_related("count_entry__container")
+        .order_by("opened_at", "pk")
+    )
+
+
+def investigation_get_for_user(user: Any, investigation_id: int) -> Investigation:
+    require(user, "ledger.manage")
+    return Investigation.objects.select_related("count_entry__container").get(pk=investigation_id)
