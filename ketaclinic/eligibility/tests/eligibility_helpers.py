@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import io
 import json
 from typing import Any
 
 import pytest
-from django.apps import apps
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.state import StateApps
 from django.test import Client
 from PIL import Image, ImageDraw
 
@@ -59,13 +61,23 @@ GLAUCOMA_EVALUATION: dict[str, Any] = ELIGIBLE_EVALUATION | {"contraindications"
 PREGNANT_EVALUATION: dict[str, Any] = ELIGIBLE_EVALUATION | {"contraindications": ["pregnancy"]}
 
 
+SHIPPED_BY = ("intake", "0003_shipped_rules_and_consent")
+
+
+@functools.cache
+def _shipped_by_state() -> StateApps:
+    """The models as the data migration knew them (intake's, then; the same tables as today's)."""
+    state: StateApps = (
+        MigrationLoader(None, ignore_no_migrations=True).project_state(SHIPPED_BY).apps
+    )
+    return state
+
+
 def shipped_rows_ensure() -> None:
     """The data migration's rule set and documents; a transactional test's flush removes them
     for later tests."""
-    migration = importlib.import_module(
-        "ketaclinic.intake.migrations.0003_shipped_rules_and_consent"
-    )
-    migration.load_shipped(apps, None)
+    migration = importlib.import_module(f"ketaclinic.{SHIPPED_BY[0]}.migrations.{SHIPPED_BY[1]}")
+    migration.load_shipped(_shipped_by_state(), None)
 
 
 @pytest.fixture(autouse=True)
