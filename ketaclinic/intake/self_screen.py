@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Band, Instrument
-from ketaclinic.scales.scoring import RaisedFlag, ResponseInvalid, score
+from ketaclinic.scales.scoring import RaisedFlag, ResponseInvalid, flags_raised, score
 
 SELF_SCREEN_CODES: Final = ("gad7", "phq9")
 """The instruments a member of the public may take anonymously (free to use, self-report)."""
@@ -154,6 +154,14 @@ def self_screen_score(code: str, answers: Mapping[str, int]) -> ScreenResult:
         cutoffs_met=result.cutoffs_met,
         flags=result.flags,
     )
+
+
+def self_screen_urgent_flags(code: str, answers: Mapping[str, int]) -> tuple[RaisedFlag, ...]:
+    """The urgent flags the answers given raise, complete or not: a flag rule holds whatever
+    the total (PHQ-9 item 9), so an incomplete self-screen still shows the crisis notice.
+    ``KeyError`` for an instrument that is not a self-screen."""
+    raised = flags_raised(self_screen_instrument(code), answers)
+    return tuple(flag for flag in raised if flag.severity == "urgent")
 
 
 def self_screen_score_all(entries: Sequence[Mapping[str, Any]]) -> list[ScreenResult]:

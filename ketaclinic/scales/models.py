@@ -74,12 +74,14 @@ class Notification(models.Model):
 
 
 # Models kept in their own modules (links and kiosk; schedules), registered with the app here.
+from ketaclinic.scales.models_incomplete import IncompleteResponse  # noqa: E402
 from ketaclinic.scales.models_links import LinkMode, PatientLink, RequestCount  # noqa: E402
 from ketaclinic.scales.models_schedules import Phase, RuleKind, ScaleSchedule  # noqa: E402
 
 __all__ = [
     "Administration",
     "AdministrationMode",
+    "IncompleteResponse",
     "LinkMode",
     "Notification",
     "PatientLink",

@@ -20,6 +20,7 @@ from ketaclinic.intake.self_screen import (
     SHORT_NAMES,
     self_screen_instrument,
     self_screen_score,
+    self_screen_urgent_flags,
 )
 from ketaclinic.intake.self_screen_token import self_screen_token_make
 from ketaclinic.site import selectors, services
@@ -169,6 +170,9 @@ def self_screen(request: HttpRequest) -> HttpResponse:
                 "token": self_screen_token_make(results),
             }
             return render(request, "site/self_screen_result.html", context)
+        context["urgent"] = any(
+            self_screen_urgent_flags(form.instrument.code, form.answers()) for form in forms
+        )
         context["problems"] = [
             (SHORT_NAMES[form.instrument.code], item_id, label)
             for form in forms
