@@ -33,7 +33,13 @@ from ketaclinic.scales.models import (
     IncompleteResponse,
     Notification,
 )
-from ketaclinic.scales.scoring import RaisedFlag, ResponseInvalid, ScoreResult, score
+from ketaclinic.scales.scoring import (
+    RaisedFlag,
+    ResponseInvalid,
+    ScoreResult,
+    flags_raised,
+    score,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,15 +144,24 @@ def _flags_open(
     *,
     acting_user: Any,
     patient: Patient,
-    administration: Administration | IncompleteResponse,
+    administration: Administration | IncompleteResponse | None = None,
     instrument: Instrument,
     result: ScoreResult,
     note: str = "",
+    source: tuple[str, str] | None = None,
+    opened_at: datetime | None = None,
 ) -> list[SafetyFlag]:
     """Open the flags the administration raises, unless an active one with that code exists.
 
-    The caller holds the patient row's lock, so two administrations cannot both open one.
+    ``source`` (type, id) and ``opened_at`` (when the answers were given) for answers that
+    are not an administration (a self-screen sent with an inquiry); else the administration
+    and now. The caller holds the patient row's lock, so two administrations cannot both
+    open one.
     """
+    if source is None:
+        if administration is None:
+            raise TypeError("_flags_open needs an administration or a source")
+        source = (type(administration).__name__, str(administration.pk))
     opened: list[SafetyFlag] = []
     for code, severity, title in _flags_to_open(instrument, result, note=note):
         if SafetyFlag.objects.filter(patient=patient, code=code, status=FlagStatus.ACTIVE).exists():
@@ -157,9 +172,9 @@ def _flags_open(
             title=title,
             severity=severity,
             status=FlagStatus.ACTIVE,
-            opened_at=timezone.now(),
-            source_object_type=type(administration).__name__,
-            source_object_id=str(administration.pk),
+            opened_at=opened_at or timezone.now(),
+            source_object_type=source[0],
+            source_object_id=source[1],
         )
         flag.full_clean()
         flag.save(force_insert=True)
@@ -334,6 +349,45 @@ def _incomplete_keep(
         flag_ids = [flag.pk for flag in opened]
         transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
     return kept
+
+
+@transaction.atomic
+def answers_flags_open(
+    *,
+    acting_user: Any,
+    patient: Patient,
+    instrument_code: str,
+    answers: Mapping[str, int],
+    answered_at: datetime,
+    source_object_type: str,
+    source_object_id: str,
+    note: str,
+) -> list[SafetyFlag]:
+    """Open on the patient's record the flags that answers given outside a rating-scale
+    administration raise (a public self-screen attached to an inquiry, when the inquiry
+    becomes this patient): attributed to ``source_object_*``, opened at ``answered_at`` (when
+    the answers were given), ``note`` added to the title; audited, clinicians told after
+    commit. The flag rules are the instrument's (``scoring.flags_raised``), complete or not.
+    An active flag with the same code is not opened twice.
+    """
+    instrument = _instrument(instrument_code)
+    raised = _opening(flags_raised(instrument, answers))
+    if not raised:
+        return []
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    opened = _flags_open(
+        acting_user=acting_user,
+        patient=locked,
+        instrument=instrument,
+        result=ScoreResult(instrument_code=instrument.code, total=None, flags=raised),
+        note=note,
+        source=(source_object_type, source_object_id),
+        opened_at=answered_at,
+    )
+    if opened:
+        flag_ids = [flag.pk for flag in opened]
+        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
+    return opened
 
 
 @transaction.atomic

@@ -6,7 +6,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ketaclinic.accounts.access import user_can
-from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
+from ketaclinic.patients.selectors import patient_get_for_user
+from ketaclinic.patients.views import patient_own_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,11 +27,7 @@ def me(request: HttpRequest) -> HttpResponse:
     if not user_can(request.user, "patient.view_own") or patient_id is None:
         raise Http404
     patient = patient_get_for_user(request.user, patient_id)
-    return render(
-        request,
-        "patients/detail.html",
-        {"patient": patient, "flags": patient_open_flags(patient), "can_edit": False},
-    )
+    return render(request, "patients/detail.html", patient_own_context(patient))
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
