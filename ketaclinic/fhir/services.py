@@ -274,7 +274,8 @@ def questionnaire_response_record(*, acting_user: Any, body: Any) -> RecordedRes
         else AdministrationMode.STAFF_ENTRY
     )
     if patient is not None and read.result is None:
-        issues.extend(_incomplete_flag(acting_user, patient, resolved, read.answers, authored, mode))
+        flagged = _incomplete_flag(acting_user, patient, resolved, read.answers, authored, mode)
+        issues.extend(flagged)
     if issues or patient is None or read.result is None:
         raise FhirProblem(422, issues)
     instrument = resolved.plan.instrument

@@ -207,9 +207,7 @@ def test_fhir_refuses_the_incomplete_phq9_but_opens_the_flag(
     assert sorted(i["expression"][0] for i in found if i["code"] == "required") == [
         f"QuestionnaireResponse.item.where(linkId='{link_id}')" for link_id in missing
     ]
-    assert [i["severity"] for i in found if "urgent safety flag" in i["diagnostics"]] == [
-        "warning"
-    ]
+    assert [i["severity"] for i in found if "urgent safety flag" in i["diagnostics"]] == ["warning"]
     _assert_flag_in_record(patient, missing)
 
 
@@ -234,9 +232,7 @@ def test_a_complete_phq9_after_the_incomplete_one_opens_no_second_flag(clinic: C
 def test_an_incomplete_phq9_without_item_9_stores_nothing(clinic: Clinic) -> None:
     response = clinic.api("ben").post(
         f"/api/v1/patients/{clinic.pat.pk}/administrations",
-        data=json.dumps(
-            {"instrument": "phq9", "answers": {"1": 3, "9": 0}, "administered_at": AT}
-        ),
+        data=json.dumps({"instrument": "phq9", "answers": {"1": 3, "9": 0}, "administered_at": AT}),
         content_type="application/json",
     )
     assert response.status_code == 422
@@ -274,3 +270,27 @@ def test_incomplete_self_screen_without_item_9_shows_the_general_notice_only() -
     html = Client().post("/clinic/self-screen/", data).content.decode()
     assert 'class="crisis-urgent"' not in html
     assert 'class="crisis-notice"' in html
+
+
+@pytest.mark.parametrize(("missing", "item9"), [(["8"], 3), (OTHERS, 1)])
+def test_questionnaire_link_refuses_the_incomplete_phq9_but_opens_the_flag(
+    clinic: Clinic,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    missing: list[str],
+    item9: int,
+) -> None:
+    made = clinic.client("ben").post(
+        f"/scales/patients/{clinic.pat.pk}/links/", {"instruments": ["phq9"], "hours": 72}
+    )
+    url = made.content.decode().split('value="http://testserver', 1)[1].split('"', 1)[0]
+    answers = incomplete(missing, item9, [2] * 8)
+    phone = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = phone.post(url, {f"phq9-{k}": str(v) for k, v in answers.items()})
+    assert response.status_code == 422
+    _assert_flag_in_record(clinic.pat, missing)
+    # The link stays usable: the patient can complete it, and no second flag is opened.
+    complete = {f"phq9-{n}": "1" for n in PHQ9.link_ids}
+    assert phone.post(url, complete).status_code == 200
+    assert SafetyFlag.objects.filter(patient=clinic.pat).count() == 1
+    assert Administration.objects.filter(patient=clinic.pat).count() == 1

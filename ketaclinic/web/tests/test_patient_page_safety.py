@@ -21,9 +21,7 @@ STAFF_WORDS = ("Suicide risk", "PHQ-9 item 9", "severity", "No open safety flags
 def _administer(clinic: Clinic, answers: dict[str, int], instrument: str = "phq9") -> Any:
     return clinic.api("ben").post(
         f"/api/v1/patients/{clinic.pat.pk}/administrations",
-        data=json.dumps(
-            {"instrument": instrument, "answers": answers, "administered_at": AT}
-        ),
+        data=json.dumps({"instrument": instrument, "answers": answers, "administered_at": AT}),
         content_type="application/json",
     )
 
@@ -71,7 +69,9 @@ def test_a_flag_not_raised_by_the_patients_own_answers_shows_nothing_to_them(
     SafetyFlag.objects.create(
         patient=clinic.pat, code="loss_of_consciousness", title="Loss of consciousness (MOAA/S)"
     )
-    SafetyFlag.objects.create(patient=clinic.pat, code="suicide_risk", title="Suicide risk (C-SSRS)")
+    SafetyFlag.objects.create(
+        patient=clinic.pat, code="suicide_risk", title="Suicide risk (C-SSRS)"
+    )
     for page in _own_pages(clinic):
         assert "Loss of consciousness" not in page
         assert "Suicide risk" not in page
