@@ -26,7 +26,7 @@ from ketaclinic.patients.services import patient_create
 from ketaclinic.scales.services import answers_flags_open
 
 CONVERSION_NOTE = "Converted into a patient record."
-SELF_SCREEN_FLAG_NOTE = "; public self-screen sent with the inquiry"
+SELF_SCREEN_FLAG_NOTE = "; self-screen"
 ELIGIBILITY_NOTES = {
     "evaluated": "The patient's eligibility evaluation was recorded.",
     "eligible": "A clinician decided: eligible.",

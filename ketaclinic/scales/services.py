@@ -88,11 +88,12 @@ def incomplete_flag_message(kept: IncompleteResponse) -> str:
     beyond the flag's name, which the record shows anyway)."""
     names = ", ".join(_label(str(flag["code"])) for flag in kept.flags)
     missing = ", ".join(str(link_id) for link_id in kept.missing)
-    total = (
-        f"the total is missing until items {missing} are answered"
-        if missing
-        else ("there is no total until the response is corrected")
-    )
+    if not kept.missing:
+        total = "there is no total until the response is corrected"
+    elif len(kept.missing) == 1:
+        total = f"the total is missing until item {missing} is answered"
+    else:
+        total = f"the total is missing until items {missing} are answered"
     return (
         f"These answers raised an urgent safety flag ({names}): it is open in the patient's "
         f"record and the clinicians were told, although {total}."

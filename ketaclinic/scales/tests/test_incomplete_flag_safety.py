@@ -139,7 +139,9 @@ def test_staff_form_refuses_the_incomplete_phq9_but_opens_the_flag(
     html = response.content.decode()
     assert html.count("Please answer this question.") == len(missing)
     assert "raised an urgent safety flag" in html
-    assert f"until items {', '.join(missing)} are answered" in html
+    items = ", ".join(missing)
+    until = f"item {items} is" if len(missing) == 1 else f"items {items} are"
+    assert f"the total is missing until {until} answered" in html
     _assert_flag_in_record(patient, missing)
 
 
