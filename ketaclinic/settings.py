@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "ketaclinic.web",
     "ketaclinic.site",
     "ketaclinic.intake",
+    "ketaclinic.eligibility",
+    "ketaclinic.consent",
     "ketaclinic.scales",
     "ketaclinic.courses",
     "ketaclinic.infusions",
@@ -165,6 +167,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("KETACLINIC_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused post gets the clinic's own page (what to do next), not Django's unstyled one.
+CSRF_FAILURE_VIEW = "ketaclinic.web.views.csrf_failure"
 
 # Login throttling: lock a username and address pair after 5 failures for 15 minutes.
 AXES_FAILURE_LIMIT = env_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5)
@@ -239,7 +243,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A patient link's token never reaches the log (Django logs a CSRF refusal with its path).
+    "filters": {"link_tokens": {"()": "ketaclinic.lib.link_pages.LinkTokenRedaction"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["link_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         # Request errors would print the request's data; the audit trail and request ids are

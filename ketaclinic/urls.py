@@ -3,7 +3,7 @@ from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_urls
 
 from ketaclinic.accounts.views import two_factor_disable
-from ketaclinic.api import api
+from ketaclinic.api.v1 import api
 from ketaclinic.web import views as web_views
 
 web_patterns = (
@@ -24,7 +24,8 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
     path("intake/", include("ketaclinic.intake.urls")),
-    path("intake/", include("ketaclinic.intake.evaluation_urls")),
+    path("intake/", include("ketaclinic.eligibility.urls")),
+    path("intake/", include("ketaclinic.consent.urls")),
     path("scales/", include("ketaclinic.scales.urls")),
     path("courses/", include("ketaclinic.courses.urls")),
     path("ledger/", include("ketaclinic.ledger.urls")),

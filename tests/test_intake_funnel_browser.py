@@ -23,10 +23,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ketaclinic import testing_browser as harness
-from ketaclinic.intake.models import Inquiry, InquiryStatus
-from ketaclinic.intake.models_eligibility import ConsentSignature, EligibilityDecision
-from ketaclinic.intake.models_pipeline import ContactAttempt
-from ketaclinic.intake.tests.eligibility_helpers import current_documents, shipped_rows_ensure
+from ketaclinic.consent.models import ConsentSignature
+from ketaclinic.eligibility.models import EligibilityDecision
+from ketaclinic.eligibility.tests.eligibility_helpers import current_documents, shipped_rows_ensure
+from ketaclinic.intake.models import ContactAttempt, Inquiry, InquiryStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic
 from ketaclinic.testing_browser import TIMEOUT_MS, Browser, self_screen_answer, sign_in, sign_out

@@ -890,7 +890,7 @@ MATRIX.update(
 
 # Eligibility and consent: clinicians evaluate and decide, the administrator edits the rules,
 # staff record consent; a patient reads their own consent documents and signatures.
-from ketaclinic.intake.tests import matrix as em  # noqa: E402  the rows' builders
+from ketaclinic.eligibility.tests import matrix as em  # noqa: E402  the rows' builders
 
 
 def _clinician_only(body: Callable[[Clinic], dict[str, Any]] | None, ok: int) -> Check:

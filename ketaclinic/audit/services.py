@@ -239,6 +239,18 @@ def audit_record(
     return audit_record_many(actor=actor, action=action, targets=[target])[0]
 
 
+def audit_reads(user: Any, object_type: str, rows: Sequence[Any]) -> None:
+    """Record that ``user`` read ``rows`` (each with ``pk`` and ``patient_id``), in one insert
+    and its own transaction; nothing when there are no rows."""
+    if rows:
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget(object_type, str(r.pk), r.patient_id) for r in rows],
+            )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     seq: int

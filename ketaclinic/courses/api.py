@@ -12,7 +12,7 @@ from ninja import Router, Status
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.models import User
-from ketaclinic.api import api
+from ketaclinic.api.errors import refused_response
 from ketaclinic.courses import selectors, services
 from ketaclinic.courses.models import Chair, Course, DoseOrder, PrescriberPresence, Protocol
 from ketaclinic.courses.schemas import (
@@ -38,8 +38,7 @@ router = Router(tags=["courses"])
 
 
 def _refused(request: HttpRequest, exc: services.Refused) -> HttpResponse:
-    body: dict[str, Any] = {"detail": "; ".join(exc.reasons), "reasons": list(exc.reasons)}
-    return api.create_response(request, body, status=409)
+    return refused_response(request, exc.reasons)
 
 
 @router.get("/protocols", response=list[ProtocolOut], url_name="protocols")

@@ -31,12 +31,12 @@ from ketaclinic.courses.models import (
 )
 from ketaclinic.courses.opening_hours import opening_hours_parse, opening_hours_problem
 from ketaclinic.courses.reminders import session_reminder_send
+from ketaclinic.eligibility import clearance
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import DoseBasis, ProtocolDataError, protocol_from_json
 from ketaclinic.infusions.protocols import Phase as ProtocolPhase
 from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 from ketaclinic.infusions.scheduling_rules import booking_spacing_problems
-from ketaclinic.intake import clearance
 from ketaclinic.patients.models import Patient
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from ketaclinic.api import api
+from ketaclinic.api.errors import refused_response
 from ketaclinic.infusions import chart_services as services
 from ketaclinic.infusions.chart_models import DoseCheck, SessionAlert
 from ketaclinic.infusions.chart_schemas import (
@@ -47,10 +47,9 @@ router = Router(tags=["session chart"])
 REFUSED = {409: RefusedOut}
 
 
-@api.exception_handler(services.ChartRefused)
-def _refused(request: HttpRequest, exc: services.ChartRefused) -> HttpResponse:
-    body: dict[str, Any] = {"detail": "; ".join(exc.reasons), "reasons": list(exc.reasons)}
-    return api.create_response(request, body, status=409)
+def chart_refused(request: HttpRequest, exc: services.ChartRefused) -> HttpResponse:
+    """409 with the reasons; ``ketaclinic.api.v1`` answers every ChartRefused with it."""
+    return refused_response(request, exc.reasons)
 
 
 def _session(request: HttpRequest, session_id: str) -> Session:

@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class IntakeConfig(AppConfig):
     name = "ketaclinic.intake"
     label = "intake"
-    verbose_name = "Inquiries, intake and eligibility"
+    verbose_name = "Inquiries and intake"

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.accounts.access import require, user_can
-from ketaclinic.intake import pipeline_selectors, pipeline_services
+from ketaclinic.intake import selectors as pipeline_selectors
+from ketaclinic.intake import services as pipeline_services
+from ketaclinic.intake.forms import ContactAttemptForm, ConversionForm, StatusChangeForm
 from ketaclinic.intake.models import Inquiry
-from ketaclinic.intake.pipeline import follow_up_state, name_split
-from ketaclinic.intake.pipeline_forms import ContactAttemptForm, ConversionForm, StatusChangeForm
+from ketaclinic.intake.rules.pipeline import follow_up_state, name_split
 from ketaclinic.lib.forms import service_errors_onto
 
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from ketaclinic.accounts.access import require, user_can
-from ketaclinic.api import BearerTokenAuth, VerifiedSessionAuth, api
+from ketaclinic.api.auth import BearerTokenAuth, VerifiedSessionAuth
+from ketaclinic.api.errors import json_response
 from ketaclinic.infusions.models import Session
 from ketaclinic.ledger import deadlines, reports, selectors, services
 from ketaclinic.ledger.entries import LedgerRefused
@@ -88,9 +89,9 @@ class _LedgerSessionAuth(VerifiedSessionAuth):
 router = Router(tags=["ledger"], auth=[_LedgerBearerAuth(), _LedgerSessionAuth()])
 
 
-@api.exception_handler(LedgerRefused)
-def _ledger_refused(request: HttpRequest, exc: LedgerRefused) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.reason}, status=409)
+def ledger_refused(request: HttpRequest, exc: LedgerRefused) -> HttpResponse:
+    """409 with the reason; ``ketaclinic.api.v1`` answers every LedgerRefused with it."""
+    return json_response(request, {"detail": exc.reason}, 409)
 
 
 def _int(value: str) -> int:

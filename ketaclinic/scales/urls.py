@@ -1,6 +1,7 @@
 from django.urls import path
 
-from ketaclinic.scales import views, views_public
+from ketaclinic.scales.views import public as views_public
+from ketaclinic.scales.views import staff as views
 
 app_name = "scales"
 urlpatterns = [

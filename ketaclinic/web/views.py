@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ketaclinic.accounts.access import user_can
+from ketaclinic.lib.link_pages import is_patient_link_page
 from ketaclinic.patients.selectors import patient_get_for_user
-from ketaclinic.patients.views import patient_own_context
+from ketaclinic.scales.selectors import patient_self_report_support_needed
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,7 +29,15 @@ def me(request: HttpRequest) -> HttpResponse:
     if not user_can(request.user, "patient.view_own") or patient_id is None:
         raise Http404
     patient = patient_get_for_user(request.user, patient_id)
-    return render(request, "patients/detail.html", patient_own_context(patient))
+    # As ``patients.views`` shows a patient their record: no staff flag labels, but support and
+    # the crisis numbers when their own answer to a questionnaire opened a flag.
+    context = {
+        "patient": patient,
+        "flags": [],
+        "self_report_support": patient_self_report_support_needed(patient),
+        "can_edit": False,
+    }
+    return render(request, "patients/detail.html", context)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -35,3 +45,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a post the CSRF check refused (the page was open too long, the browser
+    lost its cookie). The clinic's page says that nothing was saved and what to do next; on a
+    patient's link page in the bare patient layout, without the token or anything about them.
+    Django's ``reason`` is for the log (Django logs it), not for the person."""
+    patient_link = is_patient_link_page(request)
+    context = {
+        "base_template": "scales/bare.html" if patient_link else "base.html",
+        "patient_link": patient_link,
+        "clinic_phone": settings.KETACLINIC_CLINIC_PHONE,
+    }
+    return render(request, "web/csrf_failure.html", context, status=403)

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from ketaclinic.courses import services
 from ketaclinic.courses.models import Chair, Course, Protocol
+from ketaclinic.eligibility import clearance
 from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
 from ketaclinic.infusions.protocols.loader import SHIPPED_FILES
-from ketaclinic.intake import clearance
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import Clinic
 

@@ -18,12 +18,11 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.courses import services
 from ketaclinic.courses.models import Chair, Course, CourseStatus, DoseOrder, Protocol
 from ketaclinic.courses.tests.conftest import course_for, local_at, monday_ahead
-from ketaclinic.infusions.models import Session, SessionStatus
-from ketaclinic.intake.tests.eligibility_helpers import (
+from ketaclinic.eligibility.tests.eligibility_helpers import (
     consent_all,
     decision_make,
-    eligibility_rows,  # noqa: F401  autouse: the shipped rules and consent documents
 )
+from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.testing import Clinic
 
 STAFF = ("dana", "ada", "ben", "cleo")

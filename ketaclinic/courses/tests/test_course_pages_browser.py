@@ -17,10 +17,10 @@ from ketaclinic.courses import services
 from ketaclinic.courses.models import Course
 from ketaclinic.courses.tests.conftest import local_at, monday_ahead
 from ketaclinic.courses.tests.conftest import shipped_rows_ensure as protocols_ensure
+from ketaclinic.eligibility.clearance import treatment_clearance
+from ketaclinic.eligibility.tests.eligibility_helpers import consent_all, decision_make
+from ketaclinic.eligibility.tests.eligibility_helpers import shipped_rows_ensure as rules_ensure
 from ketaclinic.infusions.models import Session
-from ketaclinic.intake.clearance import treatment_clearance
-from ketaclinic.intake.tests.eligibility_helpers import consent_all, decision_make
-from ketaclinic.intake.tests.eligibility_helpers import shipped_rows_ensure as rules_ensure
 from ketaclinic.testing import PASSWORD, Clinic
 from ketaclinic.testing_browser import TIMEOUT_MS, Browser, axe_report, axe_violations, sign_in
 

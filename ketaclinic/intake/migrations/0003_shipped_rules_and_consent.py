@@ -19,19 +19,21 @@ EFFECTIVE_FROM = datetime.date(2026, 1, 1)
 def load_shipped(apps, schema_editor):
     RuleSetVersion = apps.get_model("intake", "RuleSetVersion")
     ConsentDocument = apps.get_model("intake", "ConsentDocument")
-    package = resources.files("ketaclinic.intake")
-    rules = json.loads((package / "rules" / "default_rules.json").read_text("utf-8"))
+    # The files moved with the eligibility and consent apps (issue 11); their content did not.
+    rules_file = resources.files("ketaclinic.eligibility.rules") / "data" / "default_rules.json"
+    rules = json.loads(rules_file.read_text("utf-8"))
+    texts = resources.files("ketaclinic.consent") / "texts"
     if not RuleSetVersion.objects.filter(version=rules["version"]).exists():
         RuleSetVersion.objects.create(
             version=rules["version"],
             rules_json=rules,
-            note="shipped default (ketaclinic/intake/rules/default_rules.json)",
+            note="shipped default (ketaclinic/eligibility/rules/data/default_rules.json)",
             active=not RuleSetVersion.objects.filter(active=True).exists(),
         )
     for code, filename in CONSENT_FILES:
         if ConsentDocument.objects.filter(code=code).exists():
             continue
-        text = (package / "consent_texts" / filename).read_text("utf-8").strip()
+        text = (texts / filename).read_text("utf-8").strip()
         title, _, body = text.partition("\n")
         title, body = title.strip(), body.strip()
         ConsentDocument.objects.create(

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.intake import services
 from ketaclinic.intake.models import Inquiry, InquiryStatus
+from ketaclinic.intake.services import inquiries as services
 from ketaclinic.testing import Clinic
 
 INQUIRIES = "/api/v1/inquiries"

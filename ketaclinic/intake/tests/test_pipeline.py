@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from ketaclinic.intake.models import InquiryStatus
-from ketaclinic.intake.pipeline import (
+from ketaclinic.intake.rules.pipeline import (
     BOARD_ORDER,
     FollowUp,
     SplitName,

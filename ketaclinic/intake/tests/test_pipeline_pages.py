@@ -11,13 +11,11 @@ import pytest
 from django.utils import timezone
 
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.intake.models import Inquiry, InquiryStatus
-from ketaclinic.intake.models_pipeline import ContactAttempt, InquiryStatusChange
-from ketaclinic.intake.tests.eligibility_helpers import (
+from ketaclinic.eligibility.tests.eligibility_helpers import (
     decision_make,
-    eligibility_rows,  # noqa: F401  autouse: the shipped rules and documents
     evaluation_make,
 )
+from ketaclinic.intake.models import ContactAttempt, Inquiry, InquiryStatus, InquiryStatusChange
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import Clinic
 
@@ -380,7 +378,7 @@ def test_a_second_conversion_is_refused(clinic: Clinic) -> None:
 
 
 def test_the_service_refuses_a_second_conversion_too(clinic: Clinic) -> None:
-    from ketaclinic.intake import pipeline_services
+    from ketaclinic.intake import services as pipeline_services
 
     inquiry = _inquiry()
     fields = {

@@ -23,7 +23,7 @@ from ketaclinic.intake.self_screen import (
     self_screen_score,
     self_screen_score_all,
 )
-from ketaclinic.intake.self_screen_token import (
+from ketaclinic.intake.self_screen.token import (
     TokenExpired,
     TokenInvalid,
     self_screen_token_make,

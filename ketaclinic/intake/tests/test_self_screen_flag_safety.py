@@ -13,11 +13,11 @@ from django.test import Client
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.intake.models import Inquiry, InquiryStatus
-from ketaclinic.intake.self_screen import self_screen_score
-from ketaclinic.intake.tests.eligibility_helpers import (
+from ketaclinic.eligibility.tests.eligibility_helpers import (
     eligibility_rows,  # noqa: F401  autouse: the shipped rules and documents
 )
+from ketaclinic.intake.models import Inquiry, InquiryStatus
+from ketaclinic.intake.self_screen import self_screen_score
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 from ketaclinic.scales.models import Notification
 from ketaclinic.testing import Clinic
@@ -135,7 +135,7 @@ def test_conversion_of_a_calm_self_screen_opens_no_flag(clinic: Clinic) -> None:
 
 
 def test_conversion_does_not_open_a_second_active_flag(clinic: Clinic) -> None:
-    from ketaclinic.intake import pipeline_services
+    from ketaclinic.intake import services as pipeline_services
 
     patient_fields = {
         "given_name": "Robin",

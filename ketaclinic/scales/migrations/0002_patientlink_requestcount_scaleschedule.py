@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import ketaclinic.scales.models_schedules
+import ketaclinic.scales.models.schedules
 from django.conf import settings
 from django.db import migrations, models
 
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('interval_days', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('grace_days', models.PositiveSmallIntegerField(default=2)),
                 ('phase', models.CharField(choices=[('any', 'Any phase'), ('induction', 'Induction'), ('maintenance', 'Maintenance')], default='any', max_length=20)),
-                ('starts_on', models.DateField(default=ketaclinic.scales.models_schedules._today)),
+                ('starts_on', models.DateField(default=ketaclinic.scales.models.schedules._today)),
                 ('active', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

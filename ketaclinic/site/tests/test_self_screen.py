@@ -18,7 +18,7 @@ from django.test import Client
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.intake.self_screen import self_screen_score
-from ketaclinic.intake.self_screen_token import SALT, self_screen_token_make
+from ketaclinic.intake.self_screen.token import SALT, self_screen_token_make
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,47 @@
+"""Reads for consent: access checked, related rows preloaded, reads audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ketaclinic.accounts.access import require
+from ketaclinic.audit.services import audit_reads
+from ketaclinic.consent.models import ConsentDocument, ConsentSignature
+from ketaclinic.lib.ids import int_id
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import patients_visible_to
+
+LIST_LIMIT = 100
+
+
+def consent_documents_current(user: Any) -> list[ConsentDocument]:
+    """The active version of every consent document (no patient data: not audited)."""
+    require(user, "consent.view")
+    return list(ConsentDocument.objects.filter(active=True).order_by("code"))
+
+
+def _signatures() -> QuerySet[ConsentSignature]:
+    return ConsentSignature.objects.select_related(
+        "document", "patient", "witnessed_by", "recorded_by"
+    )
+
+
+def consent_signatures_for_patient(user: Any, patient: Patient) -> list[ConsentSignature]:
+    """The patient's signatures (``patient`` comes from ``patient_get_for_user``)."""
+    require(user, "consent.view")
+    rows = list(_signatures().filter(patient=patient).order_by("-signed_at", "-id")[:LIST_LIMIT])
+    audit_reads(user, "ConsentSignature", rows)
+    return rows
+
+
+def consent_signature_get_for_user(user: Any, signature_id: int | str) -> ConsentSignature:
+    """A signature the user may see (a patient: their own); DoesNotExist (404) otherwise."""
+    require(user, "consent.view")
+    pk = int_id(signature_id)
+    if pk is None:
+        raise ConsentSignature.DoesNotExist
+    signature = _signatures().get(pk=pk, patient__in=patients_visible_to(user))
+    audit_reads(user, "ConsentSignature", [signature])
+    return signature

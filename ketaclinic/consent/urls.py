@@ -1,0 +1,13 @@
+"""Consent pages (mounted under /intake/ next to the inquiry and evaluation pages; their own
+namespace)."""
+
+from django.urls import path
+
+from ketaclinic.consent import views
+
+app_name = "consent"
+urlpatterns = [
+    path("patients/<uuid:patient_id>/consent/", views.consent_tablet, name="consent_tablet"),
+    path("consents/<int:signature_id>/pdf/", views.consent_pdf, name="consent_pdf"),
+    path("sign/<str:token>/", views.consent_link, name="consent_link"),
+]

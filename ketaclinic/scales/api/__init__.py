@@ -1,0 +1,2 @@
+"""The scales' JSON API: questionnaires, responses and flags (``responses``), single-use links
+(``links``). ``ketaclinic.api.v1`` mounts both routers."""

@@ -1,0 +1,1 @@
+"""Pages of the rating scales: the staff's (``staff``); the link and kiosk (``public``)."""
