@@ -12,9 +12,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from ketaclinic import testing_browser as harness
-from ketaclinic.eligibility.tests.eligibility_helpers import (
-    eligibility_rows,  # noqa: F401  autouse: the shipped rules and documents
-)
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.patients.models import Patient, SafetyFlag
 from ketaclinic.testing import Clinic

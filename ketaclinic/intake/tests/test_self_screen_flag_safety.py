@@ -13,9 +13,6 @@ from django.test import Client
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.eligibility.tests.eligibility_helpers import (
-    eligibility_rows,  # noqa: F401  autouse: the shipped rules and documents
-)
 from ketaclinic.intake.models import Inquiry, InquiryStatus
 from ketaclinic.intake.self_screen import self_screen_score
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
