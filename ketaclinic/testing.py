@@ -3,11 +3,17 @@ and the patients Pat and Quinn. All synthetic."""
 
 from __future__ import annotations
 
+import functools
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from unittest import mock
 
+from django.contrib.auth import base_user
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -76,7 +82,33 @@ def totp_now(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
+@functools.cache
+def _persona_password_hash() -> str:
+    """The personas' password hashed once per test process (a real Argon2 hash; each hash
+    costs ~0.3 s of CPU, and every test that builds the clinic would pay for six)."""
+    return make_password(PASSWORD)
+
+
+@contextmanager
+def _persona_hashing() -> Iterator[None]:
+    """While the personas are created, the persona password's hash comes from the cache;
+    any other password is hashed as usual."""
+
+    def hashed(password: str | None, *args: Any, **kwargs: Any) -> str:
+        if password == PASSWORD and not args and not kwargs:
+            return _persona_password_hash()
+        return make_password(password, *args, **kwargs)
+
+    with mock.patch.object(base_user, "make_password", hashed):
+        yield
+
+
 def make_clinic() -> Clinic:
+    with _persona_hashing():
+        return _make_clinic()
+
+
+def _make_clinic() -> Clinic:
     pat = make_patient()
     quinn = make_patient(
         given_name="Quinn",

@@ -21,10 +21,13 @@ violations and 5xx answers.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 10_000
+# The live server's first request imports every view and the API's schemas and compiles the
+# base template: seconds of CPU, more than TIMEOUT_MS on a busy machine when a browser test is
+# the first test of a fresh pytest-xdist worker. It is made once, before Chromium's clock runs.
+WARM_UP_PATH = "/account/login/"
+WARM_UP_TIMEOUT_S = 120
 
 # Runs in every page before its own scripts; the init script is injected by the browser, so the
 # page's CSP does not apply to it. It reports each CSP violation to the test.
@@ -119,6 +127,30 @@ def live_clinic(transactional_db: Any) -> Clinic:
     return make_clinic()
 
 
+@contextmanager
+def one_chromium_at_a_time() -> Iterator[None]:
+    """Hold an exclusive lock on var/browser.lock while Chromium runs. Each page load takes
+    Chromium, the live server and the test's thread at once; two browser tests at the same
+    time (two pytest-xdist workers) on a 2-core machine push each other past TIMEOUT_MS, so
+    the second waits for the first. If a worker dies, the kernel drops its lock."""
+    path = Path(settings.VAR_DIR) / "browser.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def live_server_warm_up(live_server: LiveServer) -> None:
+    """One plain request to the live server, so that its first-request costs (imports, the
+    template cache) fall outside the browser's timeouts."""
+    url = live_server.url + WARM_UP_PATH
+    with urllib.request.urlopen(url, timeout=WARM_UP_TIMEOUT_S) as response:  # noqa: S310  loopback
+        assert response.status == 200, url
+
+
 @pytest.fixture
 def browser(
     chromium_path: Path, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
@@ -128,7 +160,8 @@ def browser(
     # Teardown order matters: the browser stops before the variable is removed and the
     # database is flushed.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
+    live_server_warm_up(live_server)
+    with one_chromium_at_a_time(), sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
         )

@@ -1038,6 +1038,10 @@ MATRIX.update(
             im.api_url("checked_in", "/clinician-review"),
             [_chart_write(lambda c: {"reason": "Matrix"}, 201, 403)],
         ),
+        "api/v1/sessions/<session_id>/draw-exception": (
+            im.api_url("checked_in", "/draw-exception"),
+            [_chart_write(lambda c: {"reason": "Matrix"}, 201, 403)],
+        ),
         "api/v1/sessions/<session_id>/dose": (
             im.api_url("checked_in", "/dose"),
             [_chart_write(im.dose_body, 201, 201)],
@@ -1078,7 +1082,11 @@ MATRIX.update(
         ),
         "api/v1/sessions/<session_id>/alerts/<alert_id>/acknowledge": (
             im.alert_api_url,
-            [_chart_write(None, 200, 200)],
+            [
+                _chart_write(
+                    lambda c: {"note": "Matrix: infusion slowed, prescriber called"}, 200, 200
+                )
+            ],
         ),
         "api/v1/sessions/<session_id>/discharge": (
             im.api_url("recovery", "/discharge"),
@@ -1117,6 +1125,10 @@ MATRIX.update(
         ),
         "infusions/sessions/<uuid:session_id>/clinician-review/": (
             im.page_url("checked_in", "clinician-review/"),
+            _chart_form(422, 403),
+        ),
+        "infusions/sessions/<uuid:session_id>/draw-exception/": (
+            im.page_url("checked_in", "draw-exception/"),
             _chart_form(422, 403),
         ),
         "infusions/sessions/<uuid:session_id>/dose/": (

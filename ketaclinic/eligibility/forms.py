@@ -16,6 +16,10 @@ from typing import Any, Final
 from django import forms
 from django.forms import BaseFormSet, formset_factory
 
+from ketaclinic.eligibility.baseline_scores import (
+    baseline_score_instruments,
+    baseline_score_range_text,
+)
 from ketaclinic.eligibility.models import DecisionChoice
 from ketaclinic.eligibility.rules import RuleSet, checklist_codes
 from ketaclinic.eligibility.rules.model import ContraindicationTicked
@@ -67,6 +71,20 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def _score_field(code: str, label: str) -> forms.IntegerField:
+    """A baseline total, limited to the instrument's range (from its definition, with source)."""
+    instrument = baseline_score_instruments()[code]
+    message = baseline_score_range_text(instrument)
+    return forms.IntegerField(
+        label=label,
+        min_value=instrument.scoring.min_total,
+        max_value=instrument.scoring.max_total,
+        required=False,
+        help_text=f"Total score, {instrument.scoring.min_total} to {instrument.scoring.max_total}.",
+        error_messages={"invalid": message, "min_value": message, "max_value": message},
+    )
+
+
 class EvaluationForm(forms.Form):
     diagnoses = forms.MultipleChoiceField(
         label="Diagnoses (ICD-10-CM)",
@@ -74,9 +92,9 @@ class EvaluationForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    gad7 = forms.IntegerField(label="GAD-7", min_value=0, required=False)
-    phq9 = forms.IntegerField(label="PHQ-9", min_value=0, required=False)
-    hama = forms.IntegerField(label="HAM-A", min_value=0, required=False)
+    gad7 = _score_field("gad7", "GAD-7")
+    phq9 = _score_field("phq9", "PHQ-9")
+    hama = _score_field("hama", "HAM-A")
     medical_history = forms.CharField(
         label="Medical history",
         max_length=10_000,

@@ -1,6 +1,6 @@
 """Writes for eligibility: rule-set versions, evaluations (with their proposals), decisions.
 
-The rules are evaluated by the pure engine (``ketaclinic.intake.eligibility``); these services
+The rules are evaluated by the pure engine (``ketaclinic.eligibility.rules``); these services
 only load the active rule set, store what the engine said, and sign clinicians' decisions.
 """
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
+from ketaclinic.eligibility.baseline_scores import baseline_scores_problems
 from ketaclinic.eligibility.models import (
     DecisionChoice,
     EligibilityDecision,
@@ -161,19 +162,9 @@ def _nul_paths(value: object, path: str, found: dict[str, list[str]]) -> None:
 
 def _check_unread_fields(data: Mapping[str, Any], found: dict[str, list[str]]) -> None:
     """The fields the rules do not read are still checked for their shape."""
-    scores = data.get("baseline_scores", {})
-    if not isinstance(scores, dict):
-        found.setdefault("baseline_scores", []).append(
-            "must be an object of instrument code to score"
-        )
-    else:
-        for code, score in scores.items():
-            if not re.fullmatch(r"[a-z0-9_]{1,40}", str(code)):
-                found.setdefault(f"baseline_scores.{code}", []).append(
-                    "the instrument code must be a short lowercase code, e.g. gad7"
-                )
-            elif isinstance(score, bool) or not isinstance(score, int | float):
-                found.setdefault(f"baseline_scores.{code}", []).append("must be a number")
+    scores = baseline_scores_problems(data.get("baseline_scores", {}))
+    for path, messages in scores.items():
+        found.setdefault(path, []).extend(messages)
     history = data.get("medical_history", "")
     if not isinstance(history, str):
         found.setdefault("medical_history", []).append("must be a string")

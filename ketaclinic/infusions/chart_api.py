@@ -16,8 +16,10 @@ from ketaclinic.api.errors import refused_response
 from ketaclinic.infusions import chart_services as services
 from ketaclinic.infusions.chart_models import DoseCheck, SessionAlert
 from ketaclinic.infusions.chart_schemas import (
+    AcknowledgeIn,
     AddendumIn,
     AddendumOut,
+    AlertOut,
     AssessmentIn,
     ChartOut,
     DischargeIn,
@@ -38,7 +40,7 @@ from ketaclinic.infusions.chart_schemas import (
     VitalsOut,
 )
 from ketaclinic.infusions.chart_selectors import session_get_for_user
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
+from ketaclinic.infusions.chart_snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.infusions.models import Session
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
 
@@ -100,6 +102,8 @@ def alert_out(alert: SessionAlert) -> dict[str, Any]:
         "message": alert.message,
         "source": alert.source,
         "acknowledged": alert.acknowledged_at is not None,
+        "acknowledged_by": alert.acknowledged_by.username if alert.acknowledged_by else None,
+        "acknowledgement_note": alert.acknowledgement_note,
     }
 
 
@@ -124,7 +128,9 @@ def chart_get(request: HttpRequest, session_id: str) -> dict[str, Any]:
             }
             for a in session.addenda.select_related("author").order_by("at", "pk")
         ],
-        "rems": rems_form(snapshot)
+        "rems": rems_form(
+            snapshot, bp_after_dose_minutes=rems_minutes(services.session_protocol(session))
+        )
         if session.course.protocol.code == INTRANASAL_ESKETAMINE_56_MG
         else None,
     }
@@ -167,6 +173,19 @@ def prechecks(request: HttpRequest, session_id: str, payload: PreChecksIn) -> St
 )
 def clinician_review(request: HttpRequest, session_id: str, payload: ReasonIn) -> Status[Any]:
     entry = services.clinician_review_record(
+        acting_user=request.user, session=_session(request, session_id), reason=payload.reason
+    )
+    return Status(201, entry)
+
+
+@router.post(
+    "/sessions/{session_id}/draw-exception",
+    response={201: EntryOut, **REFUSED},
+    url_name="session_draw_exception",
+)
+def draw_exception(request: HttpRequest, session_id: str, payload: ReasonIn) -> Status[Any]:
+    """A clinician lets the dose start without a recorded ledger draw, with the reason."""
+    entry = services.draw_exception_record(
         acting_user=request.user, session=_session(request, session_id), reason=payload.reason
     )
     return Status(201, entry)
@@ -329,12 +348,17 @@ def assessment(request: HttpRequest, session_id: str, payload: AssessmentIn) -> 
 
 @router.post(
     "/sessions/{session_id}/alerts/{alert_id}/acknowledge",
-    response={200: dict[str, Any], **REFUSED},
+    response={200: AlertOut, **REFUSED},
     url_name="session_alert_acknowledge",
 )
-def acknowledge(request: HttpRequest, session_id: str, alert_id: int) -> dict[str, Any]:
+def acknowledge(
+    request: HttpRequest, session_id: str, alert_id: int, payload: AcknowledgeIn
+) -> dict[str, Any]:
     alert = services.alert_acknowledge(
-        acting_user=request.user, session=_session(request, session_id), alert_id=alert_id
+        acting_user=request.user,
+        session=_session(request, session_id),
+        alert_id=alert_id,
+        note=payload.note,
     )
     return alert_out(alert)
 

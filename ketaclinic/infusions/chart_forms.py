@@ -78,6 +78,20 @@ class ConfirmForm(StepForm):
         super().__init__(*args, **kwargs)
 
 
+class AlertAcknowledgeForm(StepForm):
+    """Acknowledging one alert; its ids carry the alert (several open alerts share the page)."""
+
+    note = _reason(
+        "What was done",
+        required=False,
+        help_text="Needed when the alert says stop, pause or call the prescriber.",
+    )
+
+    def __init__(self, *args: Any, alert_id: int, **kwargs: Any) -> None:
+        self.step = f"alert_{alert_id}"
+        super().__init__(*args, **kwargs)
+
+
 class VitalsForm(StepForm):
     step = "vitals"
 
@@ -144,6 +158,17 @@ class ClinicianReviewForm(StepForm):
         "Review: why the dose may go ahead",
         required=True,
         help_text="For example: repeat BP after rest, within the patient's usual range.",
+    )
+
+
+class DrawExceptionForm(StepForm):
+    step = "draw_exception"
+
+    reason = _reason(
+        "Why the dose starts without a ledger draw",
+        required=True,
+        help_text="Recorded on the chart and in the signed record; signing still checks the "
+        "ledger.",
     )
 
 
@@ -228,10 +253,11 @@ class SideEffectForm(StepForm):
 
 
 INSTRUMENT_LABELS = {
-    "dissociation_0_4": "Dissociation, 0 (none) to 4 (extreme)",
-    "cadss": "CADSS total (0-92)",
-    "moaas": "MOAA/S sedation (0-5)",
+    "dissociation_0_4": "Dissociation rating (none to extreme)",
+    "cadss": "CADSS total",
+    "moaas": "MOAA/S sedation",
 }
+"""Names only: each range is the instrument's or the protocol's (the service checks it)."""
 
 
 class AssessmentForm(StepForm):
@@ -242,7 +268,10 @@ class AssessmentForm(StepForm):
         label="Instrument",
         choices=[
             ("", "— choose —"),
-            *((code, INSTRUMENT_LABELS.get(code, code)) for code in services.ASSESSMENT_RANGES),
+            *(
+                (code, INSTRUMENT_LABELS.get(code, code))
+                for code in services.ASSESSMENT_INSTRUMENTS
+            ),
         ],
     )
     score = forms.IntegerField(label="Score")

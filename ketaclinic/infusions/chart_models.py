@@ -9,11 +9,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ketaclinic.infusions.monitoring import alert_needs_note
+from ketaclinic.infusions.protocols import Action
+
 
 class ChartEntryKind(models.TextChoices):
     CHECK_IN = "check_in", "Checked in"
     PRECHECKS = "prechecks", "Pre-checks"
     CLINICIAN_REVIEW = "clinician_review", "Clinician review before start"
+    DRAW_EXCEPTION = "draw_exception", "Started without a ledger draw (clinician's reason)"
     INFUSION_START = "infusion_start", "Infusion started"
     RATE_CHANGE = "rate_change", "Rate changed"
     PAUSE = "pause", "Infusion paused"
@@ -106,6 +110,8 @@ class SessionAlert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(max_length=2000, blank=True)
+    """What was done; required when an action is stop, pause or call the prescriber."""
 
     class Meta:
         ordering = ["raised_at", "pk"]
@@ -113,6 +119,11 @@ class SessionAlert(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.code} {self.value}"
+
+    @property
+    def needs_note(self) -> bool:
+        """Whether acknowledging it needs a note (its actions stop, pause or call)."""
+        return alert_needs_note(Action(a) for a in self.actions.split(",") if a)
 
 
 class DoseCheck(models.Model):

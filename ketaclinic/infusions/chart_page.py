@@ -19,11 +19,13 @@ from ketaclinic.accounts.access import user_can
 from ketaclinic.infusions import chart_services as services
 from ketaclinic.infusions.chart_forms import (
     AddendumForm,
+    AlertAcknowledgeForm,
     AssessmentForm,
     ClinicianReviewForm,
     ConfirmForm,
     DischargeForm,
     DoseForm,
+    DrawExceptionForm,
     InfusionEventForm,
     PreChecksForm,
     SecondCheckForm,
@@ -32,9 +34,15 @@ from ketaclinic.infusions.chart_forms import (
     StopForm,
     VitalsForm,
 )
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind, DoseCheck, VitalsReading
+from ketaclinic.infusions.chart_models import (
+    ChartEntry,
+    ChartEntryKind,
+    DoseCheck,
+    SessionAlert,
+    VitalsReading,
+)
 from ketaclinic.infusions.chart_selectors import session_get_for_user, vitals_chart_data
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
+from ketaclinic.infusions.chart_snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
 from ketaclinic.patients.selectors import patient_open_flags
@@ -114,6 +122,15 @@ STEPS = (
         "second_check",
         NURSE_OR_CLINICIAN,
     ),
+    StepSpec("draw", "Ketamine draw from the ledger", "Dose", "session.chart", "draw", "a nurse"),
+    StepSpec(
+        "draw_exception",
+        "Start without a ledger draw",
+        "Dose",
+        "session.override",
+        "draw_exception",
+        "a clinician",
+    ),
     StepSpec(
         "start", "Start the infusion", "Infusion", "session.chart", "start", NURSE_OR_CLINICIAN
     ),
@@ -162,6 +179,7 @@ def _empty_form(form_key: str) -> StepForm:
         "vitals": VitalsForm,
         "review": ClinicianReviewForm,
         "dose": DoseForm,
+        "draw_exception": DrawExceptionForm,
         "second_check": SecondCheckForm,
         "infusion_event": InfusionEventForm,
         "stop": StopForm,
@@ -187,6 +205,12 @@ class ChartFacts:
     hold_reviewed: bool
     dose: DoseCheck | None
     start_problems: list[str]
+    draws: list[services.SessionDraw]
+    """The session's draws from the ketamine ledger."""
+    draw_exception: ChartEntry | None
+    """A clinician's reason to start without a ledger draw."""
+    draw_problems: list[str]
+    """Before the start: what the draws lack for the latest dose."""
     paused: bool
     stopped_at: Any
 
@@ -207,16 +231,25 @@ def chart_facts(session: Session) -> ChartFacts:
         services.predose_hold_state(session, protocol=protocol) if status == S.CHECKED_IN else None
     )
     stop = _latest(session, ChartEntryKind.INFUSION_STOP) if status == S.RECOVERY else None
+    dose = (
+        session.doses.select_related("calculated_by", "second_checked_by")
+        .order_by("-calculated_at", "-pk")
+        .first()
+    )
+    checked_in_with_dose = status == S.CHECKED_IN and dose is not None
     return ChartFacts(
         status=status,
         prechecks_problems=problems,
         baseline=hold.baseline if hold else None,
         hold=bool(hold and hold.hold),
         hold_reviewed=bool(hold and hold.reviewed),
-        dose=session.doses.select_related("calculated_by", "second_checked_by")
-        .order_by("-calculated_at", "-pk")
-        .first(),
+        dose=dose,
         start_problems=services.start_problems(session, at=now) if status == S.CHECKED_IN else [],
+        draws=services.session_draws_list(session),
+        draw_exception=services.draw_exception(session),
+        draw_problems=services.dose_draw_problems(session, dose)
+        if checked_in_with_dose and dose is not None
+        else [],
         paused=status == S.INFUSING and services.infusion_paused(session),
         stopped_at=stop.at if stop else None,
     )
@@ -232,6 +265,11 @@ def _applies(key: str, facts: ChartFacts) -> bool:
         "review": status == S.CHECKED_IN and facts.hold,
         "dose": status in BEFORE_START,
         "second_check": status in BEFORE_START and unchecked,
+        "draw": status == S.CHECKED_IN and facts.dose is not None and bool(facts.draw_problems),
+        "draw_exception": status == S.CHECKED_IN
+        and facts.dose is not None
+        and facts.draw_exception is None
+        and bool(facts.draw_problems),
         "start": status == S.CHECKED_IN,
         "infusion_event": status == S.INFUSING,
         "stop": status == S.INFUSING,
@@ -259,6 +297,8 @@ def next_step_key(facts: ChartFacts) -> str | None:
             return "dose"
         if facts.dose.second_checked_by_id is None:
             return "second_check"
+        if facts.draw_problems:
+            return "draw"
         return "start"
     following = {
         S.SCHEDULED: "check_in",
@@ -319,11 +359,38 @@ def chart_steps(
     return next_step, list(groups.items())
 
 
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert as the chart lists it, with the form that acknowledges it while it is open."""
+
+    alert: SessionAlert
+    form: AlertAcknowledgeForm
+    needs_note: bool
+
+
+def alert_rows(
+    session: Session, bound: dict[int, AlertAcknowledgeForm] | None = None
+) -> list[AlertRow]:
+    """The session's alerts, open ones first, each newest first."""
+    bound = bound or {}
+    alerts = session.alerts.select_related("acknowledged_by").order_by("-raised_at", "-pk")
+    rows = [
+        AlertRow(
+            alert=alert,
+            form=bound.get(alert.pk) or AlertAcknowledgeForm(alert_id=alert.pk),
+            needs_note=alert.needs_note,
+        )
+        for alert in alerts
+    ]
+    return sorted(rows, key=lambda row: row.alert.acknowledged_at is not None)
+
+
 def chart_render(
     request: HttpRequest,
     session: Session,
     *,
     bound: dict[str, StepForm] | None = None,
+    alert_forms: dict[int, AlertAcknowledgeForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     snapshot = session_snapshot(session)
@@ -337,11 +404,14 @@ def chart_render(
         "flags": patient_open_flags(session.course.patient),
         "snapshot": snapshot,
         "chart_data": vitals_chart_data(session, snapshot),
-        "alerts": session.alerts.order_by("-raised_at", "-pk"),
+        "alerts": alert_rows(session, alert_forms),
+        "open_alerts": services.open_alert_problems(session)
+        if session.status == S.DISCHARGED
+        else [],
         "addenda": session.addenda.select_related("author"),
         "record": record,
         "verified": services.signed_record_verify(session) if record else None,
-        "rems": rems_form(snapshot)
+        "rems": rems_form(snapshot, bp_after_dose_minutes=rems_minutes(protocol))
         if session.course.protocol.code == INTRANASAL_ESKETAMINE_56_MG
         else None,
         "can_chart": user_can(request.user, "session.chart"),

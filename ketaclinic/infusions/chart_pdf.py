@@ -9,8 +9,8 @@ from typing import Any
 from django.utils import timezone
 from fpdf import FPDF
 
-from ketaclinic.infusions.chart_services import signed_record_verify
-from ketaclinic.infusions.chart_snapshot import rems_form, session_snapshot
+from ketaclinic.infusions.chart_services import session_protocol, signed_record_verify
+from ketaclinic.infusions.chart_snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
 from ketaclinic.lib.clinic_time import instant_local_text
@@ -89,6 +89,8 @@ def record_pdf_bytes(session: Session) -> bytes:
     pdf.heading("Alerts")
     for a in snapshot["alerts"]:
         ack = f"acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else "open"
+        if a.get("acknowledgement_note"):
+            ack += f": {a['acknowledgement_note']}"
         pdf.line_text(
             f"{when(a['raised_at'])} {a['code']} {a['value']} ({a['threshold']}): {a['message']} "
             f"Action: {a['recommended_action']}; {ack}"
@@ -96,7 +98,8 @@ def record_pdf_bytes(session: Session) -> bytes:
 
     if session.course.protocol.code == INTRANASAL_ESKETAMINE_56_MG:
         pdf.heading("Esketamine REMS patient monitoring form")
-        form: dict[str, Any] = rems_form(snapshot)
+        minutes = rems_minutes(session_protocol(session))
+        form: dict[str, Any] = rems_form(snapshot, bp_after_dose_minutes=minutes)
         for key, value in form.items():
             pdf.line_text(f"{key}: {'-' if value is None else value}")
 

@@ -50,6 +50,13 @@ class ReasonIn(StrictIn):
     reason: Reason = Field(min_length=1)
 
 
+class AcknowledgeIn(StrictIn):
+    """What was done; required for an alert whose actions stop or pause the infusion or call
+    the prescriber (the service says so, 422 on `note`)."""
+
+    note: Reason = ""
+
+
 class DoseIn(StrictIn):
     """Weight for a per-kg dose; concentration for a dose drawn up from a vial (not for a
     nasal device); a bag only for an infusion."""
@@ -118,6 +125,8 @@ class AlertOut(Schema):
     message: str
     source: str
     acknowledged: bool
+    acknowledged_by: str | None = None
+    acknowledgement_note: str = ""
 
 
 class VitalsOut(Schema):

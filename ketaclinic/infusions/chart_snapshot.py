@@ -16,6 +16,7 @@ from ketaclinic.infusions.chart_models import (
     VitalsReading,
 )
 from ketaclinic.infusions.models import Session
+from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -34,6 +35,23 @@ def _num(value: Decimal | None) -> str | None:
 
 def _user(user: Any) -> str | None:
     return None if user is None else str(user.username)
+
+
+def _alert(a: SessionAlert) -> dict[str, Any]:
+    alert: dict[str, Any] = {
+        "code": a.code,
+        "value": a.value,
+        "threshold": f"{a.comparator} {a.threshold}",
+        "recommended_action": a.recommended_action,
+        "message": a.message,
+        "raised_at": _when(a.raised_at),
+        "acknowledged_by": _user(a.acknowledged_by),
+        "acknowledged_at": _when(a.acknowledged_at),
+    }
+    # Only when there is one: records signed before notes existed keep their digest.
+    if a.acknowledgement_note:
+        alert["acknowledgement_note"] = a.acknowledgement_note
+    return alert
 
 
 def session_snapshot(session: Session) -> dict[str, Any]:
@@ -113,19 +131,7 @@ def session_snapshot(session: Session) -> dict[str, Any]:
             }
             for v in vitals.order_by("at", "pk")
         ],
-        "alerts": [
-            {
-                "code": a.code,
-                "value": a.value,
-                "threshold": f"{a.comparator} {a.threshold}",
-                "recommended_action": a.recommended_action,
-                "message": a.message,
-                "raised_at": _when(a.raised_at),
-                "acknowledged_by": _user(a.acknowledged_by),
-                "acknowledged_at": _when(a.acknowledged_at),
-            }
-            for a in alerts.order_by("raised_at", "pk")
-        ],
+        "alerts": [_alert(a) for a in alerts.order_by("raised_at", "pk")],
         "signatures": [
             {"role": s.role, "by": _user(s.signed_by), "at": _when(s.signed_at)}
             for s in signatures.order_by("signed_at", "pk")
@@ -137,10 +143,17 @@ def _entries_of(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [e for e in snapshot["entries"] if e["kind"] == kind]
 
 
-def rems_form(snapshot: dict[str, Any]) -> dict[str, Any]:
+def rems_minutes(protocol: ProtocolDefinition) -> int | None:
+    """The protocol's timepoint for the REMS form's BP after dosing (None: it has none)."""
+    after = protocol.monitoring.bp_after_dose_minutes
+    return None if after is None else after.value
+
+
+def rems_form(snapshot: dict[str, Any], *, bp_after_dose_minutes: int | None) -> dict[str, Any]:
     """The data of the esketamine REMS patient monitoring form (protocol.md lists its fields),
     taken from the chart. Co-medications and the lot come from the pre-checks and the ledger
-    where they are charted; blank when the chart does not hold them."""
+    where they are charted; blank when the chart does not hold them. The BP after dosing is
+    the reading nearest `bp_after_dose_minutes` after the start (the protocol's timepoint)."""
     vitals = snapshot["vitals"]
     start = next(iter(_entries_of(snapshot, "infusion_start")), None)
     discharge = next(iter(_entries_of(snapshot, "discharge")), None)
@@ -152,11 +165,11 @@ def rems_form(snapshot: dict[str, Any]) -> dict[str, Any]:
     start_at = parse(start["at"]) if start else None
     predose = [v for v in vitals if v["phase"] == "checked_in"]
     after = [
-        (abs((parse(v["at"]) - start_at).total_seconds() / 60 - 40), v)  # type: ignore[operator]
+        (abs((parse(v["at"]) - start_at).total_seconds() / 60 - bp_after_dose_minutes), v)  # type: ignore[operator]
         for v in vitals
-        if start_at is not None and v["phase"] != "checked_in"
+        if start_at is not None and bp_after_dose_minutes is not None and v["phase"] != "checked_in"
     ]
-    at_40 = min(after, key=lambda pair: pair[0])[1] if after else None
+    after_dose = min(after, key=lambda pair: pair[0])[1] if after else None
     before_discharge = [v for v in vitals if v["phase"] == "recovery"]
     monitored = None
     if check_in and discharge:
@@ -182,7 +195,8 @@ def rems_form(snapshot: dict[str, Any]) -> dict[str, Any]:
         "sedating_or_bp_raising_co_medications": None,
         "total_monitored_minutes": monitored,
         "bp_before_dosing": bp(predose[-1] if predose else None),
-        "bp_at_40_minutes": bp(at_40),
+        "bp_after_dose_minutes": bp_after_dose_minutes,
+        "bp_after_dose": bp(after_dose),
         "bp_before_discharge": bp(before_discharge[-1] if before_discharge else None),
         "sedation_moaas_lowest": min(sedation) if sedation else None,
         "dissociation_highest": max(dissociation) if dissociation else None,

@@ -1,5 +1,6 @@
 """The chart's steps as page forms, each calling its service: check-in, pre-checks and the
-clinician's review of a pre-dose hold, the dose and its second check, the infusion (start,
+clinician's review of a pre-dose hold, the dose and its second check, a clinician's exception
+to the ledger draw, the infusion (start,
 rate change, pause, resume, stop), vital signs, side effects and assessments, discharge,
 signing and addenda.
 
@@ -31,6 +32,7 @@ from ketaclinic.infusions.chart_forms import (
     ConfirmForm,
     DischargeForm,
     DoseForm,
+    DrawExceptionForm,
     InfusionEventForm,
     PreChecksForm,
     SecondCheckForm,
@@ -187,6 +189,24 @@ def second_check(request: HttpRequest, session_id: UUID) -> HttpResponse:
         return f"Second check by {checked.second_checked_by} recorded."
 
     return _take_step(request, session_id, SecondCheckForm(request.POST), write)
+
+
+@login_required
+@require_POST
+def draw_exception(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    def write(session: Session, form: StepForm) -> str:
+        services.draw_exception_record(
+            acting_user=request.user, session=session, reason=form.cleaned_data["reason"]
+        )
+        return "Recorded: the dose may start without a ledger draw."
+
+    return _take_step(
+        request,
+        session_id,
+        DrawExceptionForm(request.POST),
+        write,
+        permission="session.override",
+    )
 
 
 @login_required

@@ -29,6 +29,11 @@ urlpatterns = [
         steps.second_check,
         name="second_check",
     ),
+    path(
+        "sessions/<uuid:session_id>/draw-exception/",
+        steps.draw_exception,
+        name="draw_exception",
+    ),
     path("sessions/<uuid:session_id>/start/", steps.start, name="start"),
     path("sessions/<uuid:session_id>/infusion/", steps.infusion_event, name="infusion_event"),
     path("sessions/<uuid:session_id>/stop/", steps.stop, name="stop"),

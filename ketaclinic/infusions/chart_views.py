@@ -8,16 +8,19 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketaclinic.infusions import chart_services as services
+from ketaclinic.infusions.chart_forms import AlertAcknowledgeForm
 from ketaclinic.infusions.chart_models import SessionAlert
 from ketaclinic.infusions.chart_page import chart_render, refused_page, session_or_404
 from ketaclinic.infusions.chart_pdf import record_pdf_bytes
 from ketaclinic.infusions.chart_selectors import board_rows as board_rows_select
+from ketaclinic.lib.forms import service_errors_onto
 
 BOARD_POLL_SECONDS = 3
 
@@ -56,14 +59,29 @@ def record_pdf(request: HttpRequest, session_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def alert_acknowledge(request: HttpRequest, session_id: UUID, alert_id: int) -> HttpResponse:
+    """Acknowledge an alert, with a note of what was done where the alert needs one: without
+    it the chart comes back (422) with the error beside the alert's note field."""
     session = session_or_404(request, session_id, "session.chart", audit=False)
-    try:
-        services.alert_acknowledge(acting_user=request.user, session=session, alert_id=alert_id)
-    except services.ChartRefused as exc:
-        return refused_page(request, session, exc)
-    except SessionAlert.DoesNotExist:
-        raise Http404 from None
-    if request.headers.get("HX-Request"):
-        rows = board_rows_select(request.user, audit=False)
-        return render(request, "infusions/_board_rows.html", {"rows": rows, "now": timezone.now()})
-    return redirect("infusions:chart", session_id=session.pk)
+    form = AlertAcknowledgeForm(request.POST, alert_id=alert_id)
+    if form.is_valid():
+        try:
+            services.alert_acknowledge(
+                acting_user=request.user,
+                session=session,
+                alert_id=alert_id,
+                note=form.cleaned_data["note"],
+            )
+        except services.ChartRefused as exc:
+            return refused_page(request, session, exc)
+        except SessionAlert.DoesNotExist:
+            raise Http404 from None
+        except ValidationError as exc:
+            service_errors_onto(form, exc)
+        else:
+            if request.headers.get("HX-Request"):
+                rows = board_rows_select(request.user, audit=False)
+                context = {"rows": rows, "now": timezone.now()}
+                return render(request, "infusions/_board_rows.html", context)
+            return redirect("infusions:chart", session_id=session.pk)
+    fresh = session_or_404(request, session_id)
+    return chart_render(request, fresh, alert_forms={alert_id: form}, status=422)

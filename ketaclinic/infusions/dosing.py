@@ -180,6 +180,13 @@ def dose_calculate(
                 f" = {dose_mg / concentration_mg_per_ml} mL"
                 f" -> {drug_volume_ml} mL ({mode} to {rounding.volume_ml})"
             )
+            if drug_volume_ml == 0:
+                # Nothing measurable to draw at the syringe's precision (protocol data).
+                raise DoseInputError(
+                    f"concentration_mg_per_ml: the volume to draw rounds to {drug_volume_ml} mL"
+                    f" at {concentration_mg_per_ml.normalize():f} mg/mL; use a lower"
+                    " concentration"
+                )
         else:
             if concentration_mg_per_ml is not None:
                 raise DoseInputError(

@@ -6,7 +6,7 @@ protocol; this module only compares. Vital signs are whole numbers (mmHg, /min, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ketaclinic.infusions.protocols import (
@@ -141,6 +141,12 @@ def vitals_alerts(protocol_thresholds: Sequence[Threshold], vitals: Vitals) -> l
         if value is not None and threshold.comparator.holds(value, threshold.value):
             alerts.append(_alert(threshold, value))
     return alerts
+
+
+def alert_needs_note(actions: Iterable[Action]) -> bool:
+    """Whether acknowledging an alert with these actions needs a note of what was done: any
+    of them stops or pauses the infusion or calls the prescriber."""
+    return any(action.needs_note for action in actions)
 
 
 def predose_hold(*, protocol: Protocol, vitals: Vitals) -> PredoseDecision:

@@ -225,6 +225,11 @@ def session_draws(session: Any) -> list[tuple[LedgerEntry, DrawState, ContainerL
     return result
 
 
+def _mg_text(value: Decimal) -> str:
+    # Read by people at signing: 32 mg, 36.3 mg (the database hands back 32.0000).
+    return f"{value.quantize(Decimal('0.001')).normalize():f} mg"
+
+
 def session_ledger_problems(session: Any) -> list[str]:
     """Why the session may not be signed as far as the ledger is concerned (empty: it may).
 
@@ -238,8 +243,8 @@ def session_ledger_problems(session: Any) -> list[str]:
     if not draws:
         if charted is not None and charted > ZERO:
             return [
-                f"Ketamine is charted as given ({charted} mg) but no draw from the ledger is "
-                "recorded for this session."
+                f"Ketamine is charted as given ({_mg_text(charted)}) but no draw from the "
+                "ledger is recorded for this session (0 mg drawn)."
             ]
         return []
     problems: list[str] = []
@@ -258,8 +263,8 @@ def session_ledger_problems(session: Any) -> list[str]:
         if unplaced > MG_TOLERANCE:
             drawn_mg = sum((d.drawn * d.mg_per_ml for _, d, _ in draws), ZERO)
             problems.append(
-                f"The chart says {charted} mg was given but only {drawn_mg} mg was drawn from "
-                "the ledger for this session."
+                f"The chart says {_mg_text(charted)} was given but only {_mg_text(drawn_mg)} "
+                "was drawn from the ledger for this session."
             )
     else:
         for mismatch in reconcile_session(
@@ -268,9 +273,9 @@ def session_ledger_problems(session: Any) -> list[str]:
             tolerance_mg=MG_TOLERANCE,
         ):
             problems.append(
-                f"The chart says {charted} mg was given; the ledger records "
-                f"{mismatch.ledger_mg} mg administered. Record the administration again or "
-                "correct it."
+                f"The chart says {_mg_text(charted)} was given; the ledger records "
+                f"{_mg_text(mismatch.ledger_mg)} administered. Record the administration again "
+                "or correct it."
             )
     for row, draw, ledger in draws:
         administered = draw.administered + extra_ml.get(row.pk, ZERO)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -50,15 +51,17 @@ def patient_get_for_user(user: Any, patient_id: UUID | str, *, audit: bool = Tru
     return patient
 
 
-def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT) -> list[Patient]:
-    """Search by name or MRN (every word must match); each patient listed is an audited read."""
+def _patients_matching(user: Any, query: str) -> QuerySet[Patient]:
     rows = patients_visible_to(user)
     # No name holds a NUL, and PostgreSQL refuses one in a query parameter (a 500): drop them.
     for word in query.replace("\x00", " ").split()[:5]:
         rows = rows.filter(
             Q(given_name__icontains=word) | Q(family_name__icontains=word) | Q(mrn__iexact=word)
         )
-    patients = list(rows.order_by("family_name", "given_name", "mrn")[:limit])
+    return rows.order_by("family_name", "given_name", "mrn")
+
+
+def _audit_listed(user: Any, patients: list[Patient]) -> None:
     if patients:
         with transaction.atomic():
             audit_record_many(
@@ -66,7 +69,25 @@ def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT
                 action=Action.READ,
                 targets=[AuditTarget("Patient", str(p.pk), p.pk) for p in patients],
             )
+
+
+def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT) -> list[Patient]:
+    """Search by name or MRN (every word must match); each patient listed is an audited read."""
+    patients = list(_patients_matching(user, query)[:limit])
+    _audit_listed(user, patients)
     return patients
+
+
+def patient_page_for_user(
+    user: Any, query: str = "", page: int | str = 1, *, per_page: int = LIST_LIMIT
+) -> Page[Patient]:
+    """One page of the patients matching ``query`` (as ``patient_list_for_user``): a bad or
+    out-of-range page number gives the first or last page. Only the rows shown are audited
+    reads; the count is one more query."""
+    found = Paginator(_patients_matching(user, query), per_page).get_page(page)
+    found.object_list = list(found.object_list)
+    _audit_listed(user, found.object_list)
+    return found
 
 
 def patient_open_flags(patient: Patient) -> list[SafetyFlag]:

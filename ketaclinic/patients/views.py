@@ -25,15 +25,19 @@ def _patient_or_404(request: HttpRequest, patient_id: UUID, *, audit: bool = Tru
 
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
-    # The search is POSTed so that a patient's name never lands in a URL or an access log.
+    # The search is POSTed so that a patient's name never lands in a URL or an access log. The
+    # pager's buttons POST the search again with the page number; without a search, ?page=N.
     query = request.POST.get("q", "")[:100] if request.method == "POST" else ""
-    patients = selectors.patient_list_for_user(request.user, query)
+    number = (request.POST if request.method == "POST" else request.GET).get("page", "1")[:10]
+    page = selectors.patient_page_for_user(request.user, query, number)
     context = {
-        "patients": patients,
+        "page": page,
+        "patients": page.object_list,
         "q": query,
         "can_create": user_can(request.user, "patient.create"),
     }
-    template = "patients/_rows.html" if request.headers.get("HX-Request") else "patients/list.html"
+    partial = "patients/_results.html"
+    template = partial if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, context)
 
 

@@ -113,6 +113,7 @@ def test_events_refuse_update_and_delete_through_the_orm(clinic: Clinic) -> None
         event.delete()
 
 
+@pytest.mark.drill
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_api_writes_never_fork_the_chain() -> None:
     clinic = make_clinic()

@@ -15,6 +15,7 @@ from ketaclinic.infusions.models import Session
 from ketaclinic.testing import Clinic
 
 
+@pytest.mark.drill
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_bookings_of_one_chair_exactly_one_succeeds(
     clinic: Clinic, iv_protocol: Protocol, cleared: None

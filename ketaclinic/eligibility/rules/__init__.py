@@ -1,9 +1,9 @@
 """Eligibility rules engine for intake: pure, typed, no Django import.
 
-Modules: ``model`` (frozen values), ``engine`` (evaluating rules), ``rule_data`` and
-``evaluation_data`` (JSON in and out, validated with ``checks``).
+Modules: ``model`` (frozen values), ``engine`` (evaluating rules), ``rule_data`` (the rules'
+JSON in and out) and ``parsing`` (an evaluation's JSON in), both validated with ``checks``.
 
-The clinic's eligibility rules are data (``rules/default_rules.json`` ships the defaults): each
+The clinic's eligibility rules are data (``rules/data/default_rules.json`` ships the defaults): each
 rule has a code, a description, a kind, a condition in a small declarative language and a
 source. An administrator may edit them; every edit is a new :class:`RuleSet` with a new
 version, and every :class:`Proposal` records the version it was made with and copies the text
@@ -43,7 +43,6 @@ from ketaclinic.eligibility.rules.engine import (
     proposal_to_dict,
     trial_assessments,
 )
-from ketaclinic.eligibility.rules.evaluation_data import evaluation_from_dict
 from ketaclinic.eligibility.rules.model import (
     AdequateTrial,
     AllOf,
@@ -77,6 +76,7 @@ from ketaclinic.eligibility.rules.model import (
     VitalsAnyAtLeast,
     VitalsMissing,
 )
+from ketaclinic.eligibility.rules.parsing import evaluation_from_dict
 from ketaclinic.eligibility.rules.rule_data import (
     condition_to_json,
     default_minimum_doses,

@@ -5,10 +5,12 @@ a signed session refuses every write (`SessionFrozen`, also 409) except addenda.
 The clinical rules themselves are the pure functions of `dosing` and `monitoring`.
 
 One module per step of the session: `common` (refusals, the locked row, chart entries),
-`check_in`, `dose`, `infusion`, `vitals`, `side_effects`, `discharge` and `signing`. Callers
+`check_in`, `dose`, `draws` (the ledger draw the start needs), `infusion`, `vitals`,
+`side_effects`, `discharge` and `signing`. Callers
 import from here (`chart_services.infusion_start`); the names below are the public ones.
 """
 
+from ketaclinic.infusions.assessments import ASSESSMENT_INSTRUMENTS
 from ketaclinic.infusions.chart_services.check_in import (
     CHECK_IN_EARLIEST,
     PREGNANCY_RESULTS,
@@ -29,6 +31,13 @@ from ketaclinic.infusions.chart_services.common import (
 )
 from ketaclinic.infusions.chart_services.discharge import session_discharge
 from ketaclinic.infusions.chart_services.dose import dose_calculate_record, dose_second_check
+from ketaclinic.infusions.chart_services.draws import (
+    SessionDraw,
+    dose_draw_problems,
+    draw_exception,
+    draw_exception_record,
+    session_draws_list,
+)
 from ketaclinic.infusions.chart_services.infusion import (
     INFUSION_ACTIONS,
     PredoseHoldState,
@@ -41,7 +50,6 @@ from ketaclinic.infusions.chart_services.infusion import (
     start_problems,
 )
 from ketaclinic.infusions.chart_services.side_effects import (
-    ASSESSMENT_RANGES,
     SEVERITIES,
     SIDE_EFFECTS,
     assessment_record,
@@ -49,10 +57,12 @@ from ketaclinic.infusions.chart_services.side_effects import (
 )
 from ketaclinic.infusions.chart_services.signing import (
     addendum_add,
+    open_alert_problems,
     session_sign,
     signed_record_verify,
 )
 from ketaclinic.infusions.chart_services.vitals import (
+    NOTE_MAX,
     VitalsIn,
     VitalsRecorded,
     alert_acknowledge,
@@ -60,17 +70,19 @@ from ketaclinic.infusions.chart_services.vitals import (
 )
 
 __all__ = [
-    "ASSESSMENT_RANGES",
+    "ASSESSMENT_INSTRUMENTS",
     "BEFORE_START",
     "CHARTING",
     "CHECK_IN_EARLIEST",
     "INFUSION_ACTIONS",
+    "NOTE_MAX",
     "PREGNANCY_RESULTS",
     "SEVERITIES",
     "SIDE_EFFECTS",
     "ChartRefused",
     "PreChecks",
     "PredoseHoldState",
+    "SessionDraw",
     "SessionFrozen",
     "VitalsIn",
     "VitalsRecorded",
@@ -79,12 +91,16 @@ __all__ = [
     "assessment_record",
     "clinician_review_record",
     "dose_calculate_record",
+    "dose_draw_problems",
     "dose_second_check",
+    "draw_exception",
+    "draw_exception_record",
     "entry_data",
     "infusion_event_record",
     "infusion_paused",
     "infusion_start",
     "infusion_stop",
+    "open_alert_problems",
     "prechecks_problems",
     "prechecks_record",
     "predose_hold_state",
@@ -92,6 +108,7 @@ __all__ = [
     "questionnaire_problems",
     "session_check_in",
     "session_discharge",
+    "session_draws_list",
     "session_protocol",
     "session_sign",
     "side_effect_record",

@@ -15,7 +15,7 @@ from ketaclinic.accounts.access import require, user_role
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
 from ketaclinic.infusions import dosing
-from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind
+from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind, SessionAlert
 from ketaclinic.infusions.chart_services.common import (
     ChartRefused,
     _audit,
@@ -122,10 +122,21 @@ def prechecks_record(*, acting_user: Any, session: Session, checks: PreChecks) -
 
 @transaction.atomic
 def clinician_review_record(*, acting_user: Any, session: Session, reason: str) -> ChartEntry:
-    """A clinician has reviewed a pre-dose hold (e.g. BP at or above 140/90) and allows start."""
+    """A clinician has reviewed a pre-dose hold (e.g. BP at or above 140/90) and allows start;
+    the hold's open alerts are acknowledged with the review as their note."""
     require(acting_user, "session.override")
     locked = _locked(session)
     _require_status(locked, [SessionStatus.CHECKED_IN], "A pre-dose review")
     if not reason.strip():
         raise ValidationError({"reason": ["A review needs a reason."]})
+    # The review answers the pre-dose alerts raised so far: they are acknowledged with it.
+    held = SessionAlert.objects.filter(
+        session=locked, acknowledged_at__isnull=True, vitals__phase=SessionStatus.CHECKED_IN
+    )
+    for alert in held:
+        alert.acknowledged_by = acting_user
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledgement_note = f"Clinician review before the start: {reason.strip()}"
+        alert.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
+        _audit(acting_user, Action.UPDATE, "SessionAlert", alert.pk, locked)
     return _entry(locked, user=acting_user, kind=ChartEntryKind.CLINICIAN_REVIEW, reason=reason)

@@ -29,6 +29,11 @@ from ketaclinic.infusions.chart_services.common import (
     entry_data,
     session_protocol,
 )
+from ketaclinic.infusions.chart_services.draws import (
+    dose_draw_problems,
+    draw_exception,
+    session_draws_list,
+)
 from ketaclinic.infusions.chart_services.vitals import _pure_vitals
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
@@ -103,8 +108,10 @@ def start_problems(session: Session, *, at: datetime) -> list[str]:
     dose = DoseCheck.objects.filter(session=session).order_by("-calculated_at", "-pk").first()
     if dose is None:
         problems.append("No dose has been calculated.")
-    elif dose.second_checked_by_id is None:
-        problems.append("The dose calculation has not been second-checked.")
+    else:
+        if dose.second_checked_by_id is None:
+            problems.append("The dose calculation has not been second-checked.")
+        problems += dose_draw_problems(session, dose)
     if not prescriber_on_site(at):
         problems.append("No prescriber is on site.")
     return problems
@@ -121,16 +128,24 @@ def infusion_start(*, acting_user: Any, session: Session) -> Session:
         raise ChartRefused(problems)
     dose = DoseCheck.objects.filter(session=locked).order_by("-calculated_at", "-pk").first()
     assert dose is not None  # start_problems refuses a session without one
-    _entry(
-        locked,
-        user=acting_user,
-        kind=ChartEntryKind.INFUSION_START,
-        at=now,
-        data={"dose_check": dose.pk, "rate_ml_per_h": dose.rate_ml_per_h},
-    )
+    data: dict[str, Any] = {"dose_check": dose.pk, "rate_ml_per_h": dose.rate_ml_per_h}
+    exception = draw_exception(locked)
+    if exception is not None:
+        data["draw_exception"] = exception.pk
+    else:
+        data["draws"] = [
+            {"container": d.container_id, "ml": _plain(d.drawn_ml), "mg": _plain(d.drawn_mg)}
+            for d in session_draws_list(locked)
+        ]
+    _entry(locked, user=acting_user, kind=ChartEntryKind.INFUSION_START, at=now, data=data)
     _set_status(locked, SessionStatus.INFUSING)
     _audit(acting_user, Action.UPDATE, "Session", locked.pk, locked)
     return locked
+
+
+def _plain(value: Decimal) -> str:
+    # As typed: a database hands back 3.6300 for 3.63.
+    return format(value.normalize(), "f")
 
 
 INFUSION_ACTIONS = {

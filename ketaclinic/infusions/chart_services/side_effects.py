@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.infusions.assessments import assessment_ranges
 from ketaclinic.infusions.chart_models import ChartEntry, ChartEntryKind
 from ketaclinic.infusions.chart_services.common import (
     CHARTING,
@@ -16,6 +17,7 @@ from ketaclinic.infusions.chart_services.common import (
     _entry,
     _locked,
     _require_status,
+    session_protocol,
 )
 from ketaclinic.infusions.models import Session
 
@@ -30,11 +32,6 @@ SIDE_EFFECTS = (
     "other",
 )
 SEVERITIES = ("mild", "moderate", "severe")
-ASSESSMENT_RANGES = {
-    "cadss": (0, 92),  # Clinician-Administered Dissociative States Scale, 23 items 0-4
-    "dissociation_0_4": (0, 4),  # a simple 0 (none) to 4 (extreme) rating
-    "moaas": (0, 5),  # Modified Observer's Assessment of Alertness/Sedation
-}
 
 
 @transaction.atomic
@@ -78,13 +75,17 @@ def side_effect_record(
 def assessment_record(
     *, acting_user: Any, session: Session, at: datetime, instrument: str, score: int
 ) -> ChartEntry:
-    """Dissociation (CADSS or a 0-4 rating) or sedation (MOAA/S) at the protocol's times."""
+    """Dissociation (CADSS or the protocol's 0-4 rating) or sedation (MOAA/S) at the protocol's
+    times; the accepted range is the instrument's (scales) or the protocol's."""
+    from ketaclinic.scales import instruments
+
     require(acting_user, "session.chart")
-    limits = ASSESSMENT_RANGES.get(instrument)
+    ranges = assessment_ranges(session_protocol(session), instruments.get)
+    limits = ranges.get(instrument)
     if limits is None:
-        raise ValidationError({"instrument": [f"Must be one of {', '.join(ASSESSMENT_RANGES)}."]})
-    if not limits[0] <= score <= limits[1]:
-        raise ValidationError({"score": [f"Must be between {limits[0]} and {limits[1]}."]})
+        raise ValidationError({"instrument": [f"Must be one of {', '.join(ranges)}."]})
+    if not limits.contains(score):
+        raise ValidationError({"score": [f"Must be between {limits.low} and {limits.high}."]})
     _aware("at", at)
     locked = _locked(session)
     _require_status(locked, CHARTING, "An assessment")

@@ -7,11 +7,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ketaclinic.accounts.access import require, user_role
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
-from ketaclinic.infusions.chart_models import Addendum, SessionSignature, SignedRecord
+from ketaclinic.infusions.chart_models import (
+    Addendum,
+    SessionAlert,
+    SessionSignature,
+    SignedRecord,
+)
 from ketaclinic.infusions.chart_services.common import (
     ChartRefused,
     _audit,
@@ -33,16 +39,28 @@ def _ledger_problems(session: Session) -> list[str]:
     return session_ledger_problems(session)
 
 
+def open_alert_problems(session: Session) -> list[str]:
+    """One reason per alert nobody has acknowledged yet, oldest first (empty: none open)."""
+    open_alerts = SessionAlert.objects.filter(session=session, acknowledged_at__isnull=True)
+    return [
+        f"Alert not acknowledged (value {alert.value} at "
+        f"{timezone.localtime(alert.raised_at):%H:%M}): {alert.message} Acknowledge it, with "
+        "a note of what was done, before signing."
+        for alert in open_alerts.order_by("raised_at", "pk")
+    ]
+
+
 @transaction.atomic
 def session_sign(*, acting_user: Any, session: Session) -> Session:
     """The nurse and the clinician each sign; with both, the record is frozen (canonical
-    snapshot plus SHA-256) and the session is signed."""
+    snapshot plus SHA-256) and the session is signed. Refused while an alert is open or the
+    ketamine ledger does not match the chart."""
     require(acting_user, "session.sign")
     locked = _locked(session)
     _require_status(locked, [SessionStatus.DISCHARGED], "Signing")
     role = user_role(acting_user)
     assert role in (Role.NURSE, Role.CLINICIAN)  # session.sign is held by these two only
-    problems = _ledger_problems(locked)
+    problems = open_alert_problems(locked) + _ledger_problems(locked)
     if problems:
         raise ChartRefused(problems)
     if SessionSignature.objects.filter(session=locked, role=role).exists():

@@ -30,6 +30,9 @@ from ketaclinic.infusions.chart_services.common import (
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
 
+NOTE_MAX = 2000
+"""As the model's column."""
+
 
 @dataclass(frozen=True)
 class VitalsIn:
@@ -232,15 +235,32 @@ def _vitals_record(
     )
 
 
+ACKNOWLEDGING = (*CHARTING, SessionStatus.DISCHARGED)
+"""An alert may be acknowledged until the session is signed (signing needs every one)."""
+
+
 @transaction.atomic
-def alert_acknowledge(*, acting_user: Any, session: Session, alert_id: int) -> SessionAlert:
+def alert_acknowledge(
+    *, acting_user: Any, session: Session, alert_id: int, note: str = ""
+) -> SessionAlert:
+    """The nurse or clinician has seen the alert; when its actions stop or pause the infusion
+    or call the prescriber, `note` says what was done (ValidationError, 422, without one)."""
     require(acting_user, "session.chart")
     locked = _locked(session)
-    _require_status(locked, CHARTING, "Acknowledging an alert")
+    _require_status(locked, ACKNOWLEDGING, "Acknowledging an alert")
     alert = SessionAlert.objects.get(session=locked, pk=alert_id)
-    if alert.acknowledged_at is None:
-        alert.acknowledged_by = acting_user
-        alert.acknowledged_at = timezone.now()
-        alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
-        _audit(acting_user, Action.UPDATE, "SessionAlert", alert.pk, locked)
+    if alert.acknowledged_at is not None:
+        return alert
+    text = note.strip()
+    if not text and alert.needs_note:
+        raise ValidationError(
+            {"note": ["Note what was done (the infusion stopped or paused, who was called)."]}
+        )
+    if len(text) > NOTE_MAX:
+        raise ValidationError({"note": [f"At most {NOTE_MAX} characters."]})
+    alert.acknowledged_by = acting_user
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledgement_note = text
+    alert.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
+    _audit(acting_user, Action.UPDATE, "SessionAlert", alert.pk, locked)
     return alert

@@ -87,6 +87,12 @@ class Action(enum.StrEnum):
     STOP = "stop"
     CALL_PRESCRIBER = "call_prescriber"
 
+    @property
+    def needs_note(self) -> bool:
+        """Whether acknowledging an alert that calls for this action needs a note of what was
+        done (the infusion was changed or the prescriber called: the record says how)."""
+        return self in (Action.PAUSE, Action.STOP, Action.CALL_PRESCRIBER)
+
 
 @dataclass(frozen=True)
 class Sourced(Generic[T]):
@@ -173,6 +179,10 @@ class Threshold:
 class MonitoringRules:
     vitals_interval_dosing_minutes: Sourced[int]
     vitals_interval_recovery_minutes: Sourced[int]
+    bp_after_dose_minutes: Sourced[int] | None = None
+    """The blood pressure the esketamine REMS form asks for after dosing (None: no such form)."""
+    dissociation_rating: Sourced[Range] | None = None
+    """The single 0 (none) to 4 (extreme) dissociation rating the chart accepts, if any."""
 
 
 @dataclass(frozen=True)

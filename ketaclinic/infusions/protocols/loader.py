@@ -143,6 +143,12 @@ def _range(data: object, path: str) -> Range:
     return Range(low, high)
 
 
+def _sourced_range(data: object, path: str) -> Sourced[Range]:
+    obj = _obj(data, path, {"low", "high", "source"})
+    limits = _range({"low": obj["low"], "high": obj["high"]}, path)
+    return Sourced(limits, _str(obj["source"], f"{path}.source"))
+
+
 def _rounding(data: object, path: str) -> Rounding:
     obj = _obj(data, path, {"mode", "dose_mg", "volume_ml", "rate_ml_per_h", "source"})
     mode = _str(obj["mode"], f"{path}.mode")
@@ -334,6 +340,19 @@ def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> 
         obj["monitoring"],
         f"{origin}.monitoring",
         {"vitals_interval_dosing_minutes", "vitals_interval_recovery_minutes"},
+        {"bp_after_dose_minutes", "dissociation_rating"},
+    )
+    after_dose = _optional(
+        monitoring_obj.get("bp_after_dose_minutes"),
+        f"{origin}.monitoring.bp_after_dose_minutes",
+        _sourced_int,
+    )
+    if after_dose is not None:
+        _positive(after_dose.value, f"{origin}.monitoring.bp_after_dose_minutes.value")
+    rating = _optional(
+        monitoring_obj.get("dissociation_rating"),
+        f"{origin}.monitoring.dissociation_rating",
+        _sourced_range,
     )
     monitoring = MonitoringRules(
         vitals_interval_dosing_minutes=_sourced_int(
@@ -344,6 +363,8 @@ def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> 
             monitoring_obj["vitals_interval_recovery_minutes"],
             f"{origin}.monitoring.vitals_interval_recovery_minutes",
         ),
+        bp_after_dose_minutes=after_dose,
+        dissociation_rating=rating,
     )
     plaus_obj = _obj(
         obj["vitals_plausibility"], f"{origin}.vitals_plausibility", {"source", "limits"}

@@ -1,16 +1,19 @@
 """Drives a session chart through its API as the personas would: a booked session of Pat's on
-the IV protocol, a prescriber on site. Used by the chart tests and the URL matrix."""
+the IV protocol, a prescriber on site, ketamine in the ledger's safe (received by Admin Dana) for
+Nurse Ben to draw the dose from. Used by the chart tests and the URL matrix."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import ROUND_UP, Decimal
 from typing import Any
 
 from django.test import Client
 from django.utils import timezone
 
 from ketaclinic.courses.models import Chair, Course, PrescriberPresence, Protocol
+from ketaclinic.infusions.chart_models import DoseCheck
 from ketaclinic.infusions.models import Session
 from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
@@ -44,6 +47,26 @@ def session_make(
         chair_until=start + timedelta(hours=2),
         created_by=clinic.users["ben"],
     )
+
+
+NASAL_DEVICE_MG_PER_ML = Decimal(140)
+"""A 28 mg esketamine nasal device holds 0.2 mL: kept in the ledger as 140 mg/mL."""
+
+
+def ledger_container(
+    clinic: Clinic, *, mg_per_ml: Decimal = Decimal(10), fresh: bool = False
+) -> Any:
+    """A vial of this strength in the ledger's safe, received by Admin Dana: the latest one,
+    or a new one when there is none or `fresh` (the latest is used up)."""
+    from ketaclinic.ledger.models import Container, RegisteredLocation
+    from ketaclinic.ledger.tests.conftest import location_make, receive
+
+    found = Container.objects.filter(mg_per_ml=mg_per_ml).order_by("-pk").first()
+    if found is not None and not fresh:
+        return found
+    location = RegisteredLocation.objects.first() or location_make(clinic)
+    (vial,) = receive(clinic, location, volume="50", concentration=str(mg_per_ml))
+    return vial
 
 
 def prescriber_on_site_today(clinic: Clinic) -> None:
@@ -122,8 +145,33 @@ class Chart:
             body["totp"] = totp_now(device)
         return self.post("/dose/second-check", body | overrides)
 
-    def ready(self, *, calculator: str = "ben", witness: str = "ada") -> None:
-        """Checked in, pre-checks done, baseline vitals, dose calculated and second-checked.
+    def draw(self, volume_ml: Decimal | None = None) -> Any:
+        """Nurse Ben draws the latest dose (or `volume_ml`) from a vial of its strength, through
+        the ledger's API, for this session."""
+        dose = DoseCheck.objects.filter(session=self.session).order_by("-calculated_at").first()
+        strength = (dose.concentration_mg_per_ml if dose else None) or NASAL_DEVICE_MG_PER_ML
+        container = ledger_container(self.clinic, mg_per_ml=strength)
+        if volume_ml is None:
+            assert dose is not None, "calculate the dose first, or give the volume"
+            volume_ml = dose.drug_volume_ml or (dose.dose_mg / strength).quantize(
+                Decimal("0.01"), rounding=ROUND_UP
+            )
+        body = {"session": str(self.session.pk), "volume_ml": format(volume_ml.normalize(), "f")}
+        response = self.ben.post(
+            f"/api/v1/ledger/containers/{container.pk}/draws", body, content_type="application/json"
+        )
+        if response.status_code == 409:  # the vial is used up: the next one
+            container = ledger_container(self.clinic, mg_per_ml=strength, fresh=True)
+            response = self.ben.post(
+                f"/api/v1/ledger/containers/{container.pk}/draws",
+                body,
+                content_type="application/json",
+            )
+        return response
+
+    def ready(self, *, calculator: str = "ben", witness: str = "ada", draw: bool = True) -> None:
+        """Checked in, pre-checks done, baseline vitals, dose calculated and second-checked,
+        and (unless `draw` is False) the dose drawn from the ledger.
 
         A TOTP code is accepted once: when several sessions are readied within one 30-second
         step, let Dr Ada calculate and Nurse Ben (no TOTP device) second-check."""
@@ -136,12 +184,15 @@ class Chart:
             self.second_check(witness),
         ):
             assert response.status_code in (200, 201), response.content
+        if draw:
+            response = self.draw()
+            assert response.status_code == 201, response.content
 
     def start(self) -> Any:
         return self.post("/start")
 
-    def infusing(self, **who: str) -> None:
-        self.ready(**who)
+    def infusing(self, *, calculator: str = "ben", witness: str = "ada") -> None:
+        self.ready(calculator=calculator, witness=witness)
         response = self.start()
         assert response.status_code == 200, response.content
 

@@ -41,6 +41,7 @@ def test_acknowledged_alerts_leave_the_board(chart: Chart) -> None:
     client = chart.clinic.client("ben")
     response = client.post(
         f"/infusions/sessions/{chart.session.pk}/alerts/{alert['id']}/acknowledge/",
+        {"note": "Infusion slowed; Dr Ada called"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
@@ -105,6 +106,7 @@ def test_the_esketamine_chart_gives_the_rems_monitoring_form_data(chart: Chart) 
         eske.vitals(systolic=128, diastolic=82),
         eske.post("/dose", {}),
         eske.second_check(),
+        eske.draw(),
         eske.start(),
     ):
         assert response.status_code in (200, 201), response.content
@@ -127,7 +129,8 @@ def test_the_esketamine_chart_gives_the_rems_monitoring_form_data(chart: Chart) 
     rems = eske.ben.get(eske.url).json()["rems"]
     assert rems["medication"] == "esketamine"
     assert rems["bp_before_dosing"] == "128/82"
-    assert rems["bp_at_40_minutes"] == "150/92"
+    assert rems["bp_after_dose_minutes"] == 40
+    assert rems["bp_after_dose"] == "150/92"
     assert rems["bp_before_discharge"] == "126/80"
     assert rems["dissociation_highest"] == 9
     assert rems["total_monitored_minutes"] >= 170

@@ -5,6 +5,7 @@ it, the digest verifies by recomputing, and the ledger's problems refuse signing
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -111,11 +112,16 @@ def test_a_signed_session_refuses_acknowledging_an_alert(chart: Chart) -> None:
         at=timezone.now() - timedelta(minutes=61)
     )
     chart.discharge()
-    chart.post("/sign")
-    chart.post("/sign", who="ada")
-    response = chart.post(f"/alerts/{alert['id']}/acknowledge")
+    note = {"note": "Paused, BP rechecked 150/90, Dr Ada called"}
+    assert chart.post(f"/alerts/{alert['id']}/acknowledge", note).status_code == 200
+    assert chart.post("/sign").status_code == 200
+    assert chart.post("/sign", who="ada").status_code == 200
+    again = {"note": "A later change"}
+    response = chart.post(f"/alerts/{alert['id']}/acknowledge", again, who="ada")
     assert response.status_code == 409
-    assert SessionAlert.objects.get(pk=alert["id"]).acknowledged_at is None
+    stored = SessionAlert.objects.get(pk=alert["id"])
+    assert stored.acknowledgement_note == note["note"]
+    assert stored.acknowledged_by == chart.clinic.users["ben"]
 
 
 def test_a_signed_session_refuses_every_page_write_with_409(chart: Chart) -> None:
@@ -172,10 +178,16 @@ def test_one_signature_per_role_and_only_nurses_and_clinicians_sign(chart: Chart
 
 
 def test_signing_is_refused_with_the_ledgers_problems(ledger_chart: Chart) -> None:
-    ledger_chart.discharged()
+    """3.63 mL drawn, 3 mL given and the rest never wasted: the ledger does not balance."""
+    ledger_chart.infusing()
+    assert ledger_chart.stop(3.0).status_code == 200
+    ChartEntry.objects.filter(session=ledger_chart.session, kind="infusion_stop").update(
+        at=timezone.now() - timedelta(minutes=61)
+    )
+    assert ledger_chart.discharge().status_code == 200
     response = ledger_chart.post("/sign")
     assert response.status_code == 409
-    assert "no draw from the ledger" in " ".join(response.json()["reasons"])
+    assert "0.63 mL is not accounted for" in " ".join(response.json()["reasons"])
     assert ledger_chart.refresh().status == "discharged"
 
 

@@ -21,7 +21,7 @@ from ketaclinic.infusions.models import (
     DoseCheck,
     VitalsReading,
 )
-from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, session_make
+from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, ledger_container, session_make
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
 
 pytestmark = pytest.mark.django_db
@@ -116,9 +116,18 @@ def test_a_nurse_charts_a_whole_session_through_the_pages(chart: Chart) -> None:
     assert AuditEvent.objects.filter(
         object_type="DoseCheck", object_id=str(dose.pk), actor=chart.clinic.users["ada"]
     ).exists()
+    # The dose is drawn on the ledger's own page, for this session.
+    assert next_step(html(ben.get(chart_url))) == "Next: Ketamine draw from the ledger"
+    vial = ledger_container(chart.clinic)
+    drawn = ben.post(
+        f"/ledger/containers/{vial.pk}/draw/",
+        {"session": str(chart.session.pk), "volume_ml": "3.63"},
+    )
+    assert drawn.status_code == 302, html(drawn)
     page = html(ben.get(chart_url))
     assert next_step(page) == "Next: Start the infusion"
     assert "Everything the start needs is in place." in page
+    assert "3.63 mL of 10 mg/mL = 36.3 mg" in page
 
     assert ben.post(url(chart, "start/")).status_code == 302
     assert chart.refresh().status == "infusing"
@@ -489,6 +498,7 @@ STEP_URLS = (
     "clinician-review/",
     "dose/",
     "dose/second-check/",
+    "draw-exception/",
     "start/",
     "infusion/",
     "stop/",
@@ -501,6 +511,7 @@ BODIES: dict[str, dict[str, str]] = {
     "pre-checks/": prechecks_form(),
     "vitals/": VITALS,
     "clinician-review/": {"reason": "Reviewed"},
+    "draw-exception/": {"reason": "Ledger terminal down"},
     "dose/": DOSE,
     "dose/second-check/": {"username": "ben", "password": PASSWORD},
     "infusion/": {"action": "pause", "reason": "Break"},
@@ -516,7 +527,7 @@ def test_a_signed_session_refuses_every_step_page_with_409(chart: Chart) -> None
     before = (kinds(chart), VitalsReading.objects.count(), DoseCheck.objects.count())
     ben, ada = chart.clinic.client("ben"), chart.clinic.client("ada")
     for step in STEP_URLS:
-        client = ada if step in ("clinician-review/", "sign/") else ben
+        client = ada if step in ("clinician-review/", "draw-exception/", "sign/") else ben
         response = client.post(url(chart, step), BODIES.get(step, {}))
         assert response.status_code == 409, step
         assert "The session is signed: its record is frozen; add an addendum." in html(response)

@@ -20,9 +20,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from ketaclinic import testing_browser as harness
 from ketaclinic.infusions.models import ChartEntry, ChartEntryKind
-from ketaclinic.infusions.tests.chart_driver import Chart, chart_for
+from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, ledger_container
 from ketaclinic.testing import PASSWORD, make_clinic, totp_now
-from ketaclinic.testing_browser import Browser, session_given
+from ketaclinic.testing_browser import Browser, screenshots, session_given
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path
@@ -34,9 +34,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def booked(transactional_db: Any, monkeypatch: pytest.MonkeyPatch) -> Chart:
     """Pat booked in 30 minutes, Dr Ada on site as the prescriber (the driver marks her
-    present today), committed so that the live server's thread sees it."""
+    present today), ketamine in the safe, committed so that the live server's thread sees it."""
     monkeypatch.setattr("ketaclinic.ledger.selectors.session_ledger_problems", lambda s: [])
-    return chart_for(make_clinic(), chair="Chair 4")
+    chart = chart_for(make_clinic(), chair="Chair 4")
+    ledger_container(chart.clinic)  # a 10 mg/mL vial in the safe, received by Admin Dana
+    return chart
 
 
 @pytest.fixture
@@ -133,7 +135,20 @@ def test_a_nurse_charts_a_booked_session_from_check_in_to_signing(
     step.get_by_role("button", name="Confirm the second check").click()
     expect(page.get_by_text("Second check by ada recorded.")).to_be_visible()
 
+    # The dose is drawn from the ledger, on the ledger's own draw page, for this session.
+    step = expect_next(page, "Ketamine draw from the ledger")
+    expect(step).to_contain_text("No ketamine draw from the ledger is recorded")
+    screenshots(page, "chart-draw-needed")
+    vial = ledger_container(booked.clinic)
+    page.goto(f"/ledger/containers/{vial.pk}/draw/?session={booked.session.pk}")
+    page.get_by_label("Volume drawn (mL)").fill("3.63")
+    page.get_by_role("button", name="Record the draw").click()
+    expect(page.get_by_text("recorded: 3.63 mL")).to_be_visible()
+    page.goto(chart_url)
+
     step = expect_next(page, "Start the infusion")
+    expect(page.locator("ul.draws")).to_contain_text("3.63 mL of 10 mg/mL = 36.3 mg")
+    screenshots(page, "chart-drawn-before-start")
     violations = harness.axe_violations(page)
     assert violations == [], harness.axe_report("the chart page before the start", violations)
     expect(step).to_contain_text("Everything the start needs is in place.")

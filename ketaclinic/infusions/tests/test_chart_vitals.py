@@ -80,7 +80,7 @@ def test_vitals_in_recovery_still_raise_alerts(chart: Chart) -> None:
 def test_acknowledging_an_alert_closes_it(chart: Chart) -> None:
     chart.infusing()
     alert = chart.vitals(heart_rate=115).json()["alerts"][0]
-    response = chart.post(f"/alerts/{alert['id']}/acknowledge")
+    response = chart.post(f"/alerts/{alert['id']}/acknowledge", {"note": "Slowed, Dr Ada called"})
     assert response.status_code == 200
     assert response.json()["acknowledged"] is True
     stored = SessionAlert.objects.get(pk=alert["id"])
@@ -111,6 +111,7 @@ def test_posts_without_a_key_are_each_stored(chart: Chart) -> None:
     assert VitalsReading.objects.count() == before + 2
 
 
+@pytest.mark.drill
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_with_one_key_store_one_row(chart: Chart) -> None:
     chart.infusing()

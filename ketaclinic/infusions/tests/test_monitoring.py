@@ -176,7 +176,10 @@ def test_predose_hold_boundaries(systolic: int, diastolic: int, codes: list[str]
 
 
 def test_predose_hold_when_blood_pressure_not_measured() -> None:
-    decision = predose_hold(protocol=IV, vitals=Vitals(heart_rate_bpm=70, diastolic_mmhg=80))
+    decision = predose_hold(
+        protocol=IV,
+        vitals=Vitals(heart_rate_bpm=70, diastolic_mmhg=80, spo2_percent=98, respiratory_rate=14),
+    )
     assert decision.hold is True
     assert decision.alerts == ()
     assert decision.missing == (VitalField.SYSTOLIC_MMHG,)

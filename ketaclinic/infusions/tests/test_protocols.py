@@ -72,6 +72,9 @@ def test_iv_protocol_numbers() -> None:
     assert {(t.field, t.comparator, t.value) for t in iv.predose_holds} == {
         (VitalField.SYSTOLIC_MMHG, Comparator.GE, 140),
         (VitalField.DIASTOLIC_MMHG, Comparator.GE, 90),
+        (VitalField.HEART_RATE_BPM, Comparator.GE, 110),
+        (VitalField.SPO2_PERCENT, Comparator.LT, 92),
+        (VitalField.RESPIRATORY_RATE, Comparator.LT, 10),
     }
     assert {(t.code, t.field, t.comparator, t.value) for t in iv.alerts} == {
         ("sbp_high", VitalField.SYSTOLIC_MMHG, Comparator.GE, 180),

@@ -10,6 +10,11 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.ledger.entries import ZERO, LedgerRefused
+from ketaclinic.ledger.measuring import (
+    draw_volume_quantum_ml,
+    volume_rounds_to_zero,
+    zero_volume_text,
+)
 from ketaclinic.ledger.models import Container, EntryKind, LedgerEntry
 from ketaclinic.ledger.selectors import administration_split, ml_quantize, session_draws
 from ketaclinic.ledger.services.core import _append, _containers_locked, _Pending, _positive_ml
@@ -23,6 +28,16 @@ def ledger_draw(
     """A nurse draws a volume from a container into a syringe for a session."""
     require(acting_user, "ledger.draw")
     volume = _positive_ml(ml, "volume_ml")
+    if volume_rounds_to_zero(volume):
+        raise ValidationError(
+            {
+                "volume_ml": [
+                    f"{volume.normalize():f} mL rounds to {zero_volume_text()} at the syringe's"
+                    f" precision ({draw_volume_quantum_ml()} mL): record the volume as measured,"
+                    f" at least {draw_volume_quantum_ml()} mL."
+                ]
+            }
+        )
     if session.status in {"signed", "cancelled"}:
         raise LedgerRefused(f"The session is {session.status}; nothing can be drawn for it.")
     (row,) = _append(

@@ -19,6 +19,7 @@ from ketaclinic.testing import Clinic
 THREADS = 20
 
 
+@pytest.mark.drill
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_draws_of_1_ml_from_a_10_ml_vial_exactly_ten_succeed(
     clinic: Clinic,

@@ -239,6 +239,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert EntryKind.RECEIPT in kinds
 
 
+@pytest.mark.drill
 @pytest.mark.django_db
 def test_random_ledger_sequences_through_the_services_keep_the_invariant(clinic: Clinic) -> None:
     location = location_make(clinic, waste_witness_required=False)

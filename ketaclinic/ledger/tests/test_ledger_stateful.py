@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -288,4 +289,4 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 LedgerMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
-test_ledger_state_machine = LedgerMachine.TestCase
+test_ledger_state_machine = pytest.mark.drill(LedgerMachine.TestCase)

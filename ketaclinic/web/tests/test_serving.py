@@ -126,7 +126,7 @@ def test_server_errors_show_a_plain_page(clinic: Clinic, monkeypatch: pytest.Mon
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail Pat Example")
 
-    monkeypatch.setattr(selectors, "patient_list_for_user", explode)
+    monkeypatch.setattr(selectors, "patient_page_for_user", explode)
     client = clinic.client("ben")
     client.raise_request_exception = False
     response = client.get("/patients/")
