@@ -42,7 +42,11 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user
 from ketaclinic.scales import instruments
 from ketaclinic.scales.models import AdministrationMode
-from ketaclinic.scales.services import administration_record
+from ketaclinic.scales.services import (
+    administration_record,
+    incomplete_flag_message,
+    incomplete_response_keep,
+)
 
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
@@ -264,13 +268,16 @@ def questionnaire_response_record(*, acting_user: Any, body: Any) -> RecordedRes
     if read.result is not None:
         issues.extend(calculations_check(resolved.plan, response, resolved.resource, read))
     authored = _authored(model)
-    if issues or patient is None or read.result is None:
-        raise FhirProblem(422, issues)
     mode = (
         AdministrationMode.PATIENT_SELF
         if user_role(acting_user) == Role.PATIENT
         else AdministrationMode.STAFF_ENTRY
     )
+    if patient is not None and read.result is None:
+        flagged = _incomplete_flag(acting_user, patient, resolved, read.answers, authored, mode)
+        issues.extend(flagged)
+    if issues or patient is None or read.result is None:
+        raise FhirProblem(422, issues)
     instrument = resolved.plan.instrument
     try:
         with transaction.atomic():
@@ -289,6 +296,32 @@ def questionnaire_response_record(*, acting_user: Any, body: Any) -> RecordedRes
         ) from None
     except ValidationError as exc:
         raise FhirProblem(422, _validation_issues(exc, resolved.plan)) from None
+
+
+def _incomplete_flag(
+    acting_user: Any,
+    patient: Any,
+    resolved: ResolvedQuestionnaire,
+    answers: Mapping[str, int],
+    authored: datetime,
+    mode: AdministrationMode,
+) -> list[Issue]:
+    """A response refused as incomplete still opens the flags its answers raise (PHQ-9 item 9
+    "whatever the total"): kept by ``incomplete_response_keep``; one issue says so."""
+    try:
+        kept = incomplete_response_keep(
+            acting_user=acting_user,
+            patient=patient,
+            instrument_code=resolved.plan.instrument.code,
+            answers=answers,
+            administered_at=authored,
+            mode=mode,
+        )
+    except (PermissionDenied, ValidationError):
+        return []  # reported by the other issues (subject, authored)
+    if kept is None:
+        return []
+    return [Issue("business-rule", incomplete_flag_message(kept), "item", severity="warning")]
 
 
 def _store(

@@ -119,7 +119,9 @@ class InquiryForm(forms.Form):
                 self.add_error("attach_self_screen", problem)
             else:
                 cleaned["self_screen"] = [
-                    {"instrument": r.code, "answers": dict(r.answers)} for r in results
+                    {"instrument": r.code, "answers": dict(r.answers)}
+                    | ({"taken_at": r.taken_at.isoformat()} if r.taken_at else {})
+                    for r in results
                 ]
         return cleaned
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Final
 
 from django.db import transaction
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from ketaclinic.accounts.access import require
@@ -16,9 +16,11 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.intake.models import ContactAttempt, Inquiry, InquiryStatus, InquiryStatusChange
 from ketaclinic.intake.rules.pipeline import BOARD_ORDER, FINISHED, FollowUp, follow_up_state
+from ketaclinic.intake.self_screen import SELF_SCREEN_CODES
 
 COLUMN_LIMIT: Final = 50
-"""At most this many inquiries per status on the board, newest first (the count is the total)."""
+"""At most this many inquiries per status on the board, newest first (the count is the total);
+in "New", those whose self-screen raised an urgent flag come first."""
 DUE_LIMIT: Final = 100
 SPAM_LIMIT: Final = 100
 HISTORY_LIMIT: Final = 200
@@ -67,6 +69,20 @@ def _newest_first(rows: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
     return rows.order_by("-created_at", "-id")
 
 
+def _urgent_new() -> Case:
+    """1 for a new inquiry whose self-screen raised an urgent flag (PHQ-9 item 9 above 0,
+    stored as ``item9_positive`` when the inquiry was scored), else 0: such an inquiry comes
+    first in "New". A self-screen holds at most one record per instrument."""
+    positive = Q()
+    for index in range(len(SELF_SCREEN_CODES)):
+        positive |= Q(**{f"self_screen__{index}__item9_positive": True})
+    return Case(
+        When(positive & Q(status=InquiryStatus.NEW), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
 def inquiry_board_for_user(user: Any, *, today: date) -> Board:
     """The board: due and overdue follow-ups, then one column per status (spam left out).
 
@@ -75,12 +91,13 @@ def inquiry_board_for_user(user: Any, *, today: date) -> Board:
     require(user, "inquiry.view")
     real = Inquiry.objects.filter(is_spam=False)
     counts = dict(real.values_list("status").annotate(n=Count("id")).order_by())
-    ranked = real.annotate(
-        rank=Window(
-            RowNumber(), partition_by=F("status"), order_by=[F("created_at").desc(), F("id").desc()]
-        )
-    ).filter(rank__lte=COLUMN_LIMIT)
-    shown = list(_newest_first(ranked))
+    order = [F("urgent").desc(), F("created_at").desc(), F("id").desc()]
+    ranked = (
+        real.annotate(urgent=_urgent_new())
+        .annotate(rank=Window(RowNumber(), partition_by=F("status"), order_by=order))
+        .filter(rank__lte=COLUMN_LIMIT)
+    )
+    shown = list(ranked.order_by(*order))
     due_rows = list(
         real.filter(follow_up_on__lte=today)
         .exclude(status__in=FINISHED)

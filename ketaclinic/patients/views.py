@@ -13,6 +13,7 @@ from ketaclinic.accounts.access import require, user_can
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import FlagAcknowledgeForm, PatientForm
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
+from ketaclinic.scales.selectors import patient_self_report_support_needed
 
 
 def _patient_or_404(request: HttpRequest, patient_id: UUID, *, audit: bool = True) -> Patient:
@@ -59,6 +60,8 @@ def _detail_context(
     request: HttpRequest, patient: Patient, *, failed: tuple[int, FlagAcknowledgeForm] | None = None
 ) -> dict[str, object]:
     can_acknowledge = user_can(request.user, "flag.acknowledge")
+    if not user_can(request.user, "patient.view_any"):
+        return patient_own_context(patient)
     flags = selectors.patient_open_flags(patient)
     forms = {flag.pk: FlagAcknowledgeForm(auto_id=f"ack-{flag.pk}-%s") for flag in flags}
     if failed is not None:
@@ -75,6 +78,17 @@ def _detail_context(
         ),
         "can_acknowledge": can_acknowledge,
         "can_edit": user_can(request.user, "patient.change"),
+    }
+
+
+def patient_own_context(patient: Patient) -> dict[str, object]:
+    """A patient reading their own record: no staff flag labels, but supportive text and the
+    crisis numbers when their own answer to a questionnaire opened a flag."""
+    return {
+        "patient": patient,
+        "flags": [],
+        "self_report_support": patient_self_report_support_needed(patient),
+        "can_edit": False,
     }
 
 

@@ -27,7 +27,13 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.scales import instruments, services
-from ketaclinic.scales.models import Administration, LinkMode, PatientLink, RequestCount
+from ketaclinic.scales.models import (
+    Administration,
+    IncompleteResponse,
+    LinkMode,
+    PatientLink,
+    RequestCount,
+)
 
 DEFAULT_HOURS: Final = 72
 MAX_HOURS: Final = 14 * 24
@@ -200,6 +206,43 @@ def patient_link_answer(
             patient_id=link.patient_id,
         )
     return recorded
+
+
+def patient_link_incomplete_keep(
+    *,
+    token: str,
+    answers_by_instrument: Mapping[str, Mapping[str, int]],
+    administered_at: datetime | None = None,
+) -> list[IncompleteResponse]:
+    """Answers to a usable link refused as incomplete still open the urgent flags they raise
+    (PHQ-9 item 9, whatever the total): each instrument's answers go to
+    ``services.incomplete_response_keep`` on behalf of the link's maker, with the link's
+    mode. The link stays usable, so that the patient can complete it; nothing else is stored.
+    """
+    moment = administered_at or timezone.now()
+    link = (
+        PatientLink.objects.select_related("patient", "created_by")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if link is None or not link.is_usable(timezone.now()):
+        return []
+    kept: list[IncompleteResponse] = []
+    for code in link.instruments:
+        try:
+            row = services.incomplete_response_keep(
+                acting_user=link.created_by,
+                patient=link.patient,
+                instrument_code=code,
+                answers=answers_by_instrument.get(code, {}),
+                administered_at=moment,
+                mode=link.mode,
+            )
+        except ValidationError:
+            continue
+        if row is not None:
+            kept.append(row)
+    return kept
 
 
 def rate_limit_allows(

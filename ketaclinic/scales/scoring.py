@@ -38,11 +38,22 @@ class Problem:
 
 
 class ResponseInvalid(ValueError):
-    """The response cannot be scored; ``problems`` lists all of them at once."""
+    """The response cannot be scored; ``problems`` lists all of them at once.
 
-    def __init__(self, instrument_code: str, problems: Iterable[Problem]) -> None:
+    ``flags`` are the flags that the valid answers present raise all the same: a flag rule
+    holds "whatever the total" (PHQ-9 item 9), so a response refused as incomplete still
+    raises it, and the caller must act on it although there is no total.
+    """
+
+    def __init__(
+        self,
+        instrument_code: str,
+        problems: Iterable[Problem],
+        flags: Iterable[RaisedFlag] = (),
+    ) -> None:
         self.instrument_code = instrument_code
         self.problems = tuple(problems)
+        self.flags = tuple(flags)
         summary = "; ".join(f"{p.link_id}: {p.message}" for p in self.problems)
         super().__init__(f"{instrument_code}: {summary}")
 
@@ -153,20 +164,9 @@ def score(instrument: Instrument, answers: Mapping[str, int]) -> ScoreResult:
 
     if missing and not _may_prorate(instrument, missing):
         problems += [Problem(link_id, "missing", "is not answered") for link_id in missing]
+    flags = flags_raised(instrument, valid)
     if problems:
-        raise ResponseInvalid(instrument.code, problems)
-
-    flags = tuple(
-        RaisedFlag(
-            code=flag.code,
-            severity=flag.severity,
-            link_id=flag.when.link_id,
-            message=flag.message,
-            source=flag.source,
-        )
-        for flag in instrument.flags
-        if flag.when.holds(valid)
-    )
+        raise ResponseInvalid(instrument.code, problems, flags)
 
     if instrument.scoring.method == "risk_level":
         return ScoreResult(
@@ -188,6 +188,35 @@ def score(instrument: Instrument, answers: Mapping[str, int]) -> ScoreResult:
         flags=flags,
         prorated=bool(missing),
         missing=tuple(missing),
+    )
+
+
+def flags_raised(instrument: Instrument, answers: Mapping[str, int]) -> tuple[RaisedFlag, ...]:
+    """The instrument's flag rules that hold on the answers present, complete or not.
+
+    A flag rule looks at one item "whatever the total", so it is decided by the answers
+    given: answers that are not one of their item's weights (or not an item) hold no
+    condition, and a missing item raises nothing. ``score`` calls this on every response,
+    including one it refuses (``ResponseInvalid.flags``).
+    """
+    valid = {
+        link_id: value
+        for link_id, value in answers.items()
+        if link_id in instrument.link_ids
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and value in instrument.item(link_id).weights
+    }
+    return tuple(
+        RaisedFlag(
+            code=flag.code,
+            severity=flag.severity,
+            link_id=flag.when.link_id,
+            message=flag.message,
+            source=flag.source,
+        )
+        for flag in instrument.flags
+        if flag.when.holds(valid)
     )
 
 

@@ -14,7 +14,8 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 from ketaclinic.patients.selectors import patient_get_for_user
-from ketaclinic.scales.models import Administration, Notification
+from ketaclinic.scales import instruments
+from ketaclinic.scales.models import Administration, IncompleteResponse, Notification
 
 FlagStatusFilter = Literal["active", "acknowledged", "all"]
 
@@ -72,3 +73,48 @@ def notifications_for_user(user: Any, *, limit: int = NOTIFICATION_LIMIT) -> lis
             F("read_at").asc(nulls_first=True), "-created_at", "-pk"
         )[:limit]
     )
+
+
+# Flags raised by answers: their source row names the instrument (a self-screen sent with an
+# inquiry is always the person's own answers to a self-report questionnaire).
+_ANSWER_SOURCES: dict[str, type[Administration] | type[IncompleteResponse]] = {
+    "Administration": Administration,
+    "IncompleteResponse": IncompleteResponse,
+}
+_SELF_SCREEN_SOURCE = "Inquiry"
+
+
+def patient_self_report_support_needed(patient: Patient) -> bool:
+    """Whether an open flag on the patient's record was raised by the patient's own answer to
+    a self-report questionnaire (a flag rule of an instrument the patient answers, such as
+    PHQ-9 item 9), so that the patient's own page shows supportive text and crisis numbers.
+    A patient never sees the staff flag itself; flags from clinician- or nurse-rated scales
+    and flags opened by hand call for nothing on the patient's page. Part of the record's
+    audited read (the caller read the record)."""
+    flags = list(
+        SafetyFlag.objects.filter(
+            patient=patient,
+            status=FlagStatus.ACTIVE,
+            source_object_type__in=[*_ANSWER_SOURCES, _SELF_SCREEN_SOURCE],
+        ).only("code", "source_object_type", "source_object_id")
+    )
+    for flag in flags:
+        if flag.source_object_type == _SELF_SCREEN_SOURCE:
+            return True
+        model = _ANSWER_SOURCES[flag.source_object_type]
+        code = (
+            model.objects.filter(pk=flag.source_object_id, patient=patient)
+            .values_list("instrument", flat=True)
+            .first()
+        )
+        if code is None:
+            continue
+        try:
+            instrument = instruments.get(code)
+        except instruments.InstrumentUnknown:
+            continue
+        if "self" in instrument.respondents and any(
+            rule.code == flag.code for rule in instrument.flags
+        ):
+            return True
+    return False

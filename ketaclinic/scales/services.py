@@ -27,8 +27,19 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
-from ketaclinic.scales.models import Administration, AdministrationMode, Notification
-from ketaclinic.scales.scoring import ResponseInvalid, ScoreResult, score
+from ketaclinic.scales.models import (
+    Administration,
+    AdministrationMode,
+    IncompleteResponse,
+    Notification,
+)
+from ketaclinic.scales.scoring import (
+    RaisedFlag,
+    ResponseInvalid,
+    ScoreResult,
+    flags_raised,
+    score,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +60,9 @@ CLOCK_SKEW: Final = timedelta(minutes=5)
 
 EMAIL_SUBJECT: Final = "KetaClinic: a safety flag needs your review"
 
+# Added to the title of a flag raised by a response refused as incomplete.
+INCOMPLETE_NOTE: Final = "; incomplete response, no total"
+
 
 def short_name(instrument: Instrument) -> str:
     """ "PHQ-9" from "Patient Health Questionnaire ... (PHQ-9)"; else the code."""
@@ -56,13 +70,34 @@ def short_name(instrument: Instrument) -> str:
     return found.group(1) if found else instrument.code
 
 
-def _problems_error(problems: ResponseInvalid) -> ValidationError:
+def _problems_error(
+    problems: ResponseInvalid, kept: IncompleteResponse | None = None
+) -> ValidationError:
     errors: dict[str, list[ValidationError]] = {}
     for problem in problems.problems:
         errors.setdefault(f"answers.{problem.link_id}", []).append(
             ValidationError(problem.message, code=problem.code)
         )
+    if kept is not None:
+        errors["flags"] = [ValidationError(incomplete_flag_message(kept), code="flag_raised")]
     return ValidationError(errors)
+
+
+def incomplete_flag_message(kept: IncompleteResponse) -> str:
+    """What staff are told when a refused response still raised a flag (no health detail
+    beyond the flag's name, which the record shows anyway)."""
+    names = ", ".join(_label(str(flag["code"])) for flag in kept.flags)
+    missing = ", ".join(str(link_id) for link_id in kept.missing)
+    if not kept.missing:
+        total = "there is no total until the response is corrected"
+    elif len(kept.missing) == 1:
+        total = f"the total is missing until item {missing} is answered"
+    else:
+        total = f"the total is missing until items {missing} are answered"
+    return (
+        f"These answers raised an urgent safety flag ({names}): it is open in the patient's "
+        f"record and the clinicians were told, although {total}."
+    )
 
 
 def _instrument(code: str) -> Instrument:
@@ -84,19 +119,22 @@ def _check_moment(administered_at: datetime, patient: Patient) -> None:
         raise ValidationError({"administered_at": ["must not be before the patient's birth"]})
 
 
-def _flags_to_open(instrument: Instrument, result: ScoreResult) -> list[tuple[str, str, str]]:
-    """(code, severity, title) of each flag the result opens, one per code."""
+def _flags_to_open(
+    instrument: Instrument, result: ScoreResult, *, note: str = ""
+) -> list[tuple[str, str, str]]:
+    """(code, severity, title) of each flag the result opens, one per code. ``note`` is added
+    to the title (e.g. that the response was incomplete, so that there is no total)."""
     wanted: dict[str, tuple[str, str, str]] = {}
     name = short_name(instrument)
     for raised in result.flags:
         if raised.severity in FLAG_OPENING_SEVERITIES:
-            title = f"{_label(raised.code)} ({name} item {raised.link_id})"
+            title = f"{_label(raised.code)} ({name} item {raised.link_id}{note})"
             wanted.setdefault(raised.code, (raised.code, raised.severity, title))
     if result.risk_level is not None:
         rule = RISK_LEVEL_FLAGS.get((instrument.code, result.risk_level))
         if rule is not None:
             code, severity = rule
-            title = f"{_label(code)} ({name}: {result.risk_level} risk)"
+            title = f"{_label(code)} ({name}: {result.risk_level} risk{note})"
             wanted.setdefault(code, (code, severity, title))
     return list(wanted.values())
 
@@ -109,16 +147,26 @@ def _flags_open(
     *,
     acting_user: Any,
     patient: Patient,
-    administration: Administration,
+    administration: Administration | IncompleteResponse | None = None,
     instrument: Instrument,
     result: ScoreResult,
+    note: str = "",
+    source: tuple[str, str] | None = None,
+    opened_at: datetime | None = None,
 ) -> list[SafetyFlag]:
     """Open the flags the administration raises, unless an active one with that code exists.
 
-    The caller holds the patient row's lock, so two administrations cannot both open one.
+    ``source`` (type, id) and ``opened_at`` (when the answers were given) for answers that
+    are not an administration (a self-screen sent with an inquiry); else the administration
+    and now. The caller holds the patient row's lock, so two administrations cannot both
+    open one.
     """
+    if source is None:
+        if administration is None:
+            raise TypeError("_flags_open needs an administration or a source")
+        source = (type(administration).__name__, str(administration.pk))
     opened: list[SafetyFlag] = []
-    for code, severity, title in _flags_to_open(instrument, result):
+    for code, severity, title in _flags_to_open(instrument, result, note=note):
         if SafetyFlag.objects.filter(patient=patient, code=code, status=FlagStatus.ACTIVE).exists():
             continue
         flag = SafetyFlag(
@@ -127,9 +175,9 @@ def _flags_open(
             title=title,
             severity=severity,
             status=FlagStatus.ACTIVE,
-            opened_at=timezone.now(),
-            source_object_type="Administration",
-            source_object_id=str(administration.pk),
+            opened_at=opened_at or timezone.now(),
+            source_object_type=source[0],
+            source_object_id=source[1],
         )
         flag.full_clean()
         flag.save(force_insert=True)
@@ -160,7 +208,6 @@ def _require_may_record(
     raise PermissionDenied("scales.enter")
 
 
-@transaction.atomic
 def administration_record(
     *,
     acting_user: Any,
@@ -173,7 +220,11 @@ def administration_record(
     """Score and store one administration; open safety flags for urgent concerns.
 
     Raises ValidationError listing every problem (field paths ``answers.<link_id>``,
-    ``instrument``, ``administered_at``, ``mode``); nothing is stored then.
+    ``instrument``, ``administered_at``, ``mode``); no administration is stored then. But
+    when the refused answers raise an urgent flag all the same (PHQ-9 item 9 "whatever the
+    total"), that flag is opened and the answers kept (``incomplete_response_keep``, in its
+    own transaction, committed unless the caller's own transaction rolls back) and the error
+    says so under ``flags``.
     """
     if mode not in AdministrationMode.values:
         raise ValidationError({"mode": [f"one of {', '.join(AdministrationMode.values)}"]})
@@ -183,8 +234,176 @@ def administration_record(
     try:
         result = score(instrument, answers)
     except ResponseInvalid as invalid:
-        raise _problems_error(invalid) from None
+        kept = _incomplete_keep(
+            acting_user=acting_user,
+            patient=patient,
+            instrument=instrument,
+            answers=answers,
+            invalid=invalid,
+            administered_at=administered_at,
+            mode=AdministrationMode(mode),
+        )
+        raise _problems_error(invalid, kept) from None
+    return _administration_store(
+        acting_user=acting_user,
+        patient=patient,
+        instrument=instrument,
+        answers=answers,
+        result=result,
+        administered_at=administered_at,
+        mode=AdministrationMode(mode),
+    )
 
+
+def incomplete_response_keep(
+    *,
+    acting_user: Any,
+    patient: Patient,
+    instrument_code: str,
+    answers: Mapping[str, Any],
+    administered_at: datetime,
+    mode: AdministrationMode | str = AdministrationMode.STAFF_ENTRY,
+) -> IncompleteResponse | None:
+    """Keep a response that scoring refuses when its answers raise an urgent flag all the
+    same: store the valid answers with the missing items, open the flag (attributed to this
+    row, its title saying there is no total), audit both and tell the clinicians after commit,
+    exactly as for a complete response. None when the response scores (use
+    ``administration_record``) or raises no flag that opens; nothing is stored then.
+
+    For callers whose own checks refuse the response before ``administration_record`` (a
+    form, the FHIR reader), or whose transaction rolls the refusal back (a link's answers).
+    """
+    if mode not in AdministrationMode.values:
+        raise ValidationError({"mode": [f"one of {', '.join(AdministrationMode.values)}"]})
+    instrument = _instrument(instrument_code)
+    _require_may_record(acting_user, patient, instrument, AdministrationMode(mode))
+    _check_moment(administered_at, patient)
+    try:
+        score(instrument, answers)
+    except ResponseInvalid as invalid:
+        return _incomplete_keep(
+            acting_user=acting_user,
+            patient=patient,
+            instrument=instrument,
+            answers=answers,
+            invalid=invalid,
+            administered_at=administered_at,
+            mode=AdministrationMode(mode),
+        )
+    return None
+
+
+def _opening(flags: tuple[RaisedFlag, ...]) -> tuple[RaisedFlag, ...]:
+    return tuple(flag for flag in flags if flag.severity in FLAG_OPENING_SEVERITIES)
+
+
+@transaction.atomic
+def _incomplete_keep(
+    *,
+    acting_user: Any,
+    patient: Patient,
+    instrument: Instrument,
+    answers: Mapping[str, Any],
+    invalid: ResponseInvalid,
+    administered_at: datetime,
+    mode: AdministrationMode,
+) -> IncompleteResponse | None:
+    raised = _opening(invalid.flags)
+    if not raised:
+        return None
+    wrong = {p.link_id for p in invalid.problems if p.code != "missing"}
+    kept_answers = {
+        link_id: answers[link_id]
+        for link_id in instrument.link_ids
+        if link_id in answers and link_id not in wrong
+    }
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    kept = IncompleteResponse(
+        patient=locked,
+        instrument=instrument.code,
+        answers=kept_answers,
+        missing=list(invalid.missing),
+        flags=[
+            {"code": f.code, "severity": f.severity, "link_id": f.link_id, "message": f.message}
+            for f in raised
+        ],
+        administered_at=administered_at,
+        entered_by=acting_user,
+        mode=mode,
+    )
+    kept.full_clean(exclude=["patient", "entered_by"], validate_unique=False)
+    kept.save(force_insert=True)
+    audit_record(
+        actor=acting_user,
+        action=Action.CREATE,
+        object_type="IncompleteResponse",
+        object_id=kept.pk,
+        patient_id=locked.pk,
+    )
+    opened = _flags_open(
+        acting_user=acting_user,
+        patient=locked,
+        administration=kept,
+        instrument=instrument,
+        result=ScoreResult(instrument_code=instrument.code, total=None, flags=raised),
+        note=INCOMPLETE_NOTE,
+    )
+    if opened:
+        flag_ids = [flag.pk for flag in opened]
+        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
+    return kept
+
+
+@transaction.atomic
+def answers_flags_open(
+    *,
+    acting_user: Any,
+    patient: Patient,
+    instrument_code: str,
+    answers: Mapping[str, int],
+    answered_at: datetime,
+    source_object_type: str,
+    source_object_id: str,
+    note: str,
+) -> list[SafetyFlag]:
+    """Open on the patient's record the flags that answers given outside a rating-scale
+    administration raise (a public self-screen attached to an inquiry, when the inquiry
+    becomes this patient): attributed to ``source_object_*``, opened at ``answered_at`` (when
+    the answers were given), ``note`` added to the title; audited, clinicians told after
+    commit. The flag rules are the instrument's (``scoring.flags_raised``), complete or not.
+    An active flag with the same code is not opened twice.
+    """
+    instrument = _instrument(instrument_code)
+    raised = _opening(flags_raised(instrument, answers))
+    if not raised:
+        return []
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    opened = _flags_open(
+        acting_user=acting_user,
+        patient=locked,
+        instrument=instrument,
+        result=ScoreResult(instrument_code=instrument.code, total=None, flags=raised),
+        note=note,
+        source=(source_object_type, source_object_id),
+        opened_at=answered_at,
+    )
+    if opened:
+        flag_ids = [flag.pk for flag in opened]
+        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
+    return opened
+
+
+@transaction.atomic
+def _administration_store(
+    *,
+    acting_user: Any,
+    patient: Patient,
+    instrument: Instrument,
+    answers: Mapping[str, Any],
+    result: ScoreResult,
+    administered_at: datetime,
+    mode: AdministrationMode,
+) -> Administration:
     # Serialises administrations of one patient, so that flags are not opened twice.
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     administration = Administration(

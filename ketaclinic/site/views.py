@@ -16,7 +16,12 @@ from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.intake import services as intake_services
 from ketaclinic.intake.forms import InquiryForm
-from ketaclinic.intake.self_screen import SHORT_NAMES, self_screen_instrument, self_screen_score
+from ketaclinic.intake.self_screen import (
+    SHORT_NAMES,
+    self_screen_instrument,
+    self_screen_score,
+    self_screen_urgent_flags,
+)
 from ketaclinic.intake.self_screen.token import self_screen_token_make
 from ketaclinic.site import selectors, services
 from ketaclinic.site.forms import PageForm, SelfScreenChooseForm, SelfScreenInstrumentForm
@@ -165,6 +170,9 @@ def self_screen(request: HttpRequest) -> HttpResponse:
                 "token": self_screen_token_make(results),
             }
             return render(request, "site/self_screen_result.html", context)
+        context["urgent"] = any(
+            self_screen_urgent_flags(form.instrument.code, form.answers()) for form in forms
+        )
         context["problems"] = [
             (SHORT_NAMES[form.instrument.code], item_id, label)
             for form in forms

@@ -42,4 +42,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "nav_items": items,
         "nav_role_label": Role(role).label if role else "",
+        # Staff flag labels (the banner's) are for the care team; a patient never sees them.
+        "viewer_is_staff": role is not None and user_can(user, "patient.view_any"),
     }

@@ -12,11 +12,13 @@ from ketaclinic.intake.self_screen.scoring import (
     TOPICS,
     ScreenResult,
     SelfScreenInvalid,
+    record_taken_at,
     self_screen_instrument,
     self_screen_record_problems,
     self_screen_score,
     self_screen_score_all,
     self_screen_summaries,
+    self_screen_urgent_flags,
 )
 from ketaclinic.intake.self_screen.token import (
     MAX_AGE,
@@ -42,6 +44,7 @@ __all__ = [
     "SelfScreenInvalid",
     "TokenExpired",
     "TokenInvalid",
+    "record_taken_at",
     "self_screen_instrument",
     "self_screen_record_problems",
     "self_screen_score",
@@ -49,4 +52,5 @@ __all__ = [
     "self_screen_summaries",
     "self_screen_token_make",
     "self_screen_token_read",
+    "self_screen_urgent_flags",
 ]

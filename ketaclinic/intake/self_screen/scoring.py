@@ -6,18 +6,20 @@ to them and the record kept with an inquiry are always recomputed from those ans
 Django import: the site's views, the inquiry service and the API call these.
 
 A stored record is ``{"instrument", "answers", "total", "band"}`` plus, for an instrument with
-a suicide-risk flag rule (PHQ-9 item 9), ``"item9_positive"``.
+a suicide-risk flag rule (PHQ-9 item 9), ``"item9_positive"``, and ``"taken_at"`` (ISO 8601,
+with offset) when it is known when the person answered (the result page's token says).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Final
 
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Band, Instrument
-from ketaclinic.scales.scoring import RaisedFlag, ResponseInvalid, score
+from ketaclinic.scales.scoring import RaisedFlag, ResponseInvalid, flags_raised, score
 
 SELF_SCREEN_CODES: Final = ("gad7", "phq9")
 """The instruments a member of the public may take anonymously (free to use, self-report)."""
@@ -36,7 +38,7 @@ _COMPARATOR_WORDS: Final = {
 }
 
 REQUIRED_RECORD_KEYS: Final = frozenset({"instrument", "answers", "total", "band"})
-RECORD_KEYS: Final = REQUIRED_RECORD_KEYS | {"item9_positive"}
+RECORD_KEYS: Final = REQUIRED_RECORD_KEYS | {"item9_positive", "taken_at"}
 
 
 class SelfScreenInvalid(ValueError):
@@ -58,6 +60,7 @@ class ScreenResult:
     band: str
     cutoffs_met: tuple[str, ...]
     flags: tuple[RaisedFlag, ...]
+    taken_at: datetime | None = None
 
     @property
     def code(self) -> str:
@@ -129,6 +132,8 @@ class ScreenResult:
         }
         if self.item9_positive is not None:
             record["item9_positive"] = self.item9_positive
+        if self.taken_at is not None:
+            record["taken_at"] = self.taken_at.isoformat()
         return record
 
 
@@ -156,8 +161,17 @@ def self_screen_score(code: str, answers: Mapping[str, int]) -> ScreenResult:
     )
 
 
+def self_screen_urgent_flags(code: str, answers: Mapping[str, int]) -> tuple[RaisedFlag, ...]:
+    """The urgent flags the answers given raise, complete or not: a flag rule holds whatever
+    the total (PHQ-9 item 9), so an incomplete self-screen still shows the crisis notice.
+    ``KeyError`` for an instrument that is not a self-screen."""
+    raised = flags_raised(self_screen_instrument(code), answers)
+    return tuple(flag for flag in raised if flag.severity == "urgent")
+
+
 def self_screen_score_all(entries: Sequence[Mapping[str, Any]]) -> list[ScreenResult]:
-    """Score ``[{"instrument": code, "answers": {link_id: weight}}, ...]``, in that order.
+    """Score ``[{"instrument": code, "answers": {link_id: weight}}, ...]``, in that order;
+    an entry may say when it was answered (``"taken_at"``, ISO 8601 with offset).
 
     Raises ``SelfScreenInvalid`` with every problem at once, by path: an unknown or repeated
     instrument, answers that are not a mapping, and every item problem the scoring reports.
@@ -179,8 +193,12 @@ def self_screen_score_all(entries: Sequence[Mapping[str, Any]]) -> list[ScreenRe
         if not isinstance(answers, Mapping):
             problems[f"{index}.answers"] = "must be an object of item: answer"
             continue
+        if "taken_at" in entry and record_taken_at(entry) is None:
+            problems[f"{index}.taken_at"] = "must be a date and time with an offset"
+            continue
         try:
-            results.append(self_screen_score(code, answers))
+            result = self_screen_score(code, answers)
+            results.append(replace(result, taken_at=record_taken_at(entry)))
         except ResponseInvalid as invalid:
             for problem in invalid.problems:
                 problems[f"{index}.answers.{problem.link_id}"] = problem.message
@@ -222,7 +240,21 @@ def self_screen_record_problems(value: Any) -> list[str]:
             problems.append(f"{index}.band: must be text")
         if not isinstance(record.get("item9_positive", False), bool):
             problems.append(f"{index}.item9_positive: must be true or false")
+        if "taken_at" in record and record_taken_at(record) is None:
+            problems.append(f"{index}.taken_at: must be a date and time with an offset")
     return problems
+
+
+def record_taken_at(record: Mapping[str, Any]) -> datetime | None:
+    """When the person answered the stored self-screen ``record``; None when not known."""
+    value = record.get("taken_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
 
 
 def _is_int(value: Any) -> bool:

@@ -9,14 +9,17 @@ in their own browser). The scores are recomputed from the answers whenever the t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Final
 
 from django.core import signing
+from django.utils import timezone
 
 from ketaclinic.intake.self_screen.scoring import (
     ScreenResult,
     SelfScreenInvalid,
+    record_taken_at,
     self_screen_score_all,
 )
 
@@ -36,7 +39,11 @@ class TokenExpired(TokenInvalid):
 def self_screen_token_make(results: Sequence[ScreenResult]) -> str:
     """A token holding the answers (only the answers) of ``results``."""
     screens = [{"instrument": r.code, "answers": dict(r.answers)} for r in results]
-    return signing.dumps({"v": VERSION, "screens": screens}, salt=SALT, compress=True)
+    # When the person answered: the date of the self-screen, should it reach a record.
+    taken_at = timezone.now().isoformat()
+    return signing.dumps(
+        {"v": VERSION, "screens": screens, "taken_at": taken_at}, salt=SALT, compress=True
+    )
 
 
 def self_screen_token_read(token: str) -> list[ScreenResult]:
@@ -60,6 +67,8 @@ def self_screen_token_read(token: str) -> list[ScreenResult]:
     if not all(isinstance(screen, dict) for screen in screens):
         raise TokenInvalid("the self-screen results are in an unknown format")
     try:
-        return self_screen_score_all(screens)
+        results = self_screen_score_all(screens)
     except SelfScreenInvalid as exc:
         raise TokenInvalid("the self-screen results cannot be scored") from exc
+    taken_at = record_taken_at(payload)  # absent from tokens made before it was added
+    return [replace(result, taken_at=taken_at) for result in results]

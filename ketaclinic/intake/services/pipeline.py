@@ -19,10 +19,13 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.intake.models import ContactAttempt, Inquiry, InquiryStatus, InquiryStatusChange
 from ketaclinic.intake.rules.pipeline import status_after_conversion, status_after_eligibility
+from ketaclinic.intake.self_screen import SELF_SCREEN_CODES, record_taken_at
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import patient_create
+from ketaclinic.scales.services import answers_flags_open
 
 CONVERSION_NOTE = "Converted into a patient record."
+SELF_SCREEN_FLAG_NOTE = "; self-screen"
 ELIGIBILITY_NOTES = {
     "evaluated": "The patient's eligibility evaluation was recorded.",
     "eligible": "A clinician decided: eligible.",
@@ -170,7 +173,29 @@ def inquiry_convert(*, acting_user: Any, inquiry: Inquiry, **patient_fields: Any
         object_id=locked.pk,
         patient_id=patient.pk,
     )
+    _self_screen_flags_open(acting_user=acting_user, inquiry=locked, patient=patient)
     return patient
+
+
+def _self_screen_flags_open(*, acting_user: Any, inquiry: Inquiry, patient: Patient) -> None:
+    """The self-screen's answers reach the new record: each flag its instrument's rules raise
+    (PHQ-9 item 9 above 0) is opened there, attributed to the self-screen (the inquiry) and
+    dated when the person answered (the inquiry's time for a screen without its own date)."""
+    for record in inquiry.self_screen:
+        answers = record.get("answers")
+        code = record.get("instrument")
+        if not isinstance(answers, dict) or code not in SELF_SCREEN_CODES:
+            continue  # the record's shape is checked when the inquiry is stored
+        answers_flags_open(
+            acting_user=acting_user,
+            patient=patient,
+            instrument_code=str(code),
+            answers=answers,
+            answered_at=record_taken_at(record) or inquiry.created_at,
+            source_object_type="Inquiry",
+            source_object_id=str(inquiry.pk),
+            note=SELF_SCREEN_FLAG_NOTE,
+        )
 
 
 def inquiries_follow_eligibility(*, acting_user: Any, patient_id: Any, step: str) -> None:

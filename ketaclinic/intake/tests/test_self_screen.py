@@ -138,7 +138,11 @@ def test_a_token_round_trips_answers_and_rescoring() -> None:
     results = [self_screen_score("gad7", GAD7_12), self_screen_score("phq9", PHQ9_ITEM9)]
     token = self_screen_token_make(results)
     read = self_screen_token_read(token)
-    assert [r.as_record() for r in read] == [r.as_record() for r in results]
+    # The token also says when the person answered (issue 12.4); the scores are the same.
+    assert all(r.taken_at is not None for r in read)
+    assert [r.as_record() | {"taken_at": None} for r in read] == [
+        r.as_record() | {"taken_at": None} for r in results
+    ]
     assert "total" not in json.dumps(signing.loads(token, salt="ketaclinic.site.self_screen"))
 
 

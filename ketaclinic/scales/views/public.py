@@ -64,6 +64,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
                     form.add_service_errors(validation_errors_for(form.instrument.code, exc))
             else:
                 return render(request, "scales/link_done.html", {"kiosk": kiosk})
+        # Refused, but an urgent flag rule holds whatever the total: the care team is told.
+        links.patient_link_incomplete_keep(
+            token=token, answers_by_instrument={f.instrument.code: f.answers() for f in forms}
+        )
         status = 422
     context = {"forms": forms, "kiosk": kiosk, "has_errors": any(form.errors for form in forms)}
     return render(request, "scales/answer.html", context, status=status)

@@ -81,6 +81,17 @@ def administration_enter(request: HttpRequest, patient_id: UUID, code: str) -> H
     when = AdministeredAtForm(
         data, initial={"administered_at": timezone.localtime().replace(second=0, microsecond=0)}
     )
+    kept = None
+    if data is not None and not form.is_valid() and when.is_valid():
+        # Refused (incomplete), but a flag rule holds whatever the total: open it all the same.
+        kept = services.incomplete_response_keep(
+            acting_user=request.user,
+            patient=patient,
+            instrument_code=instrument.code,
+            answers=form.answers(),
+            administered_at=when.cleaned_data["administered_at"],
+            mode=AdministrationMode.STAFF_ENTRY,
+        )
     if data is not None and form.is_valid() and when.is_valid():
         try:
             administration = services.administration_record(
@@ -110,6 +121,7 @@ def administration_enter(request: HttpRequest, patient_id: UUID, code: str) -> H
             "instrument": instrument,
             "form": form,
             "when": when,
+            "flag_raised": services.incomplete_flag_message(kept) if kept else "",
         },
         status=status,
     )

@@ -288,6 +288,8 @@ def test_inquiry_with_attached_results_stores_them_rescored() -> None:
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     inquiry = Inquiry.objects.get()
+    # When the person answered (from the signed token) travels with each record (issue 12.4).
+    assert all(record.pop("taken_at") for record in inquiry.self_screen)
     assert inquiry.self_screen == [
         {"instrument": "gad7", "answers": gad7, "total": 15, "band": "severe"},
         {
