@@ -9,7 +9,7 @@ from ketaclinic.testing import Clinic, make_clinic
 # Run first: the tests that take minutes and the browser tests, so that with several workers
 # (`make pytest`, pytest-xdist) the longest start first and the quick ones fill in at the end,
 # instead of one worker finishing a slow test alone. The browser tests stay together, so they
-# rarely meet another Chromium (`testing_browser.browser` lets only one run at a time anyway).
+# rarely meet another Chromium (`testing.browser.browser` lets only one run at a time anyway).
 SLOW_FIRST_MARKERS = ("browser", "thousand", "drill")
 
 

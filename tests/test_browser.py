@@ -3,7 +3,7 @@ registers a new patient; a wrong password gets a clear message, not a server err
 
 The browser is Debian's chromium, driven by Playwright; Playwright never downloads one. Without
 /usr/bin/chromium these tests skip, unless KETACLINIC_REQUIRE_BROWSER=1 (CI), where they fail.
-The harness (fixtures, BrowserProblems) is shared in ketaclinic/testing_browser.py.
+The harness (fixtures, BrowserProblems) is shared in ketaclinic/testing/browser.py.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
-from ketaclinic.testing_browser import TIMEOUT_MS, Browser, sign_in_with_password
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import TIMEOUT_MS, Browser, sign_in_with_password
 
 # The shared harness's fixtures, found by name in this module (chromium_path is autouse).
 chromium_path = harness.chromium_path

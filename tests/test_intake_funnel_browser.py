@@ -11,7 +11,7 @@ form to a signed consent:
 5. the patient page shows the decision and the consent.
 
 Each step is its own function.
-The harness (browser, live server, personas, sign-in) is ``ketaclinic/testing_browser.py``.
+The harness (browser, live server, personas, sign-in) is ``ketaclinic/testing/browser.py``.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.consent.models import ConsentSignature
 from ketaclinic.eligibility.models import EligibilityDecision
 from ketaclinic.eligibility.tests.eligibility_helpers import current_documents, shipped_rows_ensure
 from ketaclinic.intake.models import ContactAttempt, Inquiry, InquiryStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic
-from ketaclinic.testing_browser import TIMEOUT_MS, Browser, self_screen_answer, sign_in, sign_out
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import TIMEOUT_MS, Browser, self_screen_answer, sign_in, sign_out
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

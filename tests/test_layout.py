@@ -82,7 +82,7 @@ def _lint_imports(cwd: Path, package_parent: Path) -> subprocess.CompletedProces
     if not lint_imports.exists():
         pytest.skip(f"{lint_imports} is missing (pip install import-linter)")
     return subprocess.run(  # noqa: S603  our own venv's tool, fixed arguments
-        [str(lint_imports), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        [str(lint_imports), str(ROOT / "pyproject.toml"), "--no-cache"],
         cwd=cwd,
         env={"PYTHONPATH": str(package_parent), "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -95,7 +95,7 @@ def _lint_imports(cwd: Path, package_parent: Path) -> subprocess.CompletedProces
 def test_the_architecture_contracts_hold() -> None:
     result = _lint_imports(ROOT, ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "broken" not in result.stdout.splitlines()[-1]
+    assert result.stdout.rstrip().endswith(" kept, 0 broken."), result.stdout
 
 
 def test_a_django_import_in_a_pure_module_breaks_a_contract(tmp_path: Path) -> None:
@@ -107,4 +107,4 @@ def test_a_django_import_in_a_pure_module_breaks_a_contract(tmp_path: Path) -> N
 
     assert result.returncode != 0
     assert "The eligibility rules engine is pure" in result.stdout
-    assert "ketaclinic.eligibility.rules.engine -> django.db" in result.stdout
+    assert "ketaclinic.eligibility.rules.engine -> django" in result.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import LazySettings
 
-from ketaclinic.testing_browser import one_chromium_at_a_time
+from ketaclinic.testing.browser import one_chromium_at_a_time
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,14 +20,14 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.consent import services as consent_services
 from ketaclinic.consent.models import ConsentSignature, SignatureMethod
 from ketaclinic.eligibility.tests.eligibility_helpers import current_documents, shipped_rows_ensure
 from ketaclinic.scales import links
 from ketaclinic.scales.models import Administration, PatientLink
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import PATIENT_WIDTHS, Browser, screenshots
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import PATIENT_WIDTHS, Browser, screenshots
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

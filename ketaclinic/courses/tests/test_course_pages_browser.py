@@ -2,7 +2,7 @@
 has cleared (an eligible decision and a signed consent), books a session in a chair, sees it
 listed on the patient's courses page, and follows its link to the session chart.
 
-The harness (Chromium, live server, personas, sign-in) is ``ketaclinic/testing_browser.py``.
+The harness (Chromium, live server, personas, sign-in) is ``ketaclinic/testing/browser.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.courses import services
 from ketaclinic.courses.models import Course
 from ketaclinic.courses.tests.conftest import local_at, monday_ahead
@@ -22,7 +21,8 @@ from ketaclinic.eligibility.tests.eligibility_helpers import consent_all, decisi
 from ketaclinic.eligibility.tests.eligibility_helpers import shipped_rows_ensure as rules_ensure
 from ketaclinic.infusions.models import Session
 from ketaclinic.testing import PASSWORD, Clinic
-from ketaclinic.testing_browser import TIMEOUT_MS, Browser, axe_report, axe_violations, sign_in
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import TIMEOUT_MS, Browser, axe_report, axe_violations, sign_in
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

@@ -7,11 +7,11 @@ import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.eligibility.models import Evaluation
 from ketaclinic.eligibility.tests.eligibility_helpers import shipped_rows_ensure
 from ketaclinic.testing import PASSWORD, Clinic
-from ketaclinic.testing_browser import Browser, screenshots
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, screenshots
 
 chromium_path = harness.chromium_path
 live_clinic = harness.live_clinic

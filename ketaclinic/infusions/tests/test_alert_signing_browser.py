@@ -13,11 +13,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, SessionAlert
 from ketaclinic.infusions.tests.chart_driver import Chart, chart_for
+from ketaclinic.testing import browser as harness
 from ketaclinic.testing import make_clinic
-from ketaclinic.testing_browser import Browser, screenshots, session_given
+from ketaclinic.testing.browser import Browser, screenshots, session_given
 
 chromium_path = harness.chromium_path
 browser = harness.browser

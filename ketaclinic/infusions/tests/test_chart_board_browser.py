@@ -1,7 +1,7 @@
 """The chair board in real headless Chromium: a new alert shows within 10 seconds of the vitals
 post, without a reload, and what the nurse was typing stays.
 
-The harness (Chromium, live server, problem collection) is ``ketaclinic/testing_browser.py``.
+The harness (Chromium, live server, problem collection) is ``ketaclinic/testing/browser.py``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.infusions.tests.chart_driver import Chart, chart_for
+from ketaclinic.testing import browser as harness
 from ketaclinic.testing import make_clinic
-from ketaclinic.testing_browser import Browser, session_given
+from ketaclinic.testing.browser import Browser, session_given
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

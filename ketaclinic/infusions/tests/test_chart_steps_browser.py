@@ -3,7 +3,7 @@ check-in to discharge, Dr Ada reviewing the pre-dose hold on her own screen and 
 credentials into Ben's page for the second check; both sign, and the page shows the signed
 record's digest verified.
 
-The harness (Chromium, live server, problem collection) is ``ketaclinic/testing_browser.py``.
+The harness (Chromium, live server, problem collection) is ``ketaclinic/testing/browser.py``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.infusions.models import ChartEntry, ChartEntryKind
 from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, ledger_container
 from ketaclinic.testing import PASSWORD, make_clinic, totp_now
-from ketaclinic.testing_browser import Browser, screenshots, session_given
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, screenshots, session_given
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

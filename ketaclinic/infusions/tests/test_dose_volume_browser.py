@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.infusions.models import DoseCheck
 from ketaclinic.infusions.protocols import SC_RACEMIC_GLUE
 from ketaclinic.infusions.tests.chart_driver import chart_for
+from ketaclinic.testing import browser as harness
 from ketaclinic.testing import make_clinic
-from ketaclinic.testing_browser import Browser, screenshots
+from ketaclinic.testing.browser import Browser, screenshots
 
 chromium_path = harness.chromium_path
 browser = harness.browser

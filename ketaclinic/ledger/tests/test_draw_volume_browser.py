@@ -7,11 +7,11 @@ import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.ledger.models import EntryKind, LedgerEntry
 from ketaclinic.ledger.tests.conftest import location_make, receive, session_make
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import Browser, screenshots
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, screenshots
 
 chromium_path = harness.chromium_path
 live_clinic = harness.live_clinic

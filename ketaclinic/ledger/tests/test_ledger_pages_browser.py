@@ -2,7 +2,7 @@
 wastes the rest, Dr Ada typing her own credentials and two-factor code as the witness; the
 container page then shows the balance and the witnessed waste.
 
-The harness (Chromium, live server, problem collection) is ``ketaclinic/testing_browser.py``.
+The harness (Chromium, live server, problem collection) is ``ketaclinic/testing/browser.py``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.infusions.models import Session
 from ketaclinic.ledger.models import Container, EntryKind, LedgerEntry
 from ketaclinic.ledger.selectors import ledger_verify
 from ketaclinic.ledger.tests.conftest import location_make, otp, receive, session_make
 from ketaclinic.testing import PASSWORD, Clinic
-from ketaclinic.testing_browser import Browser, axe_report, axe_violations, session_given
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, axe_report, axe_violations, session_given
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Request, expect
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.patients.tests.test_patient_list_paging import _many
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import Browser, axe_report, axe_violations, screenshots
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, axe_report, axe_violations, screenshots
 
 # The harness's fixtures, bound here so that they apply to this module's tests.
 chromium_path = harness.chromium_path

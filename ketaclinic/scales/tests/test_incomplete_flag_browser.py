@@ -8,10 +8,10 @@ import re
 
 from playwright.sync_api import expect
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.patients.models import SafetyFlag
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import Browser, screenshots, session_given
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, screenshots, session_given
 
 chromium_path = harness.chromium_path
 live_clinic = harness.live_clinic

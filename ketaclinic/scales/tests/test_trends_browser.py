@@ -2,7 +2,7 @@
 and the marker of a real infusion session are in Chart.js's configuration, and there are
 no console or CSP errors.
 
-The harness (Chromium, live server, problem collection) is ``ketaclinic/testing_browser.py``.
+The harness (Chromium, live server, problem collection) is ``ketaclinic/testing/browser.py``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.scales.services import administration_record
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import Browser, session_given
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import Browser, session_given
 
 from .infusions import infusion_started
 

@@ -4,7 +4,7 @@ person would (choose, leave questions out, answer PHQ-9 item 9 above 0, see the 
 an inquiry with it) and checked for reflow at 200% zoom (640 CSS pixels wide).
 
 The harness (Debian's chromium, skipped without it unless KETACLINIC_REQUIRE_BROWSER=1) is
-ketaclinic/testing_browser.py; axe-core is loaded from the app's static files, no network.
+ketaclinic/testing/browser.py; axe-core is loaded from the app's static files, no network.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import Page, expect
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.site.models import Page as SitePage
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import (
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import (
     TIMEOUT_MS,
     Browser,
     axe_report,

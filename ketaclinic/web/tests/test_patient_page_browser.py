@@ -9,11 +9,11 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ketaclinic import testing_browser as harness
 from ketaclinic.patients.models import SafetyFlag
 from ketaclinic.scales.services import administration_record
 from ketaclinic.testing import Clinic
-from ketaclinic.testing_browser import (
+from ketaclinic.testing import browser as harness
+from ketaclinic.testing.browser import (
     PATIENT_WIDTHS,
     Browser,
     axe_report,

@@ -1,5 +1,5 @@
 """Test personas and helpers: Dr Ada the prescriber, Nurse Ben, Cleo at intake, Admin Dana,
-and the patients Pat and Quinn. All synthetic."""
+and the patients Pat and Quinn. All synthetic. The Chromium harness is ``testing/browser.py``."""
 
 from __future__ import annotations
 

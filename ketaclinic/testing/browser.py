@@ -7,7 +7,7 @@ Use the fixtures by binding them in a test module, where pytest finds them by na
 assignment rather than imported by name, which ruff would report as redefined by the test
 functions' parameters):
 
-    from ketaclinic import testing_browser as harness
+    from ketaclinic.testing import browser as harness
 
     chromium_path = harness.chromium_path
     live_clinic = harness.live_clinic
