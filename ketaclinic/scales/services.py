@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -154,7 +154,8 @@ def _flags_open(
     source: tuple[str, str] | None = None,
     opened_at: datetime | None = None,
 ) -> list[SafetyFlag]:
-    """Open the flags the administration raises, unless an active one with that code exists.
+    """Open the flags the administration raises, unless an active one with that code exists;
+    the clinicians are told after commit.
 
     ``source`` (type, id) and ``opened_at`` (when the answers were given) for answers that
     are not an administration (a self-screen sent with an inquiry); else the administration
@@ -189,6 +190,9 @@ def _flags_open(
             patient_id=patient.pk,
         )
         opened.append(flag)
+    if opened:
+        flag_ids = [flag.pk for flag in opened]
+        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
     return opened
 
 
@@ -293,6 +297,14 @@ def incomplete_response_keep(
     return None
 
 
+def _flags_json(flags: Sequence[RaisedFlag]) -> list[dict[str, Any]]:
+    """The raised flags as stored beside the answers."""
+    return [
+        {"code": f.code, "severity": f.severity, "link_id": f.link_id, "message": f.message}
+        for f in flags
+    ]
+
+
 def _opening(flags: tuple[RaisedFlag, ...]) -> tuple[RaisedFlag, ...]:
     return tuple(flag for flag in flags if flag.severity in FLAG_OPENING_SEVERITIES)
 
@@ -323,10 +335,7 @@ def _incomplete_keep(
         instrument=instrument.code,
         answers=kept_answers,
         missing=list(invalid.missing),
-        flags=[
-            {"code": f.code, "severity": f.severity, "link_id": f.link_id, "message": f.message}
-            for f in raised
-        ],
+        flags=_flags_json(raised),
         administered_at=administered_at,
         entered_by=acting_user,
         mode=mode,
@@ -340,7 +349,7 @@ def _incomplete_keep(
         object_id=kept.pk,
         patient_id=locked.pk,
     )
-    opened = _flags_open(
+    _flags_open(
         acting_user=acting_user,
         patient=locked,
         administration=kept,
@@ -348,9 +357,6 @@ def _incomplete_keep(
         result=ScoreResult(instrument_code=instrument.code, total=None, flags=raised),
         note=INCOMPLETE_NOTE,
     )
-    if opened:
-        flag_ids = [flag.pk for flag in opened]
-        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
     return kept
 
 
@@ -387,9 +393,6 @@ def answers_flags_open(
         source=(source_object_type, source_object_id),
         opened_at=answered_at,
     )
-    if opened:
-        flag_ids = [flag.pk for flag in opened]
-        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
     return opened
 
 
@@ -414,10 +417,7 @@ def _administration_store(
         subscales=dict(result.subscales),
         band=result.band or "",
         risk_level=result.risk_level or "",
-        flags=[
-            {"code": f.code, "severity": f.severity, "link_id": f.link_id, "message": f.message}
-            for f in result.flags
-        ],
+        flags=_flags_json(result.flags),
         administered_at=administered_at,
         entered_by=acting_user,
         mode=AdministrationMode(mode),
@@ -433,16 +433,13 @@ def _administration_store(
         object_id=administration.pk,
         patient_id=locked.pk,
     )
-    opened = _flags_open(
+    _flags_open(
         acting_user=acting_user,
         patient=locked,
         administration=administration,
         instrument=instrument,
         result=result,
     )
-    if opened:
-        flag_ids = [flag.pk for flag in opened]
-        transaction.on_commit(lambda: clinicians_notify(flag_ids=flag_ids))
     return administration
 
 
