@@ -30,14 +30,16 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy ketaclinic tests bench
 
-# The tests on every core (pytest-xdist; `-n auto` is 2 on CI's machine). `worksteal` gives
-# each worker half the tests and lets an idle one take over the other's unstarted tail, so a
-# few tests of minutes do not leave one worker alone at the end. PYTEST_WORKERS=0 runs in one
-# process; PYTEST_ARGS adds options (.ci/run passes a marker selection for each database).
+# The tests on every core (pytest-xdist; `-n auto` is 2 on CI's machine). `--dist load` hands
+# out the tests in pytest-django's order (tests in a rolled-back transaction first, then those
+# that flush the database), so on each worker no test runs after a flush has removed the rows the
+# data migrations load (`worksteal` let an idle worker take rolled-back tests after its flushes:
+# 85 failures). PYTEST_WORKERS=0 runs in one process; PYTEST_ARGS adds options (.ci/run passes a
+# marker selection for each database).
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 # Vitals posts through the app beside a thin psycopg baseline on PostgreSQL (not run by the tests).
 bench: $(STAMP)

@@ -13,6 +13,7 @@ runs on whichever database the suite runs on (CI: SQLite and PostgreSQL).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,9 +63,20 @@ def old_layout(transactional_db: Any) -> Iterator[Apps]:
         executor.migrate(_latest(executor))
 
 
+def _shipped_rows(apps: Apps) -> None:
+    """The rows the data migrations load (the rule set, consent documents, protocols), again:
+    a test that flushed the database before this one removed them."""
+    for module in (
+        "ketaclinic.intake.migrations.0003_shipped_rules_and_consent",
+        "ketaclinic.courses.migrations.0002_shipped_protocols",
+    ):
+        importlib.import_module(module).load_shipped(apps, None)
+
+
 def _fill(apps: Apps) -> dict[str, Any]:
     """One of every moved kind of row, written through the models as they were before the move."""
     assert "eligibility" not in {c.label for c in apps.get_app_configs()}
+    _shipped_rows(apps)
     User = _model(apps, "accounts", "User")
     ada = User.objects.create(username="ada-old", password="!", role="clinician")
     ben = User.objects.create(username="ben-old", password="!", role="nurse")

@@ -24,7 +24,7 @@ def test_make_pytest_runs_the_tests_on_every_core() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^PYTEST_WORKERS \?= auto$", makefile, re.MULTILINE)
     pytest_line = _recipe(makefile, "pytest").splitlines()[-1]
-    assert "-n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)" in pytest_line
+    assert "-n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)" in pytest_line
     # A developer's `make test` still runs everything, in parallel: lint, types, pytest.
     assert re.search(r"^test: lint types pytest$", makefile, re.MULTILINE)
     assert re.search(r"^pytest-xdist==\d", (ROOT / "constraints.txt").read_text(), re.MULTILINE)
