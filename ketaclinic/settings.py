@@ -99,6 +99,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files stay cacheable), before the rest, so that it also marks
+    # the answers other middleware make (login redirects, lockouts): ketaclinic/web/middleware.py
+    "ketaclinic.web.middleware.NoStoreMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
