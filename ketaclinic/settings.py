@@ -180,6 +180,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The same trusted address as the audit trail and the rate limits (KETACLINIC_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "ketaclinic.audit.middleware.client_address"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -225,8 +227,15 @@ EMAIL_HOST = env_str("KETACLINIC_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("KETACLINIC_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("KETACLINIC_FROM_EMAIL", "ketaclinic@localhost")
 
-# Behind a proxy, the client address comes from the first X-Forwarded-For entry.
-KETACLINIC_TRUST_X_FORWARDED_FOR = env_bool("KETACLINIC_BEHIND_PROXY")
+# How many reverse proxies of the clinic's own stand in front of the app, each appending the
+# address it saw to X-Forwarded-For: the client address is the N-th entry from the right (the
+# entries left of it are the client's own words), else REMOTE_ADDR. KETACLINIC_BEHIND_PROXY=1
+# alone means one proxy. See ketaclinic.audit.middleware.client_address.
+KETACLINIC_TRUSTED_PROXIES = env_int(
+    "KETACLINIC_TRUSTED_PROXIES", 1 if env_bool("KETACLINIC_BEHIND_PROXY") else 0
+)
+if KETACLINIC_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("KETACLINIC_TRUSTED_PROXIES must be 0 or more")
 KETACLINIC_API_TOKEN_DAYS = env_int("KETACLINIC_API_TOKEN_DAYS", 90)
 
 # The public site's clinic details, and the limit on inquiries per client address per hour.
