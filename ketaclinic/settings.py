@@ -5,6 +5,12 @@ KETACLINIC_SECRET_KEY     required with PostgreSQL outside debug; else generated
 KETACLINIC_DEBUG          "1"/"true" to turn debug on (off by default)
 KETACLINIC_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
 KETACLINIC_TIME_ZONE      the clinic's zone for display; storage is always UTC
+KETACLINIC_BEHIND_PROXY   "1" behind a TLS proxy: trust its X-Forwarded-Proto (and, unless
+                          KETACLINIC_TRUSTED_PROXIES is set, count it as one trusted proxy)
+KETACLINIC_TRUSTED_PROXIES  how many of the clinic's own proxies append to X-Forwarded-For
+                          (default 0, or 1 with KETACLINIC_BEHIND_PROXY): the client address
+                          is the N-th entry from the right if it is an IP address, else
+                          REMOTE_ADDR; the entries left of it are the client's and never used
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ it is overridden too, so that these tests describe the same deployment before an
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
@@ -118,3 +122,47 @@ def test_the_login_lockout_counts_the_trusted_address(clinic: Clinic) -> None:
         headers={"X-Forwarded-For": f"{SPOOF}, {CLIENT}"},
     )
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [CLIENT]
+
+
+def _trusted_proxies_setting(
+    env: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KETACLINIC_")}
+    clean.update({"KETACLINIC_VAR_DIR": str(tmp_path), **env})
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='ketaclinic.settings'; "
+        "django.setup(); from django.conf import settings as s; "
+        "print(s.KETACLINIC_TRUSTED_PROXIES)"
+    )
+    return subprocess.run(  # noqa: S603  our own interpreter, fixed code
+        [sys.executable, "-c", code],
+        env=clean,
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "0"),
+        ({"KETACLINIC_BEHIND_PROXY": "1"}, "1"),
+        ({"KETACLINIC_BEHIND_PROXY": "1", "KETACLINIC_TRUSTED_PROXIES": "2"}, "2"),
+        ({"KETACLINIC_BEHIND_PROXY": "1", "KETACLINIC_TRUSTED_PROXIES": "0"}, "0"),
+    ],
+)
+def test_trusted_proxies_come_from_the_environment(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    result = _trusted_proxies_setting(env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_a_negative_count_of_trusted_proxies_is_refused(tmp_path: Path) -> None:
+    result = _trusted_proxies_setting({"KETACLINIC_TRUSTED_PROXIES": "-1"}, tmp_path)
+    assert result.returncode != 0
+    assert "KETACLINIC_TRUSTED_PROXIES must be 0 or more" in result.stderr
