@@ -5,6 +5,12 @@ KETACLINIC_SECRET_KEY     required with PostgreSQL outside debug; else generated
 KETACLINIC_DEBUG          "1"/"true" to turn debug on (off by default)
 KETACLINIC_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
 KETACLINIC_TIME_ZONE      the clinic's zone for display; storage is always UTC
+KETACLINIC_BEHIND_PROXY   "1" behind a TLS proxy: trust its X-Forwarded-Proto (and, unless
+                          KETACLINIC_TRUSTED_PROXIES is set, count it as one trusted proxy)
+KETACLINIC_TRUSTED_PROXIES  how many of the clinic's own proxies append to X-Forwarded-For
+                          (default 0, or 1 with KETACLINIC_BEHIND_PROXY): the client address
+                          is the N-th entry from the right if it is an IP address, else
+                          REMOTE_ADDR; the entries left of it are the client's and never used
 """
 
 from __future__ import annotations
@@ -99,6 +105,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files stay cacheable), before the rest, so that it also marks
+    # the answers other middleware make (login redirects, lockouts): ketaclinic/web/middleware.py
+    "ketaclinic.web.middleware.NoStoreMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +186,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The same trusted address as the audit trail and the rate limits (KETACLINIC_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "ketaclinic.audit.middleware.client_address"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -222,8 +233,15 @@ EMAIL_HOST = env_str("KETACLINIC_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("KETACLINIC_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("KETACLINIC_FROM_EMAIL", "ketaclinic@localhost")
 
-# Behind a proxy, the client address comes from the first X-Forwarded-For entry.
-KETACLINIC_TRUST_X_FORWARDED_FOR = env_bool("KETACLINIC_BEHIND_PROXY")
+# How many reverse proxies of the clinic's own stand in front of the app, each appending the
+# address it saw to X-Forwarded-For: the client address is the N-th entry from the right (the
+# entries left of it are the client's own words), else REMOTE_ADDR. KETACLINIC_BEHIND_PROXY=1
+# alone means one proxy. See ketaclinic.audit.middleware.client_address.
+KETACLINIC_TRUSTED_PROXIES = env_int(
+    "KETACLINIC_TRUSTED_PROXIES", 1 if env_bool("KETACLINIC_BEHIND_PROXY") else 0
+)
+if KETACLINIC_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("KETACLINIC_TRUSTED_PROXIES must be 0 or more")
 KETACLINIC_API_TOKEN_DAYS = env_int("KETACLINIC_API_TOKEN_DAYS", 90)
 
 # The public site's clinic details, and the limit on inquiries per client address per hour.

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import re
+import ipaddress
 import uuid
 from collections.abc import Callable
 
@@ -9,26 +9,49 @@ from django.http import HttpRequest, HttpResponse
 
 from ketaclinic.audit import context
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+def _ip_address(entry: str) -> str | None:
+    """The entry as a canonical IP address, or None (ports, zone ids and junk are refused)."""
+    try:
+        address = ipaddress.ip_address(entry.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        return None
+    return str(address)
 
 
 def client_address(request: HttpRequest) -> str:
-    if settings.KETACLINIC_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return str(forwarded.split(",")[0].strip())[:64]
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+    """The client's address as far as the clinic's own proxies vouch for it.
+
+    The one function for the audit trail, the link and inquiry rate limits and the login
+    lockout (``AXES_CLIENT_IP_CALLABLE``). With ``KETACLINIC_TRUSTED_PROXIES`` = N > 0, each
+    trusted proxy appended the address it saw to ``X-Forwarded-For``, so the N-th entry from
+    the right is the one the outermost proxy saw; everything left of it came from the client
+    and is never used. If that entry is missing or is not an IP address, ``REMOTE_ADDR``.
+    """
+    peer = str(request.META.get("REMOTE_ADDR", ""))[:64]
+    proxies: int = settings.KETACLINIC_TRUSTED_PROXIES
+    if proxies <= 0:
+        return peer
+    entries = str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+    if len(entries) < proxies:
+        return peer
+    return _ip_address(entries[-proxies]) or peer
 
 
 class RequestContextMiddleware:
-    """Give every request an id (or keep a well-formed X-Request-ID from the proxy)."""
+    """Give every request an id of the app's own making, and the trusted client address.
+
+    A client's ``X-Request-ID`` is not used: it would be written verbatim into the hash-chained
+    trail. The answer's ``X-Request-ID`` is the app's id, so a client or proxy can quote it.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
         token = context.bind(context.RequestContext(request_id, client_address(request)))
         try:
             response = self.get_response(request)

@@ -161,10 +161,10 @@ def test_events_carry_request_id_and_address_but_no_data(clinic: Clinic) -> None
     client = clinic.client("ben")
     response = client.get(f"/patients/{patient.pk}/", HTTP_X_REQUEST_ID="req-12345678")
     assert response.status_code == 200
-    assert response["X-Request-ID"] == "req-12345678"
+    assert response["X-Request-ID"] != "req-12345678"  # the app's own id (issue 18 item 10)
     event = AuditEvent.objects.order_by("-seq").first()
     assert event is not None
     assert (event.action, event.object_type, event.patient_id) == ("R", "Patient", patient.pk)
     assert (event.actor_id, event.actor_role) == (clinic.users["ben"].pk, "nurse")
-    assert event.request_id == "req-12345678"
+    assert event.request_id == response["X-Request-ID"]
     assert event.client_address == "127.0.0.1"
