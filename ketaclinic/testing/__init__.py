@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import base_user
 from django.contrib.auth.hashers import make_password
 from django.test import Client
@@ -83,9 +84,11 @@ def totp_now(device: TOTPDevice) -> str:
 
 
 @functools.cache
-def _persona_password_hash() -> str:
-    """The personas' password hashed once per test process (a real Argon2 hash; each hash
-    costs ~0.3 s of CPU, and every test that builds the clinic would pay for six)."""
+def _persona_password_hash(hashers: tuple[str, ...]) -> str:
+    """The personas' password hashed once per test process and hasher list (a real Argon2 hash
+    with the clinic's settings; each costs ~0.3 s of CPU, and every test that builds the clinic
+    would pay for six). Keyed by the hashers, because some tests switch to a fast one and a hash
+    made under theirs cannot be checked under the clinic's."""
     return make_password(PASSWORD)
 
 
@@ -96,7 +99,7 @@ def _persona_hashing() -> Iterator[None]:
 
     def hashed(password: str | None, *args: Any, **kwargs: Any) -> str:
         if password == PASSWORD and not args and not kwargs:
-            return _persona_password_hash()
+            return _persona_password_hash(tuple(settings.PASSWORD_HASHERS))
         return make_password(password, *args, **kwargs)
 
     with mock.patch.object(base_user, "make_password", hashed):
