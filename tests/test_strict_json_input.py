@@ -1,0 +1,177 @@
+"""Issue 18 items 1 and 2: every JSON text the API takes is read strictly.
+
+A lone surrogate (``"\\ud800"``) or a NUL in any string, key or value, is refused with the
+field's path and nothing is stored (on SQLite a stored surrogate made every later view of the
+evaluation a 500; on PostgreSQL the insert itself failed with a 500). JSON nested deeper than
+the reader's limit answers 400 instead of a RecursionError (500), on both endpoints that read
+their body by hand: evaluations and FHIR QuestionnaireResponse.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from ketaclinic.eligibility.models import Evaluation
+from ketaclinic.eligibility.tests.eligibility_helpers import ELIGIBLE_EVALUATION, post_json
+from ketaclinic.fhir.models import StoredResource
+from ketaclinic.fhir.tests.helpers import issues, post, response_body
+from ketaclinic.intake.models import Inquiry
+from ketaclinic.patients.models import Patient
+from ketaclinic.scales.models import Administration
+from ketaclinic.testing import Clinic
+
+SURROGATE = "\ud800"
+NESTING = 100_000
+
+
+def _evaluations(clinic: Clinic) -> str:
+    return f"/api/v1/patients/{clinic.pat.pk}/evaluations"
+
+
+def _fields(response: Any) -> list[str]:
+    assert response.status_code == 422, response.content[:500]
+    return [problem["field"] for problem in response.json()["detail"]]
+
+
+def _deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"notes": f"Pat felt calm {SURROGATE} today"}, "notes"),
+        ({"medical_history": SURROGATE}, "medical_history"),
+        (
+            {"prior_treatments": [{"kind": "medication", "name": f"sertra{SURROGATE}line"}]},
+            "prior_treatments[0].name",
+        ),
+        ({"allergies": ["penicillin", f"late{SURROGATE}x"]}, "allergies[1]"),
+        ({"vitals": {f"systolic{SURROGATE}": 120}}, "vitals"),
+        ({"allergies": ["penicillin", "late\x00x"]}, "allergies[1]"),
+    ],
+)
+def test_a_lone_surrogate_or_nul_in_an_evaluation_is_refused_with_its_path(
+    clinic: Clinic, change: dict[str, Any], field: str
+) -> None:
+    client = clinic.api("ada")
+    kept = post_json(client, _evaluations(clinic), ELIGIBLE_EVALUATION)
+    assert kept.status_code == 201, kept.content
+
+    response = post_json(client, _evaluations(clinic), ELIGIBLE_EVALUATION | change)
+
+    assert field in _fields(response)
+    assert SURROGATE not in response.content.decode("utf-8", "surrogatepass")
+    assert Evaluation.objects.count() == 1
+    # Every view of the patient's evaluations still answers.
+    assert client.get(_evaluations(clinic)).status_code == 200
+    assert client.get(f"/api/v1/evaluations/{kept.json()['id']}").status_code == 200
+
+
+def test_a_surrogate_sent_as_raw_bytes_is_refused(clinic: Clinic) -> None:
+    # CESU-style bytes for U+D800: not UTF-8, though Python's json.loads(bytes) lets them in.
+    body = json.dumps(ELIGIBLE_EVALUATION | {"notes": "X"}).encode().replace(b"X", b"\xed\xa0\x80")
+    response = clinic.api("ada").post(_evaluations(clinic), body, content_type="application/json")
+    assert response.status_code == 422, response.content
+    assert not Evaluation.objects.exists()
+
+
+def test_deeply_nested_json_to_evaluations_is_400_not_a_500(clinic: Clinic) -> None:
+    client = clinic.api("ada")
+    for body in (_deep(NESTING), b'{"notes": ' + _deep(NESTING) + b"}"):
+        response = client.post(_evaluations(clinic), body, content_type="application/json")
+        assert response.status_code == 400, response.content[:300]
+        (problem,) = response.json()["detail"]
+        assert problem["field"] == "body"
+        assert "deeper" in problem["msg"]
+    assert not Evaluation.objects.exists()
+
+
+def test_deeply_nested_json_to_fhir_questionnaire_response_is_400_operation_outcome(
+    clinic: Clinic,
+) -> None:
+    body = response_body("gad7", clinic.pat.pk, [2, 3, 2, 1, 2, 1, 2])
+    text = json.dumps(body | {"extension": "HOLE"}).replace('"HOLE"', "[" * NESTING + "]" * NESTING)
+    response = clinic.api("ben").post(
+        "/fhir/R4/QuestionnaireResponse", data=text, content_type="application/fhir+json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    (issue,) = issues(response)
+    assert issue["code"] == "too-costly"
+    assert not StoredResource.objects.exists()
+    assert not Administration.objects.exists()
+
+
+@pytest.mark.parametrize("bad", [SURROGATE, "\x00"])
+def test_a_surrogate_or_nul_in_a_fhir_questionnaire_response_is_400_with_its_path(
+    clinic: Clinic, bad: str
+) -> None:
+    # On main a surrogate was refused by fhir.resources, but a NUL was stored (and PostgreSQL's
+    # jsonb cannot hold it).
+    body = response_body("gad7", clinic.pat.pk, [2, 3, 2, 1, 2, 1, 2])
+    body["subject"]["display"] = f"Pat {bad}"
+    body["item"][0]["text"] = f"Feeling nervous{bad}"
+    response = post(clinic.api("ben"), "QuestionnaireResponse", body)
+    assert response.status_code == 400, response.content[:300]
+    assert [(issue["code"], issue["expression"]) for issue in issues(response)] == [
+        ("value", ["QuestionnaireResponse.subject.display"]),
+        ("value", ["QuestionnaireResponse.item[0].text"]),
+    ]
+    assert not StoredResource.objects.exists()
+    assert not Administration.objects.exists()
+
+
+# The endpoints with Django Ninja schemas: the shared text types refuse them too.
+
+
+@pytest.mark.parametrize("bad", [SURROGATE, "\x00"])
+def test_a_patient_name_with_a_surrogate_or_nul_is_refused(clinic: Clinic, bad: str) -> None:
+    client = clinic.api("ada")
+    before = Patient.objects.count()
+    valid = {
+        "given_name": "Avery",
+        "family_name": "Testcase",
+        "birth_date": "1990-01-31",
+        "sex_at_birth": "female",
+    }
+    created = post_json(client, "/api/v1/patients", valid | {"given_name": f"Av{bad}ery"})
+    assert _fields(created) == ["given_name"]
+    assert Patient.objects.count() == before
+
+    patched = client.patch(
+        f"/api/v1/patients/{clinic.pat.pk}",
+        json.dumps({"family_name": f"Test{bad}case"}),
+        content_type="application/json",
+    )
+    assert _fields(patched) == ["family_name"]
+    clinic.pat.refresh_from_db()
+    assert bad not in clinic.pat.family_name
+
+
+@pytest.mark.parametrize("bad", [SURROGATE, "\x00"])
+def test_an_inquiry_with_a_surrogate_or_nul_is_refused(db: Any, bad: str) -> None:
+    body = {
+        "name": "Robin Asker",
+        "email": "robin@example.org",
+        "preferred_contact": "email",
+        "concerns": ["social_anxiety"],
+        "message": f"Hello{bad}",
+        "consent_to_contact": True,
+    }
+    response = Client().post("/api/v1/inquiries", json.dumps(body), content_type="application/json")
+    assert "message" in _fields(response)
+    assert not Inquiry.objects.exists()
+
+
+def test_a_form_post_cannot_carry_a_surrogate(clinic: Clinic) -> None:
+    """Form bodies are bytes decoded as UTF-8 with replacement: the bytes of a surrogate arrive
+    as U+FFFD, never as a lone surrogate, so the page forms need no check of their own."""
+    from django.http import QueryDict
+
+    form = QueryDict("notes=a%ED%A0%80b")
+    assert form["notes"] == "a\ufffd\ufffd\ufffdb"
+    assert not any("\ud800" <= ch <= "\udfff" for ch in form["notes"])
