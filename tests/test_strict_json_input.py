@@ -10,7 +10,9 @@ their body by hand: evaluations and FHIR QuestionnaireResponse.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -66,10 +68,26 @@ def test_a_lone_surrogate_or_nul_in_an_evaluation_is_refused_with_its_path(
 
     assert field in _fields(response)
     assert SURROGATE not in response.content.decode("utf-8", "surrogatepass")
+    assert b"calm" not in response.content and b"sertra" not in response.content
     assert Evaluation.objects.count() == 1
     # Every view of the patient's evaluations still answers.
     assert client.get(_evaluations(clinic)).status_code == 200
     assert client.get(f"/api/v1/evaluations/{kept.json()['id']}").status_code == 200
+
+
+def test_a_refused_evaluation_leaves_no_patient_data_in_the_log(
+    clinic: Clinic, caplog: pytest.LogCaptureFixture
+) -> None:
+    # On PostgreSQL the insert used to fail, and Django's error log carried the database's
+    # error context: the note around the surrogate. Now nothing reaches the database.
+    caplog.set_level(logging.DEBUG)
+    note = f"Pat Zebulonia felt calm {SURROGATE} today"
+    response = post_json(
+        clinic.api("ada"), _evaluations(clinic), ELIGIBLE_EVALUATION | {"notes": note}
+    )
+    assert response.status_code == 422
+    assert "Zebulonia" not in caplog.text
+    assert not Evaluation.objects.exists()
 
 
 def test_a_surrogate_sent_as_raw_bytes_is_refused(clinic: Clinic) -> None:
@@ -167,11 +185,30 @@ def test_an_inquiry_with_a_surrogate_or_nul_is_refused(db: Any, bad: str) -> Non
     assert not Inquiry.objects.exists()
 
 
-def test_a_form_post_cannot_carry_a_surrogate(clinic: Clinic) -> None:
-    """Form bodies are bytes decoded as UTF-8 with replacement: the bytes of a surrogate arrive
-    as U+FFFD, never as a lone surrogate, so the page forms need no check of their own."""
-    from django.http import QueryDict
+def _inquiry_form(message: str) -> Any:
+    fields = {
+        "name": "Robin Asker",
+        "email": "robin@example.org",
+        "preferred_contact": "email",
+        "concerns": "social_anxiety",
+        "consent_to_contact": "on",
+    }
+    body = urlencode(fields) + "&message=" + message  # message: already percent-encoded
+    return Client().post("/clinic/inquiry/", body, content_type="application/x-www-form-urlencoded")
 
-    form = QueryDict("notes=a%ED%A0%80b")
-    assert form["notes"] == "a\ufffd\ufffd\ufffdb"
-    assert not any("\ud800" <= ch <= "\udfff" for ch in form["notes"])
+
+def test_a_page_form_cannot_receive_a_lone_surrogate(db: Any) -> None:
+    """A form body is bytes that Django decodes as UTF-8 with replacement: a surrogate's bytes
+    (there is no escape for one in a form) arrive as U+FFFD, never as a lone surrogate, so the
+    page forms need no check of their own."""
+    assert _inquiry_form("Hello%ED%A0%80there").status_code == 302
+    message = Inquiry.objects.get().message
+    assert message == "Hello\ufffd\ufffd\ufffdthere"
+    assert not any("\ud800" <= ch <= "\udfff" for ch in message)
+
+
+def test_a_page_form_refuses_nul(db: Any) -> None:
+    response = _inquiry_form("Hello%00there")
+    assert response.status_code == 200  # the form again, with the error beside the field
+    assert "Null characters are not allowed" in response.content.decode()
+    assert not Inquiry.objects.exists()
