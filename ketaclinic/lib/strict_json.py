@@ -91,15 +91,21 @@ def nesting_exceeds(text: str, max_depth: int) -> bool:
     return False
 
 
-def _character_problem(value: str, path: Path) -> JsonProblem | None:
+NUL_MESSAGE = "must not contain NUL characters"
+SURROGATE_MESSAGE = "must not contain a lone surrogate (an unpaired \\ud800-\\udfff escape)"
+
+
+def bad_character_message(value: str) -> str | None:
+    """What is wrong with ``value`` (a NUL or a lone surrogate in it), or None."""
     found = _BAD_CHARACTER.search(value)
     if found is None:
         return None
-    if found.group() == "\x00":
-        message = "must not contain NUL characters"
-    else:
-        message = "must not contain a lone surrogate (an unpaired \\ud800-\\udfff escape)"
-    return JsonProblem("bad_character", message, path)
+    return NUL_MESSAGE if found.group() == "\x00" else SURROGATE_MESSAGE
+
+
+def _character_problem(value: str, path: Path) -> JsonProblem | None:
+    message = bad_character_message(value)
+    return None if message is None else JsonProblem("bad_character", message, path)
 
 
 def bad_characters(data: Any) -> list[JsonProblem]:
