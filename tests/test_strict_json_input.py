@@ -134,6 +134,24 @@ def test_deeply_nested_json_to_fhir_questionnaire_response_is_400_operation_outc
     assert not Administration.objects.exists()
 
 
+def test_deeply_nested_json_to_fhir_questionnaire_import_is_400_and_nul_is_refused(
+    clinic: Clinic,
+) -> None:
+    # The Questionnaire import reads its body through the same reader.
+    before = StoredResource.objects.count()
+    deep = clinic.api("dana").post(
+        "/fhir/R4/Questionnaire", data=_deep(NESTING), content_type="application/fhir+json"
+    )
+    assert deep.status_code == 400, deep.content[:300]
+    assert [issue["code"] for issue in issues(deep)] == ["too-costly"]
+    nul = post(
+        clinic.api("dana"), "Questionnaire", {"resourceType": "Questionnaire", "title": "a\x00"}
+    )
+    assert nul.status_code == 400, nul.content[:300]
+    assert [issue["expression"] for issue in issues(nul)] == [["Questionnaire.title"]]
+    assert StoredResource.objects.count() == before
+
+
 @pytest.mark.parametrize("bad", [SURROGATE, "\x00"])
 def test_a_surrogate_or_nul_in_a_fhir_questionnaire_response_is_400_with_its_path(
     clinic: Clinic, bad: str
