@@ -17,6 +17,7 @@ from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
+from ketaclinic.lib.strict_json import StrictJsonError, json_path, strict_json_loads
 
 CONTENT_TYPE = "application/fhir+json"
 ACCEPTED_BODIES = ("application/fhir+json", "application/json")
@@ -77,7 +78,7 @@ def fhir_endpoint(
     return decorate
 
 
-def _body(request: HttpRequest) -> Any:
+def _body(request: HttpRequest, resource_type: str) -> Any:
     content_type = request.content_type or ""
     if content_type not in ACCEPTED_BODIES:
         raise FhirProblem(
@@ -86,9 +87,19 @@ def _body(request: HttpRequest) -> Any:
     if len(request.body) > MAX_BODY:
         raise FhirProblem(413, [Issue("too-costly", "the body is larger than 1 MB")])
     try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FhirProblem(400, [Issue("structure", f"the body is not JSON: {exc}"[:300])]) from None
+        return strict_json_loads(request.body)
+    except StrictJsonError as exc:
+        if exc.kind == "too_deep":
+            raise FhirProblem(400, [Issue("too-costly", exc.problems[0].message)]) from None
+        if exc.kind == "not_json":
+            raise FhirProblem(400, [Issue("structure", exc.problems[0].message)]) from None
+        # NUL or a lone surrogate: 400, as fhir.resources already answered a surrogate; the
+        # expression is the string's FHIRPath (``QuestionnaireResponse.item[0].text``).
+        issues = [
+            Issue("value", p.message, f"{resource_type}.{json_path(p.path)}" if p.path else None)
+            for p in exc.problems
+        ]
+        raise FhirProblem(400, issues) from None
 
 
 def _params(request: HttpRequest) -> dict[str, str]:
@@ -115,7 +126,9 @@ def metadata(request: HttpRequest) -> HttpResponse:
 @fhir_endpoint(("GET", "POST"), params=("_id", "code", "url", "name"))
 def questionnaire_type(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        stored = services.questionnaire_import(acting_user=request.user, body=_body(request))
+        stored = services.questionnaire_import(
+            acting_user=request.user, body=_body(request, "Questionnaire")
+        )
         return fhir_response(
             stored.json_text,
             201,
@@ -131,7 +144,9 @@ def questionnaire_read(request: HttpRequest, resource_id: str) -> HttpResponse:
 
 @fhir_endpoint(("POST",))
 def questionnaire_response_type(request: HttpRequest) -> HttpResponse:
-    recorded = services.questionnaire_response_record(acting_user=request.user, body=_body(request))
+    recorded = services.questionnaire_response_record(
+        acting_user=request.user, body=_body(request, "QuestionnaireResponse")
+    )
     return fhir_response(
         recorded.response.json_text,
         201,

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StrictStr, StringConstraints
 
+from ketaclinic.lib.strict_json import SURROGATE_MESSAGE, bad_character_message
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -39,12 +41,23 @@ def _no_nul(value: str) -> str:
 
 _NoNul = AfterValidator(_no_nul)
 
+
+def _no_lone_surrogate(value: object) -> object:
+    # pydantic refuses a lone surrogate too, but as "unable to parse raw data as a unicode
+    # string"; say what is wrong, in the words the hand-read bodies (evaluations, FHIR) use.
+    if isinstance(value, str) and bad_character_message(value) == SURROGATE_MESSAGE:
+        raise ValueError(SURROGATE_MESSAGE)
+    return value
+
+
+_NoSurrogate = BeforeValidator(_no_lone_surrogate)
+
 # Strict strings: numbers and booleans are refused, not coerced; white space is stripped;
-# NUL characters are refused.
-Name100 = Annotated[StrictStr, _text(100, min_length=1), _NoNul]
-Text40 = Annotated[StrictStr, _text(40), _NoNul]
-Text100 = Annotated[StrictStr, _text(100), _NoNul]
-Text200 = Annotated[StrictStr, _text(200), _NoNul]
-Text254 = Annotated[StrictStr, _text(254), _NoNul]
-Text500 = Annotated[StrictStr, _text(500), _NoNul]
-Text5000 = Annotated[StrictStr, _text(5000), _NoNul]
+# NUL characters and lone surrogates are refused.
+Name100 = Annotated[StrictStr, _text(100, min_length=1), _NoNul, _NoSurrogate]
+Text40 = Annotated[StrictStr, _text(40), _NoNul, _NoSurrogate]
+Text100 = Annotated[StrictStr, _text(100), _NoNul, _NoSurrogate]
+Text200 = Annotated[StrictStr, _text(200), _NoNul, _NoSurrogate]
+Text254 = Annotated[StrictStr, _text(254), _NoNul, _NoSurrogate]
+Text500 = Annotated[StrictStr, _text(500), _NoNul, _NoSurrogate]
+Text5000 = Annotated[StrictStr, _text(5000), _NoNul, _NoSurrogate]
