@@ -23,7 +23,7 @@ from ketaclinic.audit.api import router as audit_router
 from ketaclinic.consent.api import router as consent_router
 from ketaclinic.courses.api import router as courses_router
 from ketaclinic.eligibility.api import router as evaluation_router
-from ketaclinic.infusions import api as chart_api
+from ketaclinic.infusions.api import chart_refused
 from ketaclinic.infusions.api import router as chart_router
 from ketaclinic.infusions.services import ChartRefused
 from ketaclinic.intake.api import router as intake_router
@@ -71,7 +71,7 @@ api.exception_handler(ObjectDoesNotExist)(errors.not_found)
 api.exception_handler(PermissionDenied)(errors.forbidden)
 api.exception_handler(AuthenticationError)(errors.unauthorized)
 # The apps' rule refusals: 409 with their reasons.
-api.exception_handler(ChartRefused)(chart_api.chart_refused)
+api.exception_handler(ChartRefused)(chart_refused)
 api.exception_handler(LedgerRefused)(ledger_refused)
 
 api.add_router("/patients", patients_router)
