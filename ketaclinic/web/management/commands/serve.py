@@ -55,7 +55,7 @@ class Command(BaseCommand):
             "--threads",
             type=int,
             default=DEFAULT_THREADS,
-            help=f"blocking threads per worker (default {DEFAULT_THREADS}, measured: bench/README.md)",
+            help=f"blocking threads per worker (default {DEFAULT_THREADS}: bench/README.md)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
