@@ -188,6 +188,9 @@ CSRF_FAILURE_VIEW = "ketaclinic.web.views.csrf_failure"
 AXES_FAILURE_LIMIT = env_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A password typed into a second-check or witness form counts under its own key, never against
+# the colleague's own sign-in (ketaclinic/accounts/lockouts.py).
+AXES_USERNAME_CALLABLE = "ketaclinic.accounts.lockouts.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
