@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.test import Client, RequestFactory
 from playwright.sync_api import expect
@@ -33,10 +35,8 @@ def _second_check_lock(clinic: Clinic, address: str) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         request = RequestFactory().post("/", REMOTE_ADDR=address)
         request.user = clinic.users["ben"]
-        try:
+        with contextlib.suppress(SecondPersonRefused):
             second_person_authenticate(request=request, username="ada", password="x", otp="")
-        except SecondPersonRefused:
-            pass
 
 
 def test_the_administrator_sees_lockouts_and_unlocks_one(
