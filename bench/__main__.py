@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from bench import sweep
+
 HOST = "127.0.0.1"  # loopback only: the load never leaves the machine
 ROOT = Path(__file__).resolve().parent.parent
 MAX_SECONDS = 60.0
@@ -330,7 +332,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="run the app at every --sweep-workers x --sweep-threads setting (bench/sweep.py)",
+    )
+    parser.add_argument("--sweep-workers", default="1,2,4", help="e.g. 1,2,4")
+    parser.add_argument("--sweep-threads", default="1,2,4", help="e.g. 1,2,4")
     args = parser.parse_args()
+    try:
+        runs = sweep.settings_to_run(
+            sweep.parse_list(args.sweep_workers), sweep.parse_list(args.sweep_threads)
+        )
+    except ValueError as error:
+        sys.exit(str(error))
     if not 1 <= args.connections <= MAX_CONNECTIONS:
         sys.exit(f"--connections must be 1-{MAX_CONNECTIONS}")
     if not 0 < args.seconds <= MAX_SECONDS or not 0 <= args.warmup <= MAX_SECONDS:
@@ -400,6 +415,43 @@ def main() -> None:
                 )
             )
         print(_report(results[-1]), flush=True)
+        if args.sweep:
+            baseline = results[-1]
+            base_load = baseline.cpu.load_1m[1] if baseline.cpu else os.getloadavg()[0]
+
+            def measure(workers: int, threads: int) -> sweep.Row:
+                port = free_port()
+                argv = [
+                    python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",
+                    "--workers", str(workers), "--threads", str(threads),
+                ]  # fmt: skip
+                with server(argv, env, port) as pid:
+                    result = load(
+                        f"app {workers}x{threads}",
+                        port,
+                        fixture["sessions"],
+                        fixture["token"],
+                        connections=args.connections,
+                        seconds=args.seconds,
+                        warmup=args.warmup,
+                        cpu=CpuMeter(pid, _postmaster_pid(data)),
+                    )
+                cpu_ms = result.cpu.spent[0] / result.ok * 1000 if result.cpu and result.ok else 0
+                return sweep.Row(
+                    workers,
+                    threads,
+                    result.rate,
+                    result.percentile(0.50),
+                    result.percentile(0.99),
+                    result.errors,
+                    cpu_ms,
+                    os.getloadavg()[0],
+                )
+
+            print(f"sweep: {len(runs)} settings, {args.connections} connections", flush=True)
+            rows = sweep.run_sweep(measure, runs)
+            print(sweep.table(rows, baseline.rate, base_load))
+            return
         port = free_port()
         app_argv = [
             python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",
