@@ -157,6 +157,16 @@ class Server:
                     raise AssertionError("ketaclinic serve did not answer") from None
                 time.sleep(0.1)
 
+    def start_when_port_free(self, timeout: float = 60) -> None:
+        """Start, waiting while the killed server's workers still hold the port (`serve`
+        refuses a taken port: web/serving.py)."""
+        from ketaclinic.web.serving import port_refusal
+
+        deadline = time.monotonic() + timeout
+        while port_refusal(HOST, self.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.start(timeout=max(5.0, deadline - time.monotonic()))
+
     def kill(self) -> None:
         """SIGKILL the server's main process (its workers end with it: web/serving.py)."""
         assert self.process is not None

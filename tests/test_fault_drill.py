@@ -1,0 +1,221 @@
+"""The fault drill (issue 18): a load of writes with idempotency keys while the app server is
+killed with SIGKILL and restarted and its PostgreSQL is restarted; the client retries each
+write with the same key and body until it is acknowledged. Afterwards every acknowledged
+write is stored exactly once, nothing is stored twice, `audit verify` and `ledger verify`
+pass, and no patient name reached the server's log. Prints its figures (requests, errors,
+acknowledged writes, lost, duplicates, recovery seconds per fault).
+
+A real `ketaclinic serve` (2 workers) against a PostgreSQL cluster of the drill's own (initdb
+under /tmp, its own port; never the shared server). Bounded: about a minute of load and a
+fixed list of faults; the whole test takes one to three minutes on a busy 2-core machine.
+Scale with KETACLINIC_DRILL_CLIENTS (default 4) and KETACLINIC_DRILL_SECONDS (default 40).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ketaclinic.testing.pgcluster import PrivateCluster, postgresql_bin, private_cluster
+from ketaclinic.testing.served import (
+    Server,
+    clinic_env,
+    prepare,
+    request,
+    run_command,
+    vitals_body,
+)
+
+pytestmark = [
+    pytest.mark.drill,
+    pytest.mark.skipif(postgresql_bin() is None, reason="PostgreSQL is not installed"),
+]
+
+CLIENTS = max(1, min(16, int(os.environ.get("KETACLINIC_DRILL_CLIENTS", "4"))))
+SECONDS = max(20.0, min(120.0, float(os.environ.get("KETACLINIC_DRILL_SECONDS", "40"))))
+RETRY_PAUSE = 0.2
+GIVE_UP_AFTER = 90.0  # a write not acknowledged within this long is abandoned (and reported)
+
+
+@dataclass
+class Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: int = 0
+    errors: int = 0  # answers other than 200/201, and connections that failed
+    statuses: dict[str, int] = field(default_factory=dict)
+    acknowledged: dict[str, int] = field(default_factory=dict)  # key -> reading id
+    abandoned: list[str] = field(default_factory=list)
+    last_ack: float = 0.0
+
+    def count(self, outcome: str, ok: bool) -> None:
+        with self.lock:
+            self.requests += 1
+            self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
+            if not ok:
+                self.errors += 1
+
+
+def _client(index: int, port: int, token: str, session: str, tally: Tally, stop_at: float) -> None:
+    path = f"/api/v1/sessions/{session}/vitals"
+    n = 0
+    while time.monotonic() < stop_at:
+        n += 1
+        key = f"drill-{index}-{n}"
+        body = vitals_body(n)  # the same body for every retry of this key
+        first = time.monotonic()
+        while True:
+            try:
+                answer = request(
+                    port,
+                    "POST",
+                    path,
+                    body=body,
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+                    timeout=10,
+                )
+                outcome, ok = str(answer.status), answer.status in (200, 201)
+            except OSError:
+                outcome, ok = "no answer", False
+            tally.count(outcome, ok)
+            if ok:
+                reading = answer.json()
+                assert isinstance(reading, dict)
+                with tally.lock:
+                    tally.acknowledged[key] = int(reading["id"])
+                    tally.last_ack = time.monotonic()
+                break
+            if time.monotonic() - first > GIVE_UP_AFTER:
+                with tally.lock:
+                    tally.abandoned.append(key)
+                break
+            time.sleep(RETRY_PAUSE)
+
+
+def _recovery(tally: Tally, since: float, limit: float = 60.0) -> float:
+    """Seconds from `since` until a write is acknowledged after it."""
+    deadline = since + limit
+    while time.monotonic() < deadline:
+        with tally.lock:
+            if tally.last_ack > since:
+                return tally.last_ack - since
+        time.sleep(0.05)
+    return float("inf")
+
+
+def _faults(server: Server, cluster: PrivateCluster) -> list[tuple[str, Callable[[], None]]]:
+    def kill_app() -> None:
+        server.kill()
+        server.start_when_port_free()
+
+    def restart_db_fast() -> None:
+        cluster.stop("fast")
+        time.sleep(1.0)
+        cluster.start()
+
+    def crash_db() -> None:
+        cluster.stop("immediate")
+        time.sleep(1.0)
+        cluster.start()
+
+    def both() -> None:
+        server.kill()
+        cluster.stop("immediate")
+        cluster.start()
+        server.start_when_port_free()
+
+    return [
+        ("SIGKILL app server, restart", kill_app),
+        ("PostgreSQL restart (fast)", restart_db_fast),
+        ("SIGKILL app server, restart", kill_app),
+        ("PostgreSQL crash (immediate stop), restart", crash_db),
+        ("SIGKILL app server and PostgreSQL crash together", both),
+    ]
+
+
+def test_acknowledged_writes_survive_kills_and_database_restarts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with private_cluster() as cluster:
+        url = cluster.createdb("drill")
+        env = clinic_env(url, tmp_path)
+        made = prepare(env, CLIENTS)
+        token = str(made["token"])
+        sessions = [str(s) for s in made["sessions"]]  # type: ignore[attr-defined]
+        log = tmp_path / "server.log"
+        server = Server(env, workers=2, threads=1, log=log)
+        server.start()
+        tally = Tally()
+        began = time.monotonic()
+        stop_at = began + SECONDS
+        clients = [
+            threading.Thread(
+                target=_client, args=(i, server.port, token, sessions[i], tally, stop_at)
+            )
+            for i in range(CLIENTS)
+        ]
+        recoveries: list[tuple[str, float]] = []
+        try:
+            for thread in clients:
+                thread.start()
+            faults = _faults(server, cluster)
+            gap = SECONDS / (len(faults) + 1)
+            for number, (name, fault) in enumerate(faults, start=1):
+                time.sleep(max(0.0, began + number * gap - time.monotonic()))
+                fault_at = time.monotonic()
+                fault()
+                recoveries.append((name, _recovery(tally, fault_at)))
+            for thread in clients:
+                thread.join(timeout=GIVE_UP_AFTER + 30)
+        finally:
+            server.stop()
+            if not cluster.running():
+                cluster.start()
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT idempotency_key, count(*), min(id) FROM infusions_vitalsreading "
+                "WHERE idempotency_key LIKE 'drill-%' GROUP BY idempotency_key"
+            ).fetchall()
+        stored = {key: (count, first) for key, count, first in rows}
+        lost = [key for key in tally.acknowledged if key not in stored]
+        duplicated = [key for key, (count, _first) in stored.items() if count > 1]
+        mismatched = [
+            key
+            for key, reading in tally.acknowledged.items()
+            if key in stored and stored[key][1] != reading
+        ]
+        audit = run_command(env, "audit", "verify")
+        ledger = run_command(env, "ledger", "verify")
+        server_log = log.read_text(errors="replace") if log.exists() else ""
+
+        with capsys.disabled():
+            print(
+                f"\nfault drill: {CLIENTS} clients, {SECONDS:g} s, load average "
+                f"{os.getloadavg()[0]:.1f}\n"
+                f"  requests {tally.requests}, errors {tally.errors} "
+                f"({', '.join(f'{k}: {v}' for k, v in sorted(tally.statuses.items()))})\n"
+                f"  acknowledged writes {len(tally.acknowledged)}, stored {len(stored)}, "
+                f"lost {len(lost)}, stored twice {len(duplicated)}, "
+                f"abandoned {len(tally.abandoned)}\n"
+                + "".join(f"  recovery after {name}: {sec:.1f} s\n" for name, sec in recoveries)
+                + f"  {audit.strip()}; {ledger.strip().splitlines()[-1] if ledger else ''}"
+            )
+
+        assert len(tally.acknowledged) > 0
+        assert lost == []
+        assert duplicated == []
+        assert mismatched == []
+        assert tally.abandoned == []
+        # nothing stored that the client did not send and see acknowledged
+        assert set(stored) <= set(tally.acknowledged)
+        assert all(sec < 60 for _name, sec in recoveries), recoveries
+        assert "audit chain intact" in audit
+        for name in ("Example", "Sample"):  # the patients' family names never reach the log
+            assert name not in server_log
