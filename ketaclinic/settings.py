@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "ketaclinic.infusions",
     "ketaclinic.ledger",
     "ketaclinic.fhir",
+    "ketaclinic.idempotency",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +110,9 @@ MIDDLEWARE = [
     # the answers other middleware make (login redirects, lockouts): ketaclinic/web/middleware.py
     "ketaclinic.web.middleware.NoStoreMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
+    # Every error under /api/v1/ a problem (RFC 9457), under /fhir/R4/ an OperationOutcome,
+    # also those Django or django-axes would answer with a page: ketaclinic/api/fallback.py
+    "ketaclinic.api.fallback.ProgramErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
