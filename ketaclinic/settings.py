@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "ketaclinic.infusions",
     "ketaclinic.ledger",
     "ketaclinic.fhir",
+    "ketaclinic.idempotency",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,9 @@ MIDDLEWARE = [
     # A 500 caused by an unreachable database becomes a 503 with Retry-After (web/unavailable.py).
     "ketaclinic.web.unavailable.DatabaseUnavailableMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
+    # Every error under /api/v1/ a problem (RFC 9457), under /fhir/R4/ an OperationOutcome,
+    # also those Django or django-axes would answer with a page: ketaclinic/api/fallback.py
+    "ketaclinic.api.fallback.ProgramErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -10,10 +10,14 @@ mounted. Only the project's ``urls.py`` imports it; apps import ``ketaclinic.api
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
 
@@ -23,8 +27,10 @@ from ketaclinic.audit.api import router as audit_router
 from ketaclinic.consent.api import router as consent_router
 from ketaclinic.courses.api import router as courses_router
 from ketaclinic.eligibility.api import router as evaluation_router
+from ketaclinic.idempotency.api import idempotency_document, idempotency_install
 from ketaclinic.infusions.api import chart_refused
 from ketaclinic.infusions.api import router as chart_router
+from ketaclinic.infusions.api import vitals as vitals_post
 from ketaclinic.infusions.services import ChartRefused
 from ketaclinic.intake.api import router as intake_router
 from ketaclinic.ledger.api import router as ledger_router
@@ -56,6 +62,10 @@ class KetaClinicAPI(NinjaAPI):
         module = PUBLISHED_MODULES.get(module, module)
         return (module + "_" + operation.view_func.__name__).replace(".", "_")
 
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        return idempotency_document(schema)
+
 
 api = KetaClinicAPI(
     title="KetaClinic API",
@@ -65,6 +75,14 @@ api = KetaClinicAPI(
     docs_url=None,  # the interactive docs page loads its assets from a CDN; the schema suffices
 )
 
+# Every error an RFC 9457 problem (ketaclinic/api/errors.py); the most general first, since
+# Django Ninja picks the handler of the exception's nearest class.
+api.exception_handler(Exception)(errors.server_error)
+api.exception_handler(OperationalError)(errors.database_unavailable)
+api.exception_handler(InterfaceError)(errors.database_unavailable)
+api.exception_handler(RequestDataTooBig)(errors.too_large)
+api.exception_handler(HttpError)(errors.http_error)
+api.exception_handler(Http404)(errors.not_found)
 api.exception_handler(NinjaValidationError)(errors.validation_error)
 api.exception_handler(DjangoValidationError)(errors.model_validation_error)
 api.exception_handler(ObjectDoesNotExist)(errors.not_found)
@@ -84,3 +102,7 @@ api.add_router("", scales_router)  # /patients/{id}/flags, /questionnaires, ...
 api.add_router("", courses_router)  # /protocols, /patients/{id}/courses, /chairs, ...
 api.add_router("", scale_links_router)  # /patients/{id}/links
 api.add_router("", chart_router)  # /sessions/{id}/vitals, /sessions/{id}/dose, ...
+
+# Every POST, PUT and PATCH honours Idempotency-Key (ketaclinic/idempotency). The vitals post
+# keeps its own key on the reading (the chair-side tablets' hot path: one locked query).
+idempotency_install(api, own_mechanism=[vitals_post])

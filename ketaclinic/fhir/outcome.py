@@ -30,6 +30,8 @@ IssueCode = Literal[
     "business-rule",
     "processing",
     "too-costly",
+    "throttled",
+    "transient",
     "exception",
 ]
 

@@ -77,6 +77,35 @@ def _replayed(session: Session | UUID, key: str) -> VitalsRecorded | None:
     return None if row is None else _replay_of(row)
 
 
+RETRY_STAMP_TOLERANCE = timedelta(minutes=5)
+KEY_REUSED = (
+    "This key was used for a different reading. Nothing was stored: use a new key for a new "
+    "reading."
+)
+
+
+def _same_reading(row: VitalsReading, vitals: VitalsIn, acting_user: Any) -> bool:
+    """Whether a retry under a stored reading's key carries the same reading: otherwise the
+    new values (a systolic of 190, say) must not be dropped silently. The time may differ by
+    a few minutes (a tablet may stamp each attempt anew); the values and the nurse may not."""
+    return (
+        abs(row.at - vitals.at) <= RETRY_STAMP_TOLERANCE
+        and row.systolic_mmhg == vitals.systolic_mmhg
+        and row.diastolic_mmhg == vitals.diastolic_mmhg
+        and row.heart_rate_bpm == vitals.heart_rate_bpm
+        and row.spo2_percent == vitals.spo2_percent
+        and row.respiratory_rate == vitals.respiratory_rate
+        and row.moaas == vitals.moaas
+        and row.recorded_by_id == getattr(acting_user, "pk", None)
+    )
+
+
+def _replay_checked(row: VitalsReading, vitals: VitalsIn, acting_user: Any) -> VitalsRecorded:
+    if not _same_reading(row, vitals, acting_user):
+        raise ValidationError({"Idempotency-Key": [KEY_REUSED]})
+    return _replay_of(row)
+
+
 def _replay_of(row: VitalsReading) -> VitalsRecorded:
     alerts = list(SessionAlert.objects.filter(vitals=row).order_by("pk"))
     hold = row.phase == SessionStatus.CHECKED_IN and bool(alerts)
@@ -160,7 +189,7 @@ def vitals_record(
         replay = _replayed(session, key) if key else None
         if replay is None:
             raise
-        return replay
+        return _replay_checked(replay.reading, vitals, acting_user)
 
 
 @transaction.atomic
@@ -173,7 +202,8 @@ def _vitals_record(
     _aware("at", vitals.at)
     target = _locked_for_vitals(session, idempotency_key)
     if target.replay_id is not None:
-        return _replay_of(VitalsReading.objects.get(pk=target.replay_id))
+        row = VitalsReading.objects.get(pk=target.replay_id)
+        return _replay_checked(row, vitals, acting_user)
     _require_status_of(target.status, CHARTING, "Vital signs")
     protocol = protocol_definition(target.protocol_id)
     pure = _pure_vitals(vitals)

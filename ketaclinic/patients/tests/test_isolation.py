@@ -149,7 +149,7 @@ def test_pat_gets_404_for_quinn_through_the_api_exactly_as_for_a_missing_one(
     response = api.get(f"{PATIENTS}/{clinic.quinn.pk}")
     missing = api.get(f"{PATIENTS}/{uuid.uuid4()}")
     _same_answer(response, missing)
-    assert response.json() == {"detail": "Not found"}
+    assert response.json()["detail"] == "Not found"
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_pat_cannot_change_their_own_record_through_the_api(clinic: Clinic) -> N
         content_type="application/json",
     )
     assert response.status_code == 403
-    assert response.json() == {"detail": "Forbidden"}
+    assert response.json()["detail"] == "Forbidden"
     assert _row(clinic.pat) == before
 
 
