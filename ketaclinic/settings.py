@@ -112,12 +112,13 @@ MIDDLEWARE = [
     # After WhiteNoise (static files stay cacheable), before the rest, so that it also marks
     # the answers other middleware make (login redirects, lockouts): ketaclinic/web/middleware.py
     "ketaclinic.web.middleware.NoStoreMiddleware",
-    # A 500 caused by an unreachable database becomes a 503 with Retry-After (web/unavailable.py).
-    "ketaclinic.web.unavailable.DatabaseUnavailableMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     # Every error under /api/v1/ a problem (RFC 9457), under /fhir/R4/ an OperationOutcome,
     # also those Django or django-axes would answer with a page: ketaclinic/api/fallback.py
     "ketaclinic.api.fallback.ProgramErrorsMiddleware",
+    # A 500 caused by an unreachable database becomes a 503 with Retry-After (web/unavailable.py);
+    # inside the one above, which words it for programs (problem details, OperationOutcome).
+    "ketaclinic.web.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,6 +1,7 @@
-"""The fault drill (issue 18): a load of writes with idempotency keys while the app server is
-killed with SIGKILL and restarted and its PostgreSQL is restarted; the client retries each
-write with the same key and body until it is acknowledged. Afterwards every acknowledged
+"""The fault drill (issue 18): a load of writes with idempotency keys (vitals posts and ledger
+draws of ketamine) while the app server is killed with SIGKILL and restarted and its
+PostgreSQL is restarted; the client retries each write with the same key and body until it is
+acknowledged. Afterwards every acknowledged
 write is stored exactly once, nothing is stored twice, `audit verify` and `ledger verify`
 pass, and no patient name reached the server's log. Prints its figures (requests, errors,
 acknowledged writes, lost, duplicates, recovery seconds per fault).
@@ -41,6 +42,8 @@ pytestmark = [
 ]
 
 CLIENTS = max(1, min(16, int(os.environ.get("KETACLINIC_DRILL_CLIENTS", "4"))))
+DRAW_CLIENTS = max(1, CLIENTS // 2)  # ledger draws, each from a vial of its own
+DRAW_ML = "0.1"
 SECONDS = max(20.0, min(120.0, float(os.environ.get("KETACLINIC_DRILL_SECONDS", "30"))))
 RETRY_PAUSE = 0.2
 GIVE_UP_AFTER = 90.0  # a write not acknowledged within this long is abandoned (and reported)
@@ -52,7 +55,8 @@ class Tally:
     requests: int = 0
     errors: int = 0  # answers other than 200/201, and connections that failed
     statuses: dict[str, int] = field(default_factory=dict)
-    acknowledged: dict[str, int] = field(default_factory=dict)  # key -> reading id
+    acknowledged: dict[str, int] = field(default_factory=dict)  # key -> the stored row's id
+    kinds: dict[str, str] = field(default_factory=dict)  # key -> "vitals" or "draw"
     abandoned: list[str] = field(default_factory=list)
     last_ack: float = 0.0
 
@@ -64,15 +68,28 @@ class Tally:
                 self.errors += 1
 
 
-def _client(
-    index: int, port: int, token: str, session: str, tally: Tally, stop: threading.Event
-) -> None:
-    path = f"/api/v1/sessions/{session}/vitals"
+@dataclass(frozen=True)
+class Writer:
+    """One client's writes: where it posts and what (the same body for every retry)."""
+
+    kind: str  # "vitals" or "draw"
+    index: int
+    path: str
+    session: str
+
+    def body(self, n: int) -> dict[str, object]:
+        if self.kind == "vitals":
+            return vitals_body(n)
+        return {"session": self.session, "volume_ml": DRAW_ML}
+
+
+def _client(writer: Writer, port: int, token: str, tally: Tally, stop: threading.Event) -> None:
+    path = writer.path
     n = 0
     while not stop.is_set():
         n += 1
-        key = f"drill-{index}-{n}"
-        body = vitals_body(n)  # the same body for every retry of this key
+        key = f"drill-{writer.kind}-{writer.index}-{n}"
+        body = writer.body(n)
         first = time.monotonic()
         while True:
             try:
@@ -93,6 +110,7 @@ def _client(
                 assert isinstance(reading, dict)
                 with tally.lock:
                     tally.acknowledged[key] = int(reading["id"])
+                    tally.kinds[key] = writer.kind
                     tally.last_ack = time.monotonic()
                 break
             if time.monotonic() - first > GIVE_UP_AFTER:
@@ -149,17 +167,25 @@ def test_acknowledged_writes_survive_kills_and_database_restarts(
     with private_cluster() as cluster:
         url = cluster.createdb("drill")
         env = clinic_env(url, tmp_path)
-        made = prepare(env, CLIENTS)
+        made = prepare(env, CLIENTS, vials=DRAW_CLIENTS)
         token = str(made["token"])
         sessions = [str(s) for s in made["sessions"]]  # type: ignore[attr-defined]
+        vials = [int(c) for c in made["containers"]]  # type: ignore[attr-defined]
+        writers = [
+            Writer("vitals", i, f"/api/v1/sessions/{sessions[i]}/vitals", sessions[i])
+            for i in range(CLIENTS)
+        ] + [
+            Writer("draw", i, f"/api/v1/ledger/containers/{vials[i]}/draws", sessions[i])
+            for i in range(DRAW_CLIENTS)
+        ]
         log = tmp_path / "server.log"
         server = Server(env, workers=2, threads=1, log=log)
         server.start()
         tally = Tally()
         stop = threading.Event()
         clients = [
-            threading.Thread(target=_client, args=(i, server.port, token, sessions[i], tally, stop))
-            for i in range(CLIENTS)
+            threading.Thread(target=_client, args=(writer, server.port, token, tally, stop))
+            for writer in writers
         ]
         recoveries: list[tuple[str, float]] = []
         faults = _faults(server, cluster)
@@ -187,14 +213,23 @@ def test_acknowledged_writes_survive_kills_and_database_restarts(
                 "SELECT idempotency_key, count(*), min(id) FROM infusions_vitalsreading "
                 "WHERE idempotency_key LIKE 'drill-%' GROUP BY idempotency_key"
             ).fetchall()
+            draw_rows = conn.execute(
+                "SELECT id FROM ledger_ledgerentry WHERE kind = 'draw' AND container_id = ANY(%s)",
+                (vials,),
+            ).fetchall()
+        acked_vitals = {k: v for k, v in tally.acknowledged.items() if tally.kinds[k] == "vitals"}
+        acked_draws = {v for k, v in tally.acknowledged.items() if tally.kinds[k] == "draw"}
         stored = {key: (count, first) for key, count, first in rows}
-        lost = [key for key in tally.acknowledged if key not in stored]
+        stored_draws = {row[0] for row in draw_rows}
+        lost = [key for key in acked_vitals if key not in stored]
         duplicated = [key for key, (count, _first) in stored.items() if count > 1]
         mismatched = [
             key
-            for key, reading in tally.acknowledged.items()
+            for key, reading in acked_vitals.items()
             if key in stored and stored[key][1] != reading
         ]
+        lost_draws = sorted(acked_draws - stored_draws)
+        phantom_draws = sorted(stored_draws - acked_draws)  # stored, never acknowledged
         audit = run_command(env, "audit", "verify")
         ledger = run_command(env, "ledger", "verify")
         server_log = log.read_text(errors="replace") if log.exists() else ""
@@ -205,21 +240,27 @@ def test_acknowledged_writes_survive_kills_and_database_restarts(
                 f"{os.getloadavg()[0]:.1f}\n"
                 f"  requests {tally.requests}, errors {tally.errors} "
                 f"({', '.join(f'{k}: {v}' for k, v in sorted(tally.statuses.items()))})\n"
-                f"  acknowledged writes {len(tally.acknowledged)}, stored {len(stored)}, "
-                f"lost {len(lost)}, stored twice {len(duplicated)}, "
-                f"abandoned {len(tally.abandoned)}\n"
+                f"  vitals: acknowledged {len(acked_vitals)}, stored {len(stored)}, "
+                f"lost {len(lost)}, stored twice {len(duplicated)}\n"
+                f"  ledger draws: acknowledged {len(acked_draws)}, stored {len(stored_draws)}, "
+                f"lost {len(lost_draws)}, phantom {len(phantom_draws)}\n"
+                f"  abandoned {len(tally.abandoned)}\n"
                 + "".join(f"  recovery after {name}: {sec:.1f} s\n" for name, sec in recoveries)
                 + f"  {audit.strip()}; {ledger.strip().splitlines()[-1] if ledger else ''}"
             )
 
-        assert len(tally.acknowledged) > 0
+        assert acked_vitals
+        assert acked_draws
         assert lost == []
+        assert lost_draws == []
+        assert phantom_draws == []
         assert duplicated == []
         assert mismatched == []
         assert tally.abandoned == []
         # nothing stored that the client did not send and see acknowledged
-        assert set(stored) <= set(tally.acknowledged)
+        assert set(stored) <= set(acked_vitals)
         assert all(sec < 60 for _name, sec in recoveries), recoveries
         assert "audit chain intact" in audit
+        assert "ledger intact" in ledger
         for name in ("Example", "Sample"):  # the patients' family names never reach the log
             assert name not in server_log

@@ -24,7 +24,7 @@ HOST = "127.0.0.1"
 # ketaclinic.testing imports models, so Django is set up before it is imported.
 _INFUSING = (
     "import sys, django; django.setup(); "
-    "from ketaclinic.testing.infusing import main; main(int(sys.argv[1]))"
+    "from ketaclinic.testing.infusing import main; main(int(sys.argv[1]), int(sys.argv[2]))"
 )
 
 
@@ -63,11 +63,12 @@ def run_command(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     return done.stdout
 
 
-def prepare(env: dict[str, str], sessions: int) -> dict[str, object]:
-    """Migrate, then the personas and `sessions` infusing sessions: {"token", "sessions"}."""
+def prepare(env: dict[str, str], sessions: int, vials: int = 0) -> dict[str, object]:
+    """Migrate, then the personas, `sessions` infusing sessions and `vials` vials of
+    ketamine: {"token", "sessions"[, "containers"]}."""
     run_command(env, "migrate", "--noinput")
     done = subprocess.run(  # noqa: S603  our own interpreter and module
-        [sys.executable, "-c", _INFUSING, str(sessions)],
+        [sys.executable, "-c", _INFUSING, str(sessions), str(vials)],
         env=env,
         cwd=ROOT,
         capture_output=True,

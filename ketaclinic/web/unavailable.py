@@ -2,8 +2,10 @@
 
 A request that fails because the database is down (refused connection, a connection cut by a
 restart, a server shutting down; SQLite's "database is locked" after its busy timeout) is
-answered 503 with `Retry-After` instead of 500: a plain page for people, problem details
-(RFC 9457) for the JSON API and FHIR unless their own handlers answered first. Nothing else
+answered 503 with `Retry-After` instead of 500: a plain page for people. Under /api/ and
+/fhir/ the answer is a bare 503 that `ketaclinic.api.fallback.ProgramErrorsMiddleware` (just
+outside this one) words as problem details or an OperationOutcome, keeping Retry-After; the
+API's own exception handlers answer the errors raised inside an operation first. Nothing else
 changes: other errors stay 500.
 
 Django turns an exception raised in a view or in any middleware into a 500 response before an
@@ -17,7 +19,6 @@ so requests that arrive after the database is back do not fail.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -59,14 +60,9 @@ got_request_exception.connect(_mark, dispatch_uid="ketaclinic.web.unavailable")
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     if request.path.startswith(JSON_PREFIXES):
-        problem = {
-            "type": "about:blank",
-            "title": "Service Unavailable",
-            "status": 503,
-            "detail": "The clinic's database cannot be reached. Retry after the given seconds.",
-        }
+        # Worded for programs by ProgramErrorsMiddleware (api/fallback.py), just outside.
         response = HttpResponse(
-            json.dumps(problem), status=503, content_type="application/problem+json"
+            "The database cannot be reached. Retry later.", status=503, content_type="text/plain"
         )
     else:
         # No request context: the navigation and the user would need the database.
