@@ -8,10 +8,11 @@ acknowledged writes, lost, duplicates, recovery seconds per fault).
 
 A real `ketaclinic serve` (2 workers) against a PostgreSQL cluster of the drill's own (initdb
 under /tmp, its own port; never the shared server). Bounded: about a minute of load and a
-fixed list of faults; the whole test takes one to three minutes on a busy 2-core machine.
+fixed list of four faults; the whole test takes about two minutes on a quiet 2-core machine,
+four to five at load 10 (server starts are slow there).
 Scale with KETACLINIC_DRILL_CLIENTS (default 4) and KETACLINIC_DRILL_SECONDS (default 30: the
 load between faults, shared out before each fault and after the last; the faults and the
-recoveries add their own time, each recovery bounded to 60 s).
+recoveries add their own time, each bounded by GIVE_UP_AFTER).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ DRAW_CLIENTS = max(1, CLIENTS // 2)  # ledger draws, each from a vial of its own
 DRAW_ML = "0.1"
 SECONDS = max(20.0, min(120.0, float(os.environ.get("KETACLINIC_DRILL_SECONDS", "30"))))
 RETRY_PAUSE = 0.2
-GIVE_UP_AFTER = 90.0  # a write not acknowledged within this long is abandoned (and reported)
+# A server start (the migration check, then each worker loading Django) takes 5-10 s on an
+# idle 2-core machine and 20-60 s at load 10; a write is retried for this long.
+GIVE_UP_AFTER = 150.0  # a write not acknowledged within this long is abandoned (and reported)
 
 
 @dataclass
@@ -120,7 +123,7 @@ def _client(writer: Writer, port: int, token: str, tally: Tally, stop: threading
             time.sleep(RETRY_PAUSE)
 
 
-def _recovery(tally: Tally, since: float, limit: float = 60.0) -> float:
+def _recovery(tally: Tally, since: float, limit: float = GIVE_UP_AFTER) -> float:
     """Seconds from `since` until a write is acknowledged after it."""
     deadline = since + limit
     while time.monotonic() < deadline:
@@ -155,7 +158,6 @@ def _faults(server: Server, cluster: PrivateCluster) -> list[tuple[str, Callable
     return [
         ("SIGKILL app server, restart", kill_app),
         ("PostgreSQL restart (fast)", restart_db_fast),
-        ("SIGKILL app server, restart", kill_app),
         ("PostgreSQL crash (immediate stop), restart", crash_db),
         ("SIGKILL app server and PostgreSQL crash together", both),
     ]
@@ -259,7 +261,7 @@ def test_acknowledged_writes_survive_kills_and_database_restarts(
         assert tally.abandoned == []
         # nothing stored that the client did not send and see acknowledged
         assert set(stored) <= set(acked_vitals)
-        assert all(sec < 60 for _name, sec in recoveries), recoveries
+        assert all(sec < GIVE_UP_AFTER for _name, sec in recoveries), recoveries
         assert "audit chain intact" in audit
         assert "ledger intact" in ledger
         for name in ("Example", "Sample"):  # the patients' family names never reach the log

@@ -158,7 +158,7 @@ class Server:
                     raise AssertionError("ketaclinic serve did not answer") from None
                 time.sleep(0.1)
 
-    def start_when_port_free(self, timeout: float = 60) -> None:
+    def start_when_port_free(self, timeout: float = 120) -> None:
         """Start, waiting while the killed server's workers still hold the port (`serve`
         refuses a taken port: web/serving.py)."""
         from ketaclinic.web.serving import port_refusal
