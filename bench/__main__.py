@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -241,6 +242,9 @@ def load(
 ) -> Result:
     """`connections` threads, each a keep-alive connection posting vitals for its own session
     for `warmup` + `seconds`; only the measured window counts (and its CPU time, if metered)."""
+    # Keys unique to this run: a setting measured twice (or a bench database reused) must
+    # not be answered from the idempotency store (200, a replay) instead of writing.
+    run = uuid.uuid4().hex[:12]
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
     lock = threading.Lock()
@@ -259,7 +263,7 @@ def load(
             if began >= stop_at:
                 break
             n += 1
-            headers["Idempotency-Key"] = f"bench-{name}-{index}-{n}"
+            headers["Idempotency-Key"] = f"bench-{run}-{index}-{n}"
             try:
                 conn.request("POST", path, body=_body(n), headers=headers)
                 response = conn.getresponse()
