@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+
+from bench import sweep
 
 HOST = "127.0.0.1"  # loopback only: the load never leaves the machine
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,6 +242,9 @@ def load(
 ) -> Result:
     """`connections` threads, each a keep-alive connection posting vitals for its own session
     for `warmup` + `seconds`; only the measured window counts (and its CPU time, if metered)."""
+    # Keys unique to this run: a setting measured twice (or a bench database reused) must
+    # not be answered from the idempotency store (200, a replay) instead of writing.
+    run = uuid.uuid4().hex[:12]
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
     lock = threading.Lock()
@@ -257,7 +263,7 @@ def load(
             if began >= stop_at:
                 break
             n += 1
-            headers["Idempotency-Key"] = f"bench-{name}-{index}-{n}"
+            headers["Idempotency-Key"] = f"bench-{run}-{index}-{n}"
             try:
                 conn.request("POST", path, body=_body(n), headers=headers)
                 response = conn.getresponse()
@@ -330,7 +336,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="run the app at every --sweep-workers x --sweep-threads setting (bench/sweep.py)",
+    )
+    parser.add_argument("--sweep-workers", default="1,2,4", help="e.g. 1,2,4")
+    parser.add_argument("--sweep-threads", default="1,2,4", help="e.g. 1,2,4")
     args = parser.parse_args()
+    try:
+        runs = sweep.settings_to_run(
+            sweep.parse_list(args.sweep_workers), sweep.parse_list(args.sweep_threads)
+        )
+    except ValueError as error:
+        sys.exit(str(error))
     if not 1 <= args.connections <= MAX_CONNECTIONS:
         sys.exit(f"--connections must be 1-{MAX_CONNECTIONS}")
     if not 0 < args.seconds <= MAX_SECONDS or not 0 <= args.warmup <= MAX_SECONDS:
@@ -400,6 +419,43 @@ def main() -> None:
                 )
             )
         print(_report(results[-1]), flush=True)
+        if args.sweep:
+            baseline = results[-1]
+            base_load = baseline.cpu.load_1m[1] if baseline.cpu else os.getloadavg()[0]
+
+            def measure(workers: int, threads: int) -> sweep.Row:
+                port = free_port()
+                argv = [
+                    python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",
+                    "--workers", str(workers), "--threads", str(threads),
+                ]  # fmt: skip
+                with server(argv, env, port) as pid:
+                    result = load(
+                        f"app {workers}x{threads}",
+                        port,
+                        fixture["sessions"],
+                        fixture["token"],
+                        connections=args.connections,
+                        seconds=args.seconds,
+                        warmup=args.warmup,
+                        cpu=CpuMeter(pid, _postmaster_pid(data)),
+                    )
+                cpu_ms = result.cpu.spent[0] / result.ok * 1000 if result.cpu and result.ok else 0
+                return sweep.Row(
+                    workers,
+                    threads,
+                    result.rate,
+                    result.percentile(0.50),
+                    result.percentile(0.99),
+                    result.errors,
+                    cpu_ms,
+                    os.getloadavg()[0],
+                )
+
+            print(f"sweep: {len(runs)} settings, {args.connections} connections", flush=True)
+            rows = sweep.run_sweep(measure, runs)
+            print(sweep.table(rows, baseline.rate, base_load))
+            return
         port = free_port()
         app_argv = [
             python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",

@@ -34,11 +34,12 @@ DEBUG = env_bool("KETACLINIC_DEBUG", default=False)
 
 _default_sqlite = f"sqlite:///{VAR_DIR / 'ketaclinic.sqlite3'}"
 DATABASE_URL = env_str("KETACLINIC_DATABASE_URL", _default_sqlite)
-# Persistent connections (a new one costs more than a whole vitals post). No health check:
-# it is one more round trip (SELECT 1) at the start of every request; a connection that
-# broke (a database restart) fails that one request and is closed at its end, as Django does
-# with any connection that raised an error.
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=False)
+# Persistent connections (a new one costs more than a whole vitals post), each checked when a
+# request first uses it (CONN_HEALTH_CHECKS: one SELECT 1 per request). Without the check a
+# database restart failed the next request on every kept connection with a 500, even requests
+# that arrived after the database was back (issue 18, item 13); while the database cannot be
+# reached, requests answer 503 with Retry-After (ketaclinic/web/unavailable.py).
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] != ":memory:":
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,9 @@ if _db["ENGINE"].startswith("django.db.backends.postgresql"):
     # runs on a connection (psycopg's default threshold): the hot paths' statements are then
     # planned once per connection instead of on every request, about 0.5 ms of database CPU
     # per vitals post (bench/README.md).
-    _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # connect_timeout: while the database is unreachable a request fails within seconds (503)
+    # instead of hanging on the connection attempt.
+    _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5, "connect_timeout": 3}
 DATABASES = {"default": _db}
 IS_POSTGRESQL = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
@@ -113,6 +116,9 @@ MIDDLEWARE = [
     # Every error under /api/v1/ a problem (RFC 9457), under /fhir/R4/ an OperationOutcome,
     # also those Django or django-axes would answer with a page: ketaclinic/api/fallback.py
     "ketaclinic.api.fallback.ProgramErrorsMiddleware",
+    # A 500 caused by an unreachable database becomes a 503 with Retry-After (web/unavailable.py);
+    # inside the one above, which words it for programs (problem details, OperationOutcome).
+    "ketaclinic.web.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,6 +193,9 @@ CSRF_FAILURE_VIEW = "ketaclinic.web.views.csrf_failure"
 AXES_FAILURE_LIMIT = env_int("KETACLINIC_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A password typed into a second-check or witness form counts under its own key, never against
+# the colleague's own sign-in (ketaclinic/accounts/lockouts.py).
+AXES_USERNAME_CALLABLE = "ketaclinic.accounts.lockouts.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"

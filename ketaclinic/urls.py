@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include(web_patterns)),
     # Ours first: it refuses to turn 2FA off for the roles that must use it.
     path("account/two_factor/disable/", two_factor_disable, name="two_factor_disable"),
+    path("account/", include("ketaclinic.accounts.urls")),
     path("", include(two_factor_urls)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("ketaclinic.patients.urls")),

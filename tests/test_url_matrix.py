@@ -455,6 +455,10 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
             )
         ],
     ),
+    "account/lockouts/": (
+        lambda c: "/account/lockouts/",
+        [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
     "audit/": (
         lambda c: "/audit/",
         [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],

@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "session.sign": frozenset({C, N}),
     # audit trail
     "audit.view": frozenset({A}),
+    # lifting a sign-in lockout before it ends (accounts/lockouts.py), audited
+    "account.unlock": frozenset({A}),
     # public site and inquiries
     "site.edit": frozenset({A}),
     "inquiry.view": frozenset({A, C, IN}),

@@ -2,9 +2,11 @@
 ledger waste or destruction, the second checker of a dose. They type their own username,
 password and, where they have a device or their role requires one, a TOTP code.
 
-With the request, a wrong password counts towards the sign-in lockout (django-axes, keyed on
-username and address) exactly like a failed sign-in, so a witness form cannot be used to guess
-a colleague's password; once locked, the attempt is refused and the lockout page is shown.
+With the request, a wrong password counts towards a lockout (django-axes, keyed on username
+and address) like a failed sign-in, so a witness form cannot be used to guess a colleague's
+password; once locked, the attempt is refused and the lockout page is shown. It counts under
+its own key (the username and who is asking, `accounts.lockouts`), so that it never locks the
+colleague out of their own sign-in.
 Without a request (services called from code) the password is checked the same way, uncounted.
 """
 
@@ -17,6 +19,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 from django_otp import devices_for_user
 
+from ketaclinic.accounts.lockouts import SECOND_CHECK_BY
 from ketaclinic.accounts.models import User
 
 Refusal = Literal["credentials", "otp_missing", "otp_wrong"]
@@ -35,7 +38,15 @@ def second_person_authenticate(
     *, request: HttpRequest | None, username: str, password: str, otp: str
 ) -> User:
     if request is not None:
-        user = authenticate(request, username=username, password=password)
+        # Counted under "<username> (second check by <acting user>)": the colleague's own
+        # sign-in is never locked from here (accounts/lockouts.py).
+        checker = getattr(request, "user", None)
+        user = authenticate(
+            request,
+            username=username,
+            password=password,
+            **{SECOND_CHECK_BY: checker.get_username() if checker else "anonymous"},
+        )
     else:
         user = ModelBackend().authenticate(None, username=username, password=password)
     if not isinstance(user, User):

@@ -8,6 +8,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from ketaclinic.web.serving import SERVER_PID_ENV, port_refusal
+
+# Measured on the project's 2-core machine with `python -m bench --sweep` (bench/README.md):
+# one blocking thread per worker and one worker per core served the vitals post fastest, with
+# the shortest tail; a worker's threads contend for its GIL. Re-run the sweep on other hardware.
+DEFAULT_THREADS = 1
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
 
 def unapplied_migrations() -> list[str]:
     executor = MigrationExecutor(connection)
@@ -30,9 +45,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT")
-        parser.add_argument("--workers", type=int, default=1, help="worker processes")
         parser.add_argument(
-            "--threads", type=int, default=4, help="blocking threads per worker (DB waits)"
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help="worker processes (default: one per core)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help=f"blocking threads per worker (default {DEFAULT_THREADS}: bench/README.md)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,6 +68,9 @@ class Command(BaseCommand):
                 "unapplied migrations: " + ", ".join(pending) + ". Run `ketaclinic migrate` first."
             )
         connection.close()
+        refusal = port_refusal(host, port)
+        if refusal:
+            raise CommandError(refusal)
         argv = [
             sys.executable, "-m", "granian",
             "--interface", "wsgi",
@@ -53,9 +79,14 @@ class Command(BaseCommand):
             "--workers", str(options["workers"]),
             "--blocking-threads", str(options["threads"]),
             "--no-access-log",
+            # On shutdown, a worker still busy after 10 s is killed rather than waited for.
+            "--workers-kill-timeout", "10",
             "ketaclinic.wsgi:application",
         ]  # fmt: skip
         self.stdout.write(f"KetaClinic serving on http://{options['bind']}")
         self.stdout.flush()
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
+        # execv keeps this process id for granian's main process: its workers watch it and
+        # end when it dies, even by SIGKILL (ketaclinic/web/serving.py).
+        os.environ[SERVER_PID_ENV] = str(os.getpid())
         os.execv(sys.executable, argv)  # noqa: S606  replaces this process with the server
