@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/two_factor/disable/", two_factor_disable, name="two_factor_disable"),
     path("", include(two_factor_urls)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("today/", include("ketaclinic.today.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
     path("intake/", include("ketaclinic.intake.urls")),
