@@ -175,8 +175,22 @@ class DemoDay:
             )
         for day in sorted(days_used):
             self.at(self._local(day - timedelta(days=1), time(18, 0)), self._presence(day))
-        self.at(self._local(today - timedelta(days=1), time(19, 0)), self._count)
+        self.at(self.now - timedelta(minutes=30), self._count)
         self.run()
+
+    def _hours(self, day: date) -> tuple[time, time]:
+        """The prescriber's hours on a day: 07:00-20:00, widened on the demo's own day so
+        that today's sessions (placed around the moment the demo is built) fall inside."""
+        opens, closes = time(7, 0), time(20, 0)
+        if day == timezone.localdate(self.now):
+            earliest = timezone.localtime(self.now - timedelta(hours=6))
+            latest = timezone.localtime(self.now + timedelta(hours=4))
+            if earliest.date() < day:
+                opens = time(0, 0)
+            else:
+                opens = min(opens, earliest.time().replace(minute=0, second=0, microsecond=0))
+            closes = time(23, 59) if latest.date() > day else max(closes, latest.time())
+        return opens, closes.replace(second=0, microsecond=0)
 
     def _local(self, day: date, at: time) -> datetime:
         return timezone.make_aware(datetime.combine(day, at))
@@ -245,8 +259,8 @@ class DemoDay:
                     acting_user=self.staff.dana,
                     clinician=self.staff.ada,
                     day=day,
-                    from_time=time(0, 0),
-                    to_time=time(23, 59),
+                    from_time=self._hours(day)[0],
+                    to_time=self._hours(day)[1],
                 )
 
         return record
@@ -408,7 +422,7 @@ class DemoDay:
             steps += [(0, lambda: chart.infusion_start(acting_user=ben, session=s()))]
             if state == "infusing_alert":
                 steps += [(5, vitals(moaas=4)), (10, vitals(systolic=184, diastolic=102, moaas=4))]
-                steps += [(15, vitals(systolic=176, diastolic=96, moaas=4))]
+                steps += [(15, vitals(systolic=176, diastolic=96, moaas=4)), (20, vitals(moaas=4))]
             else:
                 steps += [(15, vitals(moaas=4)), (30, vitals(moaas=4))]
                 steps += [
@@ -419,9 +433,9 @@ class DemoDay:
                         ),
                     )
                 ]
-                steps += [(55, vitals(moaas=5))]
+                steps += [(55, vitals(moaas=5)), (70, vitals(moaas=5)), (85, vitals(moaas=5))]
+                steps += [(100, vitals(moaas=5))]
                 if state != "recovery":
-                    steps += [(75, vitals(moaas=5))]
                     steps += [
                         (
                             101,
