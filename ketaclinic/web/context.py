@@ -36,7 +36,7 @@ NAVIGATION = (
     NavItem("Audit trail", "audit:list", "audit.view"),
 )
 
-NAV_INLINE = 6
+NAV_INLINE = 5
 """How many places sit in the bar; the rest are under "More" (one line at 820 px)."""
 
 ROLE_ORDER: dict[Role, tuple[str, ...]] = {

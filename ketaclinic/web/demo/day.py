@@ -189,7 +189,9 @@ class DemoDay:
                 opens = time(0, 0)
             else:
                 opens = min(opens, earliest.time().replace(minute=0, second=0, microsecond=0))
-            closes = time(23, 59) if latest.date() > day else max(closes, latest.time())
+            on_the_hour = (latest + timedelta(minutes=59)).replace(minute=0)
+            late = latest.date() > day or on_the_hour.date() > day
+            closes = time(23, 59) if late else max(closes, on_the_hour.time())
         return opens, closes.replace(second=0, microsecond=0)
 
     def _local(self, day: date, at: time) -> datetime:
