@@ -287,11 +287,13 @@ def measure(repeat: int) -> list[tuple[str, list[float], int]]:
 
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench pages", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench pages", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the issue's clinic")
     parser.add_argument("--repeat", type=int, default=40, help="requests per page")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
@@ -341,9 +343,8 @@ def main(argv: list[str]) -> None:
         print(f"  {'page':32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'p95/bare':>9}  load")
         for label, values, n_queries in results:
             p50, p95 = statistics.median(values), _p(values, 0.95)
-            print(
-                f"  {label:32} {p50:8.1f} {p95:8.1f} {n_queries:8d} {p95 / bare_p95:8.1f}x  {_load()}"
-            )
+            ratio = p95 / bare_p95
+            print(f"  {label:32} {p50:8.1f} {p95:8.1f} {n_queries:8d} {ratio:8.1f}x  {_load()}")
     finally:
         if not args.keep:
             from django.db import connections

@@ -24,7 +24,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -207,7 +206,7 @@ def axe_report(where: str, violations: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-TOKEN_LABEL = "Code from your authenticator app"
+TOKEN_LABEL = "Code from your authenticator app"  # noqa: S105  a label, not a secret
 """The TOTP field's label on the sign-in page (templates/two_factor/_wizard_forms.html)."""
 ACCOUNT_MENU = "details.kc-account"
 """The header's account menu: the signed-in person and role, security, log out."""

@@ -124,7 +124,9 @@ def test_each_role_works_its_day_from_today_on_the_demo_clinic(
     checks.look("Today (nurse)", "today-nurse")
     name = f"{infusing.course.patient.family_name}, {infusing.course.patient.given_name}"
     page.get_by_role("link", name=f"Record vitals for {name}").click()
-    expect(page).to_have_url(f"{page.url.split('/infusions/')[0]}/infusions/sessions/{infusing.pk}/#step-vitals")
+    expect(page).to_have_url(
+        f"{page.url.split('/infusions/')[0]}/infusions/sessions/{infusing.pk}/#step-vitals"
+    )
     vitals_form = page.locator("#step-vitals form.vitals-form")
     expect(vitals_form).to_be_visible(timeout=TIMEOUT_MS)
     expect(vitals_form.get_by_role("button", name="Record vital signs")).to_be_visible()
@@ -137,11 +139,17 @@ def test_each_role_works_its_day_from_today_on_the_demo_clinic(
     # The clinician: the hold to review is one click from Today.
     sign_in(page, "ada", PASSWORD, live_clinic.totp["ada"])
     checks.look("Today (clinician)", "today-clinician")
-    holds = page.get_by_role("article").filter(has=page.get_by_role("heading", name="Holds to review"))
+    holds = page.get_by_role("article").filter(
+        has=page.get_by_role("heading", name="Holds to review")
+    )
     held_name = f"{held.course.patient.family_name}, {held.course.patient.given_name}"
     holds.get_by_role("link", name=held_name).click()
-    expect(page).to_have_url(f"{page.url.split('/infusions/')[0]}/infusions/sessions/{held.pk}/#step-review")
-    expect(page.get_by_role("heading", name="Clinician review of the pre-dose hold")).to_be_visible()
+    expect(page).to_have_url(
+        f"{page.url.split('/infusions/')[0]}/infusions/sessions/{held.pk}/#step-review"
+    )
+    expect(
+        page.get_by_role("heading", name="Clinician review of the pre-dose hold")
+    ).to_be_visible()
     sign_out(page)
 
     # Intake: the urgent inquiry first among the new ones.

@@ -107,7 +107,7 @@ STORY_FIRST_PATIENT = 2
 class Step:
     at: datetime
     order: int
-    run: Callable[[], None] = field(compare=False)
+    run: Callable[[], object] = field(compare=False)
 
 
 @dataclass
@@ -135,7 +135,7 @@ class DemoDay:
         self.stock: Stock | None = None
 
     # --- the timeline -------------------------------------------------------------------------
-    def at(self, moment: datetime, run: Callable[[], None]) -> None:
+    def at(self, moment: datetime, run: Callable[[], object]) -> None:
         self.steps.append(Step(moment, len(self.steps), run))
 
     def run(self) -> None:
@@ -407,7 +407,7 @@ class DemoDay:
             ml = volume()
             ledger_draw(acting_user=ben, container=self.stock.take(ml), session=s(), ml=ml)
 
-        steps: list[tuple[int, Callable[[], None]]] = [
+        steps: list[tuple[int, Callable[[], object]]] = [
             (-26 * 60, book),
             (-12, lambda: chart.session_check_in(acting_user=ben, session=s())),
             (-11, prechecks),
