@@ -174,10 +174,11 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
     chairs = list(Chair.objects.order_by("name"))
     facts_list: list[SessionFacts] = []
     for session in sessions:
-        protocol = session_protocol(session)
         facts = SessionFacts(session=session, row=rows.get(session.pk))
         baseline = baselines.get(session.pk)
+        # The protocol only where its numbers are needed (read once per process and version).
         if baseline is not None:
+            protocol = session_protocol(session)
             decision = monitoring.predose_hold(protocol=protocol, vitals=_pure(baseline))
             reviewed_at = reviews.get(session.pk)
             reviewed = reviewed_at is not None and reviewed_at >= baseline.recorded_at
@@ -186,7 +187,7 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
         facts.second_check_waiting = session.pk in unchecked
         stopped = stops.get(session.pk)
         if session.status == S.RECOVERY and stopped is not None:
-            minutes = protocol.discharge.min_observation_minutes.value
+            minutes = session_protocol(session).discharge.min_observation_minutes.value
             facts.discharge_due_at = stopped + timedelta(minutes=minutes)
         if session.status == S.DISCHARGED:
             facts.clinician_signature_missing = (session.pk, Role.CLINICIAN.value) not in signed
