@@ -34,6 +34,16 @@ browser = harness.browser
 
 pytestmark = pytest.mark.browser
 
+
+def _shipped_rows_ensure() -> None:
+    """The rows the data migrations ship (protocols, eligibility rules, consent documents),
+    loaded again if an earlier transactional test flushed them."""
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure as protocols
+    from ketaclinic.eligibility.tests.eligibility_helpers import shipped_rows_ensure as rules
+
+    protocols()
+    rules()
+
 WIDE, TABLET = STAFF_WIDTHS
 
 
@@ -87,6 +97,7 @@ class Checks:
 def test_each_role_works_its_day_from_today_on_the_demo_clinic(
     live_clinic: Clinic, browser: Browser
 ) -> None:
+    _shipped_rows_ensure()
     call_command("demo", stdout=StringIO())
     page = browser.page
     page.set_viewport_size({"width": WIDE, "height": 900})

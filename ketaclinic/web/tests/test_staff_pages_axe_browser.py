@@ -26,6 +26,16 @@ browser = harness.browser
 
 pytestmark = pytest.mark.browser
 
+
+def _shipped_rows_ensure() -> None:
+    """The rows the data migrations ship (protocols, eligibility rules, consent documents),
+    loaded again if an earlier transactional test flushed them."""
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure as protocols
+    from ketaclinic.eligibility.tests.eligibility_helpers import shipped_rows_ensure as rules
+
+    protocols()
+    rules()
+
 STAFF = ("ben", "ada", "cleo", "dana")
 
 
@@ -40,6 +50,7 @@ def _places(clinic: Clinic, username: str) -> list[str]:
 def test_staff_pages_have_no_serious_violations_and_no_scroll_at_820(
     live_clinic: Clinic, browser: Browser, live_server: LiveServer
 ) -> None:
+    _shipped_rows_ensure()
     call_command("demo", "--patients", "13", stdout=StringIO())
     page = browser.page
     infusing = Session.objects.get(status="infusing", start__date=timezone.localdate())
