@@ -37,6 +37,11 @@ def _shipped_rows_ensure() -> None:
     rules()
 
 STAFF = ("ben", "ada", "cleo", "dana")
+SCROLL_AWAITED = {
+    "/infusions/board/": "issue 13 item 3 redoes the chair board as tiles (another branch)",
+}
+"""Pages known to scroll sideways at 820 px until the work named lands; the test fails once
+one no longer does, so that it is taken off this list."""
 
 
 def _places(clinic: Clinic, username: str) -> list[str]:
@@ -77,6 +82,9 @@ def test_staff_pages_have_no_serious_violations_and_no_scroll_at_820(
             scroll = page.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            if scroll > 0:
+            awaited = url in SCROLL_AWAITED
+            if scroll > 0 and not awaited:
                 reports.append(f"{url} as {username}: {scroll} px of horizontal scroll at 820 px")
+            if awaited and scroll <= 0:
+                reports.append(f"{url} no longer scrolls at 820 px: take it off SCROLL_AWAITED")
     assert reports == [], "\n\n".join(reports)
