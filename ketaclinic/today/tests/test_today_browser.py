@@ -44,6 +44,7 @@ def _shipped_rows_ensure() -> None:
     protocols()
     rules()
 
+
 WIDE, TABLET = STAFF_WIDTHS
 
 

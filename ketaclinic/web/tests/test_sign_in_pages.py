@@ -27,7 +27,7 @@ def test_a_forgotten_password_is_reset_by_email(clinic: Clinic) -> None:
     response = Client().post("/account/password/reset/", {"email": user.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    body = mail.outbox[0].body
+    body = str(mail.outbox[0].body)
     assert "choose a new password" in mail.outbox[0].subject
     link = re.search(r"http://testserver(/account/password/reset/\S+/)", body)
     assert link is not None

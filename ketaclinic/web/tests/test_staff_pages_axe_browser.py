@@ -36,6 +36,7 @@ def _shipped_rows_ensure() -> None:
     protocols()
     rules()
 
+
 STAFF = ("ben", "ada", "cleo", "dana")
 SCROLL_AWAITED = {
     "/infusions/board/": "issue 13 item 3 redoes the chair board as tiles (another branch)",
