@@ -3,20 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
 
 .PHONY: run test lint types pytest demo clean bench
+
+# `make run` installs only what the app needs to run; `make test` (and lint, types, bench)
+# add the development tools (the `dev` extra).
+$(APP_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $(APP_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(APP_STAMP)
 
-run: $(STAMP)
+run: $(APP_STAMP)
 	$(BIN)/ketaclinic migrate --noinput
 	$(BIN)/ketaclinic demo
+	@echo ""
+	@echo "Public site (visitors, inquiries, self-check): http://127.0.0.1:8000/"
+	@echo "Staff and patients sign in:                   http://127.0.0.1:8000/account/login/"
+	@echo ""
 	$(BIN)/ketaclinic serve --bind 127.0.0.1:8000
 
-demo: $(STAMP)
+demo: $(APP_STAMP)
 	$(BIN)/ketaclinic migrate --noinput
 	$(BIN)/ketaclinic demo
 

@@ -331,6 +331,11 @@ def _postmaster_pid(data: Path | None) -> int | None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["pages"]:  # the page benchmark: bench/pages.py
+        from bench import pages
+
+        pages.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)

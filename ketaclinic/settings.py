@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "ketaclinic.ledger",
     "ketaclinic.fhir",
     "ketaclinic.idempotency",
+    "ketaclinic.today",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("KETACLINIC_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# One date and time format everywhere (ISO dates, 24-hour times): ketaclinic/formats/en/formats.py
+FORMAT_MODULE_PATH = ["ketaclinic.formats"]
+DATE_FORMAT = "Y-m-d"
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = "Y-m-d H:i"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

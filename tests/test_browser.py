@@ -19,7 +19,7 @@ from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
 from ketaclinic.testing import browser as harness
-from ketaclinic.testing.browser import TIMEOUT_MS, Browser, sign_in_with_password
+from ketaclinic.testing.browser import TIMEOUT_MS, TOKEN_LABEL, Browser, sign_in_with_password
 
 # The shared harness's fixtures, found by name in this module (chromium_path is autouse).
 chromium_path = harness.chromium_path
@@ -38,12 +38,14 @@ def test_clinician_signs_in_with_totp_and_registers_a_patient(
     ada = live_clinic.users["ada"]
 
     sign_in_with_password(page, "ada", PASSWORD)
-    token = page.get_by_label("Token")
+    token = page.get_by_label(TOKEN_LABEL)
     expect(token).to_be_visible(timeout=TIMEOUT_MS)
     token.fill(totp_now(live_clinic.totp["ada"]))
-    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Verify").click()
 
-    expect(page).to_have_url(re.compile(r"/patients/$"), timeout=TIMEOUT_MS)
+    # Signed in, the clinician lands on their Today page; the patients are one click away.
+    expect(page).to_have_url(re.compile(r"/today/$"), timeout=TIMEOUT_MS)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
     expect(page.get_by_role("heading", name="Patients", exact=True)).to_be_visible()
     page.get_by_role("button", name="New patient").click()
 
@@ -100,6 +102,6 @@ def test_wrong_password_shows_a_clear_error(live_clinic: Clinic, browser: Browse
         timeout=TIMEOUT_MS
     )
     expect(page.get_by_label("Password")).to_be_visible()
-    expect(page.get_by_label("Token")).to_have_count(0)
+    expect(page.get_by_label(TOKEN_LABEL)).to_have_count(0)
     assert re.search(r"/account/login/$", page.url)
     browser.problems.assert_none()

@@ -99,7 +99,7 @@ def inquiry_send(page: Page, person: Person) -> Inquiry:
 def intake_converts(page: Page, clinic: Clinic, inquiry: Inquiry, person: Person) -> Patient:
     """Step 2: Cleo finds the inquiry on the board, logs a call and makes the patient record."""
     sign_in(page, "cleo", PASSWORD)
-    page.get_by_role("link", name="Inquiries").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Inquiries").click()
     column = page.locator("section[aria-labelledby='column-new']")
     card = column.get_by_role("link", name=f"#{inquiry.pk} {person.name}")
     expect(card).to_be_visible(timeout=TIMEOUT_MS)

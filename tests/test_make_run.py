@@ -32,6 +32,21 @@ def test_makefile_run_target_migrates_loads_the_demo_and_serves() -> None:
     steps = re.findall(r"ketaclinic (\w+)", run)
     assert steps == ["migrate", "demo", "serve"]
     assert "--bind 127.0.0.1:8000" in run
+    # It names the public site and the sign-in page (issue 13 item 10).
+    assert "http://127.0.0.1:8000/" in run and "http://127.0.0.1:8000/account/login/" in run
+
+
+def test_make_run_installs_only_what_the_app_needs_and_make_test_adds_the_tools() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    run_needs = makefile.split("\nrun:", 1)[1].split("\n", 1)[0].split()
+    assert run_needs == ["$(APP_STAMP)"]
+    app_recipe = makefile.split("\n$(APP_STAMP):", 1)[1].split("\n\n", 1)[0]
+    assert "-e ." in app_recipe and "[dev]" not in app_recipe
+    dev_recipe = makefile.split("\n$(STAMP):", 1)[1].split("\n\n", 1)[0]
+    assert "-e '.[dev]'" in dev_recipe
+    for target in ("test", "lint", "types", "pytest"):
+        line = makefile.split(f"\n{target}:", 1)[1].split("\n", 1)[0]
+        assert "$(STAMP)" in line or target == "test", target
 
 
 def test_the_run_steps_serve_the_demo_clinic(tmp_path: Path) -> None:

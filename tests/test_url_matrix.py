@@ -266,6 +266,35 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         lambda c: "/account/two_factor/disable/",
         [page(anon=302, admin=403, clinician=403, nurse=302, intake=302, patient=302)],
     ),
+    "account/password/change/": (
+        lambda c: "/account/password/change/",
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    "account/password/change/done/": (
+        lambda c: "/account/password/change/done/",
+        [page(anon=302, staff=200, patient=200)],
+    ),
+    "account/password/reset/": (
+        lambda c: "/account/password/reset/",
+        [page(anon=200, staff=200, patient=200)],
+    ),
+    "account/password/reset/sent/": (
+        lambda c: "/account/password/reset/sent/",
+        [page(anon=200, staff=200, patient=200)],
+    ),
+    "account/password/reset/<uidb64>/<token>/": (
+        lambda c: "/account/password/reset/MQ/not-a-token/",
+        [page(anon=200, staff=200, patient=200)],
+    ),
+    "account/password/reset/done/": (
+        lambda c: "/account/password/reset/done/",
+        [page(anon=200, staff=200, patient=200)],
+    ),
+    "today/": (lambda c: "/today/", [page(anon=302, staff=200, patient=404)]),
+    "today/verify/": (
+        lambda c: "/today/verify/",
+        [form_post(anon=302, admin=302, clinician=403, nurse=403, intake=403, patient=403)],
+    ),
     "patients/": (lambda c: "/patients/", [page(anon=302, staff=200, patient=200)]),
     "patients/new/": (
         lambda c: "/patients/new/",

@@ -24,7 +24,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -207,30 +206,36 @@ def axe_report(where: str, violations: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+TOKEN_LABEL = "Code from your authenticator app"  # noqa: S105  a label, not a secret
+"""The TOTP field's label on the sign-in page (templates/two_factor/_wizard_forms.html)."""
+ACCOUNT_MENU = "details.kc-account"
+"""The header's account menu: the signed-in person and role, security, log out."""
+
+
 def sign_in_with_password(page: Page, username: str, password: str) -> None:
     page.goto("/account/login/")
-    expect(page.get_by_role("heading", name="Login")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Sign in").click()
 
 
 def sign_in(page: Page, username: str, password: str, device: TOTPDevice | None = None) -> None:
     """Sign in with the password, and the TOTP code of ``device`` for the roles that need one."""
     sign_in_with_password(page, username, password)
     if device is not None:
-        token = page.get_by_label("Token")
+        token = page.get_by_label(TOKEN_LABEL)
         expect(token).to_be_visible(timeout=TIMEOUT_MS)
         token.fill(totp_now(device))
-        page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("button", name=re.compile(r"^Log out"))).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+        page.get_by_role("button", name="Verify").click()
+    expect(page.locator(ACCOUNT_MENU)).to_be_visible(timeout=TIMEOUT_MS)
 
 
 def sign_out(page: Page) -> None:
-    page.get_by_role("button", name=re.compile(r"^Log out")).click()
-    expect(page.get_by_role("heading", name="Login")).to_be_visible(timeout=TIMEOUT_MS)
+    """Log out from the account menu (the signed-in person and role, top right)."""
+    page.locator(f"{ACCOUNT_MENU} > summary").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=TIMEOUT_MS)
 
 
 def session_given(page: Page, base_url: str, user: Any) -> None:

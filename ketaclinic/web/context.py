@@ -1,4 +1,9 @@
-"""Navigation by role, for the base template."""
+"""Navigation by role, for the base template.
+
+The bar holds the first ``NAV_INLINE`` places of the role's order (``ROLE_ORDER``), the rest
+sit under "More", so that the staff navigation stays on one line at 820 px whatever a role may
+open; places added later to ``NAVIGATION`` and absent from a role's order go under "More".
+"""
 
 from __future__ import annotations
 
@@ -19,29 +24,79 @@ class NavItem:
 
 
 NAVIGATION = (
+    NavItem("Today", "today:home", "patient.view_any"),
     NavItem("Patients", "patients:list", "patient.view_any"),
     NavItem("Inquiries", "intake:inquiries", "inquiry.view"),
     NavItem("Schedule", "courses:schedule", "patient.view_any"),
     NavItem("Chair board", "infusions:board", "session.view"),
     NavItem("Protocols", "courses:protocols", "protocol.view"),
     NavItem("Inbox", "scales:notifications", "patient.view_any"),
-    NavItem("Ketamine ledger", "ledger:home", "ledger.view"),
+    NavItem("Ledger", "ledger:home", "ledger.view"),
     NavItem("My record", "web:me", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
 )
+
+NAV_INLINE = 5
+"""How many places sit in the bar; the rest are under "More" (one line at 820 px)."""
+
+ROLE_ORDER: dict[Role, tuple[str, ...]] = {
+    Role.NURSE: (
+        "today:home",
+        "infusions:board",
+        "courses:schedule",
+        "patients:list",
+        "ledger:home",
+    ),
+    Role.CLINICIAN: (
+        "today:home",
+        "patients:list",
+        "scales:notifications",
+        "infusions:board",
+        "courses:schedule",
+        "intake:inquiries",
+    ),
+    Role.INTAKE: ("today:home", "intake:inquiries", "patients:list", "courses:schedule"),
+    Role.ADMIN: (
+        "today:home",
+        "patients:list",
+        "courses:schedule",
+        "ledger:home",
+        "audit:list",
+        "infusions:board",
+    ),
+}
+
+
+def _ordered(role: Role, items: list[NavItem]) -> list[NavItem]:
+    order = ROLE_ORDER.get(role, ())
+    rank = {name: position for position, name in enumerate(order)}
+    return sorted(items, key=lambda item: rank.get(item.url_name, len(order)))
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     role = user_role(user)
-    items = [
-        {"label": item.label, "url": reverse(item.url_name)}
+    allowed = [
+        item
         for item in NAVIGATION
         if role is not None and (item.permission is None or user_can(user, item.permission))
     ]
+    items = (
+        [{"label": item.label, "url": reverse(item.url_name)} for item in _ordered(role, allowed)]
+        if role is not None
+        else []
+    )
     return {
         "nav_items": items,
+        "nav_primary": items[:NAV_INLINE],
+        "nav_more": items[NAV_INLINE:],
         "nav_role_label": Role(role).label if role else "",
+        "nav_person": _person(user) if role is not None else "",
         # Staff flag labels (the banner's) are for the care team; a patient never sees them.
         "viewer_is_staff": role is not None and user_can(user, "patient.view_any"),
     }
+
+
+def _person(user: object) -> str:
+    full_name = getattr(user, "get_full_name", lambda: "")()
+    return str(full_name or getattr(user, "get_username", lambda: "")())

@@ -13,10 +13,12 @@ from ketaclinic.scales.selectors import patient_self_report_support_needed
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The one front door: the public site for visitors, the role's Today page for staff, the
+    patient's own page for patients."""
     if not request.user.is_authenticated:
-        return redirect("two_factor:login")
+        return redirect("site:home")
     if user_can(request.user, "patient.view_any"):
-        return redirect("patients:list")
+        return redirect("today:home")
     if user_can(request.user, "patient.view_own"):
         return redirect("web:me")
     return render(request, "web/home.html")

@@ -49,7 +49,7 @@ def test_nurse_draws_and_wastes_the_rest_with_the_clinician_as_witness(
     page = browser.page
     session_given(page, live_server.url, stock.clinic.users["ben"])
     page.goto("/")
-    page.get_by_role("link", name="Ketamine ledger").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Ledger").click()
     expect(page.get_by_role("heading", name="Ketamine ledger", level=1)).to_be_visible()
     expect(page.get_by_text("On hand: 10 mL (500 mg) in 1 container(s).")).to_be_visible()
     violations = axe_violations(page)

@@ -1,88 +1,73 @@
 from __future__ import annotations
 
-import random
-from datetime import date, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from faker import Faker
+from django.utils import timezone
 
-from ketaclinic.accounts.models import User
-from ketaclinic.accounts.roles import Role
-from ketaclinic.accounts.services import user_create
+from ketaclinic.courses.models import Course
+from ketaclinic.infusions.models import Session
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.services import patient_create
-
-DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105  synthetic demo clinic, printed for the user
-STAFF = (
-    ("ada", Role.CLINICIAN, "Dr Ada (prescriber)"),
-    ("ben", Role.NURSE, "Nurse Ben"),
-    ("cleo", Role.INTAKE, "Cleo, intake"),
-    ("dana", Role.ADMIN, "Admin Dana"),
+from ketaclinic.today.services import chains_verify
+from ketaclinic.web.demo.clock import demo_clock
+from ketaclinic.web.demo.day import STORIES, STORY_FIRST_PATIENT, DemoDay
+from ketaclinic.web.demo.inquiries import inquiries_ensure
+from ketaclinic.web.demo.people import (
+    DEMO_PASSWORD,
+    PATIENT_USERS,
+    STAFF,
+    patient_users_ensure,
+    patients_ensure,
+    staff_ensure,
+    totp_secret,
 )
-PATIENT_USERS = ("pat", "quinn")
-SEED = 2026
 
 
 class Command(BaseCommand):
-    help = "Create the synthetic demo clinic (staff in every role, ~50 patients). Idempotent."
+    help = (
+        "Create the synthetic demo clinic in the middle of its day: staff in every role, "
+        "patients, inquiries, evaluations, consents, courses with earlier infusions and scores, "
+        "today's sessions in every state, ketamine stock. Idempotent: a second run adds nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=50)
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        fake = Faker("en_US")
-        fake.seed_instance(SEED)
-        rng = random.Random(SEED)  # noqa: S311  synthetic data, not security
-        existing = Patient.objects.count()
-        for _ in range(max(0, options["patients"] - existing)):
-            sex = rng.choice(["female", "male"])
-            first = fake.first_name_female() if sex == "female" else fake.first_name_male()
-            born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
-            patient_create(
-                acting_user=None,
-                given_name=first,
-                family_name=fake.last_name(),
-                birth_date=born,
-                sex_at_birth=sex,
-                email=f"{first.lower()}.{rng.randrange(100, 999)}@example.org",
-                phone=f"555-01{rng.randrange(0, 100):02d}",
-                address=fake.address(),
-                emergency_contact=f"{fake.name()}, {rng.choice(['partner', 'parent', 'friend'])}, "
-                f"555-01{rng.randrange(0, 100):02d}",
-                referring_provider=f"Dr {fake.last_name()} (demo referral)",
+        with transaction.atomic():
+            staff = staff_ensure()
+            patients = patients_ensure(
+                max(options["patients"], STORY_FIRST_PATIENT + len(STORIES) + 3)
             )
-        for username, role, _label in STAFF:
-            if not User.objects.filter(username=username).exists():
-                user_create(
-                    acting_user=None,
-                    username=username,
-                    role=role,
-                    password=DEMO_PASSWORD,
-                    email=f"{username}@clinic.example.org",
-                    validate=False,
-                )
-        unlinked = Patient.objects.filter(user_account__isnull=True).order_by("created_at", "mrn")
-        for username in PATIENT_USERS:
-            if not User.objects.filter(username=username).exists():
-                user_create(
-                    acting_user=None,
-                    username=username,
-                    role=Role.PATIENT,
-                    password=DEMO_PASSWORD,
-                    patient=unlinked.first(),
-                    validate=False,
-                )
-        self.stdout.write(f"Demo clinic ready: {Patient.objects.count()} synthetic patients.")
-        self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
-        for username, role, label in STAFF:
-            note = (
-                " — sets up two-factor (TOTP) at first login"
-                if role in (Role.CLINICIAN, Role.ADMIN)
-                else ""
+            patient_users_ensure()
+            inquiries_ensure(intake=staff.cleo, today=timezone.localdate())
+            built = Course.objects.exists()
+            if not built:
+                with demo_clock() as clock:
+                    DemoDay(staff=staff, patients=patients, clock=clock).build()
+        if not built:
+            chains_verify(acting_user=None)
+        self._report(staff_secrets={u: totp_secret(getattr(staff, u)) for u in ("ada", "dana")})
+
+    def _report(self, *, staff_secrets: dict[str, str]) -> None:
+        write = self.stdout.write
+        today = timezone.localdate()
+        sessions = Session.objects.filter(start__date=today).count()
+        first = Session.objects.order_by("start").values_list("start", flat=True).first()
+        write(
+            f"Demo clinic ready: {Patient.objects.count()} synthetic patients, "
+            f"{sessions} sessions today."
+        )
+        if sessions == 0 and first is not None:
+            write(
+                f"  (its day was built on {timezone.localdate(first):%Y-%m-%d}; to see a clinic in "
+                "the middle of today, remove var/ketaclinic.sqlite3 and run `make run` again)"
             )
-            self.stdout.write(f"  {username:6} {role.value:10} {label}{note}")
+        write(f"Logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, _first, _last, label in STAFF:
+            secret = staff_secrets.get(username)
+            note = f" — TOTP secret {secret} (add it to an authenticator app)" if secret else ""
+            write(f"  {username:6} {role.value:10} {label}{note}")
         for username in PATIENT_USERS:
-            self.stdout.write(f"  {username:6} patient    sees only their own record")
+            write(f"  {username:6} patient    sees only their own record")

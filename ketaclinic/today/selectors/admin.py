@@ -1,0 +1,128 @@
+"""The administrator's day: ketamine stock, counts due, DEA registrations about to expire,
+failed sign-ins, and when the audit trail and the ledger were last verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from axes.models import AccessAttempt
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from ketaclinic.accounts.access import require
+from ketaclinic.ledger.deadlines import biennial_inventory_due
+from ketaclinic.ledger.models import (
+    CountKind,
+    Inventory,
+    Investigation,
+    InvestigationStatus,
+    RegisteredLocation,
+    StockCount,
+)
+from ketaclinic.ledger.selectors.pages import ledger_stock_for_user
+from ketaclinic.today.models import ChainCheck, ChainKind
+
+DEA_WARNING_DAYS = 60
+"""A registration expiring within this many days is shown, so that its renewal starts in
+time. A working margin chosen here, not a regulatory number."""
+FAILED_LOGIN_HOURS = 24
+
+
+@dataclass
+class LocationDay:
+    location: RegisteredLocation
+    ml: Decimal
+    mg: Decimal
+    sealed: int
+    opened: int
+    quarantined: int
+    expired: int
+    last_daily_count: datetime | None
+    daily_count_due: bool
+    biennial_due: date | None
+    dea_days_left: int
+
+    @property
+    def dea_expiring(self) -> bool:
+        return self.dea_days_left <= DEA_WARNING_DAYS
+
+
+@dataclass
+class AdminDay:
+    today: date
+    locations: list[LocationDay]
+    investigations_open: int
+    failed_logins: list[AccessAttempt]
+    failed_login_count: int
+    audit_check: ChainCheck | None
+    ledger_check: ChainCheck | None
+
+    @property
+    def counts_due(self) -> list[LocationDay]:
+        return [row for row in self.locations if row.daily_count_due]
+
+    @property
+    def dea_expiring(self) -> list[LocationDay]:
+        return [row for row in self.locations if row.dea_expiring]
+
+
+def _latest_check(kind: ChainKind) -> ChainCheck | None:
+    return ChainCheck.objects.filter(kind=kind).order_by("-checked_at", "-pk").first()
+
+
+def admin_day_for_user(user: Any, *, now: datetime | None = None) -> AdminDay:
+    require(user, "audit.view")
+    require(user, "ledger.view")
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    stock = {row.location.pk: row for row in ledger_stock_for_user(user, today=today)}
+    locations = list(
+        RegisteredLocation.objects.annotate(
+            last_daily=Subquery(
+                StockCount.objects.filter(location=OuterRef("pk"), kind=CountKind.DAILY)
+                .order_by("-at")
+                .values("at")[:1]
+            ),
+            last_inventory=Subquery(
+                Inventory.objects.filter(location=OuterRef("pk"))
+                .order_by("-taken_on")
+                .values("taken_on")[:1]
+            ),
+        ).order_by("name", "pk")
+    )
+    rows = []
+    for location in locations:
+        held = stock.get(location.pk)
+        storages = held.storages if held else []
+        containers = [line for storage in storages for line in storage.containers]
+        last_daily: datetime | None = getattr(location, "last_daily", None)
+        last_inventory: date | None = getattr(location, "last_inventory", None)
+        rows.append(
+            LocationDay(
+                location=location,
+                ml=sum((s.ml for s in storages), Decimal(0)),
+                mg=sum((s.mg for s in storages), Decimal(0)),
+                sealed=held.status_counts.get("sealed", 0) if held else 0,
+                opened=held.status_counts.get("open", 0) if held else 0,
+                quarantined=held.status_counts.get("quarantined", 0) if held else 0,
+                expired=sum(1 for line in containers if line.expired),
+                last_daily_count=last_daily,
+                daily_count_due=last_daily is None or timezone.localdate(last_daily) < today,
+                biennial_due=biennial_inventory_due(last_inventory) if last_inventory else None,
+                dea_days_left=(location.dea_expiry - today).days,
+            )
+        )
+    since = now - timedelta(hours=FAILED_LOGIN_HOURS)
+    attempts = AccessAttempt.objects.filter(attempt_time__gte=since)
+    return AdminDay(
+        today=today,
+        locations=rows,
+        investigations_open=Investigation.objects.filter(status=InvestigationStatus.OPEN).count(),
+        failed_logins=list(attempts.order_by("-attempt_time")[:10]),
+        failed_login_count=attempts.count(),
+        audit_check=_latest_check(ChainKind.AUDIT),
+        ledger_check=_latest_check(ChainKind.LEDGER),
+    )

@@ -1,0 +1,154 @@
+"""Each role's Today page on the demo clinic: what it shows, where each item leads, and a
+fixed number of queries whatever the clinic's history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.models import User
+from ketaclinic.courses.models import Chair, Course
+from ketaclinic.infusions.models import Session, SessionStatus, VitalsReading
+from ketaclinic.intake.models import Inquiry
+from ketaclinic.patients.models import Patient
+from ketaclinic.testing import Clinic
+
+ROLES = ("ben", "ada", "cleo", "dana")
+
+
+def _client(username: str) -> Client:
+    user = User.objects.get(username=username)
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+def _today(client: Client) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/today/")
+    assert response.status_code == 200
+    return response.content.decode(), len(captured.captured_queries)
+
+
+def _more_history() -> None:
+    """A longer history: past sessions with many vitals, more inquiries, more patients booked
+    today (test data, written directly)."""
+    course = Course.objects.filter(status="active").first()
+    assert course is not None
+    chair = Chair.objects.create(name="History chair")
+    ben = User.objects.get(username="ben")
+    past = [
+        Session(
+            course=course,
+            chair=chair,
+            phase="induction",
+            start=timezone.now() - timedelta(days=200 + n),
+            chair_until=timezone.now() - timedelta(days=200 + n) + timedelta(hours=2),
+            status=SessionStatus.CANCELLED,
+            created_by=ben,
+        )
+        for n in range(30)
+    ]
+    Session.objects.bulk_create(past)
+    VitalsReading.objects.bulk_create(
+        VitalsReading(
+            session=session,
+            at=session.start + timedelta(minutes=5 * k),
+            phase="infusing",
+            systolic_mmhg=120,
+            diastolic_mmhg=80,
+            heart_rate_bpm=70,
+            spo2_percent=98,
+            respiratory_rate=14,
+            recorded_by=ben,
+        )
+        for session in past
+        for k in range(10)
+    )
+    for n in range(20):
+        Inquiry.objects.create(name=f"History Person {n}", email=f"h{n}@example.org")
+    for n, patient in enumerate(Patient.objects.filter(courses__isnull=True)[:5]):
+        other = Course.objects.create(patient=patient, protocol=course.protocol, started_by=ben)
+        start = timezone.now() + timedelta(minutes=30 + n)
+        Session.objects.create(
+            course=other,
+            chair=Chair.objects.create(name=f"Extra chair {n}"),
+            phase="induction",
+            start=start,
+            chair_until=start + timedelta(hours=2),
+            created_by=ben,
+        )
+
+
+def test_each_role_lands_on_its_day_and_the_queries_do_not_grow_with_history(db: Any) -> None:
+    call_command("demo", stdout=StringIO())
+    for username in ROLES:
+        response = _client(username).get("/")
+        assert response.status_code == 302 and response["Location"] == "/today/", username
+
+    pages = {}
+    queries = {}
+    for username in ROLES:
+        client = _client(username)
+        client.get("/today/")  # the protocol definitions are read once per process
+        pages[username], queries[username] = _today(client)
+
+    nurse = pages["ben"]
+    infusing = Session.objects.get(status="infusing", start__date=timezone.localdate())
+    assert f'href="/infusions/sessions/{infusing.pk}/#step-vitals"' in nurse  # one click
+    assert "open alert" in nurse and "In recovery" in nurse and "Free" in nurse
+    assert "Doses held for a clinician" in nurse and "Second checks waiting" in nurse
+
+    clinician = pages["ada"]
+    held = Session.objects.filter(status="checked_in", vitals__systolic_mmhg__gte=140).first()
+    assert held is not None
+    assert f'href="/infusions/sessions/{held.pk}/#step-review"' in clinician
+    assert "Open safety flags" in clinician and "Suicide risk" in clinician
+    assert "Eligibility decisions to make" in clinician and "Session records to sign" in clinician
+    assert "Prescriber on site" in clinician
+
+    intake = pages["cleo"]
+    new_list = intake[intake.index('id="new-inquiries"') :]
+    assert new_list.index("Sasha Demo-Urgent") < new_list.index("Robin Demo-Hale")
+    assert "Urgent: PHQ-9 item 9 above 0" in intake and "overdue" in intake
+
+    admin = pages["dana"]
+    assert "Ketamine stock" in admin and "expires soon" in admin  # the demo's DEA: 45 days
+    assert admin.count(">verified<") == 2
+
+    _more_history()
+    for username in ROLES:
+        client = _client(username)
+        client.get("/today/")
+        _page, again = _today(client)
+        assert again == queries[username], (username, queries[username], again)
+
+
+def test_the_front_door_sends_each_visitor_to_their_place(clinic: Clinic) -> None:
+    assert Client().get("/")["Location"] == "/clinic/"
+    assert clinic.client("pat").get("/")["Location"] == "/me/"
+    for username in ROLES:
+        client = clinic.client(username)
+        assert client.get("/")["Location"] == "/today/"
+        assert client.get("/today/").status_code == 200  # an empty clinic's day too
+    assert clinic.client("pat").get("/today/").status_code == 404
+
+
+def test_the_administrator_verifies_both_chains_from_today(clinic: Clinic) -> None:
+    response = clinic.client("dana").post("/today/verify/", follow=True)
+    assert "The audit trail and the ketamine ledger verify." in response.content.decode()
+    assert response.content.decode().count(">verified<") == 2
+    assert clinic.client("ben").post("/today/verify/").status_code == 403
