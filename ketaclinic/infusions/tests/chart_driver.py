@@ -230,8 +230,23 @@ class Chart:
         assert self.refresh().status == "signed"
 
 
+def consent_signed(clinic: Clinic) -> None:
+    """Pat has signed every required consent document in its current version (witnessed by
+    Dr Ada): the chart's pre-checks read "consent current" from the consent app."""
+    from ketaclinic.consent.services import consent_missing, consent_record_witnessed
+
+    for document in consent_missing(clinic.pat):
+        consent_record_witnessed(
+            acting_user=clinic.users["ada"],
+            patient=clinic.pat,
+            document_id=document.pk,
+            signed_name="Pat Example",
+        )
+
+
 def chart_for(clinic: Clinic, **kwargs: Any) -> Chart:
     session = session_make(clinic, **kwargs)
+    consent_signed(clinic)
     if not PrescriberPresence.objects.filter(date=timezone.localdate()).exists():
         prescriber_on_site_today(clinic)
     return Chart(clinic=clinic, session=session, ben=clinic.api("ben"), ada=clinic.api("ada"))

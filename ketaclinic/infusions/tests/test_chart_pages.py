@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -29,9 +30,12 @@ def test_the_board_lists_active_sessions_with_alerts_and_overdue_vitals(chart: C
     chart.session.chart_entries.update(at=twenty_minutes_ago)
     html = chart.clinic.client("ben").get("/infusions/board/").content.decode()
     assert "Example, Pat" in html
-    assert 'class="has-alert"' in html
-    assert "spo2_low" in html
+    assert "chair-tile tile-infusing has-alert" in html
+    assert "1 open alert." in html
+    assert "SpO2 below 92%: stop the infusion" in html
+    assert "spo2_low" not in html  # the clinic's words, not the protocol's code
     assert "(overdue)" in html  # vitals every 5 min during the infusion
+    assert "20 min left" in html  # a 40 min infusion started 20 min ago
     assert 'hx-trigger="every 3s"' in html
 
 
@@ -39,17 +43,22 @@ def test_acknowledged_alerts_leave_the_board(chart: Chart) -> None:
     chart.infusing()
     alert = chart.vitals(heart_rate=120).json()["alerts"][0]
     client = chart.clinic.client("ben")
+    before = client.get("/infusions/board/rows/").content.decode()
+    assert "Heart rate at or above 110/min" in before
     response = client.post(
         f"/infusions/sessions/{chart.session.pk}/alerts/{alert['id']}/acknowledge/",
         {"note": "Infusion slowed; Dr Ada called"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    assert "hr_high" not in response.content.decode()
+    assert "Heart rate at or above 110/min" not in response.content.decode()
+    assert "open alert" not in response.content.decode()
     assert SessionAlert.objects.get(pk=alert["id"]).acknowledged_at is not None
 
 
-def test_board_rows_take_a_fixed_number_of_queries(chart: Chart) -> None:
+def test_board_tiles_take_a_fixed_number_of_queries(chart: Chart) -> None:
+    """Whatever the number of chairs, sessions, readings and alerts (and the history behind
+    them), the board's refresh takes the same number of queries."""
     chart.infusing()
     chart.vitals(heart_rate=120)
     client = chart.clinic.client("ben")
@@ -59,11 +68,14 @@ def test_board_rows_take_a_fixed_number_of_queries(chart: Chart) -> None:
     for n in range(3):
         other = chart_for(chart.clinic, chair=f"Chair {n + 10}")
         other.infusing(calculator="ada", witness="ben")
-        other.vitals(heart_rate=121)
+        for _ in range(4):
+            other.vitals(heart_rate=121)
+    chart_for(chart.clinic, chair="Chair 20")  # booked, not arrived
     with CaptureQueriesContext(connection) as four:
         response = client.get("/infusions/board/rows/")
-    assert response.content.decode().count("hr_high") == 4
-    assert len(four) == len(one) <= 12
+    assert response.content.decode().count("Heart rate at or above 110/min") == 4
+    assert "+3 more on the chart" in response.content.decode()  # four alerts, one line
+    assert len(four) == len(one) <= 14
 
 
 def test_the_chart_page_holds_the_plot_data_with_thresholds_and_events(chart: Chart) -> None:
@@ -77,14 +89,22 @@ def test_the_chart_page_holds_the_plot_data_with_thresholds_and_events(chart: Ch
     assert "<script>" not in html  # CSP: no inline scripts
     start = html.index('<script id="session-chart-data" type="application/json">')
     data = json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
-    systolic = next(s for s in data["series"] if s["field"] == "systolic_mmhg")
+    panels = {panel["key"]: panel for panel in data["panels"]}
+    assert list(panels) == ["bp_hr", "spo2", "rr", "moaas"]  # one panel per scale
+    systolic = next(s for s in panels["bp_hr"]["series"] if s["field"] == "systolic_mmhg")
     assert [p["y"] for p in systolic["points"]] == [120, 150]
     assert {
         "field": "systolic_mmhg",
         "value": 180,
-        "label": "sbp_high >= 180",
+        "label": "alert at or above 180",
         "predose": False,
-    } in (data["thresholds"])
+    } in panels["bp_hr"]["thresholds"]
+    assert {t["field"] for t in panels["spo2"]["thresholds"]} == {"spo2_percent"}
+    assert panels["spo2"]["y_min"] >= 80  # SpO2 on its own scale, not 0-200
+    assert (panels["moaas"]["y_min"], panels["moaas"]["y_max"]) == (0, 5)
+    assert data["x_min"] < min(p["x"] for p in systolic["points"])
+    assert data["x_max"] > max(p["x"] for p in systolic["points"])
+    assert data["zone"] == settings.TIME_ZONE
     assert [e["label"] for e in data["events"]] == ["Infusion started", "Infusion paused"]
 
 

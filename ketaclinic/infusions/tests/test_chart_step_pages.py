@@ -43,7 +43,6 @@ def html(response: Any) -> str:
 def prechecks_form(**overrides: str) -> dict[str, str]:
     body = {
         "identity_confirmed": "on",
-        "consent_current": "on",
         "fasting": "on",
         "escort_confirmed": "on",
         "pregnancy_test": "not_applicable",
