@@ -90,6 +90,9 @@ class AlertAcknowledgeForm(StepForm):
     def __init__(self, *args: Any, alert_id: int, **kwargs: Any) -> None:
         self.step = f"alert_{alert_id}"
         super().__init__(*args, **kwargs)
+        self.fields["note"].widget.attrs["placeholder"] = (
+            "Needed here: e.g. infusion stopped, airway supported, Dr Ada called"
+        )
 
 
 _WHOLE = forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"})
@@ -133,10 +136,10 @@ class PreChecksForm(StepForm):
     )
     fasting = forms.BooleanField(label="Fasting as instructed", required=False)
     escort_confirmed = forms.BooleanField(label="Escort home confirmed", required=False)
+    questionnaires_done = forms.BooleanField(label="Pre-dose questionnaires done", required=False)
     pregnancy_test = forms.ChoiceField(
         label="Pregnancy test", choices=_labelled(services.PREGNANCY_RESULTS)
     )
-    questionnaires_done = forms.BooleanField(label="Pre-dose questionnaires done", required=False)
     weight_kg = _amount("Weight (kg)", 2, required=True)
     weight_measured_at = _moment("Weight measured at", required=True, help_text="Clinic time.")
 

@@ -189,11 +189,12 @@ def vitals_chart_data(
     moments = [*at_ms.values(), *(e["x"] for e in events)]
     if session.status in ACTIVE:
         moments.append(int(now.timestamp() * 1000))
-    x_min, x_max = vitals_panels.time_axis(moments, now_ms=int(now.timestamp() * 1000))
+    x_min, x_max, x_step = vitals_panels.time_axis(moments, now_ms=int(now.timestamp() * 1000))
     return {
         "zone": str(timezone.get_current_timezone()),
         "x_min": x_min,
         "x_max": x_max,
+        "x_step": x_step,
         "panels": vitals_panels.panels(readings, thresholds, at_ms=at_ms),
         "events": events,
         "count": len(readings),

@@ -58,6 +58,14 @@ def words(code: object) -> str:
     return str(code).replace("_", " ")
 
 
+def number(value: object) -> str:
+    """A stored decimal as typed: "155.4000" -> "155.4", "36.30" -> "36.3", "40" -> "40"."""
+    text = str(value)
+    if "." in text and text.replace(".", "", 1).lstrip("-").isdigit():
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
 def status_words(status: str) -> str:
     return STATUS_WORDS.get(status, words(status).capitalize())
 
@@ -82,7 +90,7 @@ def _prechecks(data: Mapping[str, Any]) -> str:
     if pregnancy:
         parts.append(PREGNANCY_WORDS.get(str(pregnancy), f"pregnancy test {words(pregnancy)}"))
     if data.get("weight_kg") is not None:
-        parts.append(f"weight {data['weight_kg']} kg")
+        parts.append(f"weight {number(data['weight_kg'])} kg")
     return "Pre-checks: " + "; ".join(parts) + "."
 
 
@@ -124,9 +132,9 @@ def entry_words(entry: Mapping[str, Any]) -> str:
         return f"Clinician allowed the start without a ledger draw: {reason}"
     if kind == "infusion_start":
         rate = data.get("rate_ml_per_h")
-        return "Infusion started" + (f" at {rate} mL/h." if rate is not None else ".")
+        return "Infusion started" + (f" at {number(rate)} mL/h." if rate is not None else ".")
     if kind == "rate_change":
-        return f"Rate changed to {data.get('rate_ml_per_h')} mL/h: {reason}"
+        return f"Rate changed to {number(data.get('rate_ml_per_h'))} mL/h: {reason}"
     if kind == "pause":
         return f"Infusion paused: {reason}"
     if kind == "resume":
@@ -135,7 +143,9 @@ def entry_words(entry: Mapping[str, Any]) -> str:
         given = data.get("administered_mg")
         text = "Infusion stopped"
         if given is not None:
-            text += f"; {given} mg given ({data.get('administered_volume_ml')} mL)"
+            volume = data.get("administered_volume_ml")
+            text += f"; {number(given)} mg given"
+            text += f" ({number(volume)} mL)" if volume is not None else ""
         if reason and reason != "completed":
             text += f"; early: {reason}"
         return text + "."

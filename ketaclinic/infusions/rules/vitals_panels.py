@@ -53,7 +53,15 @@ PANELS = (
     PanelSpec("moaas", "Sedation", "MOAA/S 0-5", (("moaas", "MOAA/S"),), 0, 5, step=1),
 )
 
-COMPARATOR_WORDS = {">=": "at or above", ">": "above", "<=": "at or below", "<": "below"}
+COMPARATOR_SIGNS = {">=": "\u2265", ">": ">", "<=": "\u2264", "<": "<"}
+FIELD_SHORT = {
+    "systolic_mmhg": "systolic",
+    "diastolic_mmhg": "diastolic",
+    "heart_rate_bpm": "HR",
+    "spo2_percent": "SpO2",
+    "respiratory_rate": "RR",
+    "moaas": "MOAA/S",
+}
 
 
 @dataclass(frozen=True)
@@ -66,24 +74,38 @@ class ThresholdLine:
 
     @property
     def label(self) -> str:
+        """Short, to sit on the line: "alert: systolic \u2265 180", "hold before dose: ..."."""
         kind = "hold before dose" if self.predose else "alert"
-        return f"{kind} {COMPARATOR_WORDS.get(self.comparator, self.comparator)} {self.value}"
+        sign = COMPARATOR_SIGNS.get(self.comparator, self.comparator)
+        return f"{kind}: {FIELD_SHORT.get(self.field, self.field)} {sign} {self.value}"
 
 
-def time_axis(moments_ms: Iterable[int], *, now_ms: int) -> tuple[int, int]:
-    """The time axis's [start, end] in ms: every moment inside, at least MIN_SPAN_MS wide,
-    start before end. With no moment, the half hour up to and a little after `now`."""
+TICK_STEPS_MINUTES = (5, 10, 15, 30, 60, 120)
+MAX_TICKS = 8
+
+
+def time_axis(moments_ms: Iterable[int], *, now_ms: int) -> tuple[int, int, int]:
+    """The time axis's start, end and tick step in ms: every moment inside, at least
+    MIN_SPAN_MS wide, start before end, both on a whole tick (5, 10, 15, 30 min, ...) so that
+    the labels read 14:05, 14:10 rather than 14:03, 14:11. With no moment: the half hour up
+    to a little after `now`; with one, the half hour around it."""
     moments = sorted(moments_ms)
     if not moments:
-        return now_ms - MIN_SPAN_MS + 5 * MINUTE_MS, now_ms + 5 * MINUTE_MS
-    low, high = moments[0], moments[-1]
-    span = high - low
-    if span < MIN_SPAN_MS:
-        middle = (low + high) // 2
-        low, high = middle - MIN_SPAN_MS // 2, middle + MIN_SPAN_MS // 2
-        span = MIN_SPAN_MS
-    pad = int(span * PAD_FRACTION)
-    return low - pad, high + pad
+        low, high = now_ms - MIN_SPAN_MS + 5 * MINUTE_MS, now_ms + 5 * MINUTE_MS
+    else:
+        low, high = moments[0], moments[-1]
+        if high - low < MIN_SPAN_MS:
+            middle = (low + high) // 2
+            low, high = middle - MIN_SPAN_MS // 2, middle + MIN_SPAN_MS // 2
+        pad = int((high - low) * PAD_FRACTION)
+        low, high = low - pad, high + pad
+    step = next(
+        (m * MINUTE_MS for m in TICK_STEPS_MINUTES if (high - low) / (m * MINUTE_MS) <= MAX_TICKS),
+        TICK_STEPS_MINUTES[-1] * MINUTE_MS,
+    )
+    start = low - low % step
+    end = high if high % step == 0 else high - high % step + step
+    return start, end, step
 
 
 def value_axis(spec: PanelSpec, values: Iterable[int]) -> tuple[int, int]:

@@ -31,11 +31,13 @@ def session_make(
     start: datetime | None = None,
     code: str = IV_RACEMIC_0_5_MG_KG_40_MIN,
     chair: str = "Chair 1",
+    patient: Any = None,
 ) -> Session:
-    """A booked session, made directly (booking rules are the courses app's, tested there)."""
+    """A booked session (Pat's unless another patient is given), made directly (booking
+    rules are the courses app's, tested there)."""
     protocol = shipped_protocol_row(code)
     course = Course.objects.create(
-        patient=clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
+        patient=patient or clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
     )
     start = start or timezone.now() + timedelta(minutes=30)
     return Session.objects.create(

@@ -96,7 +96,7 @@ def test_the_chart_page_holds_the_plot_data_with_thresholds_and_events(chart: Ch
     assert {
         "field": "systolic_mmhg",
         "value": 180,
-        "label": "alert at or above 180",
+        "label": "alert: systolic \u2265 180",
         "predose": False,
     } in panels["bp_hr"]["thresholds"]
     assert {t["field"] for t in panels["spo2"]["thresholds"]} == {"spo2_percent"}

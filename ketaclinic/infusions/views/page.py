@@ -210,6 +210,7 @@ class ChartFacts:
     status: str
     prechecks_problems: list[str]
     """The recorded pre-checks' gaps; "not recorded" when there are none."""
+    prechecks_recorded: bool
     baseline: VitalsReading | None
     hold: bool
     """The latest baseline holds the dose for a clinician's review (the protocol's rule)."""
@@ -265,6 +266,7 @@ def chart_facts(session: Session, user: Any) -> ChartFacts:
     return ChartFacts(
         status=status,
         prechecks_problems=problems,
+        prechecks_recorded=prechecks is not None,
         baseline=hold.baseline if hold else None,
         hold=bool(hold and hold.hold),
         hold_reviewed=bool(hold and hold.reviewed),
@@ -434,6 +436,7 @@ def chart_render(
         "flags": patient_open_flags(session.course.patient),
         "snapshot": snapshot,
         "state_words": history.status_words(str(session.status)),
+        "zone_name": timezone.localtime(now).tzname(),
         "chart_data": vitals_chart_data(session, snapshot, now=now),
         "timer": infusion_timer(snapshot, protocol, now=now),
         "latest_dose": snapshot["doses"][-1] if snapshot["doses"] else None,

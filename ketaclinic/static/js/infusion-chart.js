@@ -25,8 +25,8 @@
         type: "line", yMin: t.value, yMax: t.value,
         borderColor: COLOURS[t.field] || "rgb(0, 0, 0)", borderWidth: 1,
         borderDash: t.predose ? [2, 4] : [8, 4],
-        label: { display: true, content: t.label + (panel.series.length > 1 ? " (" + t.field.split("_")[0] + ")" : ""),
-                 position: "end", font: { size: 10 }, backgroundColor: "rgba(255,255,255,0.85)", color: "#333" },
+        label: { display: true, content: t.label, position: t.predose ? "start" : "end",
+                 font: { size: 10 }, padding: 2, backgroundColor: "rgba(255,255,255,0.85)", color: "#333" },
       };
     });
     data.events.forEach(function (e, i) {
@@ -49,7 +49,7 @@
         animation: false, responsive: true, maintainAspectRatio: false,
         scales: {
           x: { type: "linear", min: data.x_min, max: data.x_max,
-               ticks: { maxTicksLimit: 7, callback: function (v) { return clock.format(new Date(v)); } } },
+               ticks: { stepSize: data.x_step, callback: function (v) { return clock.format(new Date(v)); } } },
           y: { min: panel.y_min, max: panel.y_max, ticks: panel.step ? { stepSize: panel.step } : {} },
         },
         plugins: {
