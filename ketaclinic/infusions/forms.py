@@ -91,7 +91,7 @@ class AlertAcknowledgeForm(StepForm):
         self.step = f"alert_{alert_id}"
         super().__init__(*args, **kwargs)
         self.fields["note"].widget.attrs["placeholder"] = (
-            "Needed here: e.g. infusion stopped, airway supported, Dr Ada called"
+            "Needed: e.g. stopped, Dr Ada called"
         )
 
 
