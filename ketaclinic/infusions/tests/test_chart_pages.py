@@ -4,6 +4,7 @@ session chart with its plot data, the printable record, and esketamine's REMS fo
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,7 +116,18 @@ def test_the_printable_record_is_a_pdf_with_everything(chart: Chart) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
-    assert len(response.content) > 1500
+    text = pdf_text(response.content)
+    # The chart's order: header, alerts, vital signs (graph and table), dose, history.
+    order = [text.index(h) for h in ("(Alerts)", "(Vital signs)", "(Dose)", "(History)")]
+    assert order == sorted(order)
+    assert "Heart rate at or above 110/min: slow the infusion" in text
+    for panel in ("Blood pressure and heart rate", "Oxygen saturation", "Respiratory rate"):
+        assert panel in text  # one graph panel per scale
+    assert re.search(r"\((?:[01]\d|2[0-3]):[0-5]\d\) Tj", text)  # 24-hour time ticks
+    assert " re " in text or " l S" in text or " l\n" in text  # lines drawn
+    assert "Page 1 of " in text and "times in " in text
+    assert "Pre-checks: identity, consent, fasting, escort, questionnaires confirmed" in text
+    assert "{'" not in text and "checked_in" not in text and "hr_high" not in text
 
 
 def test_the_esketamine_chart_gives_the_rems_monitoring_form_data(chart: Chart) -> None:
@@ -175,5 +187,6 @@ def test_the_chart_and_its_printout_show_times_in_the_clinic_zone(
     assert utc_text not in page.content.decode()
     pdf = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/record.pdf")
     text = pdf_text(pdf.content)
-    assert f"{shown} [infusing] BP 120/80 HR 118" in text
+    assert f"{shown}  Vital signs during the infusion: BP 120/80 mmHg, HR 118/min" in text
+    assert "times in America/New_York" in text
     assert utc_text not in text
