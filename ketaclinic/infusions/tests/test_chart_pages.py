@@ -190,3 +190,29 @@ def test_the_chart_and_its_printout_show_times_in_the_clinic_zone(
     assert f"{shown}  Vital signs during the infusion: BP 120/80 mmHg, HR 118/min" in text
     assert "times in America/New_York" in text
     assert utc_text not in text
+
+
+def test_the_chart_page_and_its_record_take_a_fixed_number_of_queries(chart: Chart) -> None:
+    """However long the session's history (readings, alerts, changes, side effects), the
+    chart page and the printed record read it in the same number of queries."""
+    chart.infusing()
+    client = chart.clinic.client("ben")
+    url = f"/infusions/sessions/{chart.session.pk}/"
+    client.get(url)  # warm the protocol cache
+    with CaptureQueriesContext(connection) as short:
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as short_pdf:
+        assert client.get(url + "record.pdf").status_code == 200
+    for n in range(12):
+        at = timezone.now() - timedelta(minutes=40 - n)
+        assert chart.vitals(at=at, heart_rate=115 + n % 3, spo2=97).status_code == 201
+    for action in ("pause", "resume", "rate_change"):
+        body = {"action": action, "reason": "noted", "rate_ml_per_h": 120}
+        assert chart.post("/infusion", body).status_code == 201
+    with CaptureQueriesContext(connection) as long:
+        page = client.get(url)
+    with CaptureQueriesContext(connection) as long_pdf:
+        assert client.get(url + "record.pdf").status_code == 200
+    assert page.content.decode().count("Heart rate at or above 110/min") >= 12
+    assert len(long) == len(short)
+    assert len(long_pdf) == len(short_pdf)
