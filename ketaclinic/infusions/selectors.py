@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -186,7 +186,7 @@ def vitals_chart_data(
         for e in snapshot["entries"]
         if e["kind"] in CHART_EVENTS
     ]
-    moments = [*at_ms.values(), *(e["x"] for e in events)]
+    moments: list[int] = [*at_ms.values(), *(int(str(e["x"])) for e in events)]
     if session.status in ACTIVE:
         moments.append(int(now.timestamp() * 1000))
     x_min, x_max, x_step = vitals_panels.time_axis(moments, now_ms=int(now.timestamp() * 1000))
@@ -271,7 +271,9 @@ def prechecks_known(session: Session, *, at: datetime) -> KnownBeforeDose:
         weight_measured_at=timezone.localtime(datetime.fromisoformat(measured))
         if measured
         else None,
-        session_weight_kg=weight if latest is not None and latest.session_id == session.pk else None,
+        session_weight_kg=weight
+        if latest is not None and latest.session_id == session.pk
+        else None,
         consent_missing=[
             f"{document.title} (version {document.version})"
             for document in consent_missing(patient)
@@ -356,28 +358,29 @@ def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -
         doses[dose.session_id] = dose
     tiles = []
     for chair in Chair.objects.order_by("name"):
-        row = by_chair.get(chair.pk)
-        dose = doses.get(row.session.pk) if row else None
+        found = by_chair.get(chair.pk)
+        dose_found = doses.get(found.session.pk) if found else None
         minutes_left = recovery = None
         discharge_from = None
-        if row is not None and row.session.status == SessionStatus.INFUSING:
-            planned = dose.infusion_minutes if dose else None
-            if planned is not None and row.minutes_infusing is not None:
-                minutes_left = max(0, planned - row.minutes_infusing)
-        if row is not None and row.session.status == SessionStatus.RECOVERY and row.stopped_at:
-            recovery = int((now - row.stopped_at).total_seconds() // 60)
-            minimum = session_protocol(row.session).discharge.min_observation_minutes.value
-            discharge_from = row.stopped_at + timedelta(minutes=minimum)
+        if found is not None and found.session.status == SessionStatus.INFUSING:
+            planned = dose_found.infusion_minutes if dose_found else None
+            if planned is not None and found.minutes_infusing is not None:
+                minutes_left = max(0, planned - found.minutes_infusing)
+        stopped = found.stopped_at if found else None
+        if found is not None and found.session.status == SessionStatus.RECOVERY and stopped:
+            recovery = int((now - stopped).total_seconds() // 60)
+            minimum = session_protocol(found.session).discharge.min_observation_minutes.value
+            discharge_from = stopped + timedelta(minutes=minimum)
         tiles.append(
             ChairTile(
                 chair=chair,
-                row=row,
+                row=found,
                 booked_next=booked.get(chair.pk),
-                dose=dose,
+                dose=dose_found,
                 minutes_left=minutes_left,
                 recovery_minutes=recovery,
                 discharge_from=discharge_from,
-                alerts=_worst_first(row.open_alerts) if row else [],
+                alerts=_worst_first(found.open_alerts) if found else [],
                 discharge_ready=discharge_from is not None and discharge_from <= now,
             )
         )

@@ -56,7 +56,7 @@ def _panel(
     zone: tzinfo,
 ) -> None:
     x_min, x_max, step = axis
-    y_min, y_max = panel["y_min"], panel["y_max"]
+    y_min, y_max = int(panel["y_min"]), int(panel["y_max"])
     plot_left, plot_top = left + LABEL_W, top + 8
     plot_w, plot_h = width - LABEL_W, PANEL_H
 

@@ -120,4 +120,6 @@ def waiting_for(facts: StepFacts) -> str | None:
     missing = [ROLE_WORDS[role] for role in SIGNING_ROLES if role not in facts.signed_roles]
     if not missing:
         return None
-    return f"You have signed. Waiting for {' and '.join(missing)} to sign; then the record is frozen."
+    return (
+        f"You have signed. Waiting for {' and '.join(missing)} to sign; then the record is frozen."
+    )

@@ -95,7 +95,8 @@ def _prechecks(data: Mapping[str, Any]) -> str:
 
 
 def _side_effect(data: Mapping[str, Any]) -> str:
-    text = f"Side effect: {words(data.get('effect', '')).capitalize()}, {words(data.get('severity', ''))}"
+    effect = words(data.get("effect", "")).capitalize()
+    text = f"Side effect: {effect}, {words(data.get('severity', ''))}"
     if data.get("intervention"):
         text += f"; {data['intervention']}"
     if data.get("drug"):
@@ -110,7 +111,9 @@ def _discharge(data: Mapping[str, Any], reason: str) -> str:
     if data.get("minutes_observed") is not None:
         text += f", after {data['minutes_observed']} min of observation"
     text += ", escort present" if _yes(data, "escort_present") else ", NO escort"
-    text += ", instructions given" if _yes(data, "instructions_given") else ", instructions NOT given"
+    text += (
+        ", instructions given" if _yes(data, "instructions_given") else ", instructions NOT given"
+    )
     if data.get("overridden"):
         unmet = ", ".join(UNMET_WORDS.get(str(code), words(code)) for code in data.get("unmet", []))
         text += f"; clinician's override ({unmet}): {reason}"

@@ -131,18 +131,18 @@ def panels(
     result = []
     for spec in PANELS:
         fields = {name for name, _ in spec.fields}
-        series = [
-            {
-                "field": name,
-                "label": label,
-                "points": [
-                    {"x": at_ms[i], "y": r[name]} for i, r in enumerate(readings) if r.get(name) is not None
-                ],
-            }
-            for name, label in spec.fields
-        ]
+        series: list[dict[str, Any]] = []
+        values: list[int] = []
+        for name, label in spec.fields:
+            points = [
+                {"x": at_ms[i], "y": int(r[name])}
+                for i, r in enumerate(readings)
+                if r.get(name) is not None
+            ]
+            values += [int(p["y"]) for p in points]
+            series.append({"field": name, "label": label, "points": points})
         lines = [t for t in thresholds if t.field in fields]
-        values = [p["y"] for s in series for p in s["points"]] + [t.value for t in lines]
+        values += [t.value for t in lines]
         low, high = value_axis(spec, values)
         result.append(
             {

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from pytest_django.live_server_helper import LiveServer
 
 from ketaclinic.courses.models import Chair
@@ -29,7 +29,7 @@ browser = harness.browser
 
 pytestmark = pytest.mark.browser
 
-SCREEN = {"width": 1366, "height": 768}
+SCREEN: ViewportSize = {"width": 1366, "height": 768}
 HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -46,7 +46,12 @@ def on_screen(page: Page, selector: str) -> None:
     assert box is not None, selector
     where = page.evaluate("[innerWidth, innerHeight, scrollY]")
     html = page.locator(selector).first.evaluate("e => e.outerHTML")
-    assert box["y"] >= 0 and box["y"] + box["height"] <= SCREEN["height"], (selector, box, where, html)
+    assert box["y"] >= 0 and box["y"] + box["height"] <= SCREEN["height"], (
+        selector,
+        box,
+        where,
+        html,
+    )
     assert box["x"] >= 0 and box["x"] + box["width"] <= SCREEN["width"], (selector, box)
 
 
@@ -152,9 +157,9 @@ def test_the_current_step_and_the_vitals_entry_fit_one_screen_and_enter_saves(
 
     # Recovery, then discharged: after the nurse signs, signing is not her step any more.
     infusing.post("/stop", {"administered_volume_ml": 3.63})
-    ChartEntry.objects.filter(
-        session=infusing.session, kind=ChartEntryKind.INFUSION_STOP
-    ).update(at=timezone.now() - timedelta(minutes=20))
+    ChartEntry.objects.filter(session=infusing.session, kind=ChartEntryKind.INFUSION_STOP).update(
+        at=timezone.now() - timedelta(minutes=20)
+    )
     page.reload()
     expect(page.locator("#next-step-title")).to_have_text("Next: Discharge")
     expect(page.locator(".infusion-timer")).to_contain_text("In recovery for")
@@ -271,11 +276,11 @@ def test_the_board_shows_every_chair_as_a_tile_without_horizontal_scroll(
     assert after["height"] == before["height"] < 500, (before, after)
     no_axe_violations(page, "the chair board")
     for width in (820, 1366):
-        page.set_viewport_size({"width": width, "height": 900})
+        page.set_viewport_size(ViewportSize(width=width, height=900))
         assert wide(page, width) == []
     page.goto("/infusions/board/?large=1")
     expect(tile[3]).to_contain_text("30 min left")
-    page.set_viewport_size({"width": 820, "height": 900})
+    page.set_viewport_size(ViewportSize(width=820, height=900))
     assert wide(page, 820) == []
     no_axe_violations(page, "the chair board in large type")
     screenshots(page, "chair-board-large")

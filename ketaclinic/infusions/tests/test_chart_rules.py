@@ -5,13 +5,14 @@ codes, no Python dicts), and the plot's axes with 0, 1 and many readings."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from ketaclinic.infusions.rules import chart_steps, history, vitals_panels
 from ketaclinic.infusions.rules.chart_steps import StepFacts
 
-READY = {
+READY: dict[str, Any] = {
     "prechecks_open": False,
     "baseline_recorded": True,
     "dose_calculated": True,
