@@ -32,7 +32,9 @@
     data.events.forEach(function (e, i) {
       annotations["event-" + i] = {
         type: "line", xMin: e.x, xMax: e.x, borderColor: "rgba(0, 0, 0, 0.45)", borderWidth: 1,
-        label: { display: panel.key === "bp_hr", content: e.label, position: "start", font: { size: 10 } },
+        // Staggered, so that events close in time do not print over each other.
+        label: { display: panel.key === "bp_hr", content: e.label, position: "start",
+                 yAdjust: (i % 3) * 16, font: { size: 10 } },
       };
     });
     new Chart(canvas, {
