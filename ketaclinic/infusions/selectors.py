@@ -249,6 +249,11 @@ class KnownBeforeDose:
     questionnaires_open: list[str]
     """Pre-dose questionnaires the patient's schedules ask for and that are unanswered."""
 
+    @property
+    def weight_text(self) -> str:
+        """As typed: 68.4, not 68.40."""
+        return "" if self.weight_kg is None else format(self.weight_kg.normalize(), "f")
+
 
 def prechecks_known(session: Session, *, at: datetime) -> KnownBeforeDose:
     """In a fixed number of queries: the latest weight, consent, questionnaires."""
