@@ -216,3 +216,18 @@ def test_the_chart_page_and_its_record_take_a_fixed_number_of_queries(chart: Cha
     assert page.content.decode().count("Heart rate at or above 110/min") >= 12
     assert len(long) == len(short)
     assert len(long_pdf) == len(short_pdf)
+
+
+def test_the_chart_header_names_the_state_dose_and_timer_in_the_clinic_zone(
+    chart: Chart, settings: Any
+) -> None:
+    settings.TIME_ZONE = "Asia/Kolkata"  # +05:30: a zone a UTC clock would get wrong
+    chart.infusing()
+    start = ChartEntry.objects.get(session=chart.session, kind="infusion_start")
+    html = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/").content
+    text = html.decode()
+    local = start.at.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert '<span class="state-pill state-infusing">Infusing</span>' in text
+    assert "Dose <strong>36.3 mg</strong>" in text
+    assert f"of 40 min <small>(from {local:%H:%M})</small>" in text
+    assert f'data-since="{start.at.astimezone(ZoneInfo("Asia/Kolkata")).isoformat()}"' in text
