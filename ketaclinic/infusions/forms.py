@@ -90,7 +90,7 @@ class AlertAcknowledgeForm(StepForm):
     def __init__(self, *args: Any, alert_id: int, **kwargs: Any) -> None:
         self.step = f"alert_{alert_id}"
         super().__init__(*args, **kwargs)
-        self.fields["note"].widget.attrs["placeholder"] = "Needed: e.g. stopped, Dr Ada called"
+        self.fields["note"].widget.attrs["placeholder"] = "e.g. stopped; Dr Ada called"
 
 
 _WHOLE = forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"})
