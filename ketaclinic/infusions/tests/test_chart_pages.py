@@ -15,9 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ketaclinic.courses.models import PrescriberPresence
 from ketaclinic.infusions.models import ChartEntry, SessionAlert
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
-from ketaclinic.infusions.tests.chart_driver import Chart, chart_for
+from ketaclinic.infusions.tests.chart_driver import Chart, chart_for, prescriber_on_site_today
 from ketaclinic.testing import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -222,6 +223,8 @@ def test_the_chart_header_names_the_state_dose_and_timer_in_the_clinic_zone(
     chart: Chart, settings: Any
 ) -> None:
     settings.TIME_ZONE = "Asia/Kolkata"  # +05:30: a zone a UTC clock would get wrong
+    if not PrescriberPresence.objects.filter(date=timezone.localdate()).exists():
+        prescriber_on_site_today(chart.clinic)  # "today" in that zone may be tomorrow in UTC
     chart.infusing()
     start = ChartEntry.objects.get(session=chart.session, kind="infusion_start")
     html = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/").content
