@@ -90,17 +90,21 @@ class AlertAcknowledgeForm(StepForm):
     def __init__(self, *args: Any, alert_id: int, **kwargs: Any) -> None:
         self.step = f"alert_{alert_id}"
         super().__init__(*args, **kwargs)
+        self.fields["note"].widget.attrs["placeholder"] = "e.g. stopped; Dr Ada called"
+
+
+_WHOLE = forms.NumberInput(attrs={"inputmode": "numeric", "step": "1"})
 
 
 class VitalsForm(StepForm):
     step = "vitals"
 
-    systolic = forms.IntegerField(label="Systolic (mmHg)")
-    diastolic = forms.IntegerField(label="Diastolic (mmHg)")
-    heart_rate = forms.IntegerField(label="Heart rate (/min)")
-    spo2 = forms.IntegerField(label="SpO2 (%)")
-    resp_rate = forms.IntegerField(label="Respiratory rate (/min)")
-    moaas = forms.IntegerField(label="MOAA/S (0-5)", required=False)
+    systolic = forms.IntegerField(label="Systolic (mmHg)", widget=_WHOLE)
+    diastolic = forms.IntegerField(label="Diastolic (mmHg)", widget=_WHOLE)
+    heart_rate = forms.IntegerField(label="Heart rate (/min)", widget=_WHOLE)
+    spo2 = forms.IntegerField(label="SpO2 (%)", widget=_WHOLE)
+    resp_rate = forms.IntegerField(label="Respiratory rate (/min)", widget=_WHOLE)
+    moaas = forms.IntegerField(label="MOAA/S (0-5)", required=False, widget=_WHOLE)
 
     # The service's names for the fields, so that its refusals land beside them.
     SERVICE_NAMES: ClassVar[dict[str, str]] = {
@@ -120,28 +124,28 @@ class AddendumForm(StepForm):
 
 class PreChecksForm(StepForm):
     """The nurse's pre-dose checklist; an unticked box is recorded as not done (and listed
-    among what stands before the start)."""
+    among what stands before the start). Consent is not a tick: the page records what the
+    consent app knows (every required document signed in its current version)."""
 
     step = "prechecks"
 
     identity_confirmed = forms.BooleanField(
         label="Identity confirmed (two identifiers)", required=False
     )
-    consent_current = forms.BooleanField(label="Consent current", required=False)
     fasting = forms.BooleanField(label="Fasting as instructed", required=False)
     escort_confirmed = forms.BooleanField(label="Escort home confirmed", required=False)
+    questionnaires_done = forms.BooleanField(label="Pre-dose questionnaires done", required=False)
     pregnancy_test = forms.ChoiceField(
         label="Pregnancy test", choices=_labelled(services.PREGNANCY_RESULTS)
     )
-    questionnaires_done = forms.BooleanField(label="Pre-dose questionnaires done", required=False)
     weight_kg = _amount("Weight (kg)", 2, required=True)
     weight_measured_at = _moment("Weight measured at", required=True, help_text="Clinic time.")
 
-    def checks(self) -> services.PreChecks:
+    def checks(self, *, consent_current: bool) -> services.PreChecks:
         data = self.cleaned_data
         return services.PreChecks(
             identity_confirmed=data["identity_confirmed"],
-            consent_current=data["consent_current"],
+            consent_current=consent_current,
             fasting=data["fasting"],
             escort_confirmed=data["escort_confirmed"],
             pregnancy_test=data["pregnancy_test"],

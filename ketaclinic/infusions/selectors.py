@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -17,11 +19,14 @@ from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.infusions.models import (
     ChartEntry,
     ChartEntryKind,
+    DoseCheck,
     Session,
     SessionAlert,
     SessionStatus,
     VitalsReading,
 )
+from ketaclinic.infusions.rules import vitals_panels
+from ketaclinic.infusions.rules.history import alert_rank
 from ketaclinic.infusions.services import session_protocol
 
 ACTIVE = (SessionStatus.CHECKED_IN, SessionStatus.INFUSING, SessionStatus.RECOVERY)
@@ -65,6 +70,7 @@ class BoardRow:
     open_alerts: list[SessionAlert]
     next_vitals_due: datetime | None
     overdue: bool
+    stopped_at: datetime | None = None
 
 
 def board_rows(user: Any, *, now: datetime | None = None, audit: bool = True) -> list[BoardRow]:
@@ -130,6 +136,7 @@ def board_rows(user: Any, *, now: datetime | None = None, audit: bool = True) ->
                 open_alerts=alerts.get(session.pk, []),
                 next_vitals_due=due,
                 overdue=due is not None and due < now,
+                stopped_at=stopped,
             )
         )
     if audit and rows:
@@ -145,55 +152,250 @@ def board_rows(user: Any, *, now: datetime | None = None, audit: bool = True) ->
     return rows
 
 
-def vitals_chart_data(session: Session, snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The JSON the chart page plots: vitals over time, the protocol's thresholds and events."""
+def _ms(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+CHART_EVENTS = (
+    ChartEntryKind.INFUSION_START,
+    ChartEntryKind.RATE_CHANGE,
+    ChartEntryKind.PAUSE,
+    ChartEntryKind.RESUME,
+    ChartEntryKind.INFUSION_STOP,
+    ChartEntryKind.SIDE_EFFECT,
+    ChartEntryKind.DISCHARGE,
+)
+
+
+def vitals_chart_data(
+    session: Session, snapshot: dict[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The JSON the chart page plots: one panel per scale (`rules.vitals_panels`), each with
+    the protocol's thresholds, the chart's events, and one time axis in the clinic's zone."""
     protocol = session_protocol(session)
-
-    def ms(text: str) -> int:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-
-    fields = [
-        ("systolic_mmhg", "Systolic (mmHg)"),
-        ("diastolic_mmhg", "Diastolic (mmHg)"),
-        ("heart_rate_bpm", "Heart rate (/min)"),
-        ("spo2_percent", "SpO2 (%)"),
-        ("respiratory_rate", "Respiratory rate (/min)"),
-        ("moaas", "MOAA/S"),
-    ]
-    series = [
-        {
-            "field": field,
-            "label": label,
-            "points": [
-                {"x": ms(v["at"]), "y": v[field]}
-                for v in snapshot["vitals"]
-                if v[field] is not None
-            ],
-        }
-        for field, label in fields
-    ]
+    now = now or timezone.now()
+    readings = snapshot["vitals"]
+    at_ms = {i: _ms(v["at"]) for i, v in enumerate(readings)}
     thresholds = [
-        {
-            "field": t.field.value,
-            "value": t.value,
-            "label": f"{t.code} {t.comparator.value} {t.value}",
-            "predose": predose,
-        }
+        vitals_panels.ThresholdLine(t.field.value, t.comparator.value, t.value, predose)
         for predose, group in ((True, protocol.predose_holds), (False, protocol.alerts))
         for t in group
     ]
     events = [
-        {"x": ms(e["at"]), "label": ChartEntryKind(e["kind"]).label}
+        {"x": _ms(e["at"]), "label": ChartEntryKind(e["kind"]).label}
         for e in snapshot["entries"]
-        if e["kind"]
-        in (
-            ChartEntryKind.INFUSION_START,
-            ChartEntryKind.RATE_CHANGE,
-            ChartEntryKind.PAUSE,
-            ChartEntryKind.RESUME,
-            ChartEntryKind.INFUSION_STOP,
-            ChartEntryKind.SIDE_EFFECT,
-            ChartEntryKind.DISCHARGE,
-        )
+        if e["kind"] in CHART_EVENTS
     ]
-    return {"series": series, "thresholds": thresholds, "events": events}
+    moments: list[int] = [*at_ms.values(), *(int(str(e["x"])) for e in events)]
+    if session.status in ACTIVE:
+        moments.append(int(now.timestamp() * 1000))
+    x_min, x_max, x_step = vitals_panels.time_axis(moments, now_ms=int(now.timestamp() * 1000))
+    return {
+        "zone": str(timezone.get_current_timezone()),
+        "x_min": x_min,
+        "x_max": x_max,
+        "x_step": x_step,
+        "panels": vitals_panels.panels(readings, thresholds, at_ms=at_ms),
+        "events": events,
+        "count": len(readings),
+    }
+
+
+@dataclass(frozen=True)
+class InfusionTimer:
+    """The header's clock: counts from the infusion's start (or, in recovery, from its stop)."""
+
+    label: str
+    since: datetime
+    planned_minutes: int | None
+    """The dose's infusion time, for "of 40 min"."""
+    until: datetime | None
+    """In recovery: the earliest discharge by the protocol's observation time."""
+
+
+def infusion_timer(
+    snapshot: dict[str, Any], protocol: Any, *, now: datetime
+) -> InfusionTimer | None:
+    entries = snapshot["entries"]
+    start = next((e for e in entries if e["kind"] == ChartEntryKind.INFUSION_START), None)
+    stop = next((e for e in reversed(entries) if e["kind"] == ChartEntryKind.INFUSION_STOP), None)
+    done = any(e["kind"] == ChartEntryKind.DISCHARGE for e in entries)
+    doses = snapshot["doses"]
+    planned = doses[-1]["infusion_minutes"] if doses else None
+    if start is None or done:
+        return None
+    if stop is None:
+        return InfusionTimer("Infusing for", _when(start["at"]), planned, None)
+    stopped = _when(stop["at"])
+    minimum = protocol.discharge.min_observation_minutes.value
+    return InfusionTimer("In recovery for", stopped, None, stopped + timedelta(minutes=minimum))
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class KnownBeforeDose:
+    """What the system already knows for the pre-checks, so that nobody types it again."""
+
+    weight_kg: Decimal | None
+    """The patient's latest recorded weight (this session's or an earlier one's pre-checks)."""
+    weight_measured_at: datetime | None
+    session_weight_kg: Decimal | None
+    """This session's pre-checks weight: the dose form starts with it."""
+    consent_missing: list[str]
+    """Required consent documents (current version) the patient has not signed."""
+    questionnaires_open: list[str]
+    """Pre-dose questionnaires the patient's schedules ask for and that are unanswered."""
+
+    @property
+    def weight_text(self) -> str:
+        """As typed: 68.4, not 68.40."""
+        return "" if self.weight_kg is None else format(self.weight_kg.normalize(), "f")
+
+
+def prechecks_known(session: Session, *, at: datetime) -> KnownBeforeDose:
+    """In a fixed number of queries: the latest weight, consent, questionnaires."""
+    from ketaclinic.consent.services import consent_missing
+    from ketaclinic.infusions.services import questionnaire_problems
+
+    patient = session.course.patient
+    latest = (
+        ChartEntry.objects.filter(
+            session__course__patient_id=patient.pk, kind=ChartEntryKind.PRECHECKS
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    data = json.loads(latest.data_json) if latest else {}
+    weight = Decimal(str(data["weight_kg"])) if data.get("weight_kg") is not None else None
+    measured = data.get("weight_measured_at")
+    return KnownBeforeDose(
+        weight_kg=weight,
+        weight_measured_at=timezone.localtime(datetime.fromisoformat(measured))
+        if measured
+        else None,
+        session_weight_kg=weight
+        if latest is not None and latest.session_id == session.pk
+        else None,
+        consent_missing=[
+            f"{document.title} (version {document.version})"
+            for document in consent_missing(patient)
+        ],
+        questionnaires_open=questionnaire_problems(session, at=at),
+    )
+
+
+@dataclass
+class ChairTile:
+    """One chair on the nurses' station board: who is in it and how far along, or that it is
+    empty, and who is booked into it next today."""
+
+    chair: Any
+    row: BoardRow | None
+    """The active session in the chair (checked in, infusing, in recovery), if any."""
+    booked_next: Session | None
+    """The next session booked into the chair today that has not arrived yet."""
+    dose: DoseCheck | None
+    minutes_left: int | None
+    """Infusing: the dose's infusion time less the minutes since the start (not below 0)."""
+    recovery_minutes: int | None
+    discharge_from: datetime | None
+    """In recovery: the earliest discharge by the protocol's minimum observation time."""
+    alerts: list[SessionAlert]
+    """The open alerts, worst first (stop, pause, call the prescriber, ...), newest first."""
+
+    @property
+    def state(self) -> str:
+        if self.row is None:
+            return "booked" if self.booked_next is not None else "empty"
+        return str(self.row.session.status)
+
+    @property
+    def session(self) -> Session | None:
+        return self.row.session if self.row else self.booked_next
+
+    @property
+    def worst_alert(self) -> SessionAlert | None:
+        return self.alerts[0] if self.alerts else None
+
+    @property
+    def more_alerts(self) -> int:
+        return max(0, len(self.alerts) - 1)
+
+    discharge_ready: bool = False
+    """In recovery: the minimum observation time has passed (Aldrete and escort are the
+    nurse's to check at discharge)."""
+
+
+def _worst_first(alerts: list[SessionAlert]) -> list[SessionAlert]:
+    newest = sorted(alerts, key=lambda a: (a.raised_at, a.pk), reverse=True)
+    return sorted(newest, key=lambda a: alert_rank(a.actions))
+
+
+def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -> list[ChairTile]:
+    """Every chair, in name order, in a fixed number of queries whatever the history."""
+    from ketaclinic.courses.models import Chair
+
+    require(user, "session.view")
+    now = now or timezone.now()
+    rows = board_rows(user, now=now, audit=False)
+    by_chair: dict[int, BoardRow] = {}
+    for row in rows:
+        by_chair.setdefault(row.session.chair_id, row)
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    booked: dict[int, Session] = {}
+    for session in (
+        Session.objects.filter(
+            status=SessionStatus.SCHEDULED,
+            start__gte=day_start,
+            start__lt=day_start + timedelta(days=1),
+        )
+        .select_related("course__protocol", "course__patient", "chair")
+        .order_by("start")
+    ):
+        booked.setdefault(session.chair_id, session)
+    doses: dict[UUID, DoseCheck] = {}
+    for dose in DoseCheck.objects.filter(session_id__in=[r.session.pk for r in rows]).order_by(
+        "calculated_at", "pk"
+    ):
+        doses[dose.session_id] = dose
+    tiles = []
+    for chair in Chair.objects.order_by("name"):
+        found = by_chair.get(chair.pk)
+        dose_found = doses.get(found.session.pk) if found else None
+        minutes_left = recovery = None
+        discharge_from = None
+        if found is not None and found.session.status == SessionStatus.INFUSING:
+            planned = dose_found.infusion_minutes if dose_found else None
+            if planned is not None and found.minutes_infusing is not None:
+                minutes_left = max(0, planned - found.minutes_infusing)
+        stopped = found.stopped_at if found else None
+        if found is not None and found.session.status == SessionStatus.RECOVERY and stopped:
+            recovery = int((now - stopped).total_seconds() // 60)
+            minimum = session_protocol(found.session).discharge.min_observation_minutes.value
+            discharge_from = stopped + timedelta(minutes=minimum)
+        tiles.append(
+            ChairTile(
+                chair=chair,
+                row=found,
+                booked_next=booked.get(chair.pk),
+                dose=dose_found,
+                minutes_left=minutes_left,
+                recovery_minutes=recovery,
+                discharge_from=discharge_from,
+                alerts=_worst_first(found.open_alerts) if found else [],
+                discharge_ready=discharge_from is not None and discharge_from <= now,
+            )
+        )
+    if audit:
+        targets = [
+            AuditTarget("Session", str(t.session.pk), t.session.course.patient_id)
+            for t in tiles
+            if t.session is not None
+        ]
+        if targets:
+            with transaction.atomic():
+                audit_record_many(actor=user, action=Action.READ, targets=targets)
+    return tiles

@@ -31,11 +31,13 @@ def session_make(
     start: datetime | None = None,
     code: str = IV_RACEMIC_0_5_MG_KG_40_MIN,
     chair: str = "Chair 1",
+    patient: Any = None,
 ) -> Session:
-    """A booked session, made directly (booking rules are the courses app's, tested there)."""
+    """A booked session (Pat's unless another patient is given), made directly (booking
+    rules are the courses app's, tested there)."""
     protocol = shipped_protocol_row(code)
     course = Course.objects.create(
-        patient=clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
+        patient=patient or clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
     )
     start = start or timezone.now() + timedelta(minutes=30)
     return Session.objects.create(
@@ -230,8 +232,23 @@ class Chart:
         assert self.refresh().status == "signed"
 
 
+def consent_signed(clinic: Clinic) -> None:
+    """Pat has signed every required consent document in its current version (witnessed by
+    Dr Ada): the chart's pre-checks read "consent current" from the consent app."""
+    from ketaclinic.consent.services import consent_missing, consent_record_witnessed
+
+    for document in consent_missing(clinic.pat):
+        consent_record_witnessed(
+            acting_user=clinic.users["ada"],
+            patient=clinic.pat,
+            document_id=document.pk,
+            signed_name="Pat Example",
+        )
+
+
 def chart_for(clinic: Clinic, **kwargs: Any) -> Chart:
     session = session_make(clinic, **kwargs)
+    consent_signed(clinic)
     if not PrescriberPresence.objects.filter(date=timezone.localdate()).exists():
         prescriber_on_site_today(clinic)
     return Chart(clinic=clinic, session=session, ben=clinic.api("ben"), ada=clinic.api("ada"))

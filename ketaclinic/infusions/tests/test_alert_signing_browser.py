@@ -68,8 +68,12 @@ def test_a_nurse_acknowledges_a_stop_alert_with_a_note_before_signing(
 
     item.get_by_label("What was done").fill(NOTE)
     item.get_by_role("button", name="Acknowledge").click()
-    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Acknowledged by ben")
-    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Dr Ada informed")
+    # Acknowledged, the alert leaves the open alerts and stands in the history, with the note.
+    expect(page.locator(f"#alert-{alert.pk}")).to_have_count(0)
+    history = page.locator("ol.timeline")
+    expect(history).to_contain_text("SpO2 below 92%: stop the infusion")
+    expect(history).to_contain_text("Acknowledged by ben")
+    expect(history).to_contain_text("Dr Ada informed")
     page.get_by_role("button", name="Sign the session record").click()
     expect(page.get_by_text("Signature recorded.")).to_be_visible()
     screenshots(page, "alert-sign-signed")

@@ -6,6 +6,7 @@ The harness (Chromium, live server, problem collection) is ``ketaclinic/testing/
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -41,11 +42,11 @@ def test_the_chair_board_shows_a_new_alert_without_a_reload(
     page = browser.page
     session_given(page, live_server.url, infusing.clinic.users["ben"])  # Nurse Ben
     page.goto("/infusions/board/")
-    row = page.locator(f'tr[data-session="{infusing.session.pk}"]')
+    row = page.locator(f'article[data-session="{infusing.session.pk}"]')  # the chair's tile
     expect(row).to_contain_text("Chair 3")
     expect(row).to_contain_text("Example, Pat")
     expect(row).to_contain_text("Infusing")
-    expect(row.locator(".alert-open")).to_have_count(0)
+    expect(row.locator(".tile-alert")).to_have_count(0)
     note = page.get_by_label("Station note (not saved; kept across refreshes)")
     note.fill("Chair 3 asked for a blanket")
     page.evaluate("window.__notReloaded = true")
@@ -54,10 +55,11 @@ def test_the_chair_board_shows_a_new_alert_without_a_reload(
     assert response.status_code == 201
     assert [a["code"] for a in response.json()["alerts"]] == ["hr_high"]
 
-    alert = row.locator(".alert-open")
-    expect(alert).to_contain_text("hr_high", timeout=ALERT_WITHIN_MS)
+    alert = row.locator(".tile-alert")
+    expect(alert).to_contain_text("1 open alert.", timeout=ALERT_WITHIN_MS)
     expect(alert).to_contain_text("Heart rate at or above 110/min")
-    expect(row).to_have_class("has-alert")
+    expect(alert).not_to_contain_text("hr_high")  # the clinic's words, not the code
+    expect(row).to_have_class(re.compile(r"\bhas-alert\b"))
     expect(row).to_contain_text("HR 124")
     assert page.evaluate("window.__notReloaded") is True
     expect(note).to_have_value("Chair 3 asked for a blanket")

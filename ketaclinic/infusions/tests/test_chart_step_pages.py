@@ -43,7 +43,6 @@ def html(response: Any) -> str:
 def prechecks_form(**overrides: str) -> dict[str, str]:
     body = {
         "identity_confirmed": "on",
-        "consent_current": "on",
         "fasting": "on",
         "escort_confirmed": "on",
         "pregnancy_test": "not_applicable",
@@ -546,3 +545,49 @@ def test_every_step_url_is_tested_here() -> None:
     }
     others = {"", "record.pdf", "alerts/<int:alert_id>/acknowledge/", "addenda/"}
     assert steps - others == set(STEP_URLS)
+
+
+# -- what the system knows, typed once -------------------------------------------------------------
+
+
+def test_consent_current_comes_from_the_consent_app_not_a_tick(chart: Chart) -> None:
+    from ketaclinic.consent.models import ConsentDocument, ConsentSignature
+    from ketaclinic.consent.services import consent_missing
+
+    ben = chart.clinic.client("ben")
+    chart.check_in()
+    page = html(ben.get(url(chart, "")))
+    assert 'name="consent_current"' not in page
+    assert "Consent current: all required documents signed" in page
+    # A new required document version: Pat has not signed it, and the chart says so.
+    ConsentSignature.objects.filter(patient=chart.clinic.pat).delete()
+    missing = consent_missing(chart.clinic.pat)
+    if not missing:
+        pytest.skip("no required consent document in this database")
+    page = html(ben.get(url(chart, "")))
+    assert "Consent not current" in page
+    assert f"{missing[0].title} (version {missing[0].version})" in page
+    # A "consent_current" posted by hand is ignored: the consent app's answer is recorded.
+    ben.post(url(chart, "pre-checks/"), prechecks_form(consent_current="on"))
+    entry = ChartEntry.objects.get(session=chart.session, kind=ChartEntryKind.PRECHECKS)
+    assert json.loads(entry.data_json)["consent_current"] is False
+    assert "Pre-check: consent not current." in html(ben.get(url(chart, "")))
+    assert ConsentDocument.objects.filter(active=True, required=True).exists()
+
+
+def test_the_weight_is_typed_once_and_the_last_known_weight_is_offered(chart: Chart) -> None:
+    ben = chart.clinic.client("ben")
+    chart.check_in()
+    assert 'name="weight_kg" value="' not in html(ben.get(url(chart, "")))  # none known yet
+    ben.post(url(chart, "pre-checks/"), prechecks_form(weight_kg="68.4"))
+    page = html(ben.get(url(chart, "")))
+    dose_form = page[page.index(f'action="{url(chart, "dose/")}"') :]
+    assert 'name="weight_kg" value="68.4' in dose_form[: dose_form.index("</form>")]
+    # The next session's pre-checks start with it, and when it was measured.
+    later = chart_for(chart.clinic, chair="Chair 9")
+    later.check_in()
+    page = html(ben.get(url(later, "")))
+    prechecks = page[page.index(f'action="{url(later, "pre-checks/")}"') :]
+    prechecks = prechecks[: prechecks.index("</form>")]
+    assert 'name="weight_kg" value="68.4' in prechecks
+    assert "Last weight 68.4 kg, measured" in page

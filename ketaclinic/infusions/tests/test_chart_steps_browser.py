@@ -78,9 +78,10 @@ def test_a_nurse_charts_a_booked_session_from_check_in_to_signing(
     expect_next(page, "Check-in").get_by_role("button", name="Check in").click()
 
     step = expect_next(page, "Pre-checks")
+    # Consent is what the consent app knows (Pat has signed), not a box to tick.
+    expect(step).to_contain_text("Consent current: all required documents signed")
     for label in (
         "Identity confirmed (two identifiers)",
-        "Consent current",
         "Fasting as instructed",
         "Escort home confirmed",
         "Pre-dose questionnaires done",

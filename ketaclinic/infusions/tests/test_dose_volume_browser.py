@@ -32,6 +32,7 @@ def test_a_dose_whose_volume_rounds_to_zero_is_refused_on_the_chart(
     page.set_default_timeout(60_000)
     harness.session_given(page, live_server.url, chart.clinic.users["ben"])
     page.goto(f"/infusions/sessions/{chart.session.pk}/")
+    page.locator("#step-dose summary").click()  # not the next step: one click away
     form = page.locator("form", has=page.get_by_role("button", name="Calculate the dose"))
     form.get_by_label("Weight (kg)").fill("1.5")
     form.get_by_label("Concentration (mg/mL)").fill("100")

@@ -18,20 +18,30 @@ from ketaclinic.infusions import services
 from ketaclinic.infusions.forms import AlertAcknowledgeForm
 from ketaclinic.infusions.models import SessionAlert
 from ketaclinic.infusions.pdf import record_pdf_bytes
-from ketaclinic.infusions.selectors import board_rows as board_rows_select
+from ketaclinic.infusions.selectors import chair_tiles
 from ketaclinic.infusions.views.page import chart_render, refused_page, session_or_404
 from ketaclinic.lib.forms import service_errors_onto
 
 BOARD_POLL_SECONDS = 3
 
 
+def _large(request: HttpRequest) -> bool:
+    """The large-type board, to read from a few metres (kept in the polled URL)."""
+    return request.GET.get("large") == "1"
+
+
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    rows = board_rows_select(request.user)
+    tiles = chair_tiles(request.user)
     return render(
         request,
         "infusions/board.html",
-        {"rows": rows, "now": timezone.now(), "poll_seconds": BOARD_POLL_SECONDS},
+        {
+            "tiles": tiles,
+            "now": timezone.now(),
+            "poll_seconds": BOARD_POLL_SECONDS,
+            "large": _large(request),
+        },
     )
 
 
@@ -39,8 +49,8 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_rows(request: HttpRequest) -> HttpResponse:
     # The polled refresh shows what the full page load already recorded as read; auditing
     # every poll (each few seconds per screen) would drown the trail, so it is not re-audited.
-    rows = board_rows_select(request.user, audit=False)
-    return render(request, "infusions/_board_rows.html", {"rows": rows, "now": timezone.now()})
+    tiles = chair_tiles(request.user, audit=False)
+    return render(request, "infusions/_board_rows.html", {"tiles": tiles, "now": timezone.now()})
 
 
 @login_required
@@ -79,8 +89,8 @@ def alert_acknowledge(request: HttpRequest, session_id: UUID, alert_id: int) -> 
             service_errors_onto(form, exc)
         else:
             if request.headers.get("HX-Request"):
-                rows = board_rows_select(request.user, audit=False)
-                context = {"rows": rows, "now": timezone.now()}
+                tiles = chair_tiles(request.user, audit=False)
+                context = {"tiles": tiles, "now": timezone.now()}
                 return render(request, "infusions/_board_rows.html", context)
             return redirect("infusions:chart", session_id=session.pk)
     fresh = session_or_404(request, session_id)

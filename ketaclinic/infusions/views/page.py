@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from ketaclinic.accounts.access import user_can
+from ketaclinic.accounts.access import user_can, user_role
 from ketaclinic.infusions import services
 from ketaclinic.infusions.forms import (
     AddendumForm,
@@ -44,7 +44,15 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
-from ketaclinic.infusions.selectors import session_get_for_user, vitals_chart_data
+from ketaclinic.infusions.rules import chart_steps as step_rules
+from ketaclinic.infusions.rules import history
+from ketaclinic.infusions.selectors import (
+    KnownBeforeDose,
+    infusion_timer,
+    prechecks_known,
+    session_get_for_user,
+    vitals_chart_data,
+)
 from ketaclinic.infusions.snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.patients.selectors import patient_open_flags
 
@@ -174,7 +182,7 @@ STEPS = (
 SPECS = {spec.key: spec for spec in STEPS}
 
 
-def _empty_form(form_key: str) -> StepForm:
+def _empty_form(form_key: str, initial: dict[str, Any] | None = None) -> StepForm:
     classes: dict[str, type[StepForm]] = {
         "prechecks": PreChecksForm,
         "vitals": VitalsForm,
@@ -190,7 +198,9 @@ def _empty_form(form_key: str) -> StepForm:
         "addendum": AddendumForm,
     }
     form_class = classes.get(form_key)
-    return ConfirmForm(step=form_key) if form_class is None else form_class()
+    if form_class is None:
+        return ConfirmForm(step=form_key)
+    return form_class(initial=initial or {})
 
 
 @dataclass(frozen=True)
@@ -200,6 +210,7 @@ class ChartFacts:
     status: str
     prechecks_problems: list[str]
     """The recorded pre-checks' gaps; "not recorded" when there are none."""
+    prechecks_recorded: bool
     baseline: VitalsReading | None
     hold: bool
     """The latest baseline holds the dose for a clinician's review (the protocol's rule)."""
@@ -214,13 +225,15 @@ class ChartFacts:
     """Before the start: what the draws lack for the latest dose."""
     paused: bool
     stopped_at: Any
+    steps: step_rules.StepFacts
+    """The same, as the pure step rules read it (with who has signed and who is looking)."""
 
 
 def _latest(session: Session, kind: ChartEntryKind) -> ChartEntry | None:
     return session.chart_entries.filter(kind=kind).order_by("-at", "-pk").first()
 
 
-def chart_facts(session: Session) -> ChartFacts:
+def chart_facts(session: Session, user: Any) -> ChartFacts:
     status = str(session.status)
     now = timezone.now()
     protocol = services.session_protocol(session)
@@ -238,76 +251,55 @@ def chart_facts(session: Session) -> ChartFacts:
         .first()
     )
     checked_in_with_dose = status == S.CHECKED_IN and dose is not None
+    draw_problems = (
+        services.dose_draw_problems(session, dose)
+        if checked_in_with_dose and dose is not None
+        else []
+    )
+    exception = services.draw_exception(session)
+    signed_roles = (
+        frozenset(str(r) for r in session.signatures.values_list("role", flat=True))
+        if status == S.DISCHARGED
+        else frozenset()
+    )
+    role = user_role(user)
     return ChartFacts(
         status=status,
         prechecks_problems=problems,
+        prechecks_recorded=prechecks is not None,
         baseline=hold.baseline if hold else None,
         hold=bool(hold and hold.hold),
         hold_reviewed=bool(hold and hold.reviewed),
         dose=dose,
         start_problems=services.start_problems(session, at=now) if status == S.CHECKED_IN else [],
         draws=services.session_draws_list(session),
-        draw_exception=services.draw_exception(session),
-        draw_problems=services.dose_draw_problems(session, dose)
-        if checked_in_with_dose and dose is not None
-        else [],
+        draw_exception=exception,
+        draw_problems=draw_problems,
         paused=status == S.INFUSING and services.infusion_paused(session),
         stopped_at=stop.at if stop else None,
+        steps=step_rules.StepFacts(
+            status=status,
+            prechecks_open=bool(problems),
+            baseline_recorded=bool(hold and hold.baseline is not None),
+            hold=bool(hold and hold.hold),
+            hold_reviewed=bool(hold and hold.reviewed),
+            dose_calculated=dose is not None,
+            dose_second_checked=dose is not None and dose.second_checked_by_id is not None,
+            draw_missing=bool(draw_problems),
+            draw_exception=exception is not None,
+            signed_roles=signed_roles,
+            viewer_role=None if role is None else str(role),
+        ),
     )
 
 
 def _applies(key: str, facts: ChartFacts) -> bool:
-    status = facts.status
-    unchecked = facts.dose is not None and facts.dose.second_checked_by_id is None
-    rules = {
-        "check_in": status == S.SCHEDULED,
-        "prechecks": status == S.CHECKED_IN,
-        "baseline_vitals": status == S.CHECKED_IN,
-        "review": status == S.CHECKED_IN and facts.hold,
-        "dose": status in BEFORE_START,
-        "second_check": status in BEFORE_START and unchecked,
-        "draw": status == S.CHECKED_IN and facts.dose is not None and bool(facts.draw_problems),
-        "draw_exception": status == S.CHECKED_IN
-        and facts.dose is not None
-        and facts.draw_exception is None
-        and bool(facts.draw_problems),
-        "start": status == S.CHECKED_IN,
-        "infusion_event": status == S.INFUSING,
-        "stop": status == S.INFUSING,
-        "vitals": status in (S.INFUSING, S.RECOVERY),
-        "side_effect": status in CHARTING,
-        "assessment": status in CHARTING,
-        "discharge": status == S.RECOVERY,
-        "sign": status == S.DISCHARGED,
-        "addendum": status == S.SIGNED,
-    }
-    return rules[key]
+    return step_rules.step_applies(key, facts.steps)
 
 
 def next_step_key(facts: ChartFacts) -> str | None:
     """The step that moves the chart on, in chart order (None once signed)."""
-    status = facts.status
-    if status == S.CHECKED_IN:
-        if facts.prechecks_problems:
-            return "prechecks"
-        if facts.baseline is None:
-            return "baseline_vitals"
-        if facts.hold and not facts.hold_reviewed:
-            return "review"
-        if facts.dose is None:
-            return "dose"
-        if facts.dose.second_checked_by_id is None:
-            return "second_check"
-        if facts.draw_problems:
-            return "draw"
-        return "start"
-    following = {
-        S.SCHEDULED: "check_in",
-        S.INFUSING: "stop",
-        S.RECOVERY: "discharge",
-        S.DISCHARGED: "sign",
-    }
-    return following.get(S(status))
+    return step_rules.next_step_key(facts.steps)
 
 
 @dataclass(frozen=True)
@@ -336,15 +328,21 @@ class Step:
 
 
 def chart_steps(
-    user: Any, facts: ChartFacts, bound: dict[str, StepForm]
+    user: Any,
+    facts: ChartFacts,
+    bound: dict[str, StepForm],
+    initial: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Step | None, list[tuple[str, list[Step]]]]:
     """The next step, and the other steps to show, grouped in chart order. A form that comes
-    back with errors is shown even where its step no longer applies, once."""
+    back with errors is shown even where its step no longer applies, once. Vital signs are not
+    among the others: their entry stands beside the next step (`vitals_entry`)."""
     steps: list[Step] = []
     for spec in STEPS:
         allowed = user_can(user, spec.permission)
         applies = _applies(spec.key, facts)
-        form = bound.get(spec.form_key) or _empty_form(spec.form_key)
+        form = bound.get(spec.form_key) or _empty_form(
+            spec.form_key, (initial or {}).get(spec.form_key)
+        )
         steps.append(Step(spec, form, allowed, allowed and applies))
     for form_key in bound:
         sharing = [s for s in steps if s.spec.form_key == form_key]
@@ -355,9 +353,26 @@ def chart_steps(
     next_step = next((s for s in steps if s.key == key), None)
     groups: dict[str, list[Step]] = {}
     for step in steps:
-        if step.shown and step is not next_step:
+        if step.shown and step is not next_step and step.spec.form_key != "vitals":
             groups.setdefault(step.spec.group, []).append(step)
     return next_step, list(groups.items())
+
+
+def vitals_entry(
+    user: Any, facts: ChartFacts, next_step: Step | None, bound: dict[str, StepForm]
+) -> StepForm | None:
+    """The vital-signs form that stands beside the next step whenever the session is being
+    charted (None when it is itself the next step, or for roles that do not chart)."""
+    if facts.status not in CHARTING or not user_can(user, "session.chart"):
+        return None
+    if next_step is not None and next_step.spec.form_key == "vitals":
+        return None
+    form = bound.get("vitals") or VitalsForm()
+    if facts.status in (S.INFUSING, S.RECOVERY) and not form.is_bound:
+        # Vital signs are the most frequent entry: the cursor waits in the first box, and
+        # Enter in any box saves, so a set is typed without the mouse.
+        form.fields["systolic"].widget.attrs["autofocus"] = True
+    return form
 
 
 @dataclass(frozen=True)
@@ -368,11 +383,16 @@ class AlertRow:
     form: AlertAcknowledgeForm
     needs_note: bool
 
+    @property
+    def measured(self) -> str:
+        return history.value_words(self.alert.field, self.alert.value)
+
 
 def alert_rows(
     session: Session, bound: dict[int, AlertAcknowledgeForm] | None = None
 ) -> list[AlertRow]:
-    """The session's alerts, open ones first, each newest first."""
+    """The session's alerts, open ones first, the worst (stop before pause before call) first
+    among them, each newest first."""
     bound = bound or {}
     alerts = session.alerts.select_related("acknowledged_by").order_by("-raised_at", "-pk")
     rows = [
@@ -383,7 +403,13 @@ def alert_rows(
         )
         for alert in alerts
     ]
-    return sorted(rows, key=lambda row: row.alert.acknowledged_at is not None)
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.alert.acknowledged_at is not None,
+            history.alert_rank(row.alert.actions) if row.alert.acknowledged_at is None else 0,
+        ),
+    )
 
 
 def chart_render(
@@ -394,21 +420,33 @@ def chart_render(
     alert_forms: dict[int, AlertAcknowledgeForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    bound = bound or {}
+    now = timezone.now()
     snapshot = session_snapshot(session)
     record = getattr(session, "signed_record", None) if session.status == S.SIGNED else None
-    facts = chart_facts(session)
-    next_step, groups = chart_steps(request.user, facts, bound or {})
+    facts = chart_facts(session, request.user)
+    known = prechecks_known(session, at=now) if session.status == S.CHECKED_IN else None
+    prefill = _prefill(facts, known, snapshot)
+    next_step, groups = chart_steps(request.user, facts, bound, prefill)
     protocol = services.session_protocol(session)
+    alerts = alert_rows(session, alert_forms)
     context = {
         "session": session,
         "patient": session.course.patient,
         "flags": patient_open_flags(session.course.patient),
         "snapshot": snapshot,
-        "chart_data": vitals_chart_data(session, snapshot),
-        "alerts": alert_rows(session, alert_forms),
+        "state_words": history.status_words(str(session.status)),
+        "zone_name": timezone.localtime(now).tzname(),
+        "chart_data": vitals_chart_data(session, snapshot, now=now),
+        "timer": infusion_timer(snapshot, protocol, now=now),
+        "latest_dose": snapshot["doses"][-1] if snapshot["doses"] else None,
+        "last_vitals": snapshot["vitals"][-1] if snapshot["vitals"] else None,
+        "alerts": alerts,
+        "open_alert_rows": [row for row in alerts if row.alert.acknowledged_at is None],
         "open_alerts": services.open_alert_problems(session)
         if session.status == S.DISCHARGED
         else [],
+        "history": history.history_lines(snapshot),
         "addenda": session.addenda.select_related("author"),
         "record": record,
         "verified": services.signed_record_verify(session) if record else None,
@@ -418,12 +456,32 @@ def chart_render(
         "can_chart": user_can(request.user, "session.chart"),
         "can_override": user_can(request.user, "session.override"),
         "facts": facts,
+        "known": known,
+        "waiting": step_rules.waiting_for(facts.steps),
         "next_step": next_step,
+        "vitals_form": vitals_entry(request.user, facts, next_step, bound),
         "step_groups": groups,
         "check_in_opens": session.start - services.CHECK_IN_EARLIEST,
         "discharge_gate": protocol.discharge,
     }
     return render(request, "infusions/chart.html", context, status=status)
+
+
+def _prefill(
+    facts: ChartFacts, known: KnownBeforeDose | None, snapshot: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """What the forms start with, from what the system knows: the last known weight for the
+    pre-checks, the pre-checks' weight for the dose (typed once), the questionnaires' state."""
+    prefill: dict[str, dict[str, Any]] = {}
+    if known is not None:
+        pre: dict[str, Any] = {"questionnaires_done": not known.questionnaires_open}
+        if known.weight_kg is not None:
+            pre["weight_kg"] = known.weight_kg
+            pre["weight_measured_at"] = known.weight_measured_at
+        prefill["prechecks"] = pre
+        if known.session_weight_kg is not None:
+            prefill["dose"] = {"weight_kg": known.session_weight_kg}
+    return prefill
 
 
 def step_form_applies(form_key: str, facts: ChartFacts) -> bool:

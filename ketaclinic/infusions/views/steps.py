@@ -42,6 +42,7 @@ from ketaclinic.infusions.forms import (
     VitalsForm,
 )
 from ketaclinic.infusions.models import Session
+from ketaclinic.infusions.selectors import prechecks_known
 from ketaclinic.infusions.views.page import (
     chart_facts,
     chart_render,
@@ -68,7 +69,7 @@ def _refusal(
 ) -> HttpResponse:
     fresh = session_or_404(request, session.pk, audit=False)
     if isinstance(exc, services.SessionFrozen) or not step_form_applies(
-        form.step, chart_facts(fresh)
+        form.step, chart_facts(fresh, request.user)
     ):
         return refused_page(request, fresh, exc)
     for reason in exc.reasons:
@@ -118,8 +119,12 @@ def check_in(request: HttpRequest, session_id: UUID) -> HttpResponse:
 def prechecks(request: HttpRequest, session_id: UUID) -> HttpResponse:
     def write(session: Session, form: StepForm) -> str:
         assert isinstance(form, PreChecksForm)
+        # "Consent current" is what the consent app knows, not a tick (see prechecks_known).
+        known = prechecks_known(session, at=timezone.now())
         entry = services.prechecks_record(
-            acting_user=request.user, session=session, checks=form.checks()
+            acting_user=request.user,
+            session=session,
+            checks=form.checks(consent_current=not known.consent_missing),
         )
         problems = services.prechecks_problems(
             services.entry_data(entry), protocol=services.session_protocol(session), at=entry.at

@@ -1,16 +1,22 @@
-"""The printable session record (PDF, fpdf2): everything charted, the signatures and digest,
-the addenda and, for esketamine, the REMS patient monitoring form's data."""
+"""The printable session record (PDF, fpdf2), in the chart's order: who, what and the state;
+the alerts in the clinic's words; the vital-signs graph (one panel per scale) and table; the
+dose and the ledger draws; the history in words; the REMS form for esketamine; signatures,
+digest and addenda. Every page carries the patient, its number ("page 2 of 3") and the clinic
+zone all times are in."""
 
 from __future__ import annotations
 
-import json
+from datetime import tzinfo
 from typing import Any
 
 from django.utils import timezone
 from fpdf import FPDF
 
 from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.infusions.pdf.vitals_graph import draw_vitals_graph
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
+from ketaclinic.infusions.rules import history
+from ketaclinic.infusions.selectors import vitals_chart_data
 from ketaclinic.infusions.services import session_protocol, signed_record_verify
 from ketaclinic.infusions.snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.lib.clinic_time import instant_local_text
@@ -22,6 +28,25 @@ def _latin1(text: object) -> str:
 
 
 class _Record(FPDF):
+    running_head = ""
+    zone_name = ""
+
+    def header(self) -> None:
+        if self.page_no() > 1:
+            self.set_font("Helvetica", "", 8)
+            self.cell(0, 5, _latin1(self.running_head), new_x="LMARGIN", new_y="NEXT")
+            self.ln(1)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", "", 8)
+        self.cell(
+            0,
+            6,
+            _latin1(f"Page {self.page_no()} of {{nb}} - times in {self.zone_name}"),
+            align="C",
+        )
+
     def heading(self, text: str) -> None:
         self.ln(2)
         self.set_font("Helvetica", "B", 12)
@@ -32,6 +57,11 @@ class _Record(FPDF):
         self.multi_cell(0, 4.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
 
 
+def _zone_name(zone: tzinfo) -> str:
+    short = timezone.localtime(timezone.now(), zone).tzname()
+    return str(zone) if short == str(zone) else f"{zone} ({short})"
+
+
 def record_pdf_bytes(session: Session) -> bytes:
     snapshot = session_snapshot(session)
     zone = timezone.get_current_timezone()
@@ -40,25 +70,63 @@ def record_pdf_bytes(session: Session) -> bytes:
         # The snapshot keeps UTC; the printout reads in the clinic's zone, the zone named.
         return instant_local_text(text, zone) or "-"
 
+    patient = snapshot["patient"]
+    protocol = snapshot["protocol"]
     pdf = _Record(format="A4")
+    pdf.running_head = (
+        f"Infusion session record - {patient['name']}, MRN {patient['mrn']}, "
+        f"booked {when(snapshot['booked_start'])}"
+    )
+    pdf.zone_name = _zone_name(zone)
     pdf.set_title(_latin1(f"Session record {session.pk}"))
     pdf.set_creator("KetaClinic")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
     pdf.cell(0, 9, "Infusion session record", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    patient = snapshot["patient"]
-    protocol = snapshot["protocol"]
     pdf.line_text(f"Patient {patient['name']}, MRN {patient['mrn']}, born {patient['birth_date']}")
     pdf.line_text(
         f"{protocol['medication']} ({protocol['route']}), protocol {protocol['code']} "
         f"v{protocol['version']}; chair {snapshot['chair']}; "
         f"booked {when(snapshot['booked_start'])}; "
-        f"status {session.status}"
+        f"state: {history.status_words(str(session.status))}"
     )
+    doses = snapshot["doses"]
+    if doses:
+        dose = doses[-1]
+        pdf.line_text(
+            f"Dose {dose['dose_mg']} mg"
+            + (f" = {dose['drug_volume_ml']} mL" if dose["drug_volume_ml"] else "")
+            + (
+                f" at {dose['rate_ml_per_h']} mL/h over {dose['infusion_minutes']} min"
+                if dose["rate_ml_per_h"]
+                else ""
+            )
+        )
+    pdf.line_text(f"All times in {pdf.zone_name}.")
+
+    pdf.heading("Alerts")
+    for a in snapshot["alerts"]:
+        ack = f"acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else "OPEN"
+        if a.get("acknowledgement_note"):
+            ack += f": {a['acknowledgement_note']}"
+        pdf.line_text(f"{when(a['raised_at'])}  {a['message']} ({a['value']}); {ack}")
+    if not snapshot["alerts"]:
+        pdf.line_text("None.")
+
+    pdf.heading("Vital signs")
+    draw_vitals_graph(pdf, vitals_chart_data(session, snapshot), zone)
+    pdf.set_font("Helvetica", "", 7)
+    pdf.line_text(
+        "Dashed lines: the protocol's alert thresholds; dotted: its pre-dose holds; "
+        "vertical lines: infusion events (start, changes, stop)."
+    )
+    pdf.set_font("Helvetica", "", 9)
+    for v in snapshot["vitals"]:
+        pdf.line_text(f"{when(v['at'])}  {history.vitals_words(v)} ({v['by']})")
 
     pdf.heading("Dose")
-    for dose in snapshot["doses"]:
+    for dose in doses:
         pdf.line_text(
             f"{dose['dose_mg']} mg, {dose['drug_volume_ml']} mL, rate {dose['rate_ml_per_h']} mL/h "
             f"over {dose['infusion_minutes']} min; calculated by {dose['calculated_by']} at "
@@ -67,34 +135,18 @@ def record_pdf_bytes(session: Session) -> bytes:
             + (f"; override: {dose['override_reason']}" if dose["override_reason"] else "")
         )
         pdf.line_text(dose["working"])
-    pdf.line_text(
-        f"Administered: {snapshot['administered_mg']} mg ({snapshot['administered_volume_ml']} mL)"
-    )
-
-    pdf.heading("Chart, in order")
-    for entry in snapshot["entries"]:
-        data = json.dumps(entry["data"], sort_keys=True) if entry["data"] else ""
-        reason = f" - {entry['reason']}" if entry["reason"] else ""
-        pdf.line_text(f"{when(entry['at'])}  {entry['kind']} by {entry['by']}{reason} {data}")
-
-    pdf.heading("Vital signs")
-    for v in snapshot["vitals"]:
-        moaas = v["moaas"] if v["moaas"] is not None else "-"
+    if snapshot["administered_mg"] is not None:
         pdf.line_text(
-            f"{when(v['at'])} [{v['phase']}] BP {v['systolic_mmhg']}/{v['diastolic_mmhg']} "
-            f"HR {v['heart_rate_bpm']} SpO2 {v['spo2_percent']} RR {v['respiratory_rate']} "
-            f"MOAA/S {moaas} by {v['by']}"
+            f"Administered: {snapshot['administered_mg']} mg "
+            f"({snapshot['administered_volume_ml'] or '-'} mL)"
         )
 
-    pdf.heading("Alerts")
-    for a in snapshot["alerts"]:
-        ack = f"acknowledged by {a['acknowledged_by']}" if a["acknowledged_by"] else "open"
-        if a.get("acknowledgement_note"):
-            ack += f": {a['acknowledgement_note']}"
-        pdf.line_text(
-            f"{when(a['raised_at'])} {a['code']} {a['value']} ({a['threshold']}): {a['message']} "
-            f"Action: {a['recommended_action']}; {ack}"
-        )
+    pdf.heading("History")
+    for line in history.history_lines(snapshot):
+        if line.kind == "vitals":
+            continue  # above, with the graph
+        by = f" ({line.by})" if line.by else ""
+        pdf.line_text(f"{when(line.at)}  {line.text}{by}")
 
     if session.course.protocol.code == INTRANASAL_ESKETAMINE_56_MG:
         pdf.heading("Esketamine REMS patient monitoring form")
@@ -105,7 +157,8 @@ def record_pdf_bytes(session: Session) -> bytes:
 
     pdf.heading("Signatures")
     for s in snapshot["signatures"]:
-        pdf.line_text(f"{s['role']}: {s['by']} at {when(s['at'])}")
+        role = history.ROLE_WORDS.get(str(s["role"]), str(s["role"]))
+        pdf.line_text(f"{role}: {s['by']} at {when(s['at'])}")
     record = getattr(session, "signed_record", None)
     if session.status == SessionStatus.SIGNED and record is not None:
         verified = "verified" if signed_record_verify(session) else "ALTERED"
