@@ -193,7 +193,9 @@ def series_book(
             )
         except Refused as exc:
             local = timezone.localtime(start)
-            reasons.extend(f"session {number} ({local:%a %Y-%m-%d %H:%M}): {r}" for r in exc.reasons)
+            reasons.extend(
+                f"session {number} ({local:%a %Y-%m-%d %H:%M}): {r}" for r in exc.reasons
+            )
     if reasons:
         raise Refused(reasons)
     return sessions
@@ -252,8 +254,10 @@ def _change_record(
 def _must_be_scheduled(session: Session, what: str) -> None:
     if session.status != SessionStatus.SCHEDULED:
         raise Refused(
-            [f"the session is {session.get_status_display().lower()}; only a booked session "
-             f"that has not started can be {what}"]
+            [
+                f"the session is {session.get_status_display().lower()}; only a booked session "
+                f"that has not started can be {what}"
+            ]
         )
 
 
@@ -315,9 +319,7 @@ def session_reschedule(
         raise ValidationError({"chair": ["No chair has this name."]})
     locked = _session_locked(session)
     _must_be_scheduled(locked, "moved")
-    course = Course.objects.select_for_update().select_related("protocol").get(
-        pk=locked.course_id
-    )
+    course = Course.objects.select_for_update().select_related("protocol").get(pk=locked.course_id)
     if course.status != CourseStatus.ACTIVE:
         raise Refused([f"the course is {course.status}"])
     definition = course.protocol.definition()

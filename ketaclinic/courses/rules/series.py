@@ -61,6 +61,7 @@ def series_propose(
     clock = local_first.timetz().replace(tzinfo=None)
     last_day = local_first.date() + timedelta(days=search_days)
     gap = timedelta(hours=min_hours_between)
+    window = timedelta(days=window_days) if window_days is not None else None
 
     starts: list[datetime] = []
     skipped: list[SkippedDay] = []
@@ -74,11 +75,12 @@ def series_propose(
             day += timedelta(days=1)
             if candidate.astimezone(UTC) < earliest.astimezone(UTC):
                 continue
-            if starts and window_days is not None:
-                if candidate.astimezone(UTC) - starts[0].astimezone(UTC) > timedelta(
-                    days=window_days
-                ):
-                    break
+            elapsed = candidate.astimezone(UTC) - (starts[0] if starts else candidate).astimezone(
+                UTC
+            )
+            beyond = window is not None and elapsed > window
+            if beyond:
+                break
             reason = available(candidate)
             if reason is None:
                 found = candidate

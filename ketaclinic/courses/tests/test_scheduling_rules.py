@@ -137,7 +137,10 @@ HOUR = timedelta(hours=1)
 @pytest.mark.parametrize(
     ("busy", "expected_hours"),
     [
-        ([], [8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0, 12.5, 13.0, 13.5, 14.0, 14.5, 15.0]),
+        (
+            [],
+            [8.0, 8.5, 9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0, 12.5, 13.0, 13.5, 14.0, 14.5, 15.0],
+        ),
         # A session holding the chair 10:00-12:00: starts from 8:00 to 8:00 (8:30 would end in
         # it at 10:30) and again from 12:00 (a start exactly when the chair frees is allowed).
         (
