@@ -151,6 +151,7 @@ def _courses_page(
         "is_staff": user_can(user, "patient.view_any"),
         "can_view_sessions": user_can(user, "session.view"),
         "can_see_chairs": user_can(user, "session.book"),
+        "today": timezone.localdate(),
     }
     return render(request, "courses/patient_courses.html", context, status=status)
 
@@ -394,5 +395,6 @@ def schedule_week(request: HttpRequest, day: str) -> HttpResponse:
         "previous": monday - timedelta(days=7),
         "next": monday + timedelta(days=7),
         "can_view_sessions": user_can(request.user, "session.view"),
+        "can_see_chairs": user_can(request.user, "session.book"),
     }
     return render(request, "courses/schedule_week.html", context)
