@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("setup/", include("ketaclinic.accounts.urls")),
     path("intake/", include("ketaclinic.intake.urls")),
     path("intake/", include("ketaclinic.eligibility.urls")),
     path("intake/", include("ketaclinic.consent.urls")),

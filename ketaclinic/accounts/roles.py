@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "session.sign": frozenset({C, N}),
     # audit trail
     "audit.view": frozenset({A}),
+    # staff accounts: create, role, password reset, lock, two-factor reset
+    "user.manage": frozenset({A}),
     # public site and inquiries
     "site.edit": frozenset({A}),
     "inquiry.view": frozenset({A, C, IN}),

@@ -16,6 +16,7 @@ from ketaclinic.ledger.models import (
     Container,
     CountKind,
     RegisteredLocation,
+    StorageKind,
     StorageLocation,
 )
 
@@ -226,3 +227,31 @@ class CountForm(Fieldsets, forms.Form):
             )
             for container in self.containers
         ]
+
+
+# -- setup: registered locations and their storage ----------------------------------------------
+
+
+class LocationForm(forms.Form):
+    name = _text("Name", 200, help_text="How staff call it, e.g. Main clinic.")
+    registrant_name = _text("Registrant", 200, help_text="The name on the DEA registration.")
+    address = _text("Address", 500)
+    dea_number = _text("DEA registration number", 9, help_text="Two letters and seven digits.")
+    dea_expiry = forms.DateField(
+        label="Registration expires", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    waste_witness_required = forms.BooleanField(
+        label="Wasting needs a second staff member as witness",
+        required=False,
+        initial=True,
+        help_text="State or institutional policy (DEA 2014 disposal rule commentary).",
+    )
+
+
+class StorageForm(forms.Form):
+    name = _text("Name", 100, help_text="E.g. Safe 2, Recovery-room cabinet.")
+    kind = forms.ChoiceField(label="Kind", choices=StorageKind.choices, initial=StorageKind.SAFE)
+
+
+class WitnessPolicyForm(forms.Form):
+    waste_witness_required = forms.BooleanField(required=False)

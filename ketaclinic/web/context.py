@@ -28,6 +28,7 @@ NAVIGATION = (
     NavItem("Ketamine ledger", "ledger:home", "ledger.view"),
     NavItem("My record", "web:me", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
+    NavItem("Setup", "accounts:setup", "user.manage"),
 )
 
 
