@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
@@ -102,3 +106,109 @@ def patient_acknowledged_flags(patient: Patient, *, limit: int = 20) -> list[Saf
         .select_related("acknowledged_by")
         .order_by("-acknowledged_at", "-pk")[:limit]
     )
+
+
+# -- the list's rows: flags, status and next session, in a fixed number of queries ------------
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient: Patient
+    flags: list[SafetyFlag]
+    """Open safety flags, urgent first."""
+    status: str
+    """inquiry, evaluated, eligible, in_course, maintenance or discharged."""
+    status_label: str
+    next_session: datetime | None
+
+    @property
+    def urgent(self) -> bool:
+        return any(flag.severity == "urgent" for flag in self.flags)
+
+
+_DONE = ("discharged", "signed")
+_OPEN_COURSE = ("active", "paused")
+
+
+def _induction_total(protocol: Any, cache: dict[int, int | None]) -> int | None:
+    if protocol.pk not in cache:
+        rule = protocol.definition().schedule.get("induction")
+        limit = getattr(rule, "max_sessions", None)
+        cache[protocol.pk] = limit.value if limit is not None else None
+    return cache[protocol.pk]
+
+
+def patient_rows(patients: list[Patient]) -> list[PatientRow]:
+    """Each listed patient with open flags, status and next booked session: five queries
+    whatever the number of patients or the length of their history (the caller has checked
+    access and audited the read of the patients listed)."""
+    from ketaclinic.courses.models import Course
+    from ketaclinic.eligibility.models import EligibilityDecision, Evaluation
+    from ketaclinic.infusions.models import Session
+
+    ids = [p.pk for p in patients]
+    if not ids:
+        return []
+    flags: dict[Any, list[SafetyFlag]] = defaultdict(list)
+    for flag in SafetyFlag.objects.filter(patient_id__in=ids, status=FlagStatus.ACTIVE).order_by(
+        "-opened_at"
+    ):
+        flags[flag.patient_id].append(flag)
+    courses = {
+        c.patient_id: c
+        for c in Course.objects.filter(patient_id__in=ids)
+        .select_related("protocol")
+        .annotate(
+            done=Count(
+                "sessions", filter=Q(sessions__status__in=_DONE, sessions__phase="induction")
+            )
+        )
+        .order_by("started_at")
+    }
+    next_sessions = dict(
+        Session.objects.filter(
+            course__patient_id__in=ids, status="scheduled", start__gte=timezone.now()
+        )
+        .values_list("course__patient_id")
+        .annotate(first=Min("start"))
+        .values_list("course__patient_id", "first")
+    )
+    decisions: dict[Any, str] = {}
+    for patient_id, decision in (
+        EligibilityDecision.objects.filter(patient_id__in=ids)
+        .order_by("pk")
+        .values_list("patient_id", "decision")
+    ):
+        decisions[patient_id] = decision
+    evaluated = set(
+        Evaluation.objects.filter(patient_id__in=ids).values_list("patient_id", flat=True)
+    )
+    totals: dict[int, int | None] = {}
+    rows = []
+    for patient in patients:
+        course = courses.get(patient.pk)
+        status, label = _status(course, decisions.get(patient.pk), patient.pk in evaluated, totals)
+        patient_flags = sorted(flags[patient.pk], key=lambda f: f.severity != "urgent")
+        rows.append(
+            PatientRow(patient, patient_flags, status, label, next_sessions.get(patient.pk))
+        )
+    return rows
+
+
+def _status(
+    course: Any, decision: str | None, evaluated: bool, totals: dict[int, int | None]
+) -> tuple[str, str]:
+    if course is not None and course.status in _OPEN_COURSE:
+        paused = " (paused)" if course.status == "paused" else ""
+        if course.phase == "maintenance":
+            return "maintenance", f"Maintenance{paused}"
+        total = _induction_total(course.protocol, totals)
+        of = f"/{total}" if total else ""
+        return "in_course", f"In course {course.done}{of}{paused}"
+    if course is not None:
+        return "discharged", "Discharged"
+    if decision == "eligible":
+        return "eligible", "Eligible"
+    if decision is not None or evaluated:
+        return "evaluated", "Evaluated"
+    return "inquiry", "Inquiry"
