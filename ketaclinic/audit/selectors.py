@@ -98,7 +98,7 @@ def audit_filter_choices() -> dict[str, list[tuple[str, str]]]:
     from ketaclinic.accounts.models import User
 
     people = [
-        (str(u.pk), f"{u.get_full_name() or u.username} ({u.username}, {u.role})")
+        (str(u.pk), f"{u.get_full_name() or u.username} ({u.username}, {_role_label(u.role)})")
         for u in User.objects.exclude(role="patient").order_by(
             "last_name", "first_name", "username"
         )
@@ -110,6 +110,7 @@ def audit_filter_choices() -> dict[str, list[tuple[str, str]]]:
 def audit_page_for_user(user: Any, filters: AuditFilter, page: str, per_page: int) -> AuditPage:
     """One page of events, newest first, with names, roles and patients in words: a fixed
     number of queries. The patients named on the page are an audited read."""
+    from ketaclinic.accounts.models import User
     from ketaclinic.patients.models import Patient
 
     require(user, "audit.view")
@@ -133,6 +134,10 @@ def audit_page_for_user(user: Any, filters: AuditFilter, page: str, per_page: in
         {filters.patient_id} if filters.patient_id else set()
     )
     patients = {p.pk: p for p in Patient.objects.filter(pk__in=patient_ids)}
+    user_ids = {
+        int(e.object_id) for e in events if e.object_type == "User" and e.object_id.isdigit()
+    }
+    usernames = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
     result = AuditPage(
         [
             AuditRow(
@@ -140,7 +145,7 @@ def audit_page_for_user(user: Any, filters: AuditFilter, page: str, per_page: in
                 who=(e.actor.get_full_name() or e.actor.username) if e.actor else "System",
                 role=_role_label(e.actor_role),
                 action=ACTION_WORDS.get(e.action, e.action),
-                kind=kind_words(e.object_type),
+                kind=_kind(e, usernames),
                 patient=patients.get(e.patient_id) if e.patient_id else None,
             )
             for e in events
@@ -163,6 +168,14 @@ def audit_page_for_user(user: Any, filters: AuditFilter, page: str, per_page: in
                 targets=[AuditTarget("Patient", str(pk), pk) for pk in sorted(patients, key=str)],
             )
     return result
+
+
+def _kind(event: AuditEvent, usernames: dict[int, str]) -> str:
+    words = kind_words(event.object_type)
+    if event.object_type == "User" and event.object_id.isdigit():
+        name = usernames.get(int(event.object_id))
+        return f"{words} {name}" if name else words
+    return words
 
 
 def _role_label(role: str) -> str:

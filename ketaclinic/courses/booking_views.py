@@ -6,7 +6,7 @@ answers 409 with the reasons, bad input 422."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -62,6 +62,13 @@ def _session_or_404(request: HttpRequest, session_id: UUID, *, audit: bool = Tru
 
 def _when(moment: Any) -> str:
     return f"{timezone.localtime(moment):%a %Y-%m-%d %H:%M}"
+
+
+def _label(iso: str) -> str:
+    try:
+        return _when(datetime.fromisoformat(iso))
+    except (ValueError, TypeError):
+        return iso
 
 
 # -- a series ------------------------------------------------------------------------------------
@@ -124,7 +131,7 @@ def series(request: HttpRequest, course_id: UUID) -> HttpResponse:
 
 def _series_confirm(request: HttpRequest, course: Course, remaining: int) -> HttpResponse:
     posted = request.POST.getlist("starts")[:30]
-    confirm = SeriesConfirmForm(request.POST, choices=[(v, v) for v in posted])
+    confirm = SeriesConfirmForm(request.POST, choices=[(v, _label(v)) for v in posted])
     form = SeriesForm(remaining=remaining)
     if not confirm.is_valid():
         return _series_page(request, course, form, confirm=confirm, status=422)
