@@ -40,7 +40,7 @@ WIDER_THAN_MAIN = """(() => {
   return [...main.querySelectorAll('*')]
     .filter((el) => el.getBoundingClientRect().right > edge && !el.closest('.table-scroll'))
     .filter((el) => getComputedStyle(el).position !== 'absolute')
-    .map((el) => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))
+    .map((el) => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)
     .slice(0, 5);
 })()"""
 
