@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
+
+from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.ledger.models import RegisteredLocation, StorageLocation
@@ -39,3 +42,28 @@ def test_the_administrator_registers_a_location_and_adds_a_safe(clinic: Clinic) 
     assert not location.waste_witness_required
     assert AuditEvent.objects.filter(object_type="StorageLocation").count() == 1
     assert clinic.client("ben").get("/ledger/locations/").status_code == 403
+
+
+def test_the_receipt_form_offers_whole_minutes(clinic: Clinic) -> None:
+    from ketaclinic.ledger.tests.conftest import location_make
+
+    location_make(clinic)
+    page = clinic.client("dana").get("/ledger/receipts/new/").content.decode()
+    field = re.search(r'<input[^>]*name="received_at"[^>]*>', page)
+    assert field is not None
+    assert 'step="60"' in field.group(0)
+    value = re.search(r'value="([^"]+)"', field.group(0))
+    assert value is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", value.group(1))
+
+
+def test_container_history_shows_when_the_receipt_was_received(clinic: Clinic) -> None:
+    from ketaclinic.ledger.models import Container, Receipt
+    from ketaclinic.ledger.tests.conftest import location_make, receive
+
+    (vial,) = receive(clinic, location_make(clinic))
+    received = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
+    Receipt.objects.filter(pk=vial.receipt_id).update(received_at=received)
+    container = Container.objects.get(pk=vial.pk)
+    page = clinic.client("dana").get(f"/ledger/containers/{container.pk}/").content.decode()
+    local = timezone.localtime(received)
+    assert f"{local:%Y-%m-%d %H:%M}<br><small>received; recorded" in page
