@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -212,3 +212,109 @@ def _status(
     if decision is not None or evaluated:
         return "evaluated", "Evaluated"
     return "inquiry", "Inquiry"
+
+
+# -- the record's summary: what the care team needs first ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    instrument: str
+    total: int
+    at: datetime
+    previous: int | None
+
+    @property
+    def trend(self) -> str:
+        """up, down or same against the previous total; '' for the first."""
+        if self.previous is None:
+            return ""
+        if self.total > self.previous:
+            return "up"
+        return "down" if self.total < self.previous else "same"
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    allergies: list[str] | None
+    """From the latest eligibility evaluation; None when no evaluation recorded them."""
+    weight_kg: Any | None
+    weight_at: datetime | None
+    course: Any | None
+    done: int
+    total: int | None
+    next_session: datetime | None
+    scores: list[ScoreLine]
+
+
+SCORES_READ = 60
+
+
+def patient_summary(patient: Patient) -> PatientSummary:
+    """Allergies, the last charted weight, the open course's progress and next session, and the
+    latest total of each rating scale with its previous one: six queries whatever the length
+    of the history (the caller has read the patient, audited)."""
+    from ketaclinic.courses.models import Course
+    from ketaclinic.eligibility.models import Evaluation
+    from ketaclinic.infusions.models import DoseCheck, Session
+    from ketaclinic.scales.models import Administration
+
+    evaluation = Evaluation.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    allergies: list[str] | None = None
+    if evaluation is not None and isinstance(evaluation.input_json, dict):
+        raw = evaluation.input_json.get("allergies")
+        if isinstance(raw, list):
+            allergies = [str(a) for a in raw if str(a).strip()]
+    dose = (
+        DoseCheck.objects.filter(session__course__patient=patient, weight_kg__isnull=False)
+        .order_by("-pk")
+        .values_list("weight_kg", "session__start")
+        .first()
+    )
+    course = (
+        Course.objects.filter(patient=patient, status__in=_OPEN_COURSE)
+        .select_related("protocol")
+        .annotate(
+            done=Count(
+                "sessions",
+                filter=Q(sessions__status__in=_DONE, sessions__phase=models.F("phase")),
+            )
+        )
+        .first()
+    )
+    total = None
+    if course is not None:
+        rule = course.protocol.definition().schedule.get(course.phase)
+        limit = getattr(rule, "max_sessions", None)
+        total = limit.value if limit is not None else None
+    next_start = (
+        Session.objects.filter(
+            course__patient=patient, status="scheduled", start__gte=timezone.now()
+        )
+        .order_by("start")
+        .values_list("start", flat=True)
+        .first()
+    )
+    latest: dict[str, list[tuple[int, datetime]]] = {}
+    for instrument, score, at in (
+        Administration.objects.filter(patient=patient, total__isnull=False)
+        .order_by("-administered_at")
+        .values_list("instrument", "total", "administered_at")[:SCORES_READ]
+    ):
+        kept = latest.setdefault(instrument, [])
+        if len(kept) < 2:
+            kept.append((score, at))
+    scores = [
+        ScoreLine(code, kept[0][0], kept[0][1], kept[1][0] if len(kept) > 1 else None)
+        for code, kept in sorted(latest.items())
+    ]
+    return PatientSummary(
+        allergies=allergies,
+        weight_kg=dose[0] if dose else None,
+        weight_at=dose[1] if dose else None,
+        course=course,
+        done=int(getattr(course, "done", 0) or 0),
+        total=total,
+        next_session=next_start,
+        scores=scores,
+    )

@@ -79,6 +79,9 @@ def _detail_context(
         ),
         "can_acknowledge": can_acknowledge,
         "can_edit": user_can(request.user, "patient.change"),
+        "summary": selectors.patient_summary(patient),
+        "can_view_sessions": user_can(request.user, "session.view"),
+        "can_view_audit": user_can(request.user, "audit.view"),
     }
 
 
