@@ -227,7 +227,8 @@ def _session_write(
 ) -> HttpResponse:
     require(request.user, "session.book")
     session = _session_or_404(request, session_id, audit=False)
-    status, reasons = 422, ()
+    status = 422
+    reasons: tuple[str, ...] = ()
     if form.is_valid():
         try:
             message = write(session, form.cleaned_data)

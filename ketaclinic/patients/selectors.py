@@ -257,6 +257,7 @@ def patient_summary(patient: Patient) -> PatientSummary:
     from ketaclinic.courses.models import Course
     from ketaclinic.eligibility.models import Evaluation
     from ketaclinic.infusions.models import DoseCheck, Session
+    from ketaclinic.infusions.protocols import Phase as ProtocolPhase
     from ketaclinic.scales.models import Administration
 
     evaluation = Evaluation.objects.filter(patient=patient).order_by("-created_at", "-id").first()
@@ -284,7 +285,7 @@ def patient_summary(patient: Patient) -> PatientSummary:
     )
     total = None
     if course is not None:
-        rule = course.protocol.definition().schedule.get(course.phase)
+        rule = course.protocol.definition().schedule.get(ProtocolPhase(course.phase))
         limit = getattr(rule, "max_sessions", None)
         total = limit.value if limit is not None else None
     next_start = (
@@ -302,7 +303,7 @@ def patient_summary(patient: Patient) -> PatientSummary:
         .values_list("instrument", "total", "administered_at")[:SCORES_READ]
     ):
         kept = latest.setdefault(instrument, [])
-        if len(kept) < 2:
+        if score is not None and len(kept) < 2:
             kept.append((score, at))
     scores = [
         ScoreLine(code, kept[0][0], kept[0][1], kept[1][0] if len(kept) > 1 else None)

@@ -33,7 +33,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "patients": page.object_list,
-        "rows": selectors.patient_rows(page.object_list),
+        "rows": selectors.patient_rows(list(page.object_list)),
         "q": query,
         "can_create": user_can(request.user, "patient.create"),
     }

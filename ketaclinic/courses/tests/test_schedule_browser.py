@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from ketaclinic.courses import services
-from ketaclinic.courses.models import Course, PrescriberPresence, SessionChange
+from ketaclinic.courses.models import Course, PrescriberPresence, Protocol, SessionChange
 from ketaclinic.courses.tests.conftest import local_at, monday_ahead
 from ketaclinic.courses.tests.conftest import shipped_rows_ensure as protocols_ensure
 from ketaclinic.eligibility.tests.eligibility_helpers import consent_all, decision_make
@@ -69,7 +69,7 @@ def test_a_nurse_books_a_series_moves_cancels_and_records_a_no_show(
     course = services.course_start(
         acting_user=ada,
         patient=pat,
-        protocol_id=services.Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True).pk,
+        protocol_id=Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True).pk,
     )
     monday = monday_ahead()
     no_prescriber = monday + timedelta(days=9)  # the second Wednesday
