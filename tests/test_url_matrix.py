@@ -1276,6 +1276,12 @@ def _proposal_body(_: Clinic) -> dict[str, Any]:
     return {"chair": "Matrix chair", "first_start": "2030-01-07T09:00:00+00:00", "count": 2}
 
 
+def _matrix_chair_id() -> int:
+    from ketaclinic.courses.models import Chair
+
+    return Chair.objects.get(name="Matrix chair").pk
+
+
 def _past_start(_: Clinic) -> str:
     return "2020-01-06T09:00:00+00:00"
 
@@ -1399,6 +1405,11 @@ MATRIX.update(
                     patient=403,
                 )
             ],
+        ),
+        # An empty form leaves the chair bookable at any time: the administrator's change.
+        "courses/chairs/<int:chair_id>/": (
+            lambda c: f"/courses/chairs/{_proposal_body(c) and _matrix_chair_id()}/",
+            [_admin_page(), *_admin_form(admin=302)[1:]],
         ),
         # The administrator's setup pages.
         "setup/": (lambda c: "/setup/", [_admin_page()]),

@@ -22,12 +22,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.courses import bookings, selectors, services
 from ketaclinic.courses.forms import (
+    ChairForm,
     RescheduleForm,
     SeriesConfirmForm,
     SeriesForm,
     SessionReasonForm,
+    chair_form_initial,
 )
-from ketaclinic.courses.models import Course
+from ketaclinic.courses.models import Chair, Course
 from ketaclinic.courses.rules.series import SeriesProposal
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.lib.forms import service_errors_onto
@@ -280,3 +282,36 @@ def session_reschedule(request: HttpRequest, session_id: UUID) -> HttpResponse:
 
     form = RescheduleForm(request.POST, auto_id="move-%s")
     return _session_write(request, session_id, "reschedule", form, write)
+
+
+# -- a chair's room and opening hours (the administrator) ---------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def chair_edit(request: HttpRequest, chair_id: int) -> HttpResponse:
+    require(request.user, "chair.edit")
+    try:
+        chair = Chair.objects.get(pk=chair_id)
+    except Chair.DoesNotExist:
+        raise Http404 from None
+    bound = request.POST if request.method == "POST" else None
+    form = ChairForm(bound, initial=chair_form_initial(chair))
+    form.fields["name"].disabled = True
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.chair_update(
+                    acting_user=request.user,
+                    chair=chair,
+                    room=form.cleaned_data["room"],
+                    opening_hours=form.cleaned_data["opening_hours"],
+                )
+            except ValidationError as exc:
+                service_errors_onto(form, exc)
+            else:
+                messages.success(request, f"Chair {chair.name} saved.")
+                return redirect("courses:chairs")
+    return render(request, "courses/chair_edit.html", {"chair": chair, "form": form}, status=status)

@@ -308,3 +308,13 @@ class RescheduleForm(forms.Form):
         super().__init__(*args, **kwargs)
         zone = timezone.get_current_timezone_name()
         self.fields["start"].help_text = f"Clinic time ({zone})."
+
+
+def chair_form_initial(chair: Chair) -> dict[str, str]:
+    """A chair's stored hours as the form's per-weekday texts."""
+    initial = {"name": chair.name, "room": chair.room}
+    for window in opening_hours_parse(chair.opening_hours):
+        name = f"hours_{window.weekday}"
+        text = f"{window.opens:%H:%M}-{window.closes:%H:%M}"
+        initial[name] = f"{initial[name]}, {text}" if name in initial else text
+    return initial

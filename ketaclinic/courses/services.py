@@ -319,6 +319,32 @@ def chair_create(
 
 
 @transaction.atomic
+def chair_update(
+    *, acting_user: Any, chair: Chair, room: str, opening_hours: list[dict[str, Any]]
+) -> Chair:
+    """Change a chair's room and opening hours. Sessions already booked stay booked (moving
+    them is a person's decision, on the session's page)."""
+    require(acting_user, "chair.edit")
+    try:
+        opening_hours_parse(opening_hours)
+    except ValueError as exc:
+        raise ValidationError({"opening_hours": [str(exc)]}) from None
+    locked = Chair.objects.select_for_update().get(pk=chair.pk)
+    locked.room = room.strip()
+    locked.opening_hours = opening_hours
+    locked.full_clean()
+    locked.save(update_fields=["room", "opening_hours"])
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE,
+        object_type="Chair",
+        object_id=locked.pk,
+        patient_id=None,
+    )
+    return locked
+
+
+@transaction.atomic
 def presence_record(
     *, acting_user: Any, clinician: User, day: date, from_time: time, to_time: time
 ) -> PrescriberPresence:

@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("schedule/day/<str:day>/free/", booking_views.free_slots, name="free_slots"),
     path("chairs/", views.chairs, name="chairs"),
+    path("chairs/<int:chair_id>/", booking_views.chair_edit, name="chair_edit"),
     path("schedule/", views.schedule_today, name="schedule"),
     path("schedule/day/<str:day>/", views.schedule_day, name="schedule_day"),
     path("schedule/day/<str:day>/presence/", views.presence_add, name="presence_add"),

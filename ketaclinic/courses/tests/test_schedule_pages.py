@@ -112,3 +112,26 @@ def test_a_session_is_moved_and_cancelled_from_its_page(
     page = client.get(f"/courses/sessions/{session.pk}/")
     assert b"Unwell" in page.content and b"Patient asked" in page.content
     assert [c.kind for c in SessionChange.objects.all()] == ["rescheduled", "cancelled"]
+
+
+def test_the_administrator_changes_a_chairs_hours(clinic: Clinic, chair: Chair) -> None:
+    client = clinic.client("dana")
+    page = client.get(f"/courses/chairs/{chair.pk}/")
+    assert page.status_code == 200
+    bad = client.post(f"/courses/chairs/{chair.pk}/", {"room": "B", "hours_0": "9-5"})
+    assert bad.status_code == 422
+    saved = client.post(
+        f"/courses/chairs/{chair.pk}/",
+        {"name": "Renamed?", "room": "Room B", "hours_0": "08:00-12:00, 13:00-17:00"},
+    )
+    assert saved.status_code == 302
+    chair.refresh_from_db()
+    assert chair.name == "Chair 1"  # the name is not changed here
+    assert chair.room == "Room B"
+    assert chair.opening_hours == [
+        {"weekday": 0, "opens": "08:00", "closes": "12:00"},
+        {"weekday": 0, "opens": "13:00", "closes": "17:00"},
+    ]
+    again = client.get(f"/courses/chairs/{chair.pk}/").content.decode()
+    assert 'value="08:00-12:00, 13:00-17:00"' in again
+    assert clinic.client("ben").get(f"/courses/chairs/{chair.pk}/").status_code == 403
