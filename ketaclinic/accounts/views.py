@@ -50,7 +50,7 @@ def setup_home(request: HttpRequest) -> HttpResponse:
 def users(request: HttpRequest) -> HttpResponse:
     """The staff accounts, and a form to add one."""
     require(request.user, "user.manage")
-    form = StaffUserForm(request.POST or None)
+    form = StaffUserForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 422

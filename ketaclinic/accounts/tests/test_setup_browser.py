@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from ketaclinic.accounts.models import AccountChange, User
 from ketaclinic.courses.models import Chair
 from ketaclinic.ledger.models import RegisteredLocation, StorageLocation
+from ketaclinic.ledger.tests.conftest import receive
 from ketaclinic.testing import PASSWORD, Clinic
 from ketaclinic.testing import browser as harness
 from ketaclinic.testing.browser import Browser, axe_report, axe_violations, screenshots, sign_in
@@ -83,6 +84,14 @@ def test_the_administrator_creates_a_user_a_chair_and_a_ledger_location_in_pages
     expect(page.get_by_role("status")).to_have_text("Chair Chair 3 added.")
     assert len(Chair.objects.get(name="Chair 3").opening_hours) == 5
     screenshots(page, "setup-chairs")
+    _axe_clean(page, "the chairs page")
+    page.get_by_role("link", name="Chair 3").click()
+    page.get_by_label("Saturday").fill("09:00-13:00")
+    screenshots(page, "setup-chair-edit")
+    _axe_clean(page, "a chair's page")
+    page.get_by_role("button", name="Save the chair").click()
+    expect(page.get_by_role("status")).to_have_text("Chair Chair 3 saved.")
+    assert len(Chair.objects.get(name="Chair 3").opening_hours) == 6
 
     # A ledger location, then a second safe.
     page.goto("/setup/")
@@ -105,6 +114,21 @@ def test_the_administrator_creates_a_user_a_chair_and_a_ledger_location_in_pages
     assert names == {"Safe", "Cabinet B"}
     screenshots(page, "setup-ledger-locations")
     _axe_clean(page, "the ledger locations page")
+
+    # The ledger pages changed with this work: the receipt (whole minutes), the count (a sealed
+    # vial counted as a vial) and a container's history (when it was received).
+    page.goto("/ledger/receipts/new/")
+    received = page.get_by_label("Received at")
+    assert received.get_attribute("step") == "60"
+    screenshots(page, "ledger-receipt")
+    (vial,) = receive(clinic, registered)
+    page.goto(f"/ledger/counts/new/?location={registered.pk}")
+    expect(page.get_by_text("Present, seal intact (1 vial)")).to_be_visible()
+    screenshots(page, "ledger-count")
+    _axe_clean(page, "the count page")
+    page.goto(f"/ledger/containers/{vial.pk}/")
+    expect(page.get_by_text("received; recorded")).to_be_visible()
+    screenshots(page, "ledger-container")
 
     # The audit trail: names, roles and actions in words; the filter by person.
     page.get_by_role("link", name="Audit trail").first.click()

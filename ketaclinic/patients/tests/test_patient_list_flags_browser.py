@@ -43,4 +43,12 @@ def test_the_urgent_suicide_risk_flag_stands_out_in_the_list(
     screenshots(page, "patients-list")
     violations = axe_violations(page)
     assert violations == [], axe_report("the patient list", violations)
+
+    # Quinn's record leads with the summary and the open flag; demographics come after.
+    page.get_by_role("link", name="Sample, Quinn").click()
+    expect(page.get_by_role("navigation", name="Everything about this patient")).to_be_visible()
+    expect(page.get_by_text("Allergies")).to_be_visible()
+    screenshots(page, "patient-record")
+    violations = axe_violations(page)
+    assert violations == [], axe_report("the patient record", violations)
     browser.problems.assert_none()
