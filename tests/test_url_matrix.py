@@ -1411,6 +1411,11 @@ MATRIX.update(
             lambda c: f"/courses/chairs/{_proposal_body(c) and _matrix_chair_id()}/",
             [_admin_page(), *_admin_form(admin=302)[1:]],
         ),
+        # A protocol's numbers as a form: an empty POST changes nothing (422 for the admin).
+        "courses/protocols/<int:protocol_id>/edit/": (
+            lambda c: f"/courses/protocols/{_protocol_id(c)}/edit/",
+            [_admin_page(), *_admin_form()[1:]],
+        ),
         # The administrator's setup pages.
         "setup/": (lambda c: "/setup/", [_admin_page()]),
         "setup/users/": (

@@ -6,6 +6,7 @@ app_name = "courses"
 urlpatterns = [
     path("protocols/", views.protocol_list, name="protocols"),
     path("protocols/<int:protocol_id>/", views.protocol_detail, name="protocol"),
+    path("protocols/<int:protocol_id>/edit/", views.protocol_edit, name="protocol_edit"),
     path(
         "protocols/<int:protocol_id>/new-version/",
         views.protocol_new_version,

@@ -135,3 +135,30 @@ def test_the_administrator_changes_a_chairs_hours(clinic: Clinic, chair: Chair) 
     again = client.get(f"/courses/chairs/{chair.pk}/").content.decode()
     assert 'value="08:00-12:00, 13:00-17:00"' in again
     assert clinic.client("ben").get(f"/courses/chairs/{chair.pk}/").status_code == 403
+
+
+def test_a_protocol_is_edited_as_a_form_with_sources_into_a_new_version(clinic: Clinic) -> None:
+    from ketaclinic.courses.models import Protocol
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure
+    from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
+
+    shipped_rows_ensure()
+    protocol = Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    client = clinic.client("dana")
+    url = f"/courses/protocols/{protocol.pk}/edit/"
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Murrough 2013 (Biol Psychiatry 74:250)" in html  # a source beside its value
+    rows = page.context["rows"]
+    index = next(i["index"] for i in rows if i["row"].path == "schedule.induction.window_days")
+    form = {f"v{i['index']}": i["shown"] for i in rows}
+    bad = client.post(url, {**form, f"v{index}": "three weeks", "source": "x"})
+    assert bad.status_code == 422 and "must be a number" in bad.content.decode()
+    saved = client.post(url, {**form, f"v{index}": "28", "source": "Director, 2026-12-01"})
+    assert saved.status_code == 302
+    new = Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    assert new.version == protocol.version + 1
+    assert new.definition().schedule["induction"].window_days.value == 28  # type: ignore[index, union-attr]
+    assert '"value": 0.5' in new.definition_json  # untouched decimals stay as written
+    assert clinic.client("ben").get(url).status_code == 403

@@ -185,3 +185,37 @@ def test_an_interval_must_be_aware_and_forward() -> None:
         Interval(at(MONDAY, 9), at(MONDAY, 9))
     with pytest.raises(ValueError, match="aware"):
         Interval(datetime(2027, 3, 1, 9), at(MONDAY, 10))  # noqa: DTZ001  the refusal is the point
+
+
+def test_a_protocols_values_become_rows_and_are_written_back_exactly() -> None:
+    from decimal import Decimal
+
+    from ketaclinic.courses.rules.valued import (
+        protocol_dump,
+        protocol_parse,
+        typed_like,
+        valued_rows,
+        valued_set,
+    )
+
+    data = protocol_parse(
+        '{"dosing": {"amount": {"value": 0.5, "source": "Murrough 2013"}},'
+        ' "alerts": [{"code": "sbp_high", "value": 180, "source": "Sanacora 2017"}],'
+        ' "discharge": {"escort_required": {"value": true, "source": "protocol.md"}}}'
+    )
+    rows = valued_rows(data)
+    assert [(r.path, r.label, r.value, r.source) for r in rows] == [
+        ("dosing.amount", "dosing · amount", Decimal("0.5"), "Murrough 2013"),
+        ("alerts.0", "alerts: sbp high", 180, "Sanacora 2017"),
+        ("discharge.escort_required", "discharge · escort required", True, "protocol.md"),
+    ]
+    assert typed_like(180, "170") == 170
+    assert typed_like(Decimal("0.5"), "0.55") == Decimal("0.55")
+    assert typed_like(True, "false") is False
+    with pytest.raises(ValueError, match="number"):
+        typed_like(180, "high")
+    changed = valued_set(data, {"dosing.amount": Decimal("0.55"), "alerts.0": 170})
+    text = protocol_dump(changed)
+    assert '"value": 0.55' in text and '"value": 170' in text
+    assert protocol_parse(text)["dosing"]["amount"]["value"] == Decimal("0.55")
+    assert data["alerts"][0]["value"] == 180  # the original is unchanged
