@@ -93,6 +93,17 @@ def test_the_administrator_creates_a_user_a_chair_and_a_ledger_location_in_pages
     expect(page.get_by_role("status")).to_have_text("Chair Chair 3 saved.")
     assert len(Chair.objects.get(name="Chair 3").opening_hours) == 6
 
+    # A protocol's numbers as a form, each with its source.
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure
+
+    shipped_rows_ensure()
+    page.goto("/courses/protocols/")
+    page.get_by_role("link", name="IV racemic ketamine 0.5 mg/kg over 40 minutes").first.click()
+    page.get_by_role("button", name="Edit as a new version").click()
+    expect(page.get_by_text("Murrough 2013 (Biol Psychiatry 74:250)").first).to_be_visible()
+    screenshots(page, "setup-protocol-edit")
+    _axe_clean(page, "the protocol form")
+
     # A ledger location, then a second safe.
     page.goto("/setup/")
     page.get_by_role("link", name="Ledger locations and safes").click()
