@@ -19,7 +19,6 @@ urlpatterns = [
     path("", include(web_patterns)),
     # Ours first: it refuses to turn 2FA off for the roles that must use it.
     path("account/two_factor/disable/", two_factor_disable, name="two_factor_disable"),
-    path("account/", include("ketaclinic.accounts.urls")),
     path("", include(two_factor_urls)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password change and reset by e-mail, in the clinic's templates (templates/registration/).
@@ -56,6 +55,7 @@ urlpatterns = [
     path("today/", include("ketaclinic.today.urls")),
     path("patients/", include("ketaclinic.patients.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("setup/", include("ketaclinic.accounts.urls")),
     path("intake/", include("ketaclinic.intake.urls")),
     path("intake/", include("ketaclinic.eligibility.urls")),
     path("intake/", include("ketaclinic.consent.urls")),

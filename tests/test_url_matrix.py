@@ -113,7 +113,22 @@ def _booking(c: Clinic) -> dict[str, Any]:
 
     Chair.objects.get_or_create(name="Matrix chair")
     start = timezone.now().replace(microsecond=0) + timedelta(days=7 + 3 * Session.objects.count())
+    _on_site(c, timezone.localdate(start))  # a booking needs a prescriber on site that day
     return {"start": start.isoformat(), "chair": "Matrix chair"}
+
+
+def _on_site(c: Clinic, day: Any) -> None:
+    from datetime import time
+
+    from ketaclinic.courses.models import PrescriberPresence
+
+    PrescriberPresence.objects.get_or_create(
+        clinician=c.users["ada"],
+        date=day,
+        from_time=time(0, 0),
+        to_time=time(23, 59),
+        recorded_by=c.users["dana"],
+    )
 
 
 def _new_chair(_: Clinic) -> dict[str, Any]:
@@ -484,8 +499,8 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
             )
         ],
     ),
-    "account/lockouts/": (
-        lambda c: "/account/lockouts/",
+    "setup/lockouts/": (
+        lambda c: "/setup/lockouts/",
         [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
     ),
     "audit/": (
@@ -1249,6 +1264,224 @@ MATRIX.update(
                 page(anon=302, staff=200, patient=403),
                 form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
             ],
+        ),
+    }
+)
+
+
+# Booking beyond one session: a series, free slots, and moving, cancelling or recording a
+# booked session as not attended. Who books may; a patient never (403 before any body check).
+def _booked_session(c: Clinic) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketaclinic.courses.models import Chair, Course
+    from ketaclinic.infusions.models import Session
+
+    chair, _ = Chair.objects.get_or_create(name="Matrix chair")
+    course = Course.objects.create(
+        patient=c.pat, protocol_id=_protocol_id(c), started_by=c.users["ada"]
+    )
+    start = timezone.now().replace(microsecond=0) + timedelta(days=14 + Session.objects.count())
+    return Session.objects.create(
+        course=course,
+        chair=chair,
+        phase="induction",
+        start=start,
+        chair_until=start + timedelta(minutes=100),
+        created_by=c.users["ben"],
+    )
+
+
+def _session_api(suffix: str) -> Callable[[Clinic], str]:
+    return lambda c: f"/api/v1/sessions/{_booked_session(c).pk}{suffix}"
+
+
+def _session_page(suffix: str = "") -> Callable[[Clinic], str]:
+    return lambda c: f"/courses/sessions/{_booked_session(c).pk}/{suffix}"
+
+
+def _proposal_body(_: Clinic) -> dict[str, Any]:
+    from ketaclinic.courses.models import Chair
+
+    Chair.objects.get_or_create(name="Matrix chair")
+    return {"chair": "Matrix chair", "first_start": "2030-01-07T09:00:00+00:00", "count": 2}
+
+
+def _matrix_chair_id() -> int:
+    from ketaclinic.courses.models import Chair
+
+    return Chair.objects.get(name="Matrix chair").pk
+
+
+def _past_start(_: Clinic) -> str:
+    return "2020-01-06T09:00:00+00:00"
+
+
+def _staff_form() -> list[Check]:
+    return [page(anon=302, staff=405, patient=405), form_post(anon=302, staff=422, patient=403)]
+
+
+def _admin_page() -> Check:
+    return page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)
+
+
+def _admin_form(admin: int = 422) -> list[Check]:
+    return [
+        page(anon=302, staff=405, patient=405),
+        form_post(anon=302, admin=admin, clinician=403, nurse=403, intake=403, patient=403),
+    ]
+
+
+def _user_url(suffix: str = "") -> Callable[[Clinic], str]:
+    return lambda c: f"/setup/users/{c.users['ben'].pk}/{suffix}"
+
+
+def _location_url(suffix: str) -> Callable[[Clinic], str]:
+    def build(c: Clinic) -> str:
+        from datetime import date
+
+        from ketaclinic.ledger.models import RegisteredLocation
+
+        location = RegisteredLocation.objects.create(
+            name="Matrix",
+            registrant_name="Matrix",
+            address="1 Street",
+            dea_number="AB1234563",
+            dea_expiry=date(2030, 1, 1),
+            created_by=c.users["dana"],
+        )
+        return f"/ledger/locations/{location.pk}/{suffix}"
+
+    return build
+
+
+MATRIX.update(
+    {
+        "courses/<uuid:course_id>/series/": (
+            _course_page_url("series/"),
+            [page(anon=302, staff=200, patient=403), form_post(anon=302, staff=422, patient=403)],
+        ),
+        "courses/sessions/<uuid:session_id>/": (
+            _session_page(),
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "courses/sessions/<uuid:session_id>/cancel/": (_session_page("cancel/"), _staff_form()),
+        "courses/sessions/<uuid:session_id>/no-show/": (_session_page("no-show/"), _staff_form()),
+        "courses/sessions/<uuid:session_id>/reschedule/": (
+            _session_page("reschedule/"),
+            _staff_form(),
+        ),
+        "courses/schedule/day/<str:day>/free/": (
+            lambda c: "/courses/schedule/day/2030-01-07/free/",
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "api/v1/courses/<course_id>/series-proposal": (
+            _course_url("/series-proposal"),
+            [
+                api(
+                    "POST",
+                    _proposal_body,
+                    anon=401,
+                    staff=200,
+                    patient=403,
+                )
+            ],
+        ),
+        # A start in the past: every role that books is refused by the rules (409).
+        "api/v1/courses/<course_id>/series": (
+            _course_url("/series"),
+            [
+                api(
+                    "POST",
+                    lambda c: {"chair": _proposal_body(c)["chair"], "starts": [_past_start(c)]},
+                    anon=401,
+                    staff=409,
+                    patient=403,
+                )
+            ],
+        ),
+        "api/v1/chairs/free-slots": (
+            lambda c: "/api/v1/chairs/free-slots?day=2030-01-07",
+            [api("GET", anon=401, staff=200, patient=403)],
+        ),
+        # One session: the administrator cancels it; for the next roles it is cancelled (409).
+        "api/v1/sessions/<session_id>/cancel": (
+            _session_api("/cancel"),
+            [
+                api(
+                    "POST",
+                    lambda c: {"reason": "Matrix"},
+                    anon=401,
+                    admin=200,
+                    clinician=409,
+                    nurse=409,
+                    intake=409,
+                    patient=403,
+                )
+            ],
+        ),
+        # A session on a later day cannot be a no-show (409) for any role that books.
+        "api/v1/sessions/<session_id>/no-show": (
+            _session_api("/no-show"),
+            [api("POST", lambda c: {"reason": "Matrix"}, anon=401, staff=409, patient=403)],
+        ),
+        "api/v1/sessions/<session_id>/reschedule": (
+            _session_api("/reschedule"),
+            [
+                api(
+                    "POST",
+                    lambda c: {"start": _past_start(c), "chair": "Matrix chair", "reason": "x"},
+                    anon=401,
+                    staff=409,
+                    patient=403,
+                )
+            ],
+        ),
+        # An empty form leaves the chair bookable at any time: the administrator's change.
+        "courses/chairs/<int:chair_id>/": (
+            lambda c: f"/courses/chairs/{_proposal_body(c) and _matrix_chair_id()}/",
+            [_admin_page(), *_admin_form(admin=302)[1:]],
+        ),
+        # A protocol's numbers as a form: an empty POST changes nothing (422 for the admin).
+        "courses/protocols/<int:protocol_id>/edit/": (
+            lambda c: f"/courses/protocols/{_protocol_id(c)}/edit/",
+            [_admin_page(), *_admin_form()[1:]],
+        ),
+        # The administrator's setup pages.
+        "setup/": (lambda c: "/setup/", [_admin_page()]),
+        "setup/users/": (
+            lambda c: "/setup/users/",
+            [
+                _admin_page(),
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "setup/users/<int:user_id>/": (_user_url(), [_admin_page()]),
+        "setup/users/<int:user_id>/role/": (_user_url("role/"), _admin_form()),
+        "setup/users/<int:user_id>/password/": (_user_url("password/"), _admin_form()),
+        "setup/users/<int:user_id>/lock/": (_user_url("lock/"), _admin_form()),
+        "setup/users/<int:user_id>/unlock/": (_user_url("unlock/"), _admin_form()),
+        "setup/users/<int:user_id>/two-factor-reset/": (
+            _user_url("two-factor-reset/"),
+            _admin_form(),
+        ),
+        "ledger/locations/": (
+            lambda c: "/ledger/locations/",
+            [
+                _admin_page(),
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "ledger/locations/<int:location_id>/storage/": (
+            _location_url("storage/"),
+            _admin_form(),
+        ),
+        # An empty form turns the witness requirement off: the administrator's change (302).
+        "ledger/locations/<int:location_id>/witness-policy/": (
+            _location_url("witness-policy/"),
+            _admin_form(admin=302),
         ),
     }
 )

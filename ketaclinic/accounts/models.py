@@ -78,3 +78,31 @@ class ApiToken(models.Model):
     def is_active(self, now: datetime | None = None) -> bool:
         moment = now or timezone.now()
         return self.revoked_at is None and self.expires_at > moment
+
+
+class AccountChangeKind(models.TextChoices):
+    CREATED = "created", "Account created"
+    ROLE = "role", "Role changed"
+    PASSWORD = "password", "Password reset by an administrator"
+    LOCKED = "locked", "Locked"
+    UNLOCKED = "unlocked", "Unlocked"
+    TWO_FACTOR_RESET = "two_factor_reset", "Two-factor authentication reset"
+
+
+class AccountChange(models.Model):
+    """An administrator's change to a staff account, with the reason. Append-only; the audit
+    trail holds the matching event (object type User)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_changes")
+    kind = models.CharField(max_length=20, choices=AccountChangeKind.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(max_length=2000, blank=True)
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["user", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of user {self.user_id}"

@@ -62,6 +62,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.view": frozenset({A}),
     # lifting a sign-in lockout before it ends (accounts/lockouts.py), audited
     "account.unlock": frozenset({A}),
+    # staff accounts: create, role, password reset, lock, two-factor reset
+    "user.manage": frozenset({A}),
     # public site and inquiries
     "site.edit": frozenset({A}),
     "inquiry.view": frozenset({A, C, IN}),

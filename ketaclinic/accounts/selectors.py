@@ -1,11 +1,19 @@
-"""Reading users: the API token lookup, on the path of every programmatic request."""
+"""Reading users: the API token lookup, on the path of every programmatic request; staff
+accounts for the administrator's setup pages."""
 
 from __future__ import annotations
 
-from django.db import connection
-from django.utils import timezone
+from dataclasses import dataclass
+from typing import Any
 
-from ketaclinic.accounts.models import ApiToken, User, token_hash
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.models import AccountChange, ApiToken, User, token_hash
+from ketaclinic.accounts.roles import Role
 
 TOKEN_MAX_LENGTH = 200
 
@@ -32,3 +40,31 @@ def user_for_api_token(raw: str) -> User | None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     found = list(User.objects.raw(_user_by_token_sql(), [token_hash(raw), now]))
     return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    user: User
+    two_factor: bool
+
+
+def staff_users_for_admin(user: Any) -> list[StaffRow]:
+    """Every staff account with whether it has a confirmed TOTP device; one query."""
+    require(user, "user.manage")
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    rows = (
+        User.objects.exclude(role=Role.PATIENT)
+        .annotate(has_totp=Exists(confirmed))
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
+    return [StaffRow(row, bool(row.has_totp)) for row in rows]
+
+
+def staff_user_for_admin(user: Any, user_id: int) -> tuple[User, bool, list[AccountChange]]:
+    """One staff account, whether it has a confirmed TOTP device, and its changes (newest
+    first); User.DoesNotExist for a patient's account or an unknown id."""
+    require(user, "user.manage")
+    found = User.objects.exclude(role=Role.PATIENT).get(pk=user_id)
+    has_totp = TOTPDevice.objects.filter(user=found, confirmed=True).exists()
+    changes = list(AccountChange.objects.filter(user=found).select_related("changed_by")[:50])
+    return found, has_totp, changes

@@ -4,6 +4,7 @@ a malformed id answers the same JSON 404 as an unknown one."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from ninja import Router, Status
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.models import User
 from ketaclinic.api.errors import refused_response
-from ketaclinic.courses import selectors, services
+from ketaclinic.courses import bookings, selectors, services
 from ketaclinic.courses.models import Chair, Course, DoseOrder, PrescriberPresence, Protocol
 from ketaclinic.courses.schemas import (
     ChairIn,
@@ -22,12 +23,17 @@ from ketaclinic.courses.schemas import (
     CourseOut,
     DoseOrderIn,
     DoseOrderOut,
+    FreeSlotsOut,
     PhaseIn,
     PresenceIn,
     PresenceOut,
     ProtocolOut,
     ReasonIn,
     RefusedOut,
+    RescheduleIn,
+    SeriesIn,
+    SeriesProposalIn,
+    SeriesProposalOut,
     SessionIn,
     SessionOut,
 )
@@ -195,3 +201,131 @@ def presence_create(request: HttpRequest, payload: PresenceIn) -> Status[Prescri
         to_time=payload.to_time,
     )
     return Status(201, presence)
+
+
+# -- series, free slots, cancel / move / did not attend -----------------------------------------
+
+
+def _chair_named(name: str) -> Chair:
+    chair = Chair.objects.filter(name=name.strip()).first()
+    if chair is None:
+        raise ValidationError({"chair": ["No chair has this name."]})
+    return chair
+
+
+@router.post(
+    "/courses/{course_id}/series-proposal",
+    response=SeriesProposalOut,
+    url_name="course_series_proposal",
+)
+def series_proposal(
+    request: HttpRequest, course_id: str, payload: SeriesProposalIn
+) -> dict[str, Any]:
+    """The starts proposed for a series from `first_start` (the protocol's spacing, the chair's
+    hours, prescriber presence and free chair checked per date). Stores nothing."""
+    require(request.user, "session.book")
+    course = selectors.course_get_for_user(request.user, course_id, audit=False)
+    proposal = bookings.series_proposal(
+        user=request.user,
+        course=course,
+        chair=_chair_named(payload.chair),
+        first_start=payload.first_start,
+        count=payload.count or max(bookings.series_remaining(course), 1),
+    )
+    return {
+        "starts": list(proposal.starts),
+        "skipped": [{"start": s.start, "reason": s.reason} for s in proposal.skipped],
+        "problems": list(proposal.problems),
+    }
+
+
+@router.post(
+    "/courses/{course_id}/series",
+    response={201: list[SessionOut], 409: RefusedOut},
+    url_name="course_series",
+)
+def series_book(
+    request: HttpRequest, course_id: str, payload: SeriesIn
+) -> Status[list[Session]] | HttpResponse:
+    """Book every start in one step, or none (409 lists each refused session's reasons)."""
+    course = selectors.course_get_for_user(request.user, course_id, audit=False)
+    try:
+        sessions = bookings.series_book(
+            acting_user=request.user,
+            course=course,
+            chair_name=payload.chair,
+            starts=list(payload.starts),
+        )
+    except services.Refused as exc:
+        return _refused(request, exc)
+    return Status(201, sessions)
+
+
+@router.get("/chairs/free-slots", response=FreeSlotsOut, url_name="chair_free_slots")
+def free_slots(request: HttpRequest, day: date, session_minutes: int = 120) -> dict[str, Any]:
+    """Each chair's open hours, free ranges and free starts (every 30 minutes) on `day` for a
+    session holding the chair `session_minutes`; whether a prescriber is on site at each."""
+    if not 1 <= session_minutes <= 24 * 60:
+        raise ValidationError({"session_minutes": ["Between 1 and 1440."]})
+    rows = bookings.chair_slots_on(request.user, day, timedelta(minutes=session_minutes))
+    return {
+        "date": day,
+        "session_minutes": session_minutes,
+        "chairs": [
+            {
+                "chair": row.chair.name,
+                "open": row.open,
+                "free": row.free,
+                "slots": [
+                    {"start": slot.start, "prescriber_on_site": slot.prescriber}
+                    for slot in row.slots
+                ],
+            }
+            for row in rows
+        ],
+    }
+
+
+def _session_action(
+    request: HttpRequest, session_id: str, action: Any, **kwargs: Any
+) -> Session | HttpResponse:
+    session = selectors.session_get_for_booking(request.user, session_id, audit=False)
+    try:
+        result: Session = action(acting_user=request.user, session=session, **kwargs)
+    except services.Refused as exc:
+        return _refused(request, exc)
+    return result
+
+
+@router.post(
+    "/sessions/{session_id}/cancel",
+    response={200: SessionOut, 409: RefusedOut},
+    url_name="session_cancel",
+)
+def session_cancel(request: HttpRequest, session_id: str, payload: ReasonIn) -> Any:
+    return _session_action(request, session_id, bookings.session_cancel, reason=payload.reason)
+
+
+@router.post(
+    "/sessions/{session_id}/no-show",
+    response={200: SessionOut, 409: RefusedOut},
+    url_name="session_no_show",
+)
+def session_no_show(request: HttpRequest, session_id: str, payload: ReasonIn) -> Any:
+    return _session_action(request, session_id, bookings.session_no_show, reason=payload.reason)
+
+
+@router.post(
+    "/sessions/{session_id}/reschedule",
+    response={200: SessionOut, 409: RefusedOut},
+    url_name="session_reschedule",
+)
+def session_reschedule(request: HttpRequest, session_id: str, payload: RescheduleIn) -> Any:
+    return _session_action(
+        request,
+        session_id,
+        bookings.session_reschedule,
+        start=payload.start,
+        chair_name=payload.chair,
+        reason=payload.reason,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -239,3 +240,81 @@ class ChairForm(forms.Form):
                 hours.append(window)
         cleaned["opening_hours"] = hours
         return cleaned
+
+
+# -- series, cancel, move, did not attend ------------------------------------------------------
+
+
+class SeriesForm(forms.Form):
+    """The first session of a series; the rest are proposed from the protocol's spacing."""
+
+    first_start = forms.DateTimeField(
+        label="First session",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    chair = ChairChoiceField(
+        queryset=Chair.objects.order_by("name"), label="Chair", empty_label="Choose a chair"
+    )
+    count = forms.IntegerField(label="Sessions", min_value=1, max_value=30)
+
+    def __init__(self, *args: Any, remaining: int = 6, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        self.fields[
+            "first_start"
+        ].help_text = f"Clinic time ({zone}). The next sessions keep this time of day."
+        self.fields["count"].initial = remaining
+        self.fields["count"].help_text = f"The protocol allows {remaining} more in this phase."
+
+
+class SeriesConfirmForm(forms.Form):
+    """The proposed starts, as ISO texts (chosen by tick boxes), and the chair."""
+
+    chair = forms.ModelChoiceField(queryset=Chair.objects.all(), widget=forms.HiddenInput)
+    starts = forms.MultipleChoiceField(
+        label="Sessions to book", widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        starts = self.fields["starts"]
+        assert isinstance(starts, forms.MultipleChoiceField)
+        starts.choices = choices or []
+
+    def clean_starts(self) -> list[datetime]:
+        values: list[str] = self.cleaned_data["starts"]
+        parsed = []
+        for value in values:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                raise forms.ValidationError("A start without its UTC offset.")
+            parsed.append(moment)
+        return parsed
+
+
+class SessionReasonForm(forms.Form):
+    reason = _reason_field()
+
+
+class RescheduleForm(forms.Form):
+    start = forms.DateTimeField(
+        label="New start",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    chair = ChairChoiceField(queryset=Chair.objects.order_by("name"), label="Chair")
+    reason = _reason_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        self.fields["start"].help_text = f"Clinic time ({zone})."
+
+
+def chair_form_initial(chair: Chair) -> dict[str, str]:
+    """A chair's stored hours as the form's per-weekday texts."""
+    initial = {"name": chair.name, "room": chair.room}
+    for window in opening_hours_parse(chair.opening_hours):
+        name = f"hours_{window.weekday}"
+        text = f"{window.opens:%H:%M}-{window.closes:%H:%M}"
+        initial[name] = f"{initial[name]}, {text}" if name in initial else text
+    return initial

@@ -170,3 +170,39 @@ class PrescriberPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clinician_id} on site {self.date} {self.from_time}-{self.to_time}"
+
+
+class SessionChangeKind(models.TextChoices):
+    CANCELLED = "cancelled", "Cancelled"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    NO_SHOW = "no_show", "Did not attend"
+
+
+class SessionChange(models.Model):
+    """A booked session cancelled, moved or marked as not attended, with who, when and why.
+
+    Append-only: the session row carries its new state (a no-show and a cancellation leave it
+    cancelled, so that it frees its chair and counts no more towards the protocol's limits);
+    this row keeps the reason and, for a move, where it was before.
+    """
+
+    session = models.ForeignKey(
+        "infusions.Session", on_delete=models.PROTECT, related_name="changes"
+    )
+    kind = models.CharField(max_length=16, choices=SessionChangeKind.choices)
+    reason = models.TextField(max_length=2000)
+    from_start = models.DateTimeField()
+    from_chair = models.CharField(max_length=100)
+    to_start = models.DateTimeField(null=True, blank=True)
+    to_chair = models.CharField(max_length=100, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [models.Index(fields=["session", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"session {self.session_id} {self.kind}"

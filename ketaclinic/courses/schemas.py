@@ -226,3 +226,61 @@ class PresenceOut(Schema):
     @staticmethod
     def resolve_clinician(obj: object) -> str:
         return str(obj.clinician.username)  # type: ignore[attr-defined]
+
+
+class SeriesProposalIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    chair: Name100
+    first_start: AwareDateTime
+    count: Annotated[StrictInt, Field(ge=1, le=30)] | None = None
+    """How many sessions; by default what the protocol still allows in the course's phase."""
+
+
+class SkippedOut(Schema):
+    start: datetime
+    reason: str
+
+
+class SeriesProposalOut(Schema):
+    starts: list[datetime]
+    skipped: list[SkippedOut]
+    problems: list[str]
+
+
+class SeriesIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    chair: Name100
+    starts: list[AwareDateTime] = Field(min_length=1, max_length=30)
+
+
+class RescheduleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDateTime
+    chair: Name100
+    reason: Reason
+
+
+class IntervalOut(Schema):
+    start: datetime
+    end: datetime
+
+
+class SlotOut(Schema):
+    start: datetime
+    prescriber_on_site: bool
+
+
+class ChairSlotsOut(Schema):
+    chair: str
+    open: list[IntervalOut]
+    free: list[IntervalOut]
+    slots: list[SlotOut]
+
+
+class FreeSlotsOut(Schema):
+    date: date
+    session_minutes: int
+    chairs: list[ChairSlotsOut]

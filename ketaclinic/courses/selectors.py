@@ -191,3 +191,25 @@ def schedule_for_user(user: Any, first_day: date, days: int) -> list[ScheduleDay
 def user_can_view_schedule(user: Any) -> bool:
     # The schedule names patients, so it is for those who may see any patient.
     return user_can(user, "patient.view_any")
+
+
+def session_get_for_booking(user: Any, session_id: UUID | str, *, audit: bool = True) -> Session:
+    """A booked session, for those who book (intake included, who may not open the chart):
+    to cancel, move or mark it as not attended. Else PermissionDenied or DoesNotExist (404).
+    An audited read of its patient's data."""
+    require(user, "session.book")
+    try:
+        pk = session_id if isinstance(session_id, UUID) else UUID(str(session_id))
+    except ValueError:
+        raise Session.DoesNotExist from None
+    session = Session.objects.select_related("chair", "course__patient", "course__protocol").get(
+        pk=pk
+    )
+    if audit:
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
+            )
+    return session

@@ -319,6 +319,32 @@ def chair_create(
 
 
 @transaction.atomic
+def chair_update(
+    *, acting_user: Any, chair: Chair, room: str, opening_hours: list[dict[str, Any]]
+) -> Chair:
+    """Change a chair's room and opening hours. Sessions already booked stay booked (moving
+    them is a person's decision, on the session's page)."""
+    require(acting_user, "chair.edit")
+    try:
+        opening_hours_parse(opening_hours)
+    except ValueError as exc:
+        raise ValidationError({"opening_hours": [str(exc)]}) from None
+    locked = Chair.objects.select_for_update().get(pk=chair.pk)
+    locked.room = room.strip()
+    locked.opening_hours = opening_hours
+    locked.full_clean()
+    locked.save(update_fields=["room", "opening_hours"])
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE,
+        object_type="Chair",
+        object_id=locked.pk,
+        patient_id=None,
+    )
+    return locked
+
+
+@transaction.atomic
 def presence_record(
     *, acting_user: Any, clinician: User, day: date, from_time: time, to_time: time
 ) -> PrescriberPresence:
@@ -359,11 +385,94 @@ def chair_occupation(definition: ProtocolDefinition) -> timedelta:
     return timedelta(minutes=max(minutes, 1))
 
 
+def prescriber_problem(start: datetime) -> str | None:
+    """Why no infusion could start at `start`: no active prescriber marked on site then (the
+    chart refuses to start an infusion without one, so such a booking could never start)."""
+    zone = timezone.get_current_timezone()
+    local = timezone.localtime(start, zone)
+    that_day = PrescriberPresence.objects.filter(date=local.date(), clinician__is_active=True)
+    if that_day.filter(from_time__lte=local.time(), to_time__gt=local.time()).exists():
+        return None
+    hours = [f"{p.from_time:%H:%M}-{p.to_time:%H:%M}" for p in that_day.order_by("from_time")]
+    if not hours:
+        return (
+            f"no prescriber is marked on site on {local:%a %Y-%m-%d}: the infusion could not "
+            "start; mark a prescriber on site on the schedule first"
+        )
+    return (
+        f"no prescriber is on site at {local:%a %Y-%m-%d %H:%M} (on site then: "
+        f"{', '.join(hours)}): the infusion could not start"
+    )
+
+
+def booking_problems(
+    *,
+    course: Course,
+    chair: Chair,
+    start: datetime,
+    definition: ProtocolDefinition,
+    moving: Session | None = None,
+) -> list[str]:
+    """Every reason a session of the (locked) course may not hold `chair` from `start`: the
+    course is not active, the start is past, the protocol's spacing, count or window, the
+    chair's opening hours, no prescriber on site, another session in the chair. `moving` is a
+    session being rescheduled: it does not count against itself."""
+    end = start + chair_occupation(definition)
+    reasons: list[str] = []
+    if course.status != CourseStatus.ACTIVE:
+        reasons.append(f"the course is {course.status}")
+    if start < timezone.now():
+        reasons.append("the start is in the past")
+
+    booked = Session.objects.exclude(status=SessionStatus.CANCELLED)
+    if moving is not None:
+        booked = booked.exclude(pk=moving.pk)
+    phase = moving.phase if moving is not None else course.phase
+    same_phase = list(booked.filter(course=course, phase=phase).values_list("start", flat=True))
+    others = list(
+        booked.filter(course__patient_id=course.patient_id)
+        .exclude(course=course, phase=phase)
+        .values_list("start", flat=True)
+    )
+    zone = timezone.get_current_timezone()
+    for problem in booking_spacing_problems(
+        same_phase,
+        start,
+        definition,
+        ProtocolPhase(phase),
+        other_session_starts=others,
+        zone=zone,
+    ):
+        reasons.append(problem.message)
+
+    hours_problem = opening_hours_problem(
+        opening_hours_parse(chair.opening_hours),
+        timezone.localtime(start, zone),
+        timezone.localtime(end, zone),
+    )
+    if hours_problem:
+        reasons.append(hours_problem)
+    presence = prescriber_problem(start)
+    if presence:
+        reasons.append(presence)
+
+    overlapping = booked.filter(chair=chair, start__lt=end, chair_until__gt=start).order_by("start")
+    for other in overlapping:
+        local = timezone.localtime(other.start, zone)
+        until = timezone.localtime(other.chair_until, zone)
+        reasons.append(
+            f"chair {chair.name} is taken from {local:%Y-%m-%d %H:%M} to {until:%H:%M} "
+            "by another session"
+        )
+    return reasons
+
+
 @transaction.atomic
 def session_book(*, acting_user: Any, course: Course, chair_name: str, start: datetime) -> Session:
     """Book a session of the course in a chair. Refused (with every reason) when the course
     is not active, the start is past, the protocol's spacing, count or window rules are broken,
-    the chair is closed then, or another session holds the chair.
+    the chair is closed then, no prescriber is marked on site then (the infusion could never
+    start), or another session holds the chair.
 
     The chair row is locked first, so that two bookings of one chair queue and the second
     sees the first; the course row is locked for the spacing rules.
@@ -377,49 +486,7 @@ def session_book(*, acting_user: Any, course: Course, chair_name: str, start: da
     locked = _course_locked(course)
     definition = locked.protocol.definition()
     end = start + chair_occupation(definition)
-    reasons: list[str] = []
-
-    if locked.status != CourseStatus.ACTIVE:
-        reasons.append(f"the course is {locked.status}")
-    if start < timezone.now():
-        reasons.append("the start is in the past")
-
-    booked = Session.objects.exclude(status=SessionStatus.CANCELLED)
-    same_phase = list(
-        booked.filter(course=locked, phase=locked.phase).values_list("start", flat=True)
-    )
-    others = list(
-        booked.filter(course__patient_id=locked.patient_id)
-        .exclude(course=locked, phase=locked.phase)
-        .values_list("start", flat=True)
-    )
-    zone = timezone.get_current_timezone()
-    for problem in booking_spacing_problems(
-        same_phase,
-        start,
-        definition,
-        ProtocolPhase(locked.phase),
-        other_session_starts=others,
-        zone=zone,
-    ):
-        reasons.append(problem.message)
-
-    hours_problem = opening_hours_problem(
-        opening_hours_parse(chair.opening_hours),
-        timezone.localtime(start, zone),
-        timezone.localtime(end, zone),
-    )
-    if hours_problem:
-        reasons.append(hours_problem)
-
-    overlapping = booked.filter(chair=chair, start__lt=end, chair_until__gt=start).order_by("start")
-    for other in overlapping:
-        local = timezone.localtime(other.start, zone)
-        until = timezone.localtime(other.chair_until, zone)
-        reasons.append(
-            f"chair {chair.name} is taken from {local:%Y-%m-%d %H:%M} to {until:%H:%M} "
-            "by another session"
-        )
+    reasons = booking_problems(course=locked, chair=chair, start=start, definition=definition)
     if reasons:
         raise Refused(reasons)
 

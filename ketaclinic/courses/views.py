@@ -34,6 +34,7 @@ from ketaclinic.courses.forms import (
     SessionBookForm,
 )
 from ketaclinic.courses.models import Course, CourseStatus, Protocol
+from ketaclinic.courses.rules import valued
 from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
@@ -151,6 +152,7 @@ def _courses_page(
         "is_staff": user_can(user, "patient.view_any"),
         "can_view_sessions": user_can(user, "session.view"),
         "can_see_chairs": user_can(user, "session.book"),
+        "today": timezone.localdate(),
     }
     return render(request, "courses/patient_courses.html", context, status=status)
 
@@ -394,5 +396,75 @@ def schedule_week(request: HttpRequest, day: str) -> HttpResponse:
         "previous": monday - timedelta(days=7),
         "next": monday + timedelta(days=7),
         "can_view_sessions": user_can(request.user, "session.view"),
+        "can_see_chairs": user_can(request.user, "session.book"),
     }
     return render(request, "courses/schedule_week.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def protocol_edit(request: HttpRequest, protocol_id: int) -> HttpResponse:
+    """Edit a protocol's numbers as a form, each with its source beside it; saving writes the
+    next version (the JSON page stays for export and import)."""
+    protocol = _protocol_or_404(request, protocol_id)
+    require(request.user, "protocol.edit")
+    data = valued.protocol_parse(protocol.definition_json)
+    rows = valued.valued_rows(data)
+    errors: dict[str, str] = {}
+    problems: list[str] = []
+    submitted: dict[str, str] = {}
+    source = ""
+    if request.method == "POST":
+        source = request.POST.get("source", "")[:500]
+        changes = {}
+        for index, row in enumerate(rows):
+            text = request.POST.get(f"v{index}", "")[:200]
+            submitted[row.path] = text
+            try:
+                value = valued.typed_like(row.value, text)
+            except ValueError as exc:
+                errors[row.path] = str(exc)
+                continue
+            if value != row.value:
+                changes[row.path] = value
+        if not errors and not changes:
+            problems.append("Nothing was changed.")
+        if not errors and changes:
+            try:
+                created = services.protocol_new_version(
+                    acting_user=request.user,
+                    base=protocol,
+                    definition_json=valued.protocol_dump(valued.valued_set(data, changes)),
+                    source=source,
+                )
+            except ValidationError as exc:
+                problems.extend(
+                    message for messages_ in exc.message_dict.values() for message in messages_
+                )
+            else:
+                messages.success(request, f"Version {created.version} saved and now in use.")
+                return redirect("courses:protocol", protocol_id=created.pk)
+    context = {
+        "protocol": protocol,
+        "rows": [
+            {
+                "index": index,
+                "row": row,
+                "shown": submitted.get(row.path, _shown(row.value)),
+                "error": errors.get(row.path, ""),
+                "is_bool": isinstance(row.value, bool),
+            }
+            for index, row in enumerate(rows)
+        ],
+        "source": source,
+        "problems": problems,
+        "next_version": services.protocol_next_version_number(protocol.code),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "courses/protocol_edit.html", context, status=status)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.http import HttpRequest
 
 from ketaclinic.ledger import services
@@ -16,6 +17,7 @@ from ketaclinic.ledger.models import (
     Container,
     CountKind,
     RegisteredLocation,
+    StorageKind,
     StorageLocation,
 )
 
@@ -72,7 +74,12 @@ class ReceiptForm(Fieldsets, forms.Form):
     supplier_dea_number = _text("Supplier DEA number", 9)
     reference = _text("Invoice or order number", 200)
     received_at = forms.DateTimeField(
-        label="Received at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="Received at",
+        # Whole minutes: a value with seconds makes the browser's picker step in seconds, and
+        # a time typed to the minute is then refused as not matching the step.
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": "60"}, format="%Y-%m-%dT%H:%M"
+        ),
     )
 
     fieldset_names = (
@@ -176,21 +183,44 @@ class ResolveForm(Fieldsets, forms.Form):
     resolution = _reason("What was found", max_length=4000)
 
 
+class SealedCount(models.TextChoices):
+    PRESENT = "present", "Present, seal intact (1 vial)"
+    MISSING = "missing", "Missing (0 vials)"
+    OPENED = "opened", "Found opened: measure it"
+
+
 class CountForm(Fieldsets, forms.Form):
     """A count of a location: one line per container, counted blind (the expected figure is
     not shown), an opened container's volume may be estimated."""
 
     kind = forms.ChoiceField(label="Count", choices=CountKind.choices)
 
-    def __init__(self, *args: Any, containers: Sequence[Container], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        containers: Sequence[Container],
+        sealed: set[int] | frozenset[int] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.containers = list(containers)
+        self.sealed = set(sealed)
         self.legends: dict[int, str] = {}
         for container in self.containers:
-            self.legends[container.pk] = (
-                f"Container {container.pk}, lot {container.lot}, "
-                f"{container.nominal_ml.normalize():f} mL vial"
-            )
+            vial = f"{container.nominal_ml.normalize():f} mL vial"
+            self.legends[container.pk] = f"Container {container.pk}, lot {container.lot}, {vial}"
+            if container.pk in self.sealed:
+                # A sealed vial is counted as a vial, not measured: present, missing, or found
+                # opened (then its volume is measured like an open one).
+                self.fields[f"sealed_{container.pk}"] = forms.ChoiceField(
+                    label=f"Container {container.pk}: sealed vial",
+                    choices=SealedCount.choices,
+                    widget=forms.RadioSelect,
+                )
+                self.fields[f"counted_{container.pk}"] = _ml_field(
+                    f"Container {container.pk}: mL, only if found opened", required=False
+                )
+                continue
             self.fields[f"counted_{container.pk}"] = _ml_field(
                 f"Container {container.pk}: counted (mL)"
             )
@@ -199,12 +229,25 @@ class CountForm(Fieldsets, forms.Form):
                 required=False,
             )
 
+    def _names(self, container: Container) -> tuple[str, ...]:
+        if container.pk in self.sealed:
+            return (f"sealed_{container.pk}", f"counted_{container.pk}")
+        return (f"counted_{container.pk}", f"estimated_{container.pk}")
+
     def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
         groups = [("", [self["kind"]])]
         for container in self.containers:
-            names = (f"counted_{container.pk}", f"estimated_{container.pk}")
+            names = self._names(container)
             groups.append((self.legends[container.pk], [self[name] for name in names]))
         return groups
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for pk in self.sealed:
+            state = cleaned.get(f"sealed_{pk}")
+            if state == SealedCount.OPENED and cleaned.get(f"counted_{pk}") is None:
+                self.add_error(f"counted_{pk}", "Found opened: give the volume in mL.")
+        return cleaned
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -218,11 +261,48 @@ class CountForm(Fieldsets, forms.Form):
 
     def lines(self) -> list[services.CountLine]:
         data = self.cleaned_data
-        return [
-            services.CountLine(
-                container,
-                Decimal(data[f"counted_{container.pk}"]),
-                bool(data[f"estimated_{container.pk}"]),
+        lines = []
+        for container in self.containers:
+            pk = container.pk
+            if pk in self.sealed:
+                state = data[f"sealed_{pk}"]
+                counted = {
+                    SealedCount.PRESENT: container.nominal_ml,
+                    SealedCount.MISSING: Decimal(0),
+                }.get(state, data.get(f"counted_{pk}") or Decimal(0))
+                lines.append(services.CountLine(container, Decimal(counted), False))
+                continue
+            lines.append(
+                services.CountLine(
+                    container, Decimal(data[f"counted_{pk}"]), bool(data[f"estimated_{pk}"])
+                )
             )
-            for container in self.containers
-        ]
+        return lines
+
+
+# -- setup: registered locations and their storage ----------------------------------------------
+
+
+class LocationForm(forms.Form):
+    name = _text("Name", 200, help_text="How staff call it, e.g. Main clinic.")
+    registrant_name = _text("Registrant", 200, help_text="The name on the DEA registration.")
+    address = _text("Address", 500)
+    dea_number = _text("DEA registration number", 9, help_text="Two letters and seven digits.")
+    dea_expiry = forms.DateField(
+        label="Registration expires", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    waste_witness_required = forms.BooleanField(
+        label="Wasting needs a second staff member as witness",
+        required=False,
+        initial=True,
+        help_text="State or institutional policy (DEA 2014 disposal rule commentary).",
+    )
+
+
+class StorageForm(forms.Form):
+    name = _text("Name", 100, help_text="E.g. Safe 2, Recovery-room cabinet.")
+    kind = forms.ChoiceField(label="Kind", choices=StorageKind.choices, initial=StorageKind.SAFE)
+
+
+class WitnessPolicyForm(forms.Form):
+    waste_witness_required = forms.BooleanField(required=False)

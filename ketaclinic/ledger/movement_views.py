@@ -107,7 +107,8 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
     back = reverse("ledger:home")
     page = FormPage(title="Receive ketamine", submit="Record the receipt", back=back)
     if request.method == "GET":
-        form = ReceiptForm(initial={"received_at": timezone.localtime().replace(microsecond=0)})
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        form = ReceiptForm(initial={"received_at": now})
         return _page(request, form, page)
     form = ReceiptForm(request.POST)
     if form.is_valid():
@@ -258,7 +259,9 @@ def count_new(request: HttpRequest) -> HttpResponse:
         location = locations[0]
     stock = selectors.ledger_stock_for_user(request.user, today=timezone.localdate())
     (here,) = [s for s in stock if s.location.pk == location.pk]
-    containers = [line.container for shelf in here.storages for line in shelf.containers]
+    lines = [line for shelf in here.storages for line in shelf.containers]
+    containers = [line.container for line in lines]
+    sealed = {line.container.pk for line in lines if line.status == "sealed"}
     back = reverse("ledger:home")
     page = FormPage(
         title=f"Count at {location.name}",
@@ -268,8 +271,8 @@ def count_new(request: HttpRequest) -> HttpResponse:
         "opens an investigation.",
     )
     if request.method == "GET":
-        return _page(request, CountForm(containers=containers), page)
-    form = CountForm(request.POST, containers=containers)
+        return _page(request, CountForm(containers=containers, sealed=sealed), page)
+    form = CountForm(request.POST, containers=containers, sealed=sealed)
     if form.is_valid():
         try:
             _, investigations = services.ledger_count(

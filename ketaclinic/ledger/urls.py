@@ -1,10 +1,17 @@
 from django.urls import path
 
-from ketaclinic.ledger import movement_views, views
+from ketaclinic.ledger import location_views, movement_views, views
 
 app_name = "ledger"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("locations/", location_views.locations, name="locations"),
+    path("locations/<int:location_id>/storage/", location_views.storage_add, name="storage_add"),
+    path(
+        "locations/<int:location_id>/witness-policy/",
+        location_views.witness_policy,
+        name="witness_policy",
+    ),
     path("containers/<int:container_id>/", views.container, name="container"),
     path("containers/<int:container_id>/draw/", movement_views.draw, name="draw"),
     path(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import models, transaction
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
@@ -101,4 +105,217 @@ def patient_acknowledged_flags(patient: Patient, *, limit: int = 20) -> list[Saf
         SafetyFlag.objects.filter(patient=patient, status=FlagStatus.ACKNOWLEDGED)
         .select_related("acknowledged_by")
         .order_by("-acknowledged_at", "-pk")[:limit]
+    )
+
+
+# -- the list's rows: flags, status and next session, in a fixed number of queries ------------
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient: Patient
+    flags: list[SafetyFlag]
+    """Open safety flags, urgent first."""
+    status: str
+    """inquiry, evaluated, eligible, in_course, maintenance or discharged."""
+    status_label: str
+    next_session: datetime | None
+
+    @property
+    def urgent(self) -> bool:
+        return any(flag.severity == "urgent" for flag in self.flags)
+
+
+_DONE = ("discharged", "signed")
+_OPEN_COURSE = ("active", "paused")
+
+
+def _induction_total(protocol: Any, cache: dict[int, int | None]) -> int | None:
+    if protocol.pk not in cache:
+        rule = protocol.definition().schedule.get("induction")
+        limit = getattr(rule, "max_sessions", None)
+        cache[protocol.pk] = limit.value if limit is not None else None
+    return cache[protocol.pk]
+
+
+def patient_rows(patients: list[Patient]) -> list[PatientRow]:
+    """Each listed patient with open flags, status and next booked session: five queries
+    whatever the number of patients or the length of their history (the caller has checked
+    access and audited the read of the patients listed)."""
+    from ketaclinic.courses.models import Course
+    from ketaclinic.eligibility.models import EligibilityDecision, Evaluation
+    from ketaclinic.infusions.models import Session
+
+    ids = [p.pk for p in patients]
+    if not ids:
+        return []
+    flags: dict[Any, list[SafetyFlag]] = defaultdict(list)
+    for flag in SafetyFlag.objects.filter(patient_id__in=ids, status=FlagStatus.ACTIVE).order_by(
+        "-opened_at"
+    ):
+        flags[flag.patient_id].append(flag)
+    courses = {
+        c.patient_id: c
+        for c in Course.objects.filter(patient_id__in=ids)
+        .select_related("protocol")
+        .annotate(
+            done=Count(
+                "sessions", filter=Q(sessions__status__in=_DONE, sessions__phase="induction")
+            )
+        )
+        .order_by("started_at")
+    }
+    next_sessions = dict(
+        Session.objects.filter(
+            course__patient_id__in=ids, status="scheduled", start__gte=timezone.now()
+        )
+        .values_list("course__patient_id")
+        .annotate(first=Min("start"))
+        .values_list("course__patient_id", "first")
+    )
+    decisions: dict[Any, str] = {}
+    for patient_id, decision in (
+        EligibilityDecision.objects.filter(patient_id__in=ids)
+        .order_by("pk")
+        .values_list("patient_id", "decision")
+    ):
+        decisions[patient_id] = decision
+    evaluated = set(
+        Evaluation.objects.filter(patient_id__in=ids).values_list("patient_id", flat=True)
+    )
+    totals: dict[int, int | None] = {}
+    rows = []
+    for patient in patients:
+        course = courses.get(patient.pk)
+        status, label = _status(course, decisions.get(patient.pk), patient.pk in evaluated, totals)
+        patient_flags = sorted(flags[patient.pk], key=lambda f: f.severity != "urgent")
+        rows.append(
+            PatientRow(patient, patient_flags, status, label, next_sessions.get(patient.pk))
+        )
+    return rows
+
+
+def _status(
+    course: Any, decision: str | None, evaluated: bool, totals: dict[int, int | None]
+) -> tuple[str, str]:
+    if course is not None and course.status in _OPEN_COURSE:
+        paused = " (paused)" if course.status == "paused" else ""
+        if course.phase == "maintenance":
+            return "maintenance", f"Maintenance{paused}"
+        total = _induction_total(course.protocol, totals)
+        of = f"/{total}" if total else ""
+        return "in_course", f"In course {course.done}{of}{paused}"
+    if course is not None:
+        return "discharged", "Discharged"
+    if decision == "eligible":
+        return "eligible", "Eligible"
+    if decision is not None or evaluated:
+        return "evaluated", "Evaluated"
+    return "inquiry", "Inquiry"
+
+
+# -- the record's summary: what the care team needs first ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    instrument: str
+    total: int
+    at: datetime
+    previous: int | None
+
+    @property
+    def trend(self) -> str:
+        """up, down or same against the previous total; '' for the first."""
+        if self.previous is None:
+            return ""
+        if self.total > self.previous:
+            return "up"
+        return "down" if self.total < self.previous else "same"
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    allergies: list[str] | None
+    """From the latest eligibility evaluation; None when no evaluation recorded them."""
+    weight_kg: Any | None
+    weight_at: datetime | None
+    course: Any | None
+    done: int
+    total: int | None
+    next_session: datetime | None
+    scores: list[ScoreLine]
+
+
+SCORES_READ = 60
+
+
+def patient_summary(patient: Patient) -> PatientSummary:
+    """Allergies, the last charted weight, the open course's progress and next session, and the
+    latest total of each rating scale with its previous one: six queries whatever the length
+    of the history (the caller has read the patient, audited)."""
+    from ketaclinic.courses.models import Course
+    from ketaclinic.eligibility.models import Evaluation
+    from ketaclinic.infusions.models import DoseCheck, Session
+    from ketaclinic.infusions.protocols import Phase as ProtocolPhase
+    from ketaclinic.scales.models import Administration
+
+    evaluation = Evaluation.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    allergies: list[str] | None = None
+    if evaluation is not None and isinstance(evaluation.input_json, dict):
+        raw = evaluation.input_json.get("allergies")
+        if isinstance(raw, list):
+            allergies = [str(a) for a in raw if str(a).strip()]
+    dose = (
+        DoseCheck.objects.filter(session__course__patient=patient, weight_kg__isnull=False)
+        .order_by("-pk")
+        .values_list("weight_kg", "session__start")
+        .first()
+    )
+    course = (
+        Course.objects.filter(patient=patient, status__in=_OPEN_COURSE)
+        .select_related("protocol")
+        .annotate(
+            done=Count(
+                "sessions",
+                filter=Q(sessions__status__in=_DONE, sessions__phase=models.F("phase")),
+            )
+        )
+        .first()
+    )
+    total = None
+    if course is not None:
+        rule = course.protocol.definition().schedule.get(ProtocolPhase(course.phase))
+        limit = getattr(rule, "max_sessions", None)
+        total = limit.value if limit is not None else None
+    next_start = (
+        Session.objects.filter(
+            course__patient=patient, status="scheduled", start__gte=timezone.now()
+        )
+        .order_by("start")
+        .values_list("start", flat=True)
+        .first()
+    )
+    latest: dict[str, list[tuple[int, datetime]]] = {}
+    for instrument, score, at in (
+        Administration.objects.filter(patient=patient, total__isnull=False)
+        .order_by("-administered_at")
+        .values_list("instrument", "total", "administered_at")[:SCORES_READ]
+    ):
+        kept = latest.setdefault(instrument, [])
+        if score is not None and len(kept) < 2:
+            kept.append((score, at))
+    scores = [
+        ScoreLine(code, kept[0][0], kept[0][1], kept[1][0] if len(kept) > 1 else None)
+        for code, kept in sorted(latest.items())
+    ]
+    return PatientSummary(
+        allergies=allergies,
+        weight_kg=dose[0] if dose else None,
+        weight_at=dose[1] if dose else None,
+        course=course,
+        done=int(getattr(course, "done", 0) or 0),
+        total=total,
+        next_session=next_start,
+        scores=scores,
     )

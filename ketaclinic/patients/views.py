@@ -33,6 +33,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "patients": page.object_list,
+        "rows": selectors.patient_rows(list(page.object_list)),
         "q": query,
         "can_create": user_can(request.user, "patient.create"),
     }
@@ -78,6 +79,9 @@ def _detail_context(
         ),
         "can_acknowledge": can_acknowledge,
         "can_edit": user_can(request.user, "patient.change"),
+        "summary": selectors.patient_summary(patient),
+        "can_view_sessions": user_can(request.user, "session.view"),
+        "can_view_audit": user_can(request.user, "audit.view"),
     }
 
 

@@ -34,6 +34,7 @@ NAVIGATION = (
     NavItem("Ledger", "ledger:home", "ledger.view"),
     NavItem("My record", "web:me", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
+    NavItem("Setup", "accounts:setup", "user.manage"),
 )
 
 NAV_INLINE = 5

@@ -85,12 +85,12 @@ def test_an_administrator_unlocks_an_account_and_it_is_audited(clinic: Clinic) -
     [lock] = lockouts_current()
     assert (lock.username, lock.address) == ("ben", "10.3.0.1")
     admin = clinic.client("dana")
-    page = admin.get("/account/lockouts/")
+    page = admin.get("/setup/lockouts/")
     assert page.status_code == 200
     assert b"ben" in page.content
     assert b"10.3.0.1" in page.content
     before = AuditEvent.objects.count()
-    response = admin.post("/account/lockouts/", {"lockout": str(lock.id)})
+    response = admin.post("/setup/lockouts/", {"lockout": str(lock.id)})
     assert response.status_code == 302
     assert lockouts_current() == []
     assert _login(Client(REMOTE_ADDR="10.3.0.1"), "ben").status_code == 302
@@ -102,7 +102,7 @@ def test_an_administrator_unlocks_an_account_and_it_is_audited(clinic: Clinic) -
     assert event.actor_id == clinic.users["dana"].pk
     assert audit_verify() is None
     # an unlock of a lock that ended already says so and records nothing
-    again = admin.post("/account/lockouts/", {"lockout": str(lock.id)}, follow=True)
+    again = admin.post("/setup/lockouts/", {"lockout": str(lock.id)}, follow=True)
     assert b"already ended" in again.content
 
 
@@ -111,5 +111,5 @@ def test_only_the_administrator_may_unlock(clinic: Clinic, who: str) -> None:
     _lock("cleo", "10.4.0.1")
     [lock] = lockouts_current()
     client = clinic.client(who)
-    assert client.post("/account/lockouts/", {"lockout": str(lock.id)}).status_code == 403
+    assert client.post("/setup/lockouts/", {"lockout": str(lock.id)}).status_code == 403
     assert len(lockouts_current()) == 1

@@ -50,7 +50,7 @@ def test_the_administrator_sees_lockouts_and_unlocks_one(
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": str(live_server)}]
     )
-    page.goto("/account/lockouts/")
+    page.goto("/setup/lockouts/")
     expect(page.get_by_role("heading", name="Sign-in lockouts")).to_be_visible()
     rows = page.locator("table.data tbody tr")
     expect(rows).to_have_count(2)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from ketaclinic.courses import services
-from ketaclinic.courses.models import Chair, Course, Protocol
+from ketaclinic.courses.models import Chair, Course, PrescriberPresence, Protocol
 from ketaclinic.eligibility import clearance
 from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
 from ketaclinic.infusions.protocols.loader import SHIPPED_FILES
@@ -59,8 +59,29 @@ def course_for(clinic: Clinic, patient: Patient, protocol: Protocol) -> Course:
     )
 
 
+def presence_mark(clinic: Clinic, first: date, days: int) -> None:
+    """Dr Ada on site all day on each of `days` days from `first` (bookings need a prescriber
+    on site; the chart needs one to start an infusion)."""
+    PrescriberPresence.objects.bulk_create(
+        PrescriberPresence(
+            clinician=clinic.users["ada"],
+            date=first + timedelta(days=offset),
+            from_time=time(0, 0),
+            to_time=time(23, 59),
+            recorded_by=clinic.users["dana"],
+        )
+        for offset in range(days)
+    )
+
+
 @pytest.fixture
-def course(clinic: Clinic, iv_protocol: Protocol, cleared: None) -> Course:
+def on_site(clinic: Clinic) -> None:
+    """A prescriber on site every day of the next 13 weeks."""
+    presence_mark(clinic, timezone.localdate(), 91)
+
+
+@pytest.fixture
+def course(clinic: Clinic, iv_protocol: Protocol, cleared: None, on_site: None) -> Course:
     return course_for(clinic, clinic.pat, iv_protocol)
 
 

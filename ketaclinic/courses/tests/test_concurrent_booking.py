@@ -18,7 +18,7 @@ from ketaclinic.testing import Clinic
 @pytest.mark.drill
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_bookings_of_one_chair_exactly_one_succeeds(
-    clinic: Clinic, iv_protocol: Protocol, cleared: None
+    clinic: Clinic, iv_protocol: Protocol, cleared: None, on_site: None
 ) -> None:
     chair = services.chair_create(acting_user=clinic.users["dana"], name="Chair 1")
     courses = [

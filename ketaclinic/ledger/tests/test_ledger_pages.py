@@ -243,7 +243,7 @@ def test_a_count_records_every_line_and_opens_an_investigation_per_difference(
         f"/ledger/counts/new/?location={location.pk}",
         {
             "kind": "daily",
-            f"counted_{sealed.pk}": "10",
+            f"sealed_{sealed.pk}": "present",
             f"counted_{opened.pk}": "7",
             f"estimated_{opened.pk}": "on",
         },
@@ -255,7 +255,7 @@ def test_a_count_records_every_line_and_opens_an_investigation_per_difference(
     assert [
         (c.container_id, c.details["expected_ml"], c.details["counted_ml"]) for c in counts
     ] == [
-        (sealed.pk, "10.0000", "10"),
+        (sealed.pk, "10.0000", "10.0000"),
         (opened.pk, "7.5000", "7"),
     ]
     investigation = Investigation.objects.get()
@@ -282,22 +282,33 @@ def test_a_count_records_every_line_and_opens_an_investigation_per_difference(
     assert "This investigation is already resolved." in text(again)
 
 
-def test_estimating_a_sealed_container_is_an_error_beside_its_line_and_stores_nothing(
+def test_a_sealed_vial_is_counted_as_a_vial_not_in_ml(
     clinic: Clinic, location: RegisteredLocation, vial: Container
 ) -> None:
-    response = clinic.client("dana").post(
-        f"/ledger/counts/new/?location={location.pk}",
-        {"kind": "shift", f"counted_{vial.pk}": "10", f"estimated_{vial.pk}": "on"},
-    )
+    client = clinic.client("dana")
+    page = client.get(f"/ledger/counts/new/?location={location.pk}").content.decode()
+    assert "Present, seal intact (1 vial)" in page
+    assert f'name="estimated_{vial.pk}"' not in page  # a sealed vial is never estimated
 
-    assert response.status_code == 422
-    errors = re.search(
-        rf'id="id_estimated_{vial.pk}_errors"[^>]*>(.*?)</ul>', response.content.decode()
+    opened = client.post(
+        f"/ledger/counts/new/?location={location.pk}",
+        {"kind": "shift", f"sealed_{vial.pk}": "opened"},
     )
-    assert errors is not None
-    assert "Only opened containers may be estimated" in errors.group(1)
+    assert opened.status_code == 422
+    errors = re.search(
+        rf'id="id_counted_{vial.pk}_errors"[^>]*>(.*?)</ul>', opened.content.decode()
+    )
+    assert errors is not None and "give the volume in mL" in errors.group(1)
     assert StockCount.objects.count() == 0
-    assert kinds() == [EntryKind.RECEIPT]
+
+    missing = client.post(
+        f"/ledger/counts/new/?location={location.pk}",
+        {"kind": "shift", f"sealed_{vial.pk}": "missing"},
+    )
+    assert missing.status_code == 302
+    count = LedgerEntry.objects.get(kind=EntryKind.COUNT)
+    assert count.details["counted_ml"] == "0"
+    assert Investigation.objects.get().counted_ml == Decimal("0")
 
 
 def test_a_count_missing_a_line_is_an_error_beside_it(
@@ -308,7 +319,7 @@ def test_a_count_missing_a_line_is_an_error_beside_it(
     )
 
     assert response.status_code == 422
-    assert f'id="id_counted_{vial.pk}_errors"' in response.content.decode()
+    assert f'id="id_sealed_{vial.pk}_errors"' in response.content.decode()
     assert StockCount.objects.count() == 0
 
 
