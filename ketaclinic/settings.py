@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "ketaclinic.infusions",
     "ketaclinic.ledger",
     "ketaclinic.fhir",
+    "ketaclinic.outcomes",
 ]
 
 MIDDLEWARE = [

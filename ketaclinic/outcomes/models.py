@@ -1,0 +1,99 @@
+"""Computed outcomes, one row per course and measure, and its scores at each timepoint.
+
+These rows are derived data: ``outcomes_refresh`` recomputes them from the scales'
+administrations and the courses' sessions with the pure rules (``outcomes.rules``), so that the
+clinic page's figures are database aggregates over them. Nothing here is entered by hand; a
+patient's own summary is computed live from the source rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class CourseOutcome(models.Model):
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="outcome_rows"
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=40)
+    disorder = models.CharField(max_length=24, blank=True)
+    protocol_code = models.CharField(max_length=100)
+    route = models.CharField(max_length=16)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    first_infusion_at = models.DateTimeField()
+    infusions_given = models.PositiveIntegerField()
+    baseline = models.IntegerField(null=True, blank=True)
+    status = models.CharField(max_length=24)
+    response_infusion = models.PositiveIntegerField(null=True, blank=True)
+    response_days = models.IntegerField(null=True, blank=True)
+    durability_days = models.IntegerField(null=True, blank=True)
+    durability_event = models.BooleanField(default=False)
+    definitions_label = models.CharField(max_length=80)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "measure"], name="outcome_course_measure")
+        ]
+        indexes = [
+            models.Index(fields=["measure", "disorder", "first_infusion_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"outcome {self.measure} of course {self.course_id}"
+
+
+class Timepoint(models.TextChoices):
+    INFUSION = "infusion", "After infusion"
+    POST_INDUCTION = "post_induction", "14-31 days after the last induction infusion"
+    WEEK_6 = "week_6", "6 weeks after the first infusion"
+    LATEST = "latest", "Latest score"
+
+
+class TimepointResult(models.Model):
+    """A course's score on a measure at one timepoint, judged against its baseline."""
+
+    outcome = models.ForeignKey(CourseOutcome, on_delete=models.CASCADE, related_name="timepoints")
+    timepoint = models.CharField(max_length=24, choices=Timepoint.choices)
+    infusion_number = models.PositiveIntegerField(default=0)  # 0 unless timepoint is infusion
+    score = models.IntegerField()
+    percent_fall = models.FloatField(null=True, blank=True)
+    has_baseline = models.BooleanField()
+    responded = models.BooleanField(null=True)
+    remitted = models.BooleanField(null=True)
+    reliable_improvement = models.BooleanField(null=True)
+    reliable_deterioration = models.BooleanField(null=True)
+    recovered = models.BooleanField(null=True)
+    reliable_recovery = models.BooleanField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outcome", "timepoint", "infusion_number"], name="outcome_timepoint_once"
+            )
+        ]
+        indexes = [models.Index(fields=["timepoint", "infusion_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.timepoint} {self.infusion_number}: {self.score}"
+
+
+class OutcomeRefresh(models.Model):
+    """One run of the recomputation: when, under which definitions, how many rows."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    definitions_label = models.CharField(max_length=80)
+    courses = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"outcome refresh {self.started_at:%Y-%m-%d %H:%M}"
