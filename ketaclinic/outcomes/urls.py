@@ -1,0 +1,10 @@
+from django.urls import path
+
+from ketaclinic.outcomes import views
+
+app_name = "outcomes"
+urlpatterns = [
+    path("", views.clinic, name="clinic"),
+    path("csv/<str:table>/", views.clinic_csv, name="clinic_csv"),
+    path("refresh/", views.refresh, name="refresh"),
+]
