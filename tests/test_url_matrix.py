@@ -1221,6 +1221,39 @@ MATRIX.update(
 )
 
 
+# Outcomes: the clinic's figures are for clinicians and the administrator; a course's outcome
+# summary is read like the course (staff, and the patient their own).
+def _outcomes_page(**allowed: int) -> Check:
+    denied = {role: 403 for role in ("admin", "clinician", "nurse", "intake", "patient")}
+    return page(**({"anon": 302} | denied | allowed))
+
+
+MATRIX.update(
+    {
+        "outcomes/": (lambda c: "/outcomes/", [_outcomes_page(admin=200, clinician=200)]),
+        "outcomes/csv/<str:table>/": (
+            lambda c: "/outcomes/csv/rates/",
+            [_outcomes_page(admin=200, clinician=200)],
+        ),
+        "outcomes/refresh/": (
+            lambda c: "/outcomes/refresh/",
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=302, clinician=302, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "api/v1/outcomes/clinic": (
+            lambda c: "/api/v1/outcomes/clinic?measure=gad7&timepoint=infusion:4",
+            [api("GET", anon=401, admin=200, clinician=200, nurse=403, intake=403, patient=403)],
+        ),
+        "api/v1/outcomes/courses/<course_id>": (
+            lambda c: _course_url()(c).replace("/api/v1/courses/", "/api/v1/outcomes/courses/"),
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+    }
+)
+
+
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()
     missing = routes - set(MATRIX)

@@ -34,7 +34,9 @@ def _axes(x_top: float, y_top: float, x_label: str, y_label: str, y_ticks: Seque
     ]
     for tick in y_ticks:
         y = _y(tick, y_top)
-        parts.append(f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" class="grid"/>')
+        parts.append(
+            f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" class="grid"/>'
+        )
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
     return "".join(parts)
 
@@ -43,7 +45,7 @@ def trajectory_svg(points: Sequence[TrajectoryPoint], *, measure_name: str) -> S
     """Median score (line) and quartiles (band) at baseline and after each infusion."""
     usable = [p for p in points if p.median is not None and p.q1 is not None and p.q3 is not None]
     if not usable:
-        return mark_safe("")  # noqa: S308  empty string
+        return mark_safe("")
     x_top = max(max(p.infusion for p in usable), 1)
     y_top = max(max(float(p.q3 or 0) for p in usable), 1.0) * 1.1
     step = 5 if y_top <= 40 else 20
@@ -55,7 +57,7 @@ def trajectory_svg(points: Sequence[TrajectoryPoint], *, measure_name: str) -> S
     line = " ".join(f"{_x(p.infusion, x_top):.1f},{_y(p.median or 0, y_top):.1f}" for p in usable)
     x_labels = "".join(
         f'<text x="{_x(p.infusion, x_top):.1f}" y="{H - BOTTOM + 16}" text-anchor="middle">'
-        f'{"B" if p.infusion == 0 else p.infusion}</text>'
+        f"{'B' if p.infusion == 0 else p.infusion}</text>"
         for p in usable
     )
     dots = "".join(
@@ -79,7 +81,7 @@ def trajectory_svg(points: Sequence[TrajectoryPoint], *, measure_name: str) -> S
 def km_svg(steps: Sequence[KMStep]) -> SafeString:
     """The Kaplan-Meier step curve of still responding, in days since response."""
     if not steps:
-        return mark_safe("")  # noqa: S308  empty string
+        return mark_safe("")
     x_top = max(max(s.time for s in steps), 1.0)
     points = [f"{_x(0, x_top):.1f},{_y(1, 1):.1f}"]
     survival = 1.0

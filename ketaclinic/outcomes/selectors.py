@@ -34,6 +34,7 @@ from ketaclinic.outcomes.rules.published import (
 from ketaclinic.outcomes.rules.stats import KMStep, percentile_cont
 from ketaclinic.outcomes.sources import GIVEN, patient_rows
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import patients_visible_to
 
 # ---------------------------------------------------------------- the patient's summary
 
@@ -54,9 +55,14 @@ class CourseSummary:
     measures: list[MeasureSummary]
 
 
-def patient_outcome_summary(user: Any, patient: Patient) -> list[CourseSummary]:
-    """Each course's outcome per measure, newest course first. Audited read."""
-    require(user, "patient.view_any")
+def patient_outcome_summary(
+    user: Any, patient: Patient, *, course_id: Any = None
+) -> list[CourseSummary]:
+    """Each course's outcome per measure, newest course first (or only ``course_id``'s).
+    Patient.DoesNotExist for a patient the user may not see (a patient sees only their own).
+    Audited read."""
+    if not patients_visible_to(user).filter(pk=patient.pk).exists():
+        raise Patient.DoesNotExist
     defs = shipped_definitions()
     courses: list[CourseSummary] = []
     for rows in patient_rows([patient.pk]):
@@ -66,6 +72,8 @@ def patient_outcome_summary(user: Any, patient: Patient) -> list[CourseSummary]:
             wanted += list(defs.disorders[disorder].specific_measures)
         wanted += [m for m in rows.scores if m in defs.measures]
         for course in rows.courses:
+            if course_id is not None and course.course_id != course_id:
+                continue
             measures = [
                 MeasureSummary(
                     defs.measure(code),
@@ -320,7 +328,7 @@ def trajectory_for(filters: Filters, max_infusion: int = 12) -> list[TrajectoryP
     courses with a baseline; streamed from the database in order."""
     outcomes = _outcomes(filters).filter(baseline__isnull=False)
     base = outcomes.order_by("baseline").values_list("baseline", flat=True)
-    points = list(_quartiles((0, int(v)) for v in base.iterator(chunk_size=5000)))
+    points = list(_quartiles((0, int(v or 0)) for v in base.iterator(chunk_size=5000)))
     rows = (
         TimepointResult.objects.filter(
             outcome__in=outcomes,
@@ -346,7 +354,9 @@ def durability_for(filters: Filters) -> tuple[list[KMStep], int]:
     )
     observations: list[tuple[float, bool]] = []
     for row in grouped:
-        observations += [(float(row["durability_days"]), bool(row["durability_event"]))] * row["n"]
+        observations += [(float(row["durability_days"] or 0), bool(row["durability_event"]))] * row[
+            "n"
+        ]
     return kaplan_meier(observations), len(observations)
 
 

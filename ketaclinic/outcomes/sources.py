@@ -49,32 +49,40 @@ def _sessions(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     rows = Session.objects.filter(status__in=GIVEN)
     if patient_ids is not None:
         rows = rows.filter(course__patient_id__in=patient_ids)
-    return rows.order_by("course__patient_id", "course_id", "start").values_list(
-        "course__patient_id",
-        "course_id",
-        "course__protocol__code",
-        "course__protocol__route",
-        "course__started_by_id",
-        "start",
-    ).iterator(chunk_size=CHUNK)
+    return (
+        rows.order_by("course__patient_id", "course_id", "start")
+        .values_list(
+            "course__patient_id",
+            "course_id",
+            "course__protocol__code",
+            "course__protocol__route",
+            "course__started_by_id",
+            "start",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
 
 
 def _scores(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     rows = Administration.objects.filter(total__isnull=False)
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=patient_ids)
-    return rows.order_by("patient_id", "instrument", "administered_at").values_list(
-        "patient_id", "instrument", "administered_at", "total"
-    ).iterator(chunk_size=CHUNK)
+    return (
+        rows.order_by("patient_id", "instrument", "administered_at")
+        .values_list("patient_id", "instrument", "administered_at", "total")
+        .iterator(chunk_size=CHUNK)
+    )
 
 
 def _diagnoses(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     rows = Evaluation.objects.all()
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=patient_ids)
-    return rows.order_by("patient_id", "-created_at", "-id").values_list(
-        "patient_id", "input_json"
-    ).iterator(chunk_size=CHUNK)
+    return (
+        rows.order_by("patient_id", "-created_at", "-id")
+        .values_list("patient_id", "input_json")
+        .iterator(chunk_size=CHUNK)
+    )
 
 
 class _Peek:
@@ -127,7 +135,7 @@ def patient_rows(patient_ids: list[UUID] | None = None) -> Iterator[PatientRows]
 
 def course_ids_of(patient_id: UUID) -> list[Course]:
     return list(
-        Course.objects.filter(patient_id=patient_id).select_related("protocol").order_by(
-            "-started_at"
-        )
+        Course.objects.filter(patient_id=patient_id)
+        .select_related("protocol")
+        .order_by("-started_at")
     )

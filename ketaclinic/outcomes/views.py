@@ -34,9 +34,7 @@ def clinic(request: HttpRequest) -> HttpResponse:
         (cell, [(label, cell.rate(key)) for key, label in RATE_KEYS]) for cell in figures.cells
     ]
     total = figures.cells[0] if figures.cells else None
-    headline = (
-        [] if total is None else [(label, total.rate(key)) for key, label in RATE_KEYS[:2]]
-    )
+    headline = [] if total is None else [(label, total.rate(key)) for key, label in RATE_KEYS[:2]]
     context: dict[str, Any] = {
         "form": form,
         "figures": figures,
@@ -58,22 +56,49 @@ def _pct(value: float | None) -> str:
 def _table(figures: ClinicFigures, table: str) -> list[list[Any]]:
     label = figures.definitions.label
     if table == "rates":
-        rows: list[list[Any]] = [[
-            "disorder", "measure", "timepoint", "outcome", "count", "started", "with_data",
-            "missing", "completers_percent", "completers_ci_low", "completers_ci_high",
-            "itt_percent", "itt_ci_low", "itt_ci_high", "definition",
-        ]]
+        rows: list[list[Any]] = [
+            [
+                "disorder",
+                "measure",
+                "timepoint",
+                "outcome",
+                "count",
+                "started",
+                "with_data",
+                "missing",
+                "completers_percent",
+                "completers_ci_low",
+                "completers_ci_high",
+                "itt_percent",
+                "itt_ci_low",
+                "itt_ci_high",
+                "definition",
+            ]
+        ]
         for cell in figures.cells:
             pairs = [(lbl, cell.rate(key)) for key, lbl in RATE_KEYS]
             pairs.append(("Recovery (cases at start)", cell.recovery))
             for outcome, rate in pairs:
                 cc, ic = rate.completers_ci, rate.itt_ci
-                rows.append([
-                    cell.label, figures.measure.name, figures.timepoint_label, outcome,
-                    rate.count, rate.started, rate.with_data, rate.missing,
-                    _pct(rate.completers), _pct(cc and cc.low * 100), _pct(cc and cc.high * 100),
-                    _pct(rate.itt), _pct(ic and ic.low * 100), _pct(ic and ic.high * 100), label,
-                ])
+                rows.append(
+                    [
+                        cell.label,
+                        figures.measure.name,
+                        figures.timepoint_label,
+                        outcome,
+                        rate.count,
+                        rate.started,
+                        rate.with_data,
+                        rate.missing,
+                        _pct(rate.completers),
+                        _pct(None if cc is None else cc.low * 100),
+                        _pct(None if cc is None else cc.high * 100),
+                        _pct(rate.itt),
+                        _pct(None if ic is None else ic.low * 100),
+                        _pct(None if ic is None else ic.high * 100),
+                        label,
+                    ]
+                )
         return rows
     if table == "trajectory":
         rows = [["infusion", "n", "q1", "median", "q3", "measure", "definition"]]
@@ -91,15 +116,32 @@ def _table(figures: ClinicFigures, table: str) -> list[list[Any]]:
         rows += [[r.kind, r.count, figures.sessions_given, r.per_100] for r in figures.safety]
         return rows
     if table == "published":
-        rows = [[
-            "study", "citation", "measure", "timepoint_matched", "definition", "response_percent",
-            "remission_percent", "treated", "analysable", "differences",
-        ]]
+        rows = [
+            [
+                "study",
+                "citation",
+                "measure",
+                "timepoint_matched",
+                "definition",
+                "response_percent",
+                "remission_percent",
+                "treated",
+                "analysable",
+                "differences",
+            ]
+        ]
         rows += [
             [
-                c.figure.study, c.figure.citation, c.figure.measure, c.timepoint_matched,
-                c.figure.definition, c.figure.response_percent, c.figure.remission_percent,
-                c.figure.treated, c.figure.analysable, " ".join(c.notes),
+                c.figure.study,
+                c.figure.citation,
+                c.figure.measure,
+                c.timepoint_matched,
+                c.figure.definition,
+                c.figure.response_percent,
+                c.figure.remission_percent,
+                c.figure.treated,
+                c.figure.analysable,
+                " ".join(c.notes),
             ]
             for c in figures.comparisons
         ]

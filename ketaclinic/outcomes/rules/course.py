@@ -96,9 +96,7 @@ def baseline_score(
     return max(before, key=lambda s: s.at) if before else None
 
 
-def assess(
-    score: Score, baseline: int, measure: MeasureDefinition
-) -> Assessment:
+def assess(score: Score, baseline: int, measure: MeasureDefinition) -> Assessment:
     fall = baseline - score.value
     responded = baseline > 0 and fall * 100 >= measure.response_fall_percent * baseline
     remitted = score.value <= measure.remission_at_most
@@ -112,8 +110,8 @@ def assess(
     jt_points = None if jt is None else jt.points
     reliable_recovery: bool | None = None
     if recovered is not None:
-        criterion = reliable if reliable is not None else (
-            None if jt_points is None else fall >= jt_points
+        criterion = (
+            reliable if reliable is not None else (None if jt_points is None else fall >= jt_points)
         )
         reliable_recovery = None if criterion is None else (recovered and criterion)
     return Assessment(
@@ -144,9 +142,7 @@ def infusion_scores(scores: Sequence[Score], infusions: Sequence[datetime]) -> l
     ordered = sorted(infusions)
     found: list[Score | None] = []
     for i, start in enumerate(ordered):
-        end = (
-            ordered[i + 1] if i + 1 < len(ordered) else start + timedelta(days=LAST_INFUSION_DAYS)
-        )
+        end = ordered[i + 1] if i + 1 < len(ordered) else start + timedelta(days=LAST_INFUSION_DAYS)
         found.append(_last_in(scores, start, end))
     return found
 
@@ -249,9 +245,7 @@ def course_outcome(
         response_infusion=response_infusion,
         response_days=None if response_at is None else (response_at.at - first).days,
         lost_response_days=(
-            None
-            if lost_at is None or response_at is None
-            else (lost_at.at - response_at.at).days
+            None if lost_at is None or response_at is None else (lost_at.at - response_at.at).days
         ),
         durability_days=durability_days,
         durability_event=durability_event,

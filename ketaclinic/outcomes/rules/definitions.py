@@ -112,7 +112,9 @@ def definitions_from_dict(data: dict[str, Any]) -> OutcomeDefinitions:
                 None if m.get("caseness_at_least") is None else int(m["caseness_at_least"])
             ),
             reliable_change_points=(
-                None if m.get("reliable_change_points") is None else int(m["reliable_change_points"])
+                None
+                if m.get("reliable_change_points") is None
+                else int(m["reliable_change_points"])
             ),
             jacobson_truax=(
                 None

@@ -35,7 +35,10 @@ def test_post_induction_rates_show_both_denominators(cohort: Clinic) -> None:
     figures = clinic_outcomes(cohort.users["ada"], Filters(measure="gad7"))
     total = figures.cells[0]
     assert (total.label, total.started, total.with_baseline, total.with_data) == (
-        "All patients", 6, 5, 4,
+        "All patients",
+        6,
+        5,
+        4,
     )
     assert total.missing == 2
     response = total.rate("responded")
@@ -45,7 +48,9 @@ def test_post_induction_rates_show_both_denominators(cohort: Clinic) -> None:
     assert response.completers_ci is not None and response.itt_ci is not None
     assert total.rate("remitted").count == 0
     assert total.rate("reliable_improvement").count == 2  # falls of 11 and 8
-    by_disorder = {c.disorder: (c.started, c.with_data, c.counts["responded"]) for c in figures.cells[1:]}
+    by_disorder = {
+        c.disorder: (c.started, c.with_data, c.counts["responded"]) for c in figures.cells[1:]
+    }
     assert by_disorder == {"gad": (5, 3, 1), "social": (1, 1, 1)}
     assert figures.definitions.label == "ketaclinic-outcomes v1"
 

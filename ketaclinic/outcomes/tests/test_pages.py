@@ -48,7 +48,10 @@ def test_rates_csv_has_denominators(cohort: Clinic) -> None:
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     first = next(r for r in rows if r["disorder"] == "All patients" and r["outcome"] == "Response")
     assert (first["count"], first["started"], first["with_data"], first["missing"]) == (
-        "2", "6", "4", "2",
+        "2",
+        "6",
+        "4",
+        "2",
     )
     assert first["completers_percent"] == "50.0" and first["itt_percent"] == "33.3"
     assert first["definition"] == "ketaclinic-outcomes v1"
@@ -74,7 +77,9 @@ def test_refresh_by_post(cohort: Clinic) -> None:
 
 
 def test_patient_page_shows_the_outcome_summary(cohort: Clinic) -> None:
-    [course] = build_cohort([Spec("F41.1", 16, (14, 12, 8, 6, 5, 4))], clinician=cohort.users["ada"])
+    [course] = build_cohort(
+        [Spec("F41.1", 16, (14, 12, 8, 6, 5, 4))], clinician=cohort.users["ada"]
+    )
     html = cohort.client("ben").get(f"/patients/{course.patient_id}/").content.decode()
     assert "Outcomes" in html
     assert "Responding" in html or "Remitted" in html
