@@ -394,7 +394,11 @@ def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
     cells = cells_for(filters, defs, measure)
     km, responders = durability_for(filters)
     given, safety = safety_for(filters)
-    population = defs.disorders[filters.disorder].label if filters.disorder else "all disorders"
+    population = (
+        defs.disorders[filters.disorder].label.lower()
+        if filters.disorder
+        else "anxiety disorders (all diagnoses)"
+    )
     published = shipped_published()
     audit_record(
         actor=user,
@@ -418,7 +422,7 @@ def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
             published,
             measure=filters.measure,
             timepoint=filters.timepoint,
-            clinic_population=f"this clinic's patients with {population} (anxiety disorders)",
+            clinic_population=f"this clinic's patients with {population}",
         ),
         published_label=published.label,
         refreshed=OutcomeRefresh.objects.filter(finished_at__isnull=False).first(),

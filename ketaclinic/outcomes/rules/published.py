@@ -89,8 +89,8 @@ def shipped_published() -> PublishedSet:
 def comparisons(
     published: PublishedSet, *, measure: str, timepoint: str, clinic_population: str
 ) -> list[Comparison]:
-    """The published figures on the same measure, timepoint-matched ones first, each with the
-    differences from the clinic's figure stated."""
+    """The published figures on the same measure, timepoint-matched ones first and rates
+    before other kinds of figure, each with the differences from the clinic's figure stated."""
     found: list[Comparison] = []
     for figure in published.figures:
         if figure.measure != measure:
@@ -112,7 +112,9 @@ def comparisons(
             )
         notes.append(figure.differences + ".")
         found.append(Comparison(figure, matched, tuple(notes)))
-    found.sort(key=lambda c: (not c.timepoint_matched, c.figure.study))
+    found.sort(
+        key=lambda c: (not c.timepoint_matched, c.figure.response_percent is None, c.figure.study)
+    )
     return found
 
 
