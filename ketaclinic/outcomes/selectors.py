@@ -49,10 +49,12 @@ class MeasureSummary:
 class CourseSummary:
     course_id: Any
     protocol_code: str
+    protocol_name: str
     route: str
     infusions: int
     first_infusion_at: datetime
     measures: list[MeasureSummary]
+    follow_ups: list[tuple[str, str]]  # (code, label) in the order of the definitions
 
 
 def patient_outcome_summary(
@@ -91,10 +93,12 @@ def patient_outcome_summary(
                 CourseSummary(
                     course_id=course.course_id,
                     protocol_code=course.protocol_code,
+                    protocol_name=course.protocol_name,
                     route=course.route,
                     infusions=len(course.infusions),
                     first_infusion_at=min(course.infusions),
                     measures=measures,
+                    follow_ups=[(f.code, f.label) for f in defs.follow_ups],
                 )
             )
     audit_record(
@@ -166,6 +170,7 @@ class Cell:
     with_baseline: int = 0
     with_data: int = 0
     cases: int = 0  # with data and at or above caseness at baseline
+    cases_started: int = 0  # started and at or above caseness at baseline
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -177,8 +182,9 @@ class Cell:
 
     @property
     def recovery(self) -> Rate:
-        """Recovery among those who were cases at the start (IAPT's denominator)."""
-        return Rate(self.counts.get("recovered", 0), self.cases, self.cases)
+        """Recovery among those who were cases at the start (IAPT's denominator): completers
+        are the cases with data at this timepoint, intention to treat every case that started."""
+        return Rate(self.counts.get("recovered", 0), self.cases, self.cases_started)
 
 
 RATE_KEYS = (
@@ -263,13 +269,15 @@ def cells_for(filters: Filters, defs: OutcomeDefinitions, measure: MeasureDefini
             cells[code] = Cell(labels.get(code, code), code)
         return cells[code]
 
+    caseness = measure.caseness_at_least
     started = outcomes.values("disorder").annotate(
-        n=Count("id"), b=Count("id", filter=Q(baseline__isnull=False))
+        n=Count("id"),
+        b=Count("id", filter=Q(baseline__isnull=False)),
+        cases=Count("id", filter=Q(baseline__gte=caseness if caseness is not None else 10**9)),
     )
     for row in started.order_by("disorder"):
         c = cell(row["disorder"])
-        c.started, c.with_baseline = row["n"], row["b"]
-    caseness = measure.caseness_at_least
+        c.started, c.with_baseline, c.cases_started = row["n"], row["b"], row["cases"]
     aggregates: dict[str, Any] = {
         "n": Count("id"),
         "cases": Count("id", filter=Q(outcome__baseline__gte=caseness))
@@ -292,6 +300,7 @@ def cells_for(filters: Filters, defs: OutcomeDefinitions, measure: MeasureDefini
         total.with_baseline += c.with_baseline
         total.with_data += c.with_data
         total.cases += c.cases
+        total.cases_started += c.cases_started
         for key, value in c.counts.items():
             total.counts[key] = total.counts.get(key, 0) + value
     return [total, *ordered] if len(ordered) != 1 else ordered

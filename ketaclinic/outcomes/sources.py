@@ -34,6 +34,7 @@ class CourseInfo:
     protocol_code: str
     route: str
     clinician_id: int
+    protocol_name: str = ""
     infusions: list[datetime] = field(default_factory=list)
 
 
@@ -58,6 +59,7 @@ def _sessions(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
             "course__protocol__route",
             "course__started_by_id",
             "start",
+            "course__protocol__name",
         )
         .iterator(chunk_size=CHUNK)
     )
@@ -111,10 +113,12 @@ def patient_rows(patient_ids: list[UUID] | None = None) -> Iterator[PatientRows]
     diagnoses = _Peek(_diagnoses(patient_ids))
     while (patient_id := sessions.key()) is not None:
         courses: dict[UUID, CourseInfo] = {}
-        for _, course_id, code, route, clinician_id, start in sessions.take(patient_id):
+        for _, course_id, code, route, clinician_id, start, name in sessions.take(patient_id):
             info = courses.get(course_id)
             if info is None:
-                info = courses[course_id] = CourseInfo(course_id, code, route, clinician_id)
+                info = courses[course_id] = CourseInfo(
+                    course_id, code, route, clinician_id, protocol_name=name
+                )
             info.infusions.append(start)
         while (key := scores.key()) is not None and key < patient_id:
             scores.take(key)

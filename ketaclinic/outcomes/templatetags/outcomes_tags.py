@@ -22,6 +22,18 @@ def pct(value: float | None) -> str:
     return f"{value * 100:.1f} %"
 
 
+@register.filter
+def gte(text: str) -> str:
+    """The data's ASCII ">=" and "<=" as the signs a reader expects."""
+    return text.replace(">=", "≥").replace("<=", "≤")
+
+
+@register.filter
+def follow_up(follow_ups: dict[str, Any], code: str) -> Any:
+    """The assessment at a follow-up point, by its code (None when there is no score)."""
+    return follow_ups.get(code)
+
+
 @register.simple_tag(takes_context=True)
 def patient_outcomes(context: template.Context, patient: Any) -> dict[str, Any]:
     """The patient's outcome summary for the signed-in staff member (an audited read); empty

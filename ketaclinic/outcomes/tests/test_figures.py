@@ -48,6 +48,10 @@ def test_post_induction_rates_show_both_denominators(cohort: Clinic) -> None:
     assert response.completers_ci is not None and response.itt_ci is not None
     assert total.rate("remitted").count == 0
     assert total.rate("reliable_improvement").count == 2  # falls of 11 and 8
+    # recovery: cases at start (GAD-7 >= 8) 16, 15, 12, 18, 14; with data 16, 15, 12, 14;
+    # below 8 at the end: 16 -> 5 and 14 -> 6
+    recovery = total.recovery
+    assert (recovery.count, recovery.with_data, recovery.started) == (2, 4, 5)
     by_disorder = {
         c.disorder: (c.started, c.with_data, c.counts["responded"]) for c in figures.cells[1:]
     }
