@@ -97,3 +97,56 @@ class OutcomeRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"outcome refresh {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ExpectedCurve(models.Model):
+    """An expected-response curve for one protocol x disorder x measure cell, as fitted or as
+    published. A failed or non-converged fit is kept as a row (``in_use`` False, its reason in
+    ``message``) and the previous curve stays in use."""
+
+    protocol_code = models.CharField(max_length=100)
+    disorder = models.CharField(max_length=24, blank=True)
+    measure = models.CharField(max_length=40)
+    source = models.CharField(max_length=16)  # published, mixedlm, failed
+    params = models.JSONField(default=dict)
+    completed_inductions = models.PositiveIntegerField(default=0)
+    in_use = models.BooleanField(default=False)
+    message = models.CharField(max_length=300, blank=True)
+    fitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["protocol_code", "disorder", "measure", "-fitted_at"]
+        indexes = [models.Index(fields=["protocol_code", "disorder", "measure", "in_use"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} curve {self.protocol_code}/{self.disorder}/{self.measure}"
+
+
+class NotOnTrackFlag(models.Model):
+    """A course whose score at the check infusion lies above its expected band. It tells the
+    prescriber; it never changes the treatment."""
+
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    measure = models.CharField(max_length=40)
+    infusion_number = models.PositiveIntegerField()
+    baseline = models.IntegerField()
+    score = models.IntegerField()
+    expected = models.FloatField()
+    band_upper = models.FloatField()
+    curve_source = models.CharField(max_length=16)
+    curve_label = models.CharField(max_length=300)
+    reason = models.CharField(max_length=500)
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "measure"], name="not_on_track_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"not on track: course {self.course_id} {self.measure}"

@@ -18,6 +18,7 @@ from ketaclinic.outcomes.charts import km_svg, trajectory_svg
 from ketaclinic.outcomes.forms import OutcomeFilterForm
 from ketaclinic.outcomes.selectors import RATE_KEYS, ClinicFigures, clinic_outcomes
 from ketaclinic.outcomes.services import outcomes_refresh
+from ketaclinic.outcomes.tracking import check_infusion, curves_overview, flag_counts
 
 
 def _figures(request: HttpRequest) -> tuple[OutcomeFilterForm, ClinicFigures]:
@@ -45,6 +46,9 @@ def clinic(request: HttpRequest) -> HttpResponse:
         "km_chart": km_svg(figures.km),
         "query": request.GET.urlencode(),
         "can_refresh": user_can(request.user, "outcomes.refresh"),
+        "curves": [c for c in curves_overview() if c.measure == figures.measure.code],
+        "check_infusion": check_infusion(),
+        "flag_counts": flag_counts(),
     }
     return render(request, "outcomes/clinic.html", context)
 

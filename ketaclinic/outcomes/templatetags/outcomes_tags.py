@@ -10,6 +10,7 @@ from django import template
 from ketaclinic.accounts.access import user_can
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
 from ketaclinic.outcomes.selectors import patient_outcome_summary
+from ketaclinic.outcomes.tracking import flags_for_patient
 
 register = template.Library()
 
@@ -47,4 +48,5 @@ def patient_outcomes(context: template.Context, patient: Any) -> dict[str, Any]:
         "visible": True,
         "courses": patient_outcome_summary(user, patient),
         "window_days": shipped_definitions().baseline_window_days,
+        "not_on_track": flags_for_patient(patient.pk),
     }
