@@ -1242,6 +1242,14 @@ MATRIX.update(
                 form_post(anon=302, admin=302, clinician=302, nurse=403, intake=403, patient=403),
             ],
         ),
+        "outcomes/export/": (
+            lambda c: "/outcomes/export/",
+            [
+                _outcomes_page(admin=200),
+                # an empty form: no mode, refused with the reason (422)
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
         "api/v1/outcomes/clinic": (
             lambda c: "/api/v1/outcomes/clinic?measure=gad7&timepoint=infusion:4",
             [api("GET", anon=401, admin=200, clinician=200, nurse=403, intake=403, patient=403)],

@@ -80,6 +80,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # outcomes: the clinic's figures (aggregates) and their recomputation
     "outcomes.view": frozenset({A, C}),
     "outcomes.refresh": frozenset({A, C}),
+    "research.export": frozenset({A}),
     # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
     "fhir.import": frozenset({A}),
     # ketamine ledger (DEA Schedule III): nurses draw and waste, clinicians and nurses

@@ -150,3 +150,31 @@ class NotOnTrackFlag(models.Model):
 
     def __str__(self) -> str:
         return f"not on track: course {self.course_id} {self.measure}"
+
+
+class ExportMode(models.TextChoices):
+    SAFE_HARBOR = "safe_harbor", "Safe Harbor (45 CFR 164.514(b)(2))"
+    LIMITED = "limited", "Limited data set with a data use agreement (164.514(e))"
+
+
+class ResearchExport(models.Model):
+    """One research export: who, when, which mode and format, under which agreement, and the
+    notes that travel with it (k-anonymity of the quasi-identifiers)."""
+
+    mode = models.CharField(max_length=16, choices=ExportMode.choices)
+    file_format = models.CharField(max_length=8)  # csv or ndjson
+    dua_reference = models.CharField(max_length=200, blank=True)
+    patients = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    k_anonymity = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"research export {self.pk} ({self.mode})"

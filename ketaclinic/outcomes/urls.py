@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.clinic, name="clinic"),
     path("csv/<str:table>/", views.clinic_csv, name="clinic_csv"),
     path("refresh/", views.refresh, name="refresh"),
+    path("export/", views.export, name="export"),
 ]

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.outcomes.charts import km_svg, trajectory_svg
+from ketaclinic.outcomes.export import ExportRefused, research_export
 from ketaclinic.outcomes.forms import OutcomeFilterForm
+from ketaclinic.outcomes.models import ExportMode, ResearchExport
 from ketaclinic.outcomes.selectors import RATE_KEYS, ClinicFigures, clinic_outcomes
 from ketaclinic.outcomes.services import outcomes_refresh
 from ketaclinic.outcomes.tracking import check_infusion, curves_overview, flag_counts
@@ -174,3 +176,30 @@ def refresh(request: HttpRequest) -> HttpResponse:
     run = outcomes_refresh(acting_user=request.user)
     messages.success(request, f"Outcomes recomputed: {run.courses} courses.")
     return redirect("outcomes:clinic")
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    """The research export (administrator): the form and past exports (GET); the file (POST)."""
+    require(request.user, "research.export")
+    error = ""
+    if request.method == "POST":
+        try:
+            exported = research_export(
+                acting_user=request.user,
+                mode=request.POST.get("mode", ""),
+                file_format=request.POST.get("file_format", ""),
+                dua_reference=request.POST.get("dua_reference", ""),
+            )
+        except ExportRefused as exc:
+            error = str(exc)
+        else:
+            response = HttpResponse(exported.content, content_type=exported.content_type)
+            response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+            return response
+    context = {
+        "modes": ExportMode.choices,
+        "exports": ResearchExport.objects.select_related("created_by")[:20],
+        "error": error,
+    }
+    return render(request, "outcomes/export.html", context, status=422 if error else 200)
