@@ -8,8 +8,8 @@ import csv
 import io
 import json
 import re
-from itertools import pairwise
 from datetime import UTC, date, datetime
+from itertools import pairwise
 
 import pytest
 
