@@ -111,29 +111,53 @@ def _generate(patients: int, per_patient: int, seed: int) -> dict[str, int]:
     def patient_rows() -> Iterator[dict[str, Any]]:
         for n, (pid, _) in enumerate(ids):
             yield {
-                "id": pid, "mrn": f"B{n:09d}", "given_name": "Bench", "family_name": f"P{n}",
-                "birth_date": datetime(1980, 1, 1, tzinfo=UTC).date(), "sex_at_birth": "unknown",
-                "created_at": now, "updated_at": now,
+                "id": pid,
+                "mrn": f"B{n:09d}",
+                "given_name": "Bench",
+                "family_name": f"P{n}",
+                "birth_date": datetime(1980, 1, 1, tzinfo=UTC).date(),
+                "sex_at_birth": "unknown",
+                "created_at": now,
+                "updated_at": now,
             }
 
     def course_rows() -> Iterator[dict[str, Any]]:
         for pid, cid in ids:
-            yield {"id": cid, "patient_id": pid, "protocol_id": protocol.pk,
-                   "started_by_id": clinician.pk, "started_at": now}
+            yield {
+                "id": cid,
+                "patient_id": pid,
+                "protocol_id": protocol.pk,
+                "started_by_id": clinician.pk,
+                "started_at": now,
+            }
 
     def session_rows() -> Iterator[dict[str, Any]]:
         for (_, cid), s in zip(ids, shift, strict=True):
             for day in INFUSION_DAYS:
                 at = START + s + timedelta(days=day)
-                yield {"id": uuid.uuid4(), "course_id": cid, "chair_id": chair.pk,
-                       "phase": "induction", "start": at, "chair_until": at + timedelta(hours=3),
-                       "status": "signed", "created_by_id": clinician.pk, "created_at": now}
+                yield {
+                    "id": uuid.uuid4(),
+                    "course_id": cid,
+                    "chair_id": chair.pk,
+                    "phase": "induction",
+                    "start": at,
+                    "chair_until": at + timedelta(hours=3),
+                    "status": "signed",
+                    "created_by_id": clinician.pk,
+                    "created_at": now,
+                }
 
     def evaluation_rows() -> Iterator[dict[str, Any]]:
         for n, (pid, _) in enumerate(ids):
-            yield {"patient_id": pid, "input_json": {"diagnoses": [DIAGNOSES[n % 5]]},
-                   "proposal_json": {}, "outcome": "eligible", "ruleset_id": ruleset.pk,
-                   "created_by_id": clinician.pk, "created_at": now}
+            yield {
+                "patient_id": pid,
+                "input_json": {"diagnoses": [DIAGNOSES[n % 5]]},
+                "proposal_json": {},
+                "outcome": "eligible",
+                "ruleset_id": ruleset.pk,
+                "created_by_id": clinician.pk,
+                "created_at": now,
+            }
 
     # the days of each measure's scores: baseline, before infusions 2-6, after 6, follow-ups
     days = [-3, 1, 3, 6, 8, 10, 12, 20, 27, 40][: per_patient // 2]
@@ -147,13 +171,22 @@ def _generate(patients: int, per_patient: int, seed: int) -> dict[str, int]:
                 for k, day in enumerate(days):
                     if missing and k in (0, 7):
                         continue
-                    value = baseline if k == 0 else round(baseline * (1 - fall) ** k
-                                                          + rng.gauss(0, 1.5))
-                    yield {"id": uuid.uuid4(), "patient_id": pid, "instrument": measure,
-                           "answers": {}, "total": max(0, min(top, value)),
-                           "administered_at": START + s + timedelta(days=day, hours=1),
-                           "entered_by_id": clinician.pk, "mode": "staff_entry",
-                           "created_at": now}
+                    value = (
+                        baseline
+                        if k == 0
+                        else round(baseline * (1 - fall) ** k + rng.gauss(0, 1.5))
+                    )
+                    yield {
+                        "id": uuid.uuid4(),
+                        "patient_id": pid,
+                        "instrument": measure,
+                        "answers": {},
+                        "total": max(0, min(top, value)),
+                        "administered_at": START + s + timedelta(days=day, hours=1),
+                        "entered_by_id": clinician.pk,
+                        "mode": "staff_entry",
+                        "created_at": now,
+                    }
 
     counts = {}
     with connection.cursor() as django_cursor:
@@ -191,7 +224,9 @@ def _app(disorder: str) -> tuple[float, tuple[int, int, int, int]]:
     elapsed = time.perf_counter() - t0
     total = cells[0]
     return elapsed, (
-        total.started, total.with_data, total.counts.get("responded", 0),
+        total.started,
+        total.with_data,
+        total.counts.get("responded", 0),
         total.counts.get("remitted", 0),
     )
 
