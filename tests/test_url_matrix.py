@@ -1223,6 +1223,13 @@ MATRIX.update(
 
 # Outcomes: the clinic's figures are for clinicians and the administrator; a course's outcome
 # summary is read like the course (staff, and the patient their own).
+def _public_figure_url(c: Clinic) -> str:
+    from ketaclinic.outcomes.publishing import figure_choose
+
+    figure = figure_choose(acting_user=c.users["dana"], measure="gad7", timepoint="infusion:4")
+    return f"/outcomes/publish/{figure.pk}/approve/"
+
+
 def _outcomes_page(**allowed: int) -> Check:
     denied = {role: 403 for role in ("admin", "clinician", "nurse", "intake", "patient")}
     return page(**({"anon": 302} | denied | allowed))
@@ -1248,6 +1255,24 @@ MATRIX.update(
                 _outcomes_page(admin=200),
                 # an empty form: no mode, refused with the reason (422)
                 form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "outcomes/public/": (
+            lambda c: "/outcomes/public/",
+            [page(anon=200, staff=200, patient=200)],
+        ),
+        "outcomes/publish/": (
+            lambda c: "/outcomes/publish/",
+            [
+                _outcomes_page(admin=200, clinician=200),
+                form_post(anon=302, admin=302, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "outcomes/publish/<int:figure_id>/approve/": (
+            _public_figure_url,
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=403, clinician=302, nurse=403, intake=403, patient=403),
             ],
         ),
         "api/v1/outcomes/clinic": (

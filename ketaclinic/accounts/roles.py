@@ -81,6 +81,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "outcomes.view": frozenset({A, C}),
     "outcomes.refresh": frozenset({A, C}),
     "research.export": frozenset({A}),
+    # public figures: the administrator chooses, a clinician approves before they show
+    "outcomes.publish": frozenset({A}),
+    "outcomes.approve": frozenset({C}),
     # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
     "fhir.import": frozenset({A}),
     # ketamine ledger (DEA Schedule III): nurses draw and waste, clinicians and nurses

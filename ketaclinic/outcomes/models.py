@@ -178,3 +178,31 @@ class ResearchExport(models.Model):
 
     def __str__(self) -> str:
         return f"research export {self.pk} ({self.mode})"
+
+
+class PublicFigure(models.Model):
+    """A clinic figure the administrator chose for the public site. It shows only once a
+    clinician has approved it, and only the cells with at least ``min_patients`` patients; its
+    snapshot (counts, denominators, definition, period, comparisons) is refreshed by a job."""
+
+    measure = models.CharField(max_length=40)
+    timepoint = models.CharField(max_length=24)
+    disorder = models.CharField(max_length=24, blank=True)
+    min_patients = models.PositiveIntegerField(default=20)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    chosen_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(default=dict)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-chosen_at"]
+
+    def __str__(self) -> str:
+        return f"public figure {self.measure} {self.timepoint} {self.disorder}"

@@ -17,7 +17,8 @@ from ketaclinic.accounts.access import require, user_can
 from ketaclinic.outcomes.charts import km_svg, trajectory_svg
 from ketaclinic.outcomes.export import ExportRefused, research_export
 from ketaclinic.outcomes.forms import OutcomeFilterForm
-from ketaclinic.outcomes.models import ExportMode, ResearchExport
+from ketaclinic.outcomes.models import ExportMode, PublicFigure, ResearchExport
+from ketaclinic.outcomes.publishing import figure_approve, figure_choose, figures_public
 from ketaclinic.outcomes.selectors import RATE_KEYS, ClinicFigures, clinic_outcomes
 from ketaclinic.outcomes.services import outcomes_refresh
 from ketaclinic.outcomes.tracking import check_infusion, curves_overview, flag_counts
@@ -203,3 +204,49 @@ def export(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "outcomes/export.html", context, status=422 if error else 200)
+
+
+@require_GET
+def public(request: HttpRequest) -> HttpResponse:
+    """The clinic's approved figures for anyone: every rate with its denominator, the missing,
+    the definition, the period and the published comparison; small cells suppressed."""
+    return render(request, "outcomes/public.html", {"figures": figures_public()})
+
+
+@login_required
+def publish(request: HttpRequest) -> HttpResponse:
+    """The administrator chooses figures to publish (POST); clinicians approve them."""
+    if not (
+        user_can(request.user, "outcomes.publish") or user_can(request.user, "outcomes.approve")
+    ):
+        require(request.user, "outcomes.publish")
+    if request.method == "POST":
+        form = OutcomeFilterForm(request.POST)
+        filters = form.filters()
+        figure_choose(
+            acting_user=request.user,
+            measure=filters.measure,
+            timepoint=filters.timepoint,
+            disorder=filters.disorder,
+        )
+        messages.success(request, "Figure chosen; a clinician must approve it before it shows.")
+        return redirect("outcomes:publish")
+    context = {
+        "form": OutcomeFilterForm(),
+        "figures": PublicFigure.objects.filter(withdrawn=False),
+        "can_choose": user_can(request.user, "outcomes.publish"),
+        "can_approve": user_can(request.user, "outcomes.approve"),
+    }
+    return render(request, "outcomes/publish.html", context)
+
+
+@login_required
+@require_POST
+def publish_approve(request: HttpRequest, figure_id: int) -> HttpResponse:
+    require(request.user, "outcomes.approve")
+    try:
+        figure_approve(acting_user=request.user, figure_id=figure_id)
+    except PublicFigure.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Approved: the figure now shows on the public site.")
+    return redirect("outcomes:publish")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from ketaclinic.outcomes.publishing import figures_refresh
 from ketaclinic.outcomes.services import outcomes_refresh
 from ketaclinic.outcomes.tracking import curves_refit, not_on_track_check
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         refit = sub.add_parser("refit", help="Refit the expected curves (MixedLM).")
         refit.add_argument("--min-inductions", type=int, default=None)
         sub.add_parser("check", help="Flag courses below their expected band.")
+        sub.add_parser("publish-refresh", help="Refresh the public figures' snapshots.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         command = options["subcommand"]
@@ -38,3 +40,5 @@ class Command(BaseCommand):
         elif command == "check":
             flags = not_on_track_check(acting_user=None)
             self.stdout.write(f"not-on-track flags raised: {len(flags)}")
+        elif command == "publish-refresh":
+            self.stdout.write(f"public figures refreshed: {figures_refresh()}")
