@@ -50,6 +50,7 @@ def clinic(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
         "can_refresh": user_can(request.user, "outcomes.refresh"),
         "curves": [c for c in curves_overview() if c.measure == figures.measure.code],
+        "disorder_labels": {code: d.label for code, d in figures.definitions.disorders.items()},
         "check_infusion": check_infusion(),
         "flag_counts": flag_counts(),
     }

@@ -24,6 +24,11 @@ def pct(value: float | None) -> str:
 
 
 @register.filter
+def label_of(labels: dict[str, str], code: str) -> str:
+    return labels.get(code, code) if code else "No diagnosis recorded"
+
+
+@register.filter
 def gte(text: str) -> str:
     """The data's ASCII ">=" and "<=" as the signs a reader expects."""
     return text.replace(">=", "≥").replace("<=", "≤")

@@ -94,5 +94,17 @@ def test_outcomes_page_shows_denominators_and_the_published_comparison(
     expect(summary).to_contain_text("GAD-7")
     expect(summary).to_contain_text("baseline")
     screenshots(page, "outcomes-patient-summary")
+    from ketaclinic.outcomes.publishing import figure_approve, figure_choose
+
+    figure = figure_choose(
+        acting_user=live_clinic.users["dana"], measure="gad7", timepoint="infusion:6"
+    )
+    figure_approve(acting_user=live_clinic.users["ada"], figure_id=figure.pk)
+    page.goto("/outcomes/public/")
+    expect(page.locator("article.public-figure")).to_contain_text("started")
+    expect(page.locator("article.public-figure")).to_contain_text("not shown, because fewer")
+    screenshots(page, "outcomes-public", (1366, 820, 390))
+    page.set_viewport_size({"width": 390, "height": 900})
+    assert _wider_than_the_window(page) == []
     problems = browser.problems
     assert (problems.page_errors, problems.csp_violations, problems.server_errors) == ([], [], [])
