@@ -336,6 +336,11 @@ def main() -> None:
 
         pages.main(sys.argv[2:])
         return
+    if sys.argv[1:2] == ["outcomes"]:  # the outcomes benchmark: bench/outcomes.py
+        from bench.outcomes import main as outcomes_main
+
+        outcomes_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "ketaclinic.fhir",
     "ketaclinic.idempotency",
     "ketaclinic.today",
+    "ketaclinic.outcomes",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,16 @@ OTP_TOTP_ISSUER = "KetaClinic"
 
 # Sessions end after this many idle minutes (HIPAA automatic logoff, 45 CFR 164.312(a)(2)(iii)).
 SESSION_IDLE_MINUTES = env_int("KETACLINIC_SESSION_IDLE_MINUTES", 15)
+# Outcomes: completed inductions a protocol x disorder cell needs before its own mixed model
+# replaces the published curve (outcomes.md section 3: published systems were derived from 181
+# to 11,492 patients; ~100 suggested), and the infusion after which not-on-track is checked
+# (never after 1-2: ketamine has late responders).
+OUTCOMES_MIN_INDUCTIONS = env_int("KETACLINIC_OUTCOMES_MIN_INDUCTIONS", 100)
+OUTCOMES_CHECK_INFUSION = env_int("KETACLINIC_OUTCOMES_CHECK_INFUSION", 4)
+# The research export's pseudonym key (HMAC-SHA256); derived from the secret key when unset.
+OUTCOMES_EXPORT_SECRET = env_str("KETACLINIC_EXPORT_SECRET", "")
+# Public figures: a cell with fewer patients is not shown (so no one can be recognised).
+OUTCOMES_PUBLIC_MIN_PATIENTS = env_int("KETACLINIC_OUTCOMES_PUBLIC_MIN_PATIENTS", 20)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -1357,6 +1357,20 @@ def _location_url(suffix: str) -> Callable[[Clinic], str]:
     return build
 
 
+# Outcomes: the clinic's figures are for clinicians and the administrator; a course's outcome
+# summary is read like the course (staff, and the patient their own).
+def _public_figure_url(c: Clinic) -> str:
+    from ketaclinic.outcomes.publishing import figure_choose
+
+    figure = figure_choose(acting_user=c.users["dana"], measure="gad7", timepoint="infusion:4")
+    return f"/outcomes/publish/{figure.pk}/approve/"
+
+
+def _outcomes_page(**allowed: int) -> Check:
+    denied = {role: 403 for role in ("admin", "clinician", "nurse", "intake", "patient")}
+    return page(**({"anon": 302} | denied | allowed))
+
+
 MATRIX.update(
     {
         "courses/<uuid:course_id>/series/": (
@@ -1482,6 +1496,52 @@ MATRIX.update(
         "ledger/locations/<int:location_id>/witness-policy/": (
             _location_url("witness-policy/"),
             _admin_form(admin=302),
+        ),
+        "outcomes/": (lambda c: "/outcomes/", [_outcomes_page(admin=200, clinician=200)]),
+        "outcomes/csv/<str:table>/": (
+            lambda c: "/outcomes/csv/rates/",
+            [_outcomes_page(admin=200, clinician=200)],
+        ),
+        "outcomes/refresh/": (
+            lambda c: "/outcomes/refresh/",
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=302, clinician=302, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "outcomes/export/": (
+            lambda c: "/outcomes/export/",
+            [
+                _outcomes_page(admin=200),
+                # an empty form: no mode, refused with the reason (422)
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "outcomes/public/": (
+            lambda c: "/outcomes/public/",
+            [page(anon=200, staff=200, patient=200)],
+        ),
+        "outcomes/publish/": (
+            lambda c: "/outcomes/publish/",
+            [
+                _outcomes_page(admin=200, clinician=200),
+                form_post(anon=302, admin=302, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "outcomes/publish/<int:figure_id>/approve/": (
+            _public_figure_url,
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=403, clinician=302, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "api/v1/outcomes/clinic": (
+            lambda c: "/api/v1/outcomes/clinic?measure=gad7&timepoint=infusion:4",
+            [api("GET", anon=401, admin=200, clinician=200, nurse=403, intake=403, patient=403)],
+        ),
+        "api/v1/outcomes/courses/<course_id>": (
+            lambda c: _course_url()(c).replace("/api/v1/courses/", "/api/v1/outcomes/courses/"),
+            [api("GET", anon=401, staff=200, patient=200)],
         ),
     }
 )

@@ -81,6 +81,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "scales.enter": frozenset({A, C, N, IN}),
     "scales.self_report": frozenset({P}),  # their own record, self-report scales only
     "flag.acknowledge": frozenset({C}),
+    # outcomes: the clinic's figures (aggregates) and their recomputation
+    "outcomes.view": frozenset({A, C}),
+    "outcomes.refresh": frozenset({A, C}),
+    "research.export": frozenset({A}),
+    # public figures: the administrator chooses, a clinician approves before they show
+    "outcomes.publish": frozenset({A}),
+    "outcomes.approve": frozenset({C}),
     # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
     "fhir.import": frozenset({A}),
     # ketamine ledger (DEA Schedule III): nurses draw and waste, clinicians and nurses

@@ -36,6 +36,7 @@ from ketaclinic.intake.api import router as intake_router
 from ketaclinic.ledger.api import router as ledger_router
 from ketaclinic.ledger.api.core import ledger_refused
 from ketaclinic.ledger.entries import LedgerRefused
+from ketaclinic.outcomes.api import router as outcomes_router
 from ketaclinic.patients.api import router as patients_router
 from ketaclinic.scales.api.links import router as scale_links_router
 from ketaclinic.scales.api.responses import router as scales_router
@@ -95,6 +96,7 @@ api.exception_handler(LedgerRefused)(ledger_refused)
 api.add_router("/patients", patients_router)
 api.add_router("/audit", audit_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/outcomes", outcomes_router)
 api.add_router("", intake_router)  # /inquiries
 api.add_router("", evaluation_router)  # /patients/{id}/evaluations, /evaluations/{id}, ...
 api.add_router("", consent_router)  # /consent-documents, /patients/{id}/consents, ...

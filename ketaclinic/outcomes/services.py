@@ -1,0 +1,156 @@
+"""Writes of the outcomes app: recomputing the per-course outcome rows from the source rows.
+
+The rows are derived data: a refresh replaces them all in one transaction, reading the sources
+as ordered streams (``outcomes.sources``) and writing in batches, so memory stays flat whatever
+the clinic's size. One audit event records the run (it reads every treated patient's scores;
+the rows it writes never leave the clinic page's aggregates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import audit_record
+from ketaclinic.outcomes.models import CourseOutcome, OutcomeRefresh, Timepoint, TimepointResult
+from ketaclinic.outcomes.rules import Assessment, OutcomeDefinitions, course_outcome
+from ketaclinic.outcomes.rules.definitions import shipped_definitions
+from ketaclinic.outcomes.sources import CourseInfo, PatientRows, patient_rows
+
+BATCH = 2000
+# Measures every course is counted on, whether or not they were given (a course that never had
+# one is "started, no data": the missing must show).
+CORE_MEASURES = ("gad7", "phq9")
+
+
+def measures_for(rows: PatientRows, disorder: str | None, defs: OutcomeDefinitions) -> list[str]:
+    wanted = list(CORE_MEASURES)
+    if disorder is not None:
+        wanted += list(defs.disorders[disorder].specific_measures)
+    wanted += [m for m in rows.scores if m in defs.measures]
+    return list(dict.fromkeys(wanted))
+
+
+def _result(
+    outcome: CourseOutcome, timepoint: str, number: int, assessment: Assessment | None, raw: int
+) -> TimepointResult:
+    return TimepointResult(
+        outcome=outcome,
+        timepoint=timepoint,
+        infusion_number=number,
+        score=raw if assessment is None else assessment.score,
+        percent_fall=None if assessment is None else assessment.percent_fall,
+        has_baseline=assessment is not None,
+        responded=None if assessment is None else assessment.responded,
+        remitted=None if assessment is None else assessment.remitted,
+        reliable_improvement=None if assessment is None else assessment.reliable_improvement,
+        reliable_deterioration=None if assessment is None else assessment.reliable_deterioration,
+        recovered=None if assessment is None else assessment.recovered,
+        reliable_recovery=None if assessment is None else assessment.reliable_recovery,
+    )
+
+
+def _course_rows(
+    rows: PatientRows, course: CourseInfo, defs: OutcomeDefinitions, now: Any
+) -> Iterator[tuple[CourseOutcome, list[TimepointResult]]]:
+    disorder = defs.disorder_of(rows.diagnoses)
+    for measure in measures_for(rows, disorder, defs):
+        result = course_outcome(
+            measure_code=measure,
+            scores=rows.scores.get(measure, []),
+            infusions=course.infusions,
+            definitions=defs,
+        )
+        row = CourseOutcome(
+            course_id=course.course_id,
+            patient_id=rows.patient_id,
+            measure=measure,
+            disorder=disorder or "",
+            protocol_code=course.protocol_code,
+            route=course.route,
+            clinician_id=course.clinician_id,
+            first_infusion_at=min(course.infusions),
+            infusions_given=len(course.infusions),
+            baseline=result.baseline,
+            status=result.status.value,
+            response_infusion=result.response_infusion,
+            response_days=result.response_days,
+            durability_days=result.durability_days,
+            durability_event=result.durability_event,
+            definitions_label=result.definitions_label,
+            computed_at=now,
+        )
+        points: list[TimepointResult] = []
+        for number, (assessed, raw) in enumerate(
+            zip(result.by_infusion, result.infusion_scores, strict=True), start=1
+        ):
+            if raw is not None:
+                points.append(_result(row, Timepoint.INFUSION, number, assessed, raw))
+        for code, assessed in result.follow_ups.items():
+            if assessed is not None:
+                points.append(_result(row, code, 0, assessed, assessed.score))
+        if result.latest is not None:
+            points.append(_result(row, Timepoint.LATEST, 0, result.latest, result.latest.score))
+        yield row, points
+
+
+def _flush(pending: list[tuple[CourseOutcome, list[TimepointResult]]]) -> int:
+    outcomes = CourseOutcome.objects.bulk_create([row for row, _ in pending], batch_size=BATCH)
+    points: list[TimepointResult] = []
+    for saved, (_, results) in zip(outcomes, pending, strict=True):
+        for point in results:
+            point.outcome = saved
+            points.append(point)
+    TimepointResult.objects.bulk_create(points, batch_size=BATCH)
+    return len(outcomes)
+
+
+def outcome_rows(
+    patients: Iterable[PatientRows], defs: OutcomeDefinitions, now: Any
+) -> Iterator[tuple[CourseOutcome, list[TimepointResult]]]:
+    for rows in patients:
+        for course in rows.courses:
+            yield from _course_rows(rows, course, defs, now)
+
+
+@transaction.atomic
+def outcomes_refresh(
+    *, acting_user: Any, definitions: OutcomeDefinitions | None = None
+) -> OutcomeRefresh:
+    """Recompute every course's outcome rows (replacing the previous ones)."""
+    defs = definitions or shipped_definitions()
+    now = timezone.now()
+    run = OutcomeRefresh.objects.create(started_at=now, definitions_label=defs.label)
+    TimepointResult.objects.all().delete()
+    CourseOutcome.objects.all().delete()
+    courses = 0
+    last_course: UUID | None = None
+    written = 0
+    pending: list[tuple[CourseOutcome, list[TimepointResult]]] = []
+    for row, points in outcome_rows(patient_rows(), defs, now):
+        if row.course_id != last_course:
+            courses += 1
+            last_course = row.course_id
+        pending.append((row, points))
+        if len(pending) >= BATCH:
+            written += _flush(pending)
+            pending = []
+    if pending:
+        written += _flush(pending)
+    run.finished_at = timezone.now()
+    run.courses = courses
+    run.rows = written
+    run.save(update_fields=["finished_at", "courses", "rows"])
+    audit_record(
+        actor=acting_user,
+        action=Action.EXECUTE,
+        object_type="OutcomeRefresh",
+        object_id=run.pk,
+        patient_id=None,
+    )
+    return run

@@ -1,0 +1,145 @@
+"""Reading the source rows the outcomes are computed from, as ordered streams.
+
+Administrations, sessions and diagnoses are read with ``.iterator()`` in patient order, so that
+a recomputation over every patient holds one patient's rows at a time, never the whole clinic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ketaclinic.courses.models import Course
+from ketaclinic.eligibility.models import Evaluation
+from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.outcomes.rules import Score
+from ketaclinic.scales.models import Administration
+
+# A session counts as an infusion given once the infusion has started.
+GIVEN = (
+    SessionStatus.INFUSING,
+    SessionStatus.RECOVERY,
+    SessionStatus.DISCHARGED,
+    SessionStatus.SIGNED,
+)
+CHUNK = 5000
+
+
+@dataclass
+class CourseInfo:
+    course_id: UUID
+    protocol_code: str
+    route: str
+    clinician_id: int
+    protocol_name: str = ""
+    infusions: list[datetime] = field(default_factory=list)
+
+
+@dataclass
+class PatientRows:
+    patient_id: UUID
+    diagnoses: list[str]
+    courses: list[CourseInfo]
+    scores: dict[str, list[Score]]
+
+
+def _sessions(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
+    rows = Session.objects.filter(status__in=GIVEN)
+    if patient_ids is not None:
+        rows = rows.filter(course__patient_id__in=patient_ids)
+    return (
+        rows.order_by("course__patient_id", "course_id", "start")
+        .values_list(
+            "course__patient_id",
+            "course_id",
+            "course__protocol__code",
+            "course__protocol__route",
+            "course__started_by_id",
+            "start",
+            "course__protocol__name",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _scores(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
+    rows = Administration.objects.filter(total__isnull=False)
+    if patient_ids is not None:
+        rows = rows.filter(patient_id__in=patient_ids)
+    return (
+        rows.order_by("patient_id", "instrument", "administered_at")
+        .values_list("patient_id", "instrument", "administered_at", "total")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _diagnoses(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
+    rows = Evaluation.objects.all()
+    if patient_ids is not None:
+        rows = rows.filter(patient_id__in=patient_ids)
+    return (
+        rows.order_by("patient_id", "-created_at", "-id")
+        .values_list("patient_id", "input_json")
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+class _Peek:
+    """An ordered stream of rows keyed by their first column, read one key at a time."""
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        self._next: tuple[Any, ...] | None = next(rows, None)
+
+    def key(self) -> UUID | None:
+        return None if self._next is None else UUID(str(self._next[0]))
+
+    def take(self, key: UUID) -> list[tuple[Any, ...]]:
+        taken: list[tuple[Any, ...]] = []
+        while self._next is not None and UUID(str(self._next[0])) == key:
+            taken.append(self._next)
+            self._next = next(self._rows, None)
+        return taken
+
+
+def patient_rows(patient_ids: list[UUID] | None = None) -> Iterator[PatientRows]:
+    """Every treated patient's courses (with the infusions given), scores and latest
+    diagnoses, one patient at a time, in patient-id order. Only patients with an infusion."""
+    sessions = _Peek(_sessions(patient_ids))
+    scores = _Peek(_scores(patient_ids))
+    diagnoses = _Peek(_diagnoses(patient_ids))
+    while (patient_id := sessions.key()) is not None:
+        courses: dict[UUID, CourseInfo] = {}
+        for _, course_id, code, route, clinician_id, start, name in sessions.take(patient_id):
+            info = courses.get(course_id)
+            if info is None:
+                info = courses[course_id] = CourseInfo(
+                    course_id, code, route, clinician_id, protocol_name=name
+                )
+            info.infusions.append(start)
+        while (key := scores.key()) is not None and key < patient_id:
+            scores.take(key)
+        by_measure: dict[str, list[Score]] = {}
+        for _, instrument, at, total in scores.take(patient_id):
+            by_measure.setdefault(instrument, []).append(Score(at, int(total)))
+        while (key := diagnoses.key()) is not None and key < patient_id:
+            diagnoses.take(key)
+        evaluations = diagnoses.take(patient_id)
+        found = evaluations[0][1].get("diagnoses", []) if evaluations else []
+        yield PatientRows(
+            patient_id=patient_id,
+            diagnoses=[str(d) for d in found],
+            courses=list(courses.values()),
+            scores=by_measure,
+        )
+
+
+def course_ids_of(patient_id: UUID) -> list[Course]:
+    return list(
+        Course.objects.filter(patient_id=patient_id)
+        .select_related("protocol")
+        .order_by("-started_at")
+    )
