@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "ketaclinic.courses",
     "ketaclinic.infusions",
     "ketaclinic.ledger",
+    "ketaclinic.monitors",
     "ketaclinic.fhir",
 ]
 

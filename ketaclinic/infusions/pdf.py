@@ -79,11 +79,17 @@ def record_pdf_bytes(session: Session) -> bytes:
 
     pdf.heading("Vital signs")
     for v in snapshot["vitals"]:
-        moaas = v["moaas"] if v["moaas"] is not None else "-"
+        shown = {k: "-" if v.get(k) is None else v[k] for k in _VITALS_SHOWN}
         pdf.line_text(
-            f"{when(v['at'])} [{v['phase']}] BP {v['systolic_mmhg']}/{v['diastolic_mmhg']} "
-            f"HR {v['heart_rate_bpm']} SpO2 {v['spo2_percent']} RR {v['respiratory_rate']} "
-            f"MOAA/S {moaas} by {v['by']}"
+            f"{when(v['at'])} [{v['phase']}] BP {shown['systolic_mmhg']}/"
+            f"{shown['diastolic_mmhg']} HR {shown['heart_rate_bpm']} "
+            f"SpO2 {shown['spo2_percent']} RR {shown['respiratory_rate']} "
+            f"MOAA/S {shown['moaas']} {_vitals_origin(v)}"
+        )
+    for a in snapshot.get("vitals_artefacts", []):
+        pdf.line_text(
+            f"{when(a['at'])} FROM MONITOR {a['device']}, marked artefact by {a['by']} "
+            f"(not charted): {a['reason']}"
         )
 
     pdf.heading("Alerts")
@@ -117,3 +123,27 @@ def record_pdf_bytes(session: Session) -> bytes:
                 f"{addendum.author.username}: {addendum.text}"
             )
     return bytes(pdf.output())
+
+
+_VITALS_SHOWN = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate",
+    "moaas",
+)
+
+
+def _vitals_origin(v: dict[str, Any]) -> str:
+    """Who charted the row: the typist, or the monitor and who confirmed it."""
+    if v.get("source") != "monitor":
+        return f"by {v['by']}"
+    confirmed = (
+        f"confirmed by {v['confirmed_by']}"
+        if v.get("confirmed_by")
+        else "confirmed automatically"
+        if v.get("confirmed_at")
+        else "NOT CONFIRMED"
+    )
+    return f"FROM MONITOR {v['device']}, {confirmed}"

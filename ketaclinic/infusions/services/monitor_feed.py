@@ -1,0 +1,299 @@
+"""Vitals from a bedside monitor: charted into the session at once, through the same
+plausibility checks and alert rules as typed vitals (`rules.monitoring`, the protocol's
+thresholds by phase), counted as charted once a nurse confirms them (or automatically after
+the protocol's `monitor_autoconfirm_minutes`, when the clinic sets one); a nurse may mark a
+reading an artefact, with a reason (kept, not charted).
+
+The monitor feed (`ketaclinic.monitors`) calls `vitals_record_from_monitor` inside its own
+transaction, so that a message is acknowledged only after its readings are committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.access import require
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import AuditTarget, audit_record_many
+from ketaclinic.infusions.models import (
+    Session,
+    SessionAlert,
+    SessionStatus,
+    VitalsReading,
+    VitalsSource,
+)
+from ketaclinic.infusions.rules import monitoring
+from ketaclinic.infusions.services.common import (
+    CHARTING,
+    _locked,
+    _require_status,
+    protocol_definition,
+)
+from ketaclinic.infusions.services.vitals import (
+    ACKNOWLEDGING,
+    _locked_for_vitals,
+    _thresholds,
+)
+
+ARTEFACT_REASON_MAX = 500
+FUTURE_SLACK = timedelta(minutes=5)
+"""As for typed vitals: a reading more than this in the future is refused."""
+VITAL_FIELDS = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate",
+)
+
+
+@dataclass(frozen=True)
+class MonitorSet:
+    """One set of values the monitor measured at `at` (any of the five fields)."""
+
+    at: datetime
+    values: Mapping[str, int]
+    key: str
+    """Unique per session for this measurement (device and message or cuff time): a resent
+    message is charted once."""
+
+
+@dataclass
+class MonitorCharted:
+    readings: list[VitalsReading] = field(default_factory=list)
+    alerts: list[SessionAlert] = field(default_factory=list)
+    duplicates: int = 0
+    """Sets already charted (a resent message, the same cuff in a later message)."""
+    dropped: list[str] = field(default_factory=list)
+    """Values not charted, with the reason (implausible, in the future)."""
+
+
+def _alert_rows(
+    session_id: UUID, reading: VitalsReading, raised: Sequence[monitoring.Alert], now: datetime
+) -> list[SessionAlert]:
+    return [
+        SessionAlert(
+            session_id=session_id,
+            vitals=reading,
+            code=alert.code,
+            field=alert.field.value,
+            value=alert.value,
+            comparator=alert.comparator.value,
+            threshold=alert.threshold,
+            recommended_action=alert.recommended_action.value,
+            actions=",".join(a.value for a in alert.actions),
+            message=alert.message,
+            source=alert.source,
+            raised_at=now,
+        )
+        for alert in raised
+    ]
+
+
+def _plausible(
+    values: Mapping[str, int], limits: Any, dropped: list[str], at: datetime
+) -> dict[str, int]:
+    kept = {name: values[name] for name in VITAL_FIELDS if name in values}
+    problems = monitoring.vitals_check_plausible(vitals=monitoring.Vitals(**kept), limits=limits)
+    for problem in problems:
+        names = [problem.field]
+        if problem.field == "diastolic_mmhg" and "systolic" in problem.message:
+            names.append("systolic_mmhg")  # the pair cannot be right: neither is charted
+        for name in names:
+            if name in kept:
+                dropped.append(f"{at:%H:%M:%S} {name} {kept.pop(name)}: {problem.message}")
+    return kept
+
+
+@transaction.atomic
+def vitals_record_from_monitor(
+    *, session_id: UUID, device: str, sets: Sequence[MonitorSet]
+) -> MonitorCharted:
+    """Chart the sets into the session (locked), raising the protocol's alerts for the
+    session's phase at once. Refused (ValidationError) when the session is not between
+    check-in and discharge; sets already charted (same key) are counted, not stored again."""
+    target = _locked_for_vitals(session_id, "")
+    _require_status_of_monitor(target.status)
+    protocol = protocol_definition(target.protocol_id)
+    result = MonitorCharted()
+    keys = [s.key[:100] for s in sets]
+    seen = set(
+        VitalsReading.objects.filter(session_id=session_id, idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    now = timezone.now()
+    pending: list[tuple[VitalsReading, monitoring.Vitals]] = []
+    for item, key in zip(sets, keys, strict=True):
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        if item.at > now + FUTURE_SLACK:
+            result.dropped.append(f"{item.at:%H:%M:%S}: in the future, not charted")
+            continue
+        kept = _plausible(item.values, protocol.vitals_plausibility, result.dropped, item.at)
+        if not kept:
+            continue
+        row = VitalsReading(
+            session_id=session_id,
+            at=item.at,
+            phase=target.status,
+            idempotency_key=key,
+            source=VitalsSource.MONITOR,
+            device=device[:100],
+            recorded_by=None,
+            **kept,
+        )
+        pending.append((row, monitoring.Vitals(**kept)))
+    if not pending:
+        return result
+    rows = VitalsReading.objects.bulk_create([row for row, _ in pending])
+    thresholds = _thresholds(protocol, target.status)
+    alerts: list[SessionAlert] = []
+    for row, pure in zip(rows, (p for _, p in pending), strict=True):
+        alerts += _alert_rows(session_id, row, monitoring.vitals_alerts(thresholds, pure), now)
+    if alerts:
+        SessionAlert.objects.bulk_create(alerts)
+    result.readings, result.alerts = rows, alerts
+    audit_record_many(
+        actor=None,
+        action=Action.CREATE,
+        targets=[AuditTarget("VitalsReading", str(r.pk), target.patient_id) for r in rows],
+    )
+    return result
+
+
+def _require_status_of_monitor(status: str) -> None:
+    if status not in CHARTING:
+        raise ValidationError(
+            {
+                "session": [
+                    f"The session is {status}: monitor readings are charted from "
+                    "check-in until discharge."
+                ]
+            }
+        )
+
+
+def _awaiting(session: Session) -> Any:
+    return VitalsReading.objects.filter(
+        session=session,
+        source=VitalsSource.MONITOR,
+        confirmed_at__isnull=True,
+        artefact=False,
+    )
+
+
+@transaction.atomic
+def vitals_confirm_monitor(*, acting_user: Any, session: Session, up_to: int | None = None) -> int:
+    """The nurse confirms the monitor's readings awaiting confirmation (those she was shown:
+    up to reading id `up_to`), in one click. Returns how many."""
+    require(acting_user, "session.chart")
+    locked = _locked(session)
+    _require_status(locked, ACKNOWLEDGING, "Confirming monitor readings")
+    rows = _awaiting(locked)
+    if up_to is not None:
+        rows = rows.filter(pk__lte=up_to)
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    VitalsReading.objects.filter(pk__in=ids).update(
+        confirmed_by=acting_user, confirmed_at=timezone.now()
+    )
+    audit_record_many(
+        actor=acting_user,
+        action=Action.UPDATE,
+        targets=[AuditTarget("VitalsReading", str(pk), locked.course.patient_id) for pk in ids],
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def vitals_mark_artefact(
+    *, acting_user: Any, session: Session, reading_id: int, reason: str
+) -> VitalsReading:
+    """A monitor reading the nurse judges an artefact (a cuff on a moving arm, a probe off):
+    kept, with the reason, and not charted. Its alerts stay for acknowledgement."""
+    require(acting_user, "session.chart")
+    locked = _locked(session)
+    _require_status(locked, ACKNOWLEDGING, "Marking an artefact")
+    text = reason.strip()
+    if not text:
+        raise ValidationError({"reason": ["Say why the reading is an artefact."]})
+    if len(text) > ARTEFACT_REASON_MAX:
+        raise ValidationError({"reason": [f"At most {ARTEFACT_REASON_MAX} characters."]})
+    reading = VitalsReading.objects.get(session=locked, pk=reading_id, source=VitalsSource.MONITOR)
+    if reading.artefact:
+        return reading
+    reading.artefact = True
+    reading.artefact_reason = text
+    reading.artefact_by = acting_user
+    reading.artefact_at = timezone.now()
+    reading.save(update_fields=["artefact", "artefact_reason", "artefact_by", "artefact_at"])
+    audit_record_many(
+        actor=acting_user,
+        action=Action.UPDATE,
+        targets=[AuditTarget("VitalsReading", str(reading.pk), locked.course.patient_id)],
+    )
+    return reading
+
+
+def vitals_autoconfirm_due(*, now: datetime | None = None) -> int:
+    """Confirm, without a nurse, the monitor readings older than their protocol's
+    `monitor_autoconfirm_minutes` (protocols without one never auto-confirm). Run by the
+    listener every minute. Returns how many."""
+    moment = now or timezone.now()
+    sessions = (
+        Session.objects.filter(
+            status__in=[*CHARTING, SessionStatus.DISCHARGED],
+            vitals__source=VitalsSource.MONITOR,
+            vitals__confirmed_at__isnull=True,
+            vitals__artefact=False,
+        )
+        .select_related("course")
+        .distinct()
+    )
+    total = 0
+    for session in sessions:
+        protocol = protocol_definition(session.course.protocol_id)
+        minutes = protocol.monitoring.monitor_autoconfirm_minutes
+        if minutes is None:
+            continue
+        with transaction.atomic():
+            locked = _locked(session)
+            rows = _awaiting(locked).filter(
+                recorded_at__lte=moment - timedelta(minutes=minutes.value)
+            )
+            ids = list(rows.values_list("pk", flat=True))
+            if not ids:
+                continue
+            VitalsReading.objects.filter(pk__in=ids).update(confirmed_at=moment)
+            audit_record_many(
+                actor=None,
+                action=Action.UPDATE,
+                targets=[
+                    AuditTarget("VitalsReading", str(pk), locked.course.patient_id) for pk in ids
+                ],
+            )
+            total += len(ids)
+    return total
+
+
+def monitor_awaiting_problems(session: Session) -> list[str]:
+    """For signing: monitor readings nobody has confirmed nor marked an artefact."""
+    count = _awaiting(session).count()
+    if not count:
+        return []
+    return [
+        f"{count} reading(s) from the monitor are not confirmed: confirm them, or mark "
+        "artefacts, before signing."
+    ]
