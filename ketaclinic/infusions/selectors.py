@@ -197,3 +197,21 @@ def vitals_chart_data(session: Session, snapshot: dict[str, Any]) -> dict[str, A
         )
     ]
     return {"series": series, "thresholds": thresholds, "events": events}
+
+
+@dataclass(frozen=True)
+class MonitorBatch:
+    """The bedside monitor's readings awaiting a nurse's confirmation, oldest first, and the
+    last id shown (a confirmation covers what the nurse saw, not what arrived since)."""
+
+    readings: list[VitalsReading]
+    up_to: int | None
+
+
+def monitor_batch(session: Session) -> MonitorBatch:
+    rows = list(
+        VitalsReading.objects.filter(
+            session=session, source="monitor", confirmed_at__isnull=True, artefact=False
+        ).order_by("at", "pk")[:200]
+    )
+    return MonitorBatch(readings=rows, up_to=max((r.pk for r in rows), default=None))

@@ -13,6 +13,7 @@ Nothing about a patient is logged: counts, codes and reasons only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -180,10 +181,7 @@ class Listener:
                 for got in decoder.feed(chunk):
                     if got.ok:
                         future: asyncio.Future[bytes] = loop.create_future()
-                        self.worker.submit(
-                            got.payload,
-                            lambda ack, f=future: loop.call_soon_threadsafe(_settle, f, ack),
-                        )
+                        self.worker.submit(got.payload, _deliverer(loop, future))
                         ack = await future
                     elif got.error.startswith("frame restarted"):
                         log.info("a frame restarted before its end: dropped, not answered")
@@ -197,10 +195,19 @@ class Listener:
         finally:
             self.connections -= 1
             writer.close()
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
+
+
+def _deliverer(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[bytes]
+) -> Callable[[bytes], None]:
+    """Called in the database thread: hands the ACK to the connection's coroutine."""
+
+    def deliver(ack: bytes) -> None:
+        loop.call_soon_threadsafe(_settle, future, ack)
+
+    return deliver
 
 
 def _settle(future: asyncio.Future[bytes], ack: bytes) -> None:

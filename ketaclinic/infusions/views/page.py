@@ -44,7 +44,7 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
-from ketaclinic.infusions.selectors import session_get_for_user, vitals_chart_data
+from ketaclinic.infusions.selectors import monitor_batch, session_get_for_user, vitals_chart_data
 from ketaclinic.infusions.snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.patients.selectors import patient_open_flags
 
@@ -422,6 +422,7 @@ def chart_render(
         "step_groups": groups,
         "check_in_opens": session.start - services.CHECK_IN_EARLIEST,
         "discharge_gate": protocol.discharge,
+        "monitor_batch": monitor_batch(session),
     }
     return render(request, "infusions/chart.html", context, status=status)
 

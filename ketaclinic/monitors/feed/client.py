@@ -5,6 +5,7 @@ as GE monitors do (up to 3 times) on AE, on no answer or on a dropped connection
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ def ack_fields(payload: bytes) -> tuple[str, str, str]:
     """(code, control id acknowledged, text) of an ACK, read by hand (no library needed)."""
     for segment in payload.decode("utf-8", "replace").split("\r"):
         if segment.startswith("MSA"):
-            parts = segment.split("|") + ["", "", ""]
+            parts = [*segment.split("|"), "", "", ""]
             return parts[1], parts[2], parts[3]
     return "", "", ""
 
@@ -53,10 +54,8 @@ class MonitorLink:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await self._writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
         self._reader = self._writer = None
 
     async def _exchange(self, payload: bytes) -> bytes:
@@ -75,7 +74,7 @@ class MonitorLink:
     async def send(self, payload: bytes, control_id: str, *, retries: int = RETRIES) -> Sent:
         """Send until AA or AR (final answers) or the tries run out."""
         code, text, tries, latency = "", "", 0, 0.0
-        for tries in range(1, retries + 2):  # noqa: B007 - the count is reported
+        for tries in range(1, retries + 2):
             started = time.perf_counter()
             try:
                 ack = await self._exchange(payload)

@@ -28,7 +28,7 @@ def main() -> None:
 
     Session.objects.filter(pk=session.pk).update(status="infusing")
     device = device_on("Chair 1", samples.GE_DEVICE)
-    print(f"session={session.pk} device={device.device_id}", flush=True)  # noqa: T201
+    print(f"session={session.pk} device={device.device_id}", flush=True)
 
 
 if __name__ == "__main__":

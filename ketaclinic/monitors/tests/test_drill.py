@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,9 +50,11 @@ class Cluster:
     def run(self, *args: str) -> None:
         command = " ".join(args)
         if os.geteuid() == 0:
-            subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", command], check=True)
+            subprocess.run(  # noqa: S603  fixed PostgreSQL tool paths in our temp dir
+                ["/usr/bin/su", "postgres", "-s", "/bin/sh", "-c", command], check=True
+            )
         else:
-            subprocess.run(["/bin/sh", "-c", command], check=True)
+            subprocess.run(["/bin/sh", "-c", command], check=True)  # noqa: S603  as above
 
     def pg_ctl(self, action: str) -> None:
         self.run(
@@ -101,7 +102,7 @@ class ListenerProcess:
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603  our own console script
             [
                 sys.executable,
                 "-m",

@@ -16,11 +16,21 @@ from ketaclinic.infusions import services as chart
 from ketaclinic.infusions.models import Session, SessionAlert, VitalsReading
 from ketaclinic.infusions.snapshot import session_snapshot
 from ketaclinic.monitors.models import MessageStatus, MonitorMessage
-from ketaclinic.monitors.services import message_assign, message_dismiss, message_receive
+from ketaclinic.monitors.services import (
+    Received,
+    message_assign,
+    message_dismiss,
+    message_receive,
+)
 from ketaclinic.monitors.tests.conftest import device_on, message, session_in
 from ketaclinic.testing import Clinic
 
 pytestmark = pytest.mark.django_db
+
+
+def _stored(received: Received) -> MonitorMessage:
+    assert received.message_id is not None
+    return MonitorMessage.objects.get(pk=received.message_id)
 
 
 def _msa(ack: bytes) -> tuple[str, str]:
@@ -48,7 +58,7 @@ def test_an_spo2_of_90_is_charted_from_the_monitor_and_raises_the_stop_alert(
     assert all(r.awaiting_confirmation for r in rows)
     alert = SessionAlert.objects.get(session=infusing)
     assert (alert.code, alert.recommended_action, alert.value) == ("spo2_low", "stop", 90)
-    stored = MonitorMessage.objects.get(pk=received.message_id)
+    stored = _stored(received)
     assert stored.raw.startswith("MSH|") and stored.session_id == infusing.pk
     assert stored.parse_json["readings"]
     assert AuditEvent.objects.filter(object_type="VitalsReading", actor_id=None).count() == 2
@@ -85,7 +95,7 @@ def test_implausible_values_are_not_charted_and_the_rest_is(
 ) -> None:
     device_on()
     received = message_receive(message(control="I1", hr=300))
-    stored = MonitorMessage.objects.get(pk=received.message_id)
+    stored = _stored(received)
     assert any("heart_rate_bpm 300" in d for d in stored.parse_json["dropped"])
     periodic = VitalsReading.objects.filter(session=infusing, spo2_percent__isnull=False).get()
     assert periodic.heart_rate_bpm is None and periodic.spo2_percent == 97
@@ -96,7 +106,7 @@ def test_an_unregistered_monitor_goes_to_the_queue_and_a_nurse_assigns_it(
 ) -> None:
     received = message_receive(message(control="U1", spo2=91))
     assert _msa(received.ack)[0] == "AA"  # kept: acknowledged, never dropped
-    queued = MonitorMessage.objects.get(pk=received.message_id)
+    queued = _stored(received)
     assert queued.status == MessageStatus.UNASSIGNED
     assert "not registered" in queued.reason
     assert not VitalsReading.objects.exists()
@@ -111,7 +121,7 @@ def test_an_unregistered_monitor_goes_to_the_queue_and_a_nurse_assigns_it(
 def test_no_session_in_the_chair_queues_the_message(clinic: Clinic) -> None:
     device_on()
     received = message_receive(message(control="N1"))
-    queued = MonitorMessage.objects.get(pk=received.message_id)
+    queued = _stored(received)
     assert queued.status == MessageStatus.UNASSIGNED
     assert "no session" in queued.reason
     message_dismiss(acting_user=clinic.users["ben"], message=queued, reason="monitor left on")
@@ -128,11 +138,11 @@ def test_a_discharged_session_is_not_charted_to(clinic: Clinic) -> None:
 def test_refused_and_waveform_messages_are_kept_raw(clinic: Clinic) -> None:
     refused = message_receive(b"MSH|^~\\&|X|Y|||20261202||ADT^A01|Q1|P|2.6\r")
     assert _msa(refused.ack) == ("AR", "Q1")
-    row = MonitorMessage.objects.get(pk=refused.message_id)
+    row = _stored(refused)
     assert row.status == MessageStatus.REFUSED and "ADT^A01" in row.reason
     waveform = message_receive(message("waveform", control="W1"))
     assert _msa(waveform.ack) == ("AA", "W1")
-    assert MonitorMessage.objects.get(pk=waveform.message_id).status == MessageStatus.SKIPPED
+    assert _stored(waveform).status == MessageStatus.SKIPPED
 
 
 def test_the_nurse_confirms_the_batch_and_marks_an_artefact(
@@ -180,7 +190,7 @@ def test_auto_confirm_after_the_protocol_time(
     device_on()
     message_receive(message(control="AC1"))
     assert chart.vitals_autoconfirm_due() == 0  # the shipped protocols never auto-confirm
-    real = monitor_feed.protocol_definition
+    real = monitor_feed.protocol_definition  # type: ignore[attr-defined]
 
     def with_autoconfirm(protocol_id: int) -> object:
         protocol = real(protocol_id)

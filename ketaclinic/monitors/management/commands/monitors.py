@@ -128,7 +128,7 @@ class Command(BaseCommand):
         )
 
 
-async def simulate(  # noqa: PLR0913 - the simulated monitor's settings
+async def simulate(
     host: str,
     port: int,
     *,
@@ -158,7 +158,7 @@ async def simulate(  # noqa: PLR0913 - the simulated monitor's settings
                 dia = min(95.0, max(60.0, dia + rng.uniform(-4, 4)))
                 cuff_at = now - timedelta(seconds=20)
             name = "ge"
-            if quirks and sent % 4 == 3:  # noqa: PLR2004
+            if quirks and sent % 4 == 3:
                 name = rng.choice(["sentinels", "vendor", "waveform"])
             control = f"SIM{now:%H%M%S}{sent:05d}"
             text = samples.render(
