@@ -49,6 +49,8 @@ class FeedWorker:
     linger_s: float = 0.002
     """How long to wait for more messages once one has arrived (group commit)."""
     stats: dict[str, int] = field(default_factory=dict)
+    on_thread_start: Callable[[], None] | None = None
+    """Run first in the database thread (tests share an in-memory SQLite connection)."""
     _queue: queue.Queue[_Item | None] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
 
@@ -68,6 +70,8 @@ class FeedWorker:
         self.stats[key] = self.stats.get(key, 0) + n
 
     def _run(self) -> None:
+        if self.on_thread_start is not None:
+            self.on_thread_start()
         last_autoconfirm = time.monotonic()
         while True:
             try:
