@@ -56,7 +56,7 @@ def unassigned_for_user(user: Any) -> list[QueuedMessage]:
             sets = vitals_sets(parse_message(row.raw.encode("utf-8"), default_tz=zone))
         except MessageRefused:
             sets = []
-        device = row.device.label if row.device else f"unregistered ({row.sending_ids or '?'})"
+        device = row.device.name if row.device else "an unregistered monitor"
         queued.append(QueuedMessage(row, sets, device, row.observed_at))
     return queued
 

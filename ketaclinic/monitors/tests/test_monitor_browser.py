@@ -92,7 +92,7 @@ def test_a_monitor_spo2_of_90_alerts_the_board_and_the_confirmed_batch_is_in_the
     screenshots(page, "monitors-confirm-batch")
     batch.get_by_role("button", name="Confirm 2 readings").click()
     expect(page.locator("#monitor-batch")).to_have_count(0)
-    expect(page.locator("tr.from-monitor").first).to_contain_text("confirmed by")
+    expect(page.locator("tr.from-monitor").first).to_contain_text("confirmed by ben")
     browser.problems.assert_none()
 
     # The stop alert is acknowledged with what was done; the session runs to its signature.
@@ -102,9 +102,9 @@ def test_a_monitor_spo2_of_90_alerts_the_board_and_the_confirmed_batch_is_in_the
     )
     assert response.status_code == 200, response.content
     assert infusing.stop().status_code == 200
-    ChartEntry.objects.filter(
-        session=infusing.session, kind=ChartEntryKind.INFUSION_STOP
-    ).update(at=timezone.now() - timedelta(minutes=61))
+    ChartEntry.objects.filter(session=infusing.session, kind=ChartEntryKind.INFUSION_STOP).update(
+        at=timezone.now() - timedelta(minutes=61)
+    )
     response = infusing.discharge()
     assert response.status_code == 200, response.content
     for who in ("ben", "ada"):
@@ -139,6 +139,7 @@ def test_the_devices_page_and_the_unassigned_queue(
     session_given(page, live_server.url, infusing.clinic.users["ben"])
     page.goto("/monitors/unassigned/")
     card = page.locator("article").first
+    expect(card).to_contain_text("from an unregistered monitor")
     expect(card).to_contain_text("not registered")
     expect(card).to_contain_text("SpO2 94%")
     screenshots(page, "monitors-unassigned")
