@@ -11,15 +11,17 @@ for what this transaction stores; the caller sends it after the commit.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -30,8 +32,10 @@ from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
 from ketaclinic.infusions.services import (
     CHARTING,
     MonitorCharted,
+    MonitorFeedIn,
     MonitorSet,
     vitals_record_from_monitor,
+    vitals_record_from_monitor_many,
 )
 from ketaclinic.monitors.feed.ack import build_ack
 from ketaclinic.monitors.feed.parse import (
@@ -44,6 +48,8 @@ from ketaclinic.monitors.feed.parse import (
 )
 from ketaclinic.monitors.feed.vitals import VitalsSet, vitals_sets
 from ketaclinic.monitors.models import MessageStatus, MonitorDevice, MonitorMessage
+
+log = logging.getLogger("ketaclinic.monitors")
 
 RAW_MAX = 200_000
 """Characters of a message kept (a refused oversize frame is refused by the framing)."""
@@ -73,49 +79,6 @@ def _ack(header: Header, code: str, text: str = "", error_code: str = "") -> byt
     return build_ack(header, code=code, text=text, error_code=error_code, control_id=ours)
 
 
-def device_for(parsed: ParsedMessage) -> MonitorDevice | None:
-    """The registered, active monitor that sent the message (OBX-18 ids first, then MSH-3),
-    when its sending facility matches where one is registered."""
-    if not parsed.device_ids:
-        return None
-    found = {
-        d.device_id: d
-        for d in MonitorDevice.objects.filter(
-            device_id__in=parsed.device_ids, active=True
-        ).select_related("chair")
-    }
-    for candidate in parsed.device_ids:
-        device = found.get(candidate)
-        if device is None:
-            continue
-        facility = device.sending_facility
-        if facility and facility != parsed.header.sending_facility:
-            continue
-        return device
-    return None
-
-
-def session_in_chair(chair_id: int, at: datetime) -> tuple[Session | None, str]:
-    """The session checked in, infusing or in recovery in the chair at `at`, or why none."""
-    sessions = list(
-        Session.objects.filter(chair_id=chair_id, status__in=CHARTING).order_by("start")[:3]
-    )
-    if not sessions:
-        return None, "no session is checked in, infusing or in recovery in the chair"
-    if len(sessions) > 1:
-        return None, "more than one session is open in the chair: a nurse must choose"
-    session = sessions[0]
-    check_in = (
-        ChartEntry.objects.filter(session=session, kind=ChartEntryKind.CHECK_IN)
-        .order_by("at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    if check_in is not None and at < check_in - CHECK_IN_SLACK:
-        return None, "the reading was taken before the session in the chair checked in"
-    return session, ""
-
-
 def _key(device_id: str, key: str) -> str:
     full = f"mon:{device_id}:{key}"
     if len(full) <= 100:
@@ -130,144 +93,201 @@ def monitor_sets(parsed: ParsedMessage, device_id: str) -> list[MonitorSet]:
     ]
 
 
-def _store(
-    *,
-    raw_text: str,
-    header: Header,
-    status: str,
-    ack_code: str,
-    parsed: ParsedMessage | None = None,
-    device: MonitorDevice | None = None,
-    reason: str = "",
-    session_id: Any = None,
-    readings: int = 0,
-    extra: dict[str, Any] | None = None,
-) -> MonitorMessage:
-    result: dict[str, Any] = parsed.as_json() if parsed else {}
-    if extra:
-        result.update(extra)
-    return MonitorMessage.objects.create(
-        raw=raw_text[:RAW_MAX],
-        control_id=header.control_id[:100],
-        message_type=f"{header.message_type}^{header.trigger}"[:16],
-        sending_ids=" ".join(parsed.device_ids if parsed else ())[:300],
-        device=device,
-        observed_at=datetime.fromisoformat(parsed.observed_at) if parsed else None,
-        status=status,
-        reason=reason[:2000],
-        parse_json=result,
-        ack_code=ack_code,
-        session_id=session_id,
-        readings=readings,
-    )
+@dataclass
+class _Work:
+    """One message on its way through a batch."""
+
+    raw_text: str
+    header: Header
+    parsed: ParsedMessage | None = None
+    refused: MessageRefused | None = None
+    device: MonitorDevice | None = None
+    sets: list[VitalsSet] = field(default_factory=list)
+    session_id: UUID | None = None
+    reason: str = ""
+    charted: MonitorCharted | None = None
 
 
-def _receive_one(raw: bytes) -> Received:
+def _parse(raw: bytes) -> _Work:
     raw_text, _ = decode(raw)
     try:
         parsed = parse_message(raw, default_tz=_zone())
     except MessageRefused as refused:
-        header = header_fallback(raw_text)
-        row = _store(
-            raw_text=raw_text,
-            header=header,
-            status=MessageStatus.REFUSED,
-            ack_code=refused.ack_code,
-            reason=refused.reason,
-        )
-        ack = _ack(header, refused.ack_code, refused.reason, refused.error_code)
-        return Received(ack, refused.ack_code, MessageStatus.REFUSED, row.pk)
-    header = parsed.header
-    if parsed.skipped:
-        row = _store(
-            raw_text=raw_text,
-            header=header,
-            status=MessageStatus.SKIPPED,
-            ack_code="AA",
-            parsed=parsed,
-            reason=parsed.skipped,
-        )
-        return Received(_ack(header, "AA"), "AA", MessageStatus.SKIPPED, row.pk)
-    device = device_for(parsed)
-    sets = vitals_sets(parsed)
-    reason = ""
-    session: Session | None = None
-    if device is None:
-        reason = "the monitor is not registered (or not active)"
-    elif device.chair_id is None:
-        reason = f"{device.name} is not assigned to a chair"
-    elif sets:
-        session, reason = session_in_chair(
-            device.chair_id, datetime.fromisoformat(parsed.observed_at)
-        )
-    if not sets:
-        row = _store(
-            raw_text=raw_text,
-            header=header,
-            status=MessageStatus.NOTHING,
-            ack_code="AA",
-            parsed=parsed,
-            device=device,
-            reason="no chartable value in the message",
-        )
-        return Received(_ack(header, "AA"), "AA", MessageStatus.NOTHING, row.pk)
-    charted: MonitorCharted | None = None
-    if session is not None and device is not None:
-        try:
-            charted = vitals_record_from_monitor(
-                session_id=session.pk,
-                device=device.label,
-                sets=monitor_sets(parsed, device.device_id),
-            )
-        except ValidationError as error:
-            reason = "; ".join(error.messages)
-            session = None
-    if session is None or charted is None:
-        row = _store(
-            raw_text=raw_text,
-            header=header,
-            status=MessageStatus.UNASSIGNED,
-            ack_code="AA",
-            parsed=parsed,
-            device=device,
-            reason=reason,
-        )
-        return Received(_ack(header, "AA"), "AA", MessageStatus.UNASSIGNED, row.pk)
-    row = _store(
-        raw_text=raw_text,
-        header=header,
-        status=MessageStatus.CHARTED,
-        ack_code="AA",
-        parsed=parsed,
-        device=device,
-        session_id=session.pk,
-        readings=len(charted.readings),
-        extra={"duplicates": charted.duplicates, "dropped": charted.dropped},
+        return _Work(raw_text, header_fallback(raw_text), refused=refused)
+    return _Work(raw_text, parsed.header, parsed=parsed, sets=vitals_sets(parsed))
+
+
+def _devices(works: Sequence[_Work]) -> None:
+    """Each message's registered, active monitor (OBX-18 ids first, then MSH-3), when its
+    sending facility matches where one is registered: one query for the batch."""
+    ids = {i for w in works if w.parsed for i in w.parsed.device_ids}
+    if not ids:
+        return
+    found = {d.device_id: d for d in MonitorDevice.objects.filter(device_id__in=ids, active=True)}
+    for work in works:
+        if work.parsed is None:
+            continue
+        for candidate in work.parsed.device_ids:
+            device = found.get(candidate)
+            facility = device.sending_facility if device else ""
+            if device and (not facility or facility == work.parsed.header.sending_facility):
+                work.device = device
+                break
+
+
+def _route(
+    work: _Work, open_by_chair: dict[int, list[UUID]], check_ins: dict[UUID, datetime]
+) -> None:
+    if work.parsed is None or work.parsed.skipped or not work.sets:
+        return
+    if work.device is None:
+        work.reason = "the monitor is not registered (or not active)"
+        return
+    if work.device.chair_id is None:
+        work.reason = f"{work.device.name} is not assigned to a chair"
+        return
+    candidates = open_by_chair.get(work.device.chair_id, [])
+    if not candidates:
+        work.reason = "no session is checked in, infusing or in recovery in the chair"
+        return
+    if len(candidates) > 1:
+        work.reason = "more than one session is open in the chair: a nurse must choose"
+        return
+    at = datetime.fromisoformat(work.parsed.observed_at)
+    check_in = check_ins.get(candidates[0])
+    if check_in is not None and at < check_in - CHECK_IN_SLACK:
+        work.reason = "the reading was taken before the session in the chair checked in"
+        return
+    work.session_id = candidates[0]
+
+
+def _sessions(works: Sequence[_Work]) -> None:
+    """The session checked in, infusing or in recovery in each monitor's chair at the
+    reading's time, or why none: two queries for the batch."""
+    chairs = {w.device.chair_id for w in works if w.device and w.device.chair_id and w.sets}
+    open_by_chair: dict[int, list[UUID]] = {}
+    check_ins: dict[UUID, datetime] = {}
+    if chairs:
+        for pk, chair_id in Session.objects.filter(
+            chair_id__in=chairs, status__in=CHARTING
+        ).values_list("pk", "chair_id"):
+            open_by_chair.setdefault(chair_id, []).append(pk)
+        sessions = [pk for pks in open_by_chair.values() for pk in pks]
+        for session_id, at in ChartEntry.objects.filter(
+            session_id__in=sessions, kind=ChartEntryKind.CHECK_IN
+        ).values_list("session_id", "at"):
+            check_ins[session_id] = min(at, check_ins.get(session_id, at))
+    for work in works:
+        _route(work, open_by_chair, check_ins)
+
+
+def _outcome(work: _Work) -> tuple[str, str, str, str]:
+    """(status, ACK code, reason, HL7 error code) of a routed message."""
+    if work.refused is not None:
+        refused = work.refused
+        return MessageStatus.REFUSED, refused.ack_code, refused.reason, refused.error_code
+    assert work.parsed is not None
+    if work.parsed.skipped:
+        return MessageStatus.SKIPPED, "AA", work.parsed.skipped, ""
+    if not work.sets:
+        return MessageStatus.NOTHING, "AA", "no chartable value in the message", ""
+    if work.charted is None:
+        return MessageStatus.UNASSIGNED, "AA", work.reason, ""
+    return MessageStatus.CHARTED, "AA", "", ""
+
+
+def _feed_in(work: _Work) -> MonitorFeedIn:
+    assert work.session_id is not None and work.device is not None
+    device = work.device
+    return MonitorFeedIn(
+        session_id=work.session_id,
+        device=device.label,
+        sets=[
+            MonitorSet(at=s.at, values=s.values, key=_key(device.device_id, s.key))
+            for s in work.sets
+        ],
     )
-    return Received(
-        _ack(header, "AA"),
-        "AA",
-        MessageStatus.CHARTED,
-        row.pk,
-        readings=len(charted.readings),
-        alerts=len(charted.alerts),
+
+
+def _message_row(work: _Work, status: str, code: str, reason: str) -> MonitorMessage:
+    result_json: dict[str, Any] = work.parsed.as_json() if work.parsed else {}
+    if work.charted is not None:
+        result_json["duplicates"] = work.charted.duplicates
+        result_json["dropped"] = work.charted.dropped
+    parsed = work.parsed
+    return MonitorMessage(
+        raw=work.raw_text[:RAW_MAX],
+        control_id=work.header.control_id[:100],
+        message_type=f"{work.header.message_type}^{work.header.trigger}"[:16],
+        sending_ids=" ".join(parsed.device_ids if parsed else ())[:300],
+        device=work.device,
+        observed_at=datetime.fromisoformat(parsed.observed_at) if parsed else None,
+        status=status,
+        reason=reason[:2000],
+        parse_json=result_json,
+        ack_code=code,
+        session_id=work.session_id if work.charted is not None else None,
+        readings=len(work.charted.readings) if work.charted else 0,
     )
+
+
+def _receive_batch(works: Sequence[_Work]) -> list[Received]:
+    _devices(works)
+    _sessions(works)
+    routed = [w for w in works if w.session_id is not None and w.device is not None]
+    charted = vitals_record_from_monitor_many([_feed_in(w) for w in routed])
+    for work, result in zip(routed, charted, strict=True):
+        if isinstance(result, str):
+            work.reason, work.session_id = result, None
+        else:
+            work.charted = result
+    outcomes = [_outcome(work) for work in works]
+    stored = MonitorMessage.objects.bulk_create(
+        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)]
+    )
+    return [
+        Received(
+            ack=_ack(work.header, code, reason if code != "AA" else "", error_code),
+            ack_code=code,
+            status=status,
+            message_id=row.pk,
+            readings=len(work.charted.readings) if work.charted else 0,
+            alerts=len(work.charted.alerts) if work.charted else 0,
+        )
+        for work, row, (status, code, reason, error_code) in zip(
+            works, stored, outcomes, strict=True
+        )
+    ]
 
 
 def messages_receive(raws: Sequence[bytes]) -> list[Received]:
-    """Take a batch of framed payloads in one transaction; one result per payload, in order.
-    A database error raises (nothing of the batch is stored): the caller answers AE."""
-    results: list[Received] = []
-    with transaction.atomic():
-        for raw in raws:
-            try:
-                with transaction.atomic():  # a savepoint: a failure here spares the batch
-                    results.append(_receive_one(raw))
-            except (ValidationError, IntegrityError, ValueError, KeyError, TypeError) as error:
-                header = header_fallback(decode(raw)[0])
-                text = f"application error: {type(error).__name__}"
-                results.append(Received(_ack(header, "AE", text, "207"), "AE", "error", None))
-    return results
+    """Take a batch of framed payloads in one transaction, with a fixed number of queries;
+    one result per payload, in order. A database error raises (nothing of the batch is
+    stored): the caller holds and retries, then answers AE. Any other failure (and a
+    unique-key race with another listener) is retried message by message, so that one bad
+    message cannot stop the others; one that still fails is answered AE (its error's type
+    logged, nothing about the patient)."""
+    works = [_parse(raw) for raw in raws]  # pure, before the transaction
+    try:
+        with transaction.atomic():
+            return _receive_batch(works)
+    except DatabaseError as error:
+        if not isinstance(error, IntegrityError):
+            raise
+        if len(raws) > 1:
+            return [r for raw in raws for r in messages_receive([raw])]
+        return [_application_error(works[0], error)]
+    except Exception as error:
+        if len(raws) > 1:
+            return [r for raw in raws for r in messages_receive([raw])]
+        return [_application_error(works[0], error)]
+
+
+def _application_error(work: _Work, error: Exception) -> Received:
+    control = work.header.control_id[:40]
+    log.error("monitor message %s not taken: %s", control, type(error).__name__)
+    text = f"application error ({type(error).__name__}): send again"
+    return Received(_ack(work.header, "AE", text, "207"), "AE", "error", None)
 
 
 def message_receive(raw: bytes) -> Received:

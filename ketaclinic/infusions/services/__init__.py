@@ -51,12 +51,14 @@ from ketaclinic.infusions.services.infusion import (
 )
 from ketaclinic.infusions.services.monitor_feed import (
     MonitorCharted,
+    MonitorFeedIn,
     MonitorSet,
     monitor_awaiting_problems,
     vitals_autoconfirm_due,
     vitals_confirm_monitor,
     vitals_mark_artefact,
     vitals_record_from_monitor,
+    vitals_record_from_monitor_many,
 )
 from ketaclinic.infusions.services.side_effects import (
     SEVERITIES,
@@ -90,6 +92,7 @@ __all__ = [
     "SIDE_EFFECTS",
     "ChartRefused",
     "MonitorCharted",
+    "MonitorFeedIn",
     "MonitorSet",
     "PreChecks",
     "PredoseHoldState",
@@ -131,4 +134,5 @@ __all__ = [
     "vitals_mark_artefact",
     "vitals_record",
     "vitals_record_from_monitor",
+    "vitals_record_from_monitor_many",
 ]

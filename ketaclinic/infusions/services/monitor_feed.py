@@ -17,12 +17,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
+from ketaclinic.courses.models import Course
 from ketaclinic.infusions.models import (
     Session,
     SessionAlert,
@@ -37,11 +38,7 @@ from ketaclinic.infusions.services.common import (
     _require_status,
     protocol_definition,
 )
-from ketaclinic.infusions.services.vitals import (
-    ACKNOWLEDGING,
-    _locked_for_vitals,
-    _thresholds,
-)
+from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
 
 ARTEFACT_REASON_MAX = 500
 FUTURE_SLACK = timedelta(minutes=5)
@@ -113,75 +110,136 @@ def _plausible(
     return kept
 
 
+@dataclass(frozen=True)
+class MonitorFeedIn:
+    """One message's sets for one session (a batch of these is charted together)."""
+
+    session_id: UUID
+    device: str
+    sets: Sequence[MonitorSet]
+
+
+@dataclass(frozen=True)
+class _Target:
+    status: str
+    patient_id: UUID
+    protocol_id: int
+
+
+def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
+    """The sessions' rows locked (in id order, so that two batches cannot deadlock), with
+    their patient and protocol ids, in one query."""
+    session, course = Session._meta, Course._meta
+    ids = sorted(set(session_ids), key=str)
+    marks = ", ".join(["%s"] * len(ids))
+    lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT s.id, s.status, c.patient_id, c.protocol_id "  # noqa: S608 - our own names
+        f"FROM {session.db_table} s JOIN {course.db_table} c ON c.id = s.course_id "
+        f"WHERE s.id IN ({marks}) ORDER BY s.id{lock}"
+    )
+    params = [session.pk.get_db_prep_value(i, connection) for i in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found: dict[UUID, _Target] = {}
+    for pk, status, patient_id, protocol_id in rows:
+        key = pk if isinstance(pk, UUID) else UUID(str(pk))
+        patient = patient_id if isinstance(patient_id, UUID) else UUID(str(patient_id))
+        found[key] = _Target(str(status), patient, int(protocol_id))
+    return found
+
+
 @transaction.atomic
+def vitals_record_from_monitor_many(
+    items: Sequence[MonitorFeedIn],
+) -> list[MonitorCharted | str]:
+    """Chart several messages' sets, each into its session, in one transaction with a fixed
+    number of queries (the listener's batch): the sessions locked, the readings, their alerts
+    (the protocol's thresholds for each session's phase, raised at once) and the audit events
+    each inserted together. Per item: what was charted, or why the session refused (a str:
+    it is not between check-in and discharge). Sets already charted (same key) are counted."""
+    if not items:
+        return []
+    targets = _locked_targets([i.session_id for i in items])
+    wanted = {(i.session_id, s.key[:100]) for i in items for s in i.sets}
+    seen = set(
+        VitalsReading.objects.filter(
+            session_id__in={sid for sid, _ in wanted},
+            idempotency_key__in={key for _, key in wanted},
+        ).values_list("session_id", "idempotency_key")
+    )
+    now = timezone.now()
+    results: list[MonitorCharted | str] = []
+    pending: list[tuple[int, VitalsReading, monitoring.Vitals, Any]] = []
+    for index, item in enumerate(items):
+        target = targets.get(item.session_id)
+        if target is None or target.status not in CHARTING:
+            status = target.status if target else "gone"
+            results.append(
+                f"the session is {status}: monitor readings are charted from check-in "
+                "until discharge"
+            )
+            continue
+        protocol = protocol_definition(target.protocol_id)
+        thresholds = _thresholds(protocol, target.status)
+        result = MonitorCharted()
+        results.append(result)
+        for item_set in item.sets:
+            key = item_set.key[:100]
+            if (item.session_id, key) in seen:
+                result.duplicates += 1
+                continue
+            seen.add((item.session_id, key))
+            if item_set.at > now + FUTURE_SLACK:
+                result.dropped.append(f"{item_set.at:%H:%M:%S}: in the future, not charted")
+                continue
+            kept = _plausible(
+                item_set.values, protocol.vitals_plausibility, result.dropped, item_set.at
+            )
+            if not kept:
+                continue
+            row = VitalsReading(
+                session_id=item.session_id,
+                at=item_set.at,
+                phase=target.status,
+                idempotency_key=key,
+                source=VitalsSource.MONITOR,
+                device=item.device[:100],
+                recorded_by=None,
+                **kept,
+            )
+            pending.append((index, row, monitoring.Vitals(**kept), thresholds))
+    if not pending:
+        return results
+    rows = VitalsReading.objects.bulk_create([row for _, row, _, _ in pending])
+    alerts: list[SessionAlert] = []
+    targets_audit: list[AuditTarget] = []
+    for (index, _, pure, thresholds), row in zip(pending, rows, strict=True):
+        charted = results[index]
+        assert isinstance(charted, MonitorCharted)
+        raised = _alert_rows(row.session_id, row, monitoring.vitals_alerts(thresholds, pure), now)
+        charted.readings.append(row)
+        charted.alerts.extend(raised)
+        alerts.extend(raised)
+        patient = targets[row.session_id].patient_id
+        targets_audit.append(AuditTarget("VitalsReading", str(row.pk), patient))
+    if alerts:
+        SessionAlert.objects.bulk_create(alerts)
+    # Last: the audit chain's head is locked from here until the commit.
+    audit_record_many(actor=None, action=Action.CREATE, targets=targets_audit)
+    return results
+
+
 def vitals_record_from_monitor(
     *, session_id: UUID, device: str, sets: Sequence[MonitorSet]
 ) -> MonitorCharted:
-    """Chart the sets into the session (locked), raising the protocol's alerts for the
-    session's phase at once. Refused (ValidationError) when the session is not between
-    check-in and discharge; sets already charted (same key) are counted, not stored again."""
-    target = _locked_for_vitals(session_id, "")
-    _require_status_of_monitor(target.status)
-    protocol = protocol_definition(target.protocol_id)
-    result = MonitorCharted()
-    keys = [s.key[:100] for s in sets]
-    seen = set(
-        VitalsReading.objects.filter(session_id=session_id, idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    now = timezone.now()
-    pending: list[tuple[VitalsReading, monitoring.Vitals]] = []
-    for item, key in zip(sets, keys, strict=True):
-        if key in seen:
-            result.duplicates += 1
-            continue
-        seen.add(key)
-        if item.at > now + FUTURE_SLACK:
-            result.dropped.append(f"{item.at:%H:%M:%S}: in the future, not charted")
-            continue
-        kept = _plausible(item.values, protocol.vitals_plausibility, result.dropped, item.at)
-        if not kept:
-            continue
-        row = VitalsReading(
-            session_id=session_id,
-            at=item.at,
-            phase=target.status,
-            idempotency_key=key,
-            source=VitalsSource.MONITOR,
-            device=device[:100],
-            recorded_by=None,
-            **kept,
-        )
-        pending.append((row, monitoring.Vitals(**kept)))
-    if not pending:
-        return result
-    rows = VitalsReading.objects.bulk_create([row for row, _ in pending])
-    thresholds = _thresholds(protocol, target.status)
-    alerts: list[SessionAlert] = []
-    for row, pure in zip(rows, (p for _, p in pending), strict=True):
-        alerts += _alert_rows(session_id, row, monitoring.vitals_alerts(thresholds, pure), now)
-    if alerts:
-        SessionAlert.objects.bulk_create(alerts)
-    result.readings, result.alerts = rows, alerts
-    audit_record_many(
-        actor=None,
-        action=Action.CREATE,
-        targets=[AuditTarget("VitalsReading", str(r.pk), target.patient_id) for r in rows],
-    )
+    """Chart one message's sets into the session (see `vitals_record_from_monitor_many`);
+    ValidationError when the session is not between check-in and discharge."""
+    (result,) = vitals_record_from_monitor_many([MonitorFeedIn(session_id, device, sets)])
+    if isinstance(result, str):
+        raise ValidationError({"session": [result]})
     return result
-
-
-def _require_status_of_monitor(status: str) -> None:
-    if status not in CHARTING:
-        raise ValidationError(
-            {
-                "session": [
-                    f"The session is {status}: monitor readings are charted from "
-                    "check-in until discharge."
-                ]
-            }
-        )
 
 
 def _awaiting(session: Session) -> Any:

@@ -24,7 +24,7 @@ def free_port() -> int:
 def listener_running() -> Iterator[int]:
     """Yields the port; stops the server and the database thread afterwards."""
     shared = connections["default"]
-    share = shared.vendor == "sqlite" and shared.is_in_memory_db()
+    share = shared.vendor == "sqlite" and shared.is_in_memory_db()  # type: ignore[attr-defined]
 
     def use_shared() -> None:
         connections["default"] = shared

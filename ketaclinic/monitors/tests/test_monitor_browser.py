@@ -14,8 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from django.utils import timezone
+from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from ketaclinic.courses.models import Chair
@@ -27,8 +27,8 @@ from ketaclinic.monitors.models import MonitorDevice
 from ketaclinic.monitors.services import message_receive
 from ketaclinic.monitors.tests.conftest import message
 from ketaclinic.monitors.tests.harness import listener_running
-from ketaclinic.testing import browser as harness
 from ketaclinic.testing import PASSWORD, make_clinic, pdf_text
+from ketaclinic.testing import browser as harness
 from ketaclinic.testing.browser import Browser, screenshots, session_given, sign_in
 
 chromium_path = harness.chromium_path
@@ -74,7 +74,7 @@ def test_a_monitor_spo2_of_90_alerts_the_board_and_the_confirmed_batch_is_in_the
                 count=1,
                 spo2=90,
                 quirks=False,
-                rng=random.Random(3),
+                rng=random.Random(3),  # noqa: S311 - simulated vital signs
                 out=lambda _text: None,
             ),
         ).result(timeout=30)

@@ -5,6 +5,7 @@ artefacts, the signing gate, the pre-dose hold and the printed record."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import hl7
 import pytest
@@ -205,3 +206,35 @@ def test_auto_confirm_after_the_protocol_time(
     assert chart.vitals_autoconfirm_due(now=later) == 2
     assert not VitalsReading.objects.filter(confirmed_at__isnull=True).exists()
     assert not VitalsReading.objects.filter(confirmed_by__isnull=False).exists()
+
+
+def _batch(size: int, first: int) -> list[bytes]:
+    return [message(control=f"BT{first + n}", spo2=90 if n == 0 else 97) for n in range(size)] + [
+        b"not hl7",
+        message(control=f"BT{first}"),
+    ]  # a refusal; a resend inside the batch
+
+
+def test_a_batch_is_charted_with_a_fixed_number_of_queries(
+    clinic: Clinic, infusing: Session, django_assert_max_num_queries: Any
+) -> None:
+    from ketaclinic.monitors.services import messages_receive
+
+    device_on()
+    other = session_in(clinic, chair="Chair 2")
+    device_on("Chair 2", "00A0C8FFFE3C0002")
+    messages_receive(_batch(2, 0))  # warm the caches (protocol definitions)
+    with django_assert_max_num_queries(20):
+        small = messages_receive(_batch(2, 100))
+    with django_assert_max_num_queries(20):
+        large = messages_receive(
+            _batch(30, 200)
+            + [message(control="C2-1").replace(b"00A0C8FFFE3C0001", b"00A0C8FFFE3C0002")]
+        )
+    assert [r.ack_code for r in small] == ["AA", "AA", "AR", "AA"]
+    assert [r.status for r in large[-3:]] == ["refused", "charted", "charted"]
+    assert large[-2].readings == 0  # the resend: charted once
+    keys = list(VitalsReading.objects.values_list("idempotency_key", flat=True))
+    assert len(keys) == len(set(keys))
+    assert VitalsReading.objects.filter(session=other).count() == 2
+    assert SessionAlert.objects.filter(session=infusing, code="spo2_low").count() == 3
