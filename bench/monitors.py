@@ -18,13 +18,11 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -82,7 +80,7 @@ def make_fixtures(monitors: int) -> None:
             status="infusing",
         )
         MonitorDevice.objects.create(name=f"Bench monitor {n}", device_id=_device(n), chair=chair)
-    print(json.dumps({"monitors": monitors}))  # noqa: T201
+    print(json.dumps({"monitors": monitors}))
 
 
 def _message(n: int, seq: int) -> tuple[str, bytes]:
@@ -128,7 +126,7 @@ async def _steady(port: int, monitors: int, seconds: float, period: float) -> li
 
     await asyncio.gather(*(one(n) for n in range(monitors)))
     if failures:
-        print(f"  {failures} messages not acknowledged AA")  # noqa: T201
+        print(f"  {failures} messages not acknowledged AA")
     return latencies
 
 
@@ -200,8 +198,10 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main(argv: list[str]) -> None:  # noqa: PLR0915 - one bench, start to end
-    parser = argparse.ArgumentParser(prog="python -m bench monitors", description=__doc__.split("\n")[0])
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench monitors", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--monitors", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=30.0, help="steady mode duration")
     parser.add_argument("--period", type=float, default=10.0, help="seconds between messages")
@@ -212,7 +212,10 @@ def main(argv: list[str]) -> None:  # noqa: PLR0915 - one bench, start to end
         sys.exit(f"--monitors must be 1-{MAX_MONITORS}")
     if not 0 < args.seconds <= MAX_SECONDS or not 0 < args.burst_seconds <= MAX_SECONDS:
         sys.exit(f"durations must be at most {MAX_SECONDS} s")
-    with postgresql() as (database_url, _data), tempfile.TemporaryDirectory(prefix="kc-bench.") as var:
+    with (
+        postgresql() as (database_url, _data),
+        tempfile.TemporaryDirectory(prefix="kc-bench.") as var,
+    ):
         env = os.environ | {
             "KETACLINIC_DATABASE_URL": database_url,
             "KETACLINIC_SECRET_KEY": "bench-only-not-secret",
@@ -238,7 +241,7 @@ def main(argv: list[str]) -> None:  # noqa: PLR0915 - one bench, start to end
         try:
             assert listener.stdout is not None
             assert "listening" in listener.stdout.readline()
-            print(  # noqa: T201
+            print(
                 f"monitor feed on PostgreSQL: {args.monitors} monitors, one ORU^R01 "
                 f"({READINGS_PER_MESSAGE} readings) per {args.period:g} s for {args.seconds:g} s; "
                 f"listener batch {args.batch}; {_load()}"
@@ -246,20 +249,22 @@ def main(argv: list[str]) -> None:  # noqa: PLR0915 - one bench, start to end
             started = time.perf_counter()
             steady = asyncio.run(_steady(port, args.monitors, args.seconds, args.period))
             took = time.perf_counter() - started
-            print(  # noqa: T201
-                f"steady: {len(steady)} messages AA, {len(steady) * READINGS_PER_MESSAGE / took:.0f} "
-                f"readings/s; ACK latency p50 {_pct(steady, 0.5) * 1000:.1f} ms, "
+            print(
+                f"steady: {len(steady)} messages AA, "
+                f"{len(steady) * READINGS_PER_MESSAGE / took:.0f} readings/s; "
+                f"ACK latency p50 {_pct(steady, 0.5) * 1000:.1f} ms, "
                 f"p99 {_pct(steady, 0.99) * 1000:.1f} ms (target p99 < 200 ms); {_load()}"
             )
             started = time.perf_counter()
             count, burst = asyncio.run(_burst(port, args.monitors, args.burst_seconds))
             took = time.perf_counter() - started
             burst_rate = count / took
-            print(  # noqa: T201
+            print(
                 f"burst: {count} messages AA in {took:.1f} s = {burst_rate:.0f} messages/s, "
                 f"{burst_rate * READINGS_PER_MESSAGE:.0f} readings/s, "
                 f"{burst_rate * 2:.0f} rows/s (message + vitals row); ACK p50 "
-                f"{_pct(burst, 0.5) * 1000:.1f} ms, p99 {_pct(burst, 0.99) * 1000:.1f} ms; {_load()}"
+                f"{_pct(burst, 0.5) * 1000:.1f} ms, p99 {_pct(burst, 0.99) * 1000:.1f} ms; "
+                f"{_load()}"
             )
         finally:
             listener.terminate()
@@ -270,13 +275,13 @@ def main(argv: list[str]) -> None:  # noqa: PLR0915 - one bench, start to end
             ).fetchone()
             events = conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()
         expected = len(steady) + count
-        print(  # noqa: T201
+        print(
             f"stored: {row[0] if row else '?'} vitals rows ({row[1] if row else '?'} distinct "
             f"keys) for {expected} messages acknowledged AA; {events[0] if events else '?'} "
             "audit events"
         )
         base = _baseline(dsn, max(expected, 1000), args.batch)
-        print(  # noqa: T201
+        print(
             f"baseline (psycopg executemany, same rows, commit per {args.batch}): "
             f"{base:.0f} messages/s = {base * 2:.0f} rows/s; burst/baseline "
             f"{burst_rate / base:.2f}x (target >= 0.3x); {_load()}"
@@ -285,7 +290,7 @@ def main(argv: list[str]) -> None:  # noqa: PLR0915 - one bench, start to end
             [python, "-m", "ketaclinic", "audit", "verify"],
             env=env, cwd=ROOT, capture_output=True, text=True, check=False,
         )  # fmt: skip
-        print(verify.stdout.strip() or verify.stderr.strip())  # noqa: T201
+        print(verify.stdout.strip() or verify.stderr.strip())
 
 
 if __name__ == "__main__":

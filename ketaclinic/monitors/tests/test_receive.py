@@ -227,10 +227,8 @@ def test_a_batch_is_charted_with_a_fixed_number_of_queries(
     with django_assert_max_num_queries(20):
         small = messages_receive(_batch(2, 100))
     with django_assert_max_num_queries(20):
-        large = messages_receive(
-            _batch(30, 200)
-            + [message(control="C2-1").replace(b"00A0C8FFFE3C0001", b"00A0C8FFFE3C0002")]
-        )
+        chair_2 = message(control="C2-1").replace(b"00A0C8FFFE3C0001", b"00A0C8FFFE3C0002")
+        large = messages_receive([*_batch(30, 200), chair_2])
     assert [r.ack_code for r in small] == ["AA", "AA", "AR", "AA"]
     assert [r.status for r in large[-3:]] == ["refused", "charted", "charted"]
     assert large[-2].readings == 0  # the resend: charted once
