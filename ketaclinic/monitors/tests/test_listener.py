@@ -44,7 +44,7 @@ async def _serve(listener: Listener) -> tuple[asyncio.Server, int]:
 
 
 async def _read_frames(reader: asyncio.StreamReader, count: int) -> list[bytes]:
-    decoder, got = MllpDecoder(), []
+    decoder, got = MllpDecoder(), list[bytes]()
     while len(got) < count:
         chunk = await asyncio.wait_for(reader.read(65536), 5)
         if not chunk:
