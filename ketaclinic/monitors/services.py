@@ -231,6 +231,34 @@ def _message_row(work: _Work, status: str, code: str, reason: str) -> MonitorMes
     )
 
 
+QUEUED = (MessageStatus.UNASSIGNED, MessageStatus.ASSIGNED, MessageStatus.DISMISSED)
+
+
+def _resends_of_queued(works: Sequence[_Work], outcomes: list[tuple[str, str, str, str]]) -> None:
+    """A monitor resends a message whose ACK it missed: when the first copy is already in
+    the nurse's queue (or was assigned or dismissed from it), the copy is kept but not queued
+    again, so that the same readings cannot be assigned twice. One query for the batch."""
+    waiting = [i for i, o in enumerate(outcomes) if o[0] == MessageStatus.UNASSIGNED]
+    if not waiting:
+        return
+    controls = {works[i].header.control_id for i in waiting}
+    known = {
+        (control, ids): pk
+        for pk, control, ids in MonitorMessage.objects.filter(
+            control_id__in=controls, status__in=QUEUED
+        ).values_list("pk", "control_id", "sending_ids")
+    }
+    for i in waiting:
+        work = works[i]
+        ids = " ".join(work.parsed.device_ids if work.parsed else ())[:300]
+        key = (work.header.control_id[:100], ids)
+        if key in known:
+            earlier = f"message {known[key]}" if known[key] else "a message in the same batch"
+            outcomes[i] = (MessageStatus.NOTHING, "AA", f"a resend of {earlier}", "")
+        else:
+            known[key] = 0  # a second copy within this batch
+
+
 def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     _devices(works)
     _sessions(works)
@@ -242,6 +270,7 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
         else:
             work.charted = result
     outcomes = [_outcome(work) for work in works]
+    _resends_of_queued(works, outcomes)
     stored = MonitorMessage.objects.bulk_create(
         [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)]
     )

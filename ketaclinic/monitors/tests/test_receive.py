@@ -236,3 +236,13 @@ def test_a_batch_is_charted_with_a_fixed_number_of_queries(
     assert len(keys) == len(set(keys))
     assert VitalsReading.objects.filter(session=other).count() == 2
     assert SessionAlert.objects.filter(session=infusing, code="spo2_low").count() == 3
+
+
+def test_a_resent_unassigned_message_is_queued_once(clinic: Clinic) -> None:
+    first = message(control="RQ1")
+    assert message_receive(first).status == MessageStatus.UNASSIGNED
+    again = message_receive(first)
+    assert _msa(again.ack)[0] == "AA"
+    assert again.status == MessageStatus.NOTHING
+    assert "a resend of message" in _stored(again).reason  # the first copy, by number
+    assert MonitorMessage.objects.filter(status=MessageStatus.UNASSIGNED).count() == 1
