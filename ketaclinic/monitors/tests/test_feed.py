@@ -326,3 +326,13 @@ def test_refusal_of_an_unparsable_message_is_still_addressed() -> None:
     ack = build_ack(header, code="AR", text="bad", control_id="K2", now=NOW).decode()
     assert "MSA|AR|Z9|bad" in ack
     assert header_fallback("garbage") == Header()
+
+
+@pytest.mark.parametrize("name", sorted(samples.SAMPLES))
+def test_the_stored_parse_result_is_what_asdict_gives(name: str) -> None:
+    import dataclasses
+    import json
+
+    parsed = parse_message(_raw(name))
+    stored = json.loads(json.dumps(parsed.as_json()))  # as the JSON column keeps it
+    assert stored == json.loads(json.dumps(dataclasses.asdict(parsed)))
