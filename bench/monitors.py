@@ -207,6 +207,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--period", type=float, default=10.0, help="seconds between messages")
     parser.add_argument("--burst-seconds", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=200, help="listener's messages per commit")
+    parser.add_argument("--workers", type=int, default=2, help="listener processes")
     args = parser.parse_args(argv)
     if not 1 <= args.monitors <= MAX_MONITORS:
         sys.exit(f"--monitors must be 1-{MAX_MONITORS}")
@@ -235,7 +236,7 @@ def main(argv: list[str]) -> None:
         port = free_port()
         listener = subprocess.Popen(  # noqa: S603 - our own console script
             [python, "-m", "ketaclinic", "monitors", "listen", "--bind", f"{HOST}:{port}",
-             "--batch", str(args.batch)],
+             "--batch", str(args.batch), "--workers", str(args.workers)],
             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         try:
@@ -244,7 +245,7 @@ def main(argv: list[str]) -> None:
             print(
                 f"monitor feed on PostgreSQL: {args.monitors} monitors, one ORU^R01 "
                 f"({READINGS_PER_MESSAGE} readings) per {args.period:g} s for {args.seconds:g} s; "
-                f"listener batch {args.batch}; {_load()}"
+                f"listener batch {args.batch}, {args.workers} processes; {_load()}"
             )
             started = time.perf_counter()
             steady = asyncio.run(_steady(port, args.monitors, args.seconds, args.period))

@@ -219,8 +219,19 @@ def _settle(future: asyncio.Future[bytes], ack: bytes) -> None:
         future.set_result(ack)
 
 
-async def listen(host: str, port: int, listener: Listener, *, ready: Callable[[str], None]) -> None:
-    server = await asyncio.start_server(listener.handle, host, port, limit=2**20)
+async def listen(
+    host: str,
+    port: int,
+    listener: Listener,
+    *,
+    ready: Callable[[str], None],
+    reuse_port: bool = False,
+) -> None:
+    """Serve until cancelled. With `reuse_port`, several listener processes share the port
+    (the kernel spreads connections over them; each has its own database thread)."""
+    server = await asyncio.start_server(
+        listener.handle, host, port, limit=2**20, reuse_port=reuse_port or None
+    )
     addresses = ", ".join(str(s.getsockname()[:2]) for s in server.sockets)
     ready(addresses)
     async with server:

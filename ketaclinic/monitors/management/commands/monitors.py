@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import random
 import signal
+import subprocess
 import sys
 from datetime import timedelta
 from typing import Any
@@ -46,6 +48,13 @@ class Command(BaseCommand):
         )
         lis.add_argument("--batch", type=int, default=200, help="messages per transaction")
         lis.add_argument("--max-frame", type=int, default=1_000_000, help="bytes")
+        lis.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="listener processes sharing the port (SO_REUSEPORT), one per core",
+        )
+        lis.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
         sim = sub.add_parser("simulate", help="Send realistic ORU^R01 as the chair's monitor.")
         sim.add_argument("--chair", required=True, help="the chair's id or name")
         sim.add_argument("--to", default="127.0.0.1:2575", help="the listener's HOST:PORT")
@@ -75,6 +84,7 @@ class Command(BaseCommand):
             frame_timeout_s=options["frame_timeout"],
             max_frame=options["max_frame"],
         )
+        children = self._children(options)
         worker.start()
 
         def ready(addresses: str) -> None:
@@ -82,7 +92,10 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         async def main() -> None:
-            task = asyncio.ensure_future(listen(host, port, listener, ready=ready))
+            reuse = options["reuse_port"] or options["workers"] > 1
+            task = asyncio.ensure_future(
+                listen(host, port, listener, ready=ready, reuse_port=reuse)
+            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError):
@@ -93,8 +106,29 @@ class Command(BaseCommand):
         try:
             asyncio.run(main())
         finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                child.wait(timeout=30)
             worker.stop()
             self.stdout.write(f"stopped: {worker.stats}")
+
+    def _children(self, options: dict[str, Any]) -> list[subprocess.Popen[bytes]]:
+        """The other listener processes of `--workers N` (this one is the first)."""
+        count = max(0, int(options["workers"]) - 1)
+        argv = [
+            sys.executable, "-m", "ketaclinic", "monitors", "listen",
+            "--bind", options["bind"], "--workers", "1", "--reuse-port",
+            "--idle-timeout", str(options["idle_timeout"]),
+            "--frame-timeout", str(options["frame_timeout"]),
+            "--hold", str(options["hold"]), "--batch", str(options["batch"]),
+            "--max-frame", str(options["max_frame"]),
+        ]  # fmt: skip
+        # Our own console script with our own options: no outside input in the command.
+        return [
+            subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603
+            for _ in range(count)
+        ]
 
     def _simulate(self, options: dict[str, Any]) -> None:
         chair_ref = str(options["chair"])
