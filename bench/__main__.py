@@ -506,4 +506,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["monitors"]:  # the monitor-feed bench (bench/monitors.py)
+        from bench.monitors import main as monitors_main
+
+        monitors_main(sys.argv[2:])
+    else:
+        main()

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "ketaclinic.courses",
     "ketaclinic.infusions",
     "ketaclinic.ledger",
+    "ketaclinic.monitors",
     "ketaclinic.fhir",
     "ketaclinic.idempotency",
     "ketaclinic.today",

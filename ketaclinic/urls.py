@@ -64,6 +64,7 @@ urlpatterns = [
     path("ledger/", include("ketaclinic.ledger.urls")),
     path("infusions/", include("ketaclinic.infusions.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
+    path("monitors/", include("ketaclinic.monitors.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),
     # The public site last: it owns the remaining top-level paths (/about/, /screen/, ...).

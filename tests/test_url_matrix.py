@@ -1357,6 +1357,29 @@ def _location_url(suffix: str) -> Callable[[Clinic], str]:
     return build
 
 
+# Bedside monitors: the administrator registers monitors; nurses and clinicians assign the
+# readings no session could take; the chart's confirm and artefact posts are the chart's.
+
+
+def _device_url(_: Clinic) -> str:
+    from ketaclinic.monitors.models import MonitorDevice
+
+    device = MonitorDevice.objects.create(name="Matrix monitor", device_id=f"M{timezone.now():%f}")
+    return f"/monitors/devices/{device.pk}/"
+
+
+def _queued_url(suffix: str) -> Callable[[Clinic], str]:
+    def build(_: Clinic) -> str:
+        from ketaclinic.monitors.models import MonitorMessage
+
+        row = MonitorMessage.objects.create(
+            raw="MSH|^~\\&|X|Y|||20261202||ORU^R01|M1|P|2.6\r", status="unassigned", ack_code="AA"
+        )
+        return f"/monitors/unassigned/{row.pk}/{suffix}"
+
+    return build
+
+
 # Outcomes: the clinic's figures are for clinicians and the administrator; a course's outcome
 # summary is read like the course (staff, and the patient their own).
 def _public_figure_url(c: Clinic) -> str:
@@ -1369,6 +1392,20 @@ def _public_figure_url(c: Clinic) -> str:
 def _outcomes_page(**allowed: int) -> Check:
     denied = {role: 403 for role in ("admin", "clinician", "nurse", "intake", "patient")}
     return page(**({"anon": 302} | denied | allowed))
+
+
+def _admin_page_and_form() -> list[Check]:
+    return [
+        page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403),
+        form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+    ]
+
+
+def _queue_post() -> list[Check]:
+    return [
+        page(anon=302, staff=405, patient=405),
+        form_post(anon=302, admin=403, clinician=302, nurse=302, intake=403, patient=403),
+    ]
 
 
 MATRIX.update(
@@ -1542,6 +1579,22 @@ MATRIX.update(
         "api/v1/outcomes/courses/<course_id>": (
             lambda c: _course_url()(c).replace("/api/v1/courses/", "/api/v1/outcomes/courses/"),
             [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "monitors/devices/": (lambda c: "/monitors/devices/", _admin_page_and_form()),
+        "monitors/devices/<int:device_id>/": (_device_url, _admin_page_and_form()),
+        "monitors/unassigned/": (
+            lambda c: "/monitors/unassigned/",
+            [page(anon=302, admin=403, clinician=200, nurse=200, intake=403, patient=403)],
+        ),
+        "monitors/unassigned/<int:message_id>/assign/": (_queued_url("assign/"), _queue_post()),
+        "monitors/unassigned/<int:message_id>/dismiss/": (_queued_url("dismiss/"), _queue_post()),
+        "infusions/sessions/<uuid:session_id>/monitor/confirm/": (
+            im.page_url("checked_in", "monitor/confirm/"),
+            _chart_form(302, 302),
+        ),
+        "infusions/sessions/<uuid:session_id>/monitor/<int:reading_id>/artefact/": (
+            lambda c: f"{im.page_url('checked_in', 'monitor/')(c)}999999/artefact/",
+            _chart_form(302, 302),
         ),
     }
 )

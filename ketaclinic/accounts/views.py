@@ -19,8 +19,8 @@ from two_factor.views import DisableView
 
 from ketaclinic.accounts import selectors, services
 from ketaclinic.accounts.access import require
-from ketaclinic.accounts.lockouts import lockout_release, lockouts_current
 from ketaclinic.accounts.forms import PasswordSetForm, ReasonForm, RoleForm, StaffUserForm
+from ketaclinic.accounts.lockouts import lockout_release, lockouts_current
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.lib.forms import service_errors_onto

@@ -399,3 +399,21 @@ def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -
             with transaction.atomic():
                 audit_record_many(actor=user, action=Action.READ, targets=targets)
     return tiles
+
+
+@dataclass(frozen=True)
+class MonitorBatch:
+    """The bedside monitor's readings awaiting a nurse's confirmation, oldest first, and the
+    last id shown (a confirmation covers what the nurse saw, not what arrived since)."""
+
+    readings: list[VitalsReading]
+    up_to: int | None
+
+
+def monitor_batch(session: Session) -> MonitorBatch:
+    rows = list(
+        VitalsReading.objects.filter(
+            session=session, source="monitor", confirmed_at__isnull=True, artefact=False
+        ).order_by("at", "pk")[:200]
+    )
+    return MonitorBatch(readings=rows, up_to=max((r.pk for r in rows), default=None))

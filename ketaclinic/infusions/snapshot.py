@@ -59,7 +59,9 @@ def session_snapshot(session: Session) -> dict[str, Any]:
     course = session.course
     patient = course.patient
     entries = ChartEntry.objects.filter(session=session).select_related("recorded_by")
-    vitals = VitalsReading.objects.filter(session=session).select_related("recorded_by")
+    vitals = VitalsReading.objects.filter(session=session).select_related(
+        "recorded_by", "confirmed_by", "artefact_by"
+    )
     alerts = SessionAlert.objects.filter(session=session).select_related("acknowledged_by")
     doses = DoseCheck.objects.filter(session=session).select_related(
         "calculated_by", "second_checked_by"
@@ -127,9 +129,26 @@ def session_snapshot(session: Session) -> dict[str, Any]:
                 "spo2_percent": v.spo2_percent,
                 "respiratory_rate": v.respiratory_rate,
                 "moaas": v.moaas,
-                "by": _user(v.recorded_by),
+                "by": _user(v.recorded_by) if v.recorded_by_id else None,
+                "source": v.source,
+                "device": v.device,
+                "confirmed_by": _user(v.confirmed_by) if v.confirmed_by_id else None,
+                "confirmed_at": _when(v.confirmed_at),
             }
             for v in vitals.order_by("at", "pk")
+            if not v.artefact
+        ],
+        "vitals_artefacts": [
+            {
+                "at": _when(v.at),
+                "device": v.device,
+                "values": {name: getattr(v, name) for name in _VITAL_NAMES},
+                "reason": v.artefact_reason,
+                "by": _user(v.artefact_by) if v.artefact_by_id else None,
+                "marked_at": _when(v.artefact_at),
+            }
+            for v in vitals.order_by("at", "pk")
+            if v.artefact
         ],
         "alerts": [_alert(a) for a in alerts.order_by("raised_at", "pk")],
         "signatures": [
@@ -137,6 +156,15 @@ def session_snapshot(session: Session) -> dict[str, Any]:
             for s in signatures.order_by("signed_at", "pk")
         ],
     }
+
+
+_VITAL_NAMES = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate",
+)
 
 
 def _entries_of(snapshot: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -154,7 +182,8 @@ def rems_form(snapshot: dict[str, Any], *, bp_after_dose_minutes: int | None) ->
     taken from the chart. Co-medications and the lot come from the pre-checks and the ledger
     where they are charted; blank when the chart does not hold them. The BP after dosing is
     the reading nearest `bp_after_dose_minutes` after the start (the protocol's timepoint)."""
-    vitals = snapshot["vitals"]
+    # Monitor rows without a cuff have no blood pressure for the form.
+    vitals = [v for v in snapshot["vitals"] if v["systolic_mmhg"] is not None]
     start = next(iter(_entries_of(snapshot, "infusion_start")), None)
     discharge = next(iter(_entries_of(snapshot, "discharge")), None)
     check_in = next(iter(_entries_of(snapshot, "check_in")), None)

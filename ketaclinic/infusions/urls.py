@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.infusions.views import board, steps
+from ketaclinic.infusions.views import board, monitor, steps
 
 app_name = "infusions"
 urlpatterns = [
@@ -12,6 +12,16 @@ urlpatterns = [
         "sessions/<uuid:session_id>/alerts/<int:alert_id>/acknowledge/",
         board.alert_acknowledge,
         name="alert_acknowledge",
+    ),
+    path(
+        "sessions/<uuid:session_id>/monitor/confirm/",
+        monitor.monitor_confirm,
+        name="monitor_confirm",
+    ),
+    path(
+        "sessions/<uuid:session_id>/monitor/<int:reading_id>/artefact/",
+        monitor.monitor_artefact,
+        name="monitor_artefact",
     ),
     # The chart's steps, in chart order.
     path("sessions/<uuid:session_id>/check-in/", steps.check_in, name="check_in"),

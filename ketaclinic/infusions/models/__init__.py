@@ -10,6 +10,7 @@ from ketaclinic.infusions.models.chart import (
     SessionSignature,
     SignedRecord,
     VitalsReading,
+    VitalsSource,
 )
 from ketaclinic.infusions.models.session import Session, SessionStatus
 
@@ -24,4 +25,5 @@ __all__ = [
     "SessionStatus",
     "SignedRecord",
     "VitalsReading",
+    "VitalsSource",
 ]

@@ -52,8 +52,21 @@ class ChartEntry(models.Model):
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class VitalsSource(models.TextChoices):
+    NURSE = "nurse", "Typed by staff"
+    MONITOR = "monitor", "From the bedside monitor"
+
+
 class VitalsReading(models.Model):
-    """One set of vital signs. `idempotency_key` makes a retried post store one row."""
+    """One set of vital signs. `idempotency_key` makes a retried post store one row.
+
+    Typed rows carry all five values. A row from the bedside monitor (`source` monitor) holds
+    what the monitor measured at that time (the periodic values, or the cuff at its own time),
+    so a value may be missing; it is stored at once (alerts raised at once) and counts as
+    charted once a nurse confirms it (`confirmed_by/at`; the batch in one click, or
+    automatically after the protocol's time). A nurse may mark it an artefact, with a reason:
+    it is kept, not charted.
+    """
 
     session = models.ForeignKey(
         "infusions.Session", on_delete=models.PROTECT, related_name="vitals"
@@ -61,31 +74,76 @@ class VitalsReading(models.Model):
     at = models.DateTimeField()
     phase = models.CharField(max_length=16)
     """The session's status when taken: checked_in (pre-dose), infusing or recovery."""
-    systolic_mmhg = models.PositiveSmallIntegerField()
-    diastolic_mmhg = models.PositiveSmallIntegerField()
-    heart_rate_bpm = models.PositiveSmallIntegerField()
-    spo2_percent = models.PositiveSmallIntegerField()
-    respiratory_rate = models.PositiveSmallIntegerField()
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
     moaas = models.PositiveSmallIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    """Who typed it; empty for a monitor's row (the device is in `device`)."""
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    source = models.CharField(
+        max_length=8, choices=VitalsSource.choices, default=VitalsSource.NURSE
+    )
+    device = models.CharField(max_length=100, blank=True)
+    """The monitor's registered name and id, for a monitor's row."""
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    """For a monitor's row: when it was confirmed (by a nurse, or automatically when
+    `confirmed_by` is empty)."""
+    artefact = models.BooleanField(default=False)
+    artefact_reason = models.TextField(max_length=500, blank=True)
+    artefact_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    artefact_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["session", "at"])]
+        indexes = [
+            models.Index(fields=["session", "at"]),
+            models.Index(fields=["session", "source", "confirmed_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
                 name="vitals_one_row_per_idempotency_key",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source="monitor")
+                | models.Q(
+                    systolic_mmhg__isnull=False,
+                    diastolic_mmhg__isnull=False,
+                    heart_rate_bpm__isnull=False,
+                    spo2_percent__isnull=False,
+                    respiratory_rate__isnull=False,
+                    recorded_by__isnull=False,
+                ),
+                name="vitals_typed_rows_complete",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(artefact=False) | ~models.Q(artefact_reason=""),
+                name="vitals_artefact_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"vitals {self.systolic_mmhg}/{self.diastolic_mmhg} at {self.at:%H:%M}"
+
+    @property
+    def from_monitor(self) -> bool:
+        return self.source == VitalsSource.MONITOR
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.from_monitor and self.confirmed_at is None and not self.artefact
 
 
 class SessionAlert(models.Model):

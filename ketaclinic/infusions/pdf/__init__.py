@@ -123,7 +123,12 @@ def record_pdf_bytes(session: Session) -> bytes:
     )
     pdf.set_font("Helvetica", "", 9)
     for v in snapshot["vitals"]:
-        pdf.line_text(f"{when(v['at'])}  {history.vitals_words(v)} ({v['by']})")
+        pdf.line_text(f"{when(v['at'])}  {history.vitals_words(v)} ({_vitals_origin(v)})")
+    for a in snapshot.get("vitals_artefacts", []):
+        pdf.line_text(
+            f"{when(a['at'])}  FROM MONITOR {a['device']}, marked artefact by {a['by']} "
+            f"(not charted): {a['reason']}"
+        )
 
     pdf.heading("Dose")
     for dose in doses:
@@ -170,3 +175,17 @@ def record_pdf_bytes(session: Session) -> bytes:
                 f"{addendum.author.username}: {addendum.text}"
             )
     return bytes(pdf.output())
+
+
+def _vitals_origin(v: dict[str, Any]) -> str:
+    """Who charted the row: the typist, or the monitor and who confirmed it."""
+    if v.get("source") != "monitor":
+        return f"by {v['by']}"
+    confirmed = (
+        f"confirmed by {v['confirmed_by']}"
+        if v.get("confirmed_by")
+        else "confirmed automatically"
+        if v.get("confirmed_at")
+        else "NOT CONFIRMED"
+    )
+    return f"FROM MONITOR {v['device']}, {confirmed}"

@@ -183,6 +183,9 @@ class MonitoringRules:
     """The blood pressure the esketamine REMS form asks for after dosing (None: no such form)."""
     dissociation_rating: Sourced[Range] | None = None
     """The single 0 (none) to 4 (extreme) dissociation rating the chart accepts, if any."""
+    monitor_autoconfirm_minutes: Sourced[int] | None = None
+    """When the clinic chooses it: bedside-monitor readings count as charted this long after
+    they arrive without a nurse's click (None: a nurse confirms every batch)."""
 
 
 @dataclass(frozen=True)

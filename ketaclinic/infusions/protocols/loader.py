@@ -340,8 +340,15 @@ def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> 
         obj["monitoring"],
         f"{origin}.monitoring",
         {"vitals_interval_dosing_minutes", "vitals_interval_recovery_minutes"},
-        {"bp_after_dose_minutes", "dissociation_rating"},
+        {"bp_after_dose_minutes", "dissociation_rating", "monitor_autoconfirm_minutes"},
     )
+    autoconfirm = _optional(
+        monitoring_obj.get("monitor_autoconfirm_minutes"),
+        f"{origin}.monitoring.monitor_autoconfirm_minutes",
+        _sourced_int,
+    )
+    if autoconfirm is not None:
+        _positive(autoconfirm.value, f"{origin}.monitoring.monitor_autoconfirm_minutes.value")
     after_dose = _optional(
         monitoring_obj.get("bp_after_dose_minutes"),
         f"{origin}.monitoring.bp_after_dose_minutes",
@@ -365,6 +372,7 @@ def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> 
         ),
         bp_after_dose_minutes=after_dose,
         dissociation_rating=rating,
+        monitor_autoconfirm_minutes=autoconfirm,
     )
     plaus_obj = _obj(
         obj["vitals_plausibility"], f"{origin}.vitals_plausibility", {"source", "limits"}

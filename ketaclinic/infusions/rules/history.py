@@ -167,10 +167,15 @@ def entry_words(entry: Mapping[str, Any]) -> str:
 
 
 def vitals_words(v: Mapping[str, Any]) -> str:
+    def shown(key: str) -> str:
+        # A monitor's row may lack a value (no cuff reading in that message): a dash, not "None".
+        value = v.get(key)
+        return "-" if value is None else str(value)
+
     text = (
-        f"Vital signs {phase_words(str(v.get('phase', '')))}: BP {v.get('systolic_mmhg')}/"
-        f"{v.get('diastolic_mmhg')} mmHg, HR {v.get('heart_rate_bpm')}/min, "
-        f"SpO2 {v.get('spo2_percent')}%, RR {v.get('respiratory_rate')}/min"
+        f"Vital signs {phase_words(str(v.get('phase', '')))}: BP {shown('systolic_mmhg')}/"
+        f"{shown('diastolic_mmhg')} mmHg, HR {shown('heart_rate_bpm')}/min, "
+        f"SpO2 {shown('spo2_percent')}%, RR {shown('respiratory_rate')}/min"
     )
     if v.get("moaas") is not None:
         text += f", MOAA/S {v['moaas']}"

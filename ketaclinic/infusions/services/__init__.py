@@ -49,6 +49,17 @@ from ketaclinic.infusions.services.infusion import (
     questionnaire_problems,
     start_problems,
 )
+from ketaclinic.infusions.services.monitor_feed import (
+    MonitorCharted,
+    MonitorFeedIn,
+    MonitorSet,
+    monitor_awaiting_problems,
+    vitals_autoconfirm_due,
+    vitals_confirm_monitor,
+    vitals_mark_artefact,
+    vitals_record_from_monitor,
+    vitals_record_from_monitor_many,
+)
 from ketaclinic.infusions.services.side_effects import (
     SEVERITIES,
     SIDE_EFFECTS,
@@ -80,6 +91,9 @@ __all__ = [
     "SEVERITIES",
     "SIDE_EFFECTS",
     "ChartRefused",
+    "MonitorCharted",
+    "MonitorFeedIn",
+    "MonitorSet",
     "PreChecks",
     "PredoseHoldState",
     "SessionDraw",
@@ -100,6 +114,7 @@ __all__ = [
     "infusion_paused",
     "infusion_start",
     "infusion_stop",
+    "monitor_awaiting_problems",
     "open_alert_problems",
     "prechecks_problems",
     "prechecks_record",
@@ -114,5 +129,10 @@ __all__ = [
     "side_effect_record",
     "signed_record_verify",
     "start_problems",
+    "vitals_autoconfirm_due",
+    "vitals_confirm_monitor",
+    "vitals_mark_artefact",
     "vitals_record",
+    "vitals_record_from_monitor",
+    "vitals_record_from_monitor_many",
 ]

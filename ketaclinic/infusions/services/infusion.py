@@ -81,15 +81,37 @@ class PredoseHoldState:
         return self.hold and not self.reviewed
 
 
+def _baseline_vitals(rows: list[VitalsReading]) -> monitoring.Vitals:
+    """The baseline: the latest reading's values, a value it lacks taken from the latest
+    earlier pre-dose reading that has it. A monitor's periodic set (heart rate, SpO2, RR) and
+    its cuff (at its own time) are separate rows: together they are a baseline, as typed
+    vitals are (issue 17: a baseline from the monitor is a baseline)."""
+    latest = _pure_vitals(rows[0])
+    if rows[0].source == "nurse":
+        return latest
+    values: dict[str, int | None] = {}
+    for name in (
+        "systolic_mmhg",
+        "diastolic_mmhg",
+        "heart_rate_bpm",
+        "spo2_percent",
+        "respiratory_rate",
+        "moaas",
+    ):
+        values[name] = next((getattr(r, name) for r in rows if getattr(r, name) is not None), None)
+    return monitoring.Vitals(**values)
+
+
 def predose_hold_state(session: Session, *, protocol: ProtocolDefinition) -> PredoseHoldState:
-    baseline = (
-        VitalsReading.objects.filter(session=session, phase=SessionStatus.CHECKED_IN)
-        .order_by("-at", "-pk")
-        .first()
+    rows = list(
+        VitalsReading.objects.filter(
+            session=session, phase=SessionStatus.CHECKED_IN, artefact=False
+        ).order_by("-at", "-pk")[:20]
     )
-    if baseline is None:
+    if not rows:
         return PredoseHoldState(baseline=None, decision=None, reviewed=False)
-    decision = monitoring.predose_hold(protocol=protocol, vitals=_pure_vitals(baseline))
+    baseline = rows[0]
+    decision = monitoring.predose_hold(protocol=protocol, vitals=_baseline_vitals(rows))
     review = _latest_entry(session, ChartEntryKind.CLINICIAN_REVIEW) if decision.hold else None
     reviewed = review is not None and review.recorded_at >= baseline.recorded_at
     return PredoseHoldState(baseline=baseline, decision=decision, reviewed=reviewed)

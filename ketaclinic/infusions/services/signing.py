@@ -27,6 +27,7 @@ from ketaclinic.infusions.services.common import (
     _require_status,
     _set_status,
 )
+from ketaclinic.infusions.services.monitor_feed import monitor_awaiting_problems
 from ketaclinic.infusions.snapshot import session_snapshot
 from ketaclinic.lib.hashchain import canonical_json, digest
 
@@ -61,7 +62,9 @@ def session_sign(*, acting_user: Any, session: Session) -> Session:
     _require_status(locked, [SessionStatus.DISCHARGED], "Signing")
     role = user_role(acting_user)
     assert role in (Role.NURSE, Role.CLINICIAN)  # session.sign is held by these two only
-    problems = open_alert_problems(locked) + _ledger_problems(locked)
+    problems = (
+        open_alert_problems(locked) + monitor_awaiting_problems(locked) + _ledger_problems(locked)
+    )
     if problems:
         raise ChartRefused(problems)
     if SessionSignature.objects.filter(session=locked, role=role).exists():

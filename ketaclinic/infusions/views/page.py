@@ -49,6 +49,7 @@ from ketaclinic.infusions.rules import history
 from ketaclinic.infusions.selectors import (
     KnownBeforeDose,
     infusion_timer,
+    monitor_batch,
     prechecks_known,
     session_get_for_user,
     vitals_chart_data,
@@ -463,6 +464,7 @@ def chart_render(
         "step_groups": groups,
         "check_in_opens": session.start - services.CHECK_IN_EARLIEST,
         "discharge_gate": protocol.discharge,
+        "monitor_batch": monitor_batch(session),
     }
     return render(request, "infusions/chart.html", context, status=status)
 

@@ -1,0 +1,301 @@
+"""The bedside-monitor feed on PostgreSQL: `python -m bench monitors`.
+
+N simulated monitors (default 200), one per chair with an infusing session, each an MLLP
+client of `ketaclinic monitors listen` (a real process), sending one ORU^R01 with 5 readings
+(systolic, diastolic, heart rate, SpO2, respiratory rate) every 10 s: readings stored per
+second and the ACK latency p50/p99 (from the frame sent to its ACK, at the monitor). Then a
+burst: every monitor sends back to back for a fixed time. Beside it, in the same run, a
+baseline inserts the same rows (the message kept raw and its vitals row) with psycopg
+`executemany`, committing per the listener's batch size: the burst's ratio to it.
+
+Targets (issue 17): steady ACK p99 < 200 ms; burst >= 0.3x the baseline's rows/s.
+Every figure is printed beside the load average. Scale is a parameter (--monitors, --seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import psycopg
+
+from bench.__main__ import HOST, ROOT, free_port, postgresql
+from ketaclinic.monitors.feed import samples
+from ketaclinic.monitors.feed.client import MonitorLink
+
+MAX_MONITORS = 400
+MAX_SECONDS = 120.0
+READINGS_PER_MESSAGE = 5
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def _device(n: int) -> str:
+    return f"00A0C8FFFE{n:06X}"
+
+
+def make_fixtures(monitors: int) -> None:
+    """Run in a subprocess with the app's environment: the personas, a chair, an infusing
+    session and a registered monitor per simulated monitor."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketaclinic.courses.models import Chair, Course, Protocol
+    from ketaclinic.infusions.models import Session
+    from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
+    from ketaclinic.monitors.models import MonitorDevice
+    from ketaclinic.testing import make_clinic
+
+    clinic = make_clinic()
+    protocol = Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    now = timezone.now()
+    for n in range(monitors):
+        chair = Chair.objects.create(name=f"Bench chair {n}")
+        course = Course.objects.create(
+            patient=clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
+        )
+        Session.objects.create(
+            course=course,
+            chair=chair,
+            phase="induction",
+            start=now - timedelta(minutes=10),
+            chair_until=now + timedelta(hours=2),
+            created_by=clinic.users["ben"],
+            status="infusing",
+        )
+        MonitorDevice.objects.create(name=f"Bench monitor {n}", device_id=_device(n), chair=chair)
+    print(json.dumps({"monitors": monitors}))
+
+
+def _message(n: int, seq: int) -> tuple[str, bytes]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    control = f"B{n:03d}-{seq:06d}"
+    text = samples.render(
+        samples.SAMPLES["ge"],
+        now=now,
+        nibp=now,  # the cuff with the periodic values: one set of 5 readings
+        control=control,
+        device=_device(n),
+        hr=60 + (seq % 30),
+        spo2=95 + (seq % 4),
+        rr=12 + (seq % 5),
+        sys=110 + (seq % 20),
+        dia=70 + (seq % 10),
+    )
+    return control, text.encode()
+
+
+async def _steady(port: int, monitors: int, seconds: float, period: float) -> list[float]:
+    latencies: list[float] = []
+    failures = 0
+
+    async def one(n: int) -> None:
+        nonlocal failures
+        link = MonitorLink(HOST, port, timeout=30)
+        await asyncio.sleep(period * n / monitors)  # monitors are not in step
+        seq, started = 0, time.monotonic()
+        try:
+            while time.monotonic() - started < seconds:
+                tick = time.monotonic()
+                control, payload = _message(n, seq)
+                sent = await link.send(payload, control)
+                seq += 1
+                if sent.ack_code == "AA":
+                    latencies.append(sent.latency_s)
+                else:
+                    failures += 1
+                await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
+        finally:
+            await link.close()
+
+    await asyncio.gather(*(one(n) for n in range(monitors)))
+    if failures:
+        print(f"  {failures} messages not acknowledged AA")
+    return latencies
+
+
+async def _burst(port: int, monitors: int, seconds: float) -> tuple[int, list[float]]:
+    latencies: list[float] = []
+
+    async def one(n: int) -> None:
+        link = MonitorLink(HOST, port, timeout=60)
+        seq, started = 100_000, time.monotonic()
+        try:
+            while time.monotonic() - started < seconds:
+                control, payload = _message(n, seq)
+                sent = await link.send(payload, control)
+                seq += 1
+                if sent.ack_code == "AA":
+                    latencies.append(sent.latency_s)
+        finally:
+            await link.close()
+
+    await asyncio.gather(*(one(n) for n in range(monitors)))
+    return len(latencies), latencies
+
+
+BASELINE_SQL = """
+CREATE TABLE IF NOT EXISTS bench_monitor_message (LIKE monitors_monitormessage INCLUDING ALL);
+CREATE TABLE IF NOT EXISTS bench_monitor_vitals (LIKE infusions_vitalsreading INCLUDING ALL);
+"""
+
+
+def _baseline(dsn: str, messages: int, batch: int) -> float:
+    """Messages per second: the raw message row and its vitals row (5 readings) per message,
+    inserted with executemany, a commit per `batch` messages."""
+    _, payload = _message(0, 0)
+    raw = payload.decode()
+    now = datetime.now(UTC)
+    with psycopg.connect(dsn) as conn:
+        conn.execute(BASELINE_SQL)
+        session_id = conn.execute("SELECT id FROM infusions_session LIMIT 1").fetchone()
+        assert session_id is not None
+        conn.commit()
+        started = time.perf_counter()
+        for first in range(0, messages, batch):
+            count = min(batch, messages - first)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO bench_monitor_message (received_at, raw, control_id, "
+                    "message_type, sending_ids, observed_at, status, reason, parse_json, "
+                    "ack_code, readings) VALUES (%s, %s, %s, 'ORU^R01', '', %s, 'charted', '', "
+                    "'{}', 'AA', 1)",
+                    [(now, raw, f"C{first + i}", now) for i in range(count)],
+                )
+                cur.executemany(
+                    "INSERT INTO bench_monitor_vitals (session_id, at, phase, systolic_mmhg, "
+                    "diastolic_mmhg, heart_rate_bpm, spo2_percent, respiratory_rate, "
+                    "idempotency_key, recorded_at, source, device, artefact, artefact_reason) "
+                    "VALUES (%s, %s, 'infusing', 120, 80, 72, 97, 14, %s, %s, 'monitor', "
+                    "'bench', false, '')",
+                    [(session_id[0], now, f"k{first + i}", now) for i in range(count)],
+                )
+            conn.commit()
+        elapsed = time.perf_counter() - started
+    return messages / elapsed
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench monitors", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--monitors", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=30.0, help="steady mode duration")
+    parser.add_argument("--period", type=float, default=10.0, help="seconds between messages")
+    parser.add_argument("--burst-seconds", type=float, default=10.0)
+    parser.add_argument("--batch", type=int, default=200, help="listener's messages per commit")
+    parser.add_argument("--workers", type=int, default=2, help="listener processes")
+    args = parser.parse_args(argv)
+    if not 1 <= args.monitors <= MAX_MONITORS:
+        sys.exit(f"--monitors must be 1-{MAX_MONITORS}")
+    if not 0 < args.seconds <= MAX_SECONDS or not 0 < args.burst_seconds <= MAX_SECONDS:
+        sys.exit(f"durations must be at most {MAX_SECONDS} s")
+    with (
+        postgresql() as (database_url, _data),
+        tempfile.TemporaryDirectory(prefix="kc-bench.") as var,
+    ):
+        env = os.environ | {
+            "KETACLINIC_DATABASE_URL": database_url,
+            "KETACLINIC_SECRET_KEY": "bench-only-not-secret",
+            "KETACLINIC_VAR_DIR": var,
+            "DJANGO_SETTINGS_MODULE": "ketaclinic.settings",
+        }
+        python = sys.executable
+        subprocess.run(  # noqa: S603 - our own console script
+            [python, "-m", "ketaclinic", "migrate", "--noinput"],
+            env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        subprocess.run(  # noqa: S603 - our own module
+            [python, "-m", "bench.monitors", "--make-fixtures", str(args.monitors)],
+            env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        dsn = urlsplit(database_url)._replace(scheme="postgresql").geturl()
+        port = free_port()
+        listener = subprocess.Popen(  # noqa: S603 - our own console script
+            [python, "-m", "ketaclinic", "monitors", "listen", "--bind", f"{HOST}:{port}",
+             "--batch", str(args.batch), "--workers", str(args.workers)],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert listener.stdout is not None
+            assert "listening" in listener.stdout.readline()
+            print(
+                f"monitor feed on PostgreSQL: {args.monitors} monitors, one ORU^R01 "
+                f"({READINGS_PER_MESSAGE} readings) per {args.period:g} s for {args.seconds:g} s; "
+                f"listener batch {args.batch}, {args.workers} processes; {_load()}"
+            )
+            started = time.perf_counter()
+            steady = asyncio.run(_steady(port, args.monitors, args.seconds, args.period))
+            took = time.perf_counter() - started
+            print(
+                f"steady: {len(steady)} messages AA, "
+                f"{len(steady) * READINGS_PER_MESSAGE / took:.0f} readings/s; "
+                f"ACK latency p50 {_pct(steady, 0.5) * 1000:.1f} ms, "
+                f"p99 {_pct(steady, 0.99) * 1000:.1f} ms (target p99 < 200 ms); {_load()}"
+            )
+            started = time.perf_counter()
+            count, burst = asyncio.run(_burst(port, args.monitors, args.burst_seconds))
+            took = time.perf_counter() - started
+            burst_rate = count / took
+            print(
+                f"burst: {count} messages AA in {took:.1f} s = {burst_rate:.0f} messages/s, "
+                f"{burst_rate * READINGS_PER_MESSAGE:.0f} readings/s, "
+                f"{burst_rate * 2:.0f} rows/s (message + vitals row); ACK p50 "
+                f"{_pct(burst, 0.5) * 1000:.1f} ms, p99 {_pct(burst, 0.99) * 1000:.1f} ms; "
+                f"{_load()}"
+            )
+        finally:
+            listener.terminate()
+            listener.wait(timeout=30)
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*), count(DISTINCT idempotency_key) FROM infusions_vitalsreading"
+            ).fetchone()
+            events = conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()
+        expected = len(steady) + count
+        print(
+            f"stored: {row[0] if row else '?'} vitals rows ({row[1] if row else '?'} distinct "
+            f"keys) for {expected} messages acknowledged AA; {events[0] if events else '?'} "
+            "audit events"
+        )
+        base = _baseline(dsn, max(expected, 1000), args.batch)
+        print(
+            f"baseline (psycopg executemany, same rows, commit per {args.batch}): "
+            f"{base:.0f} messages/s = {base * 2:.0f} rows/s; burst/baseline "
+            f"{burst_rate / base:.2f}x (target >= 0.3x); {_load()}"
+        )
+        verify = subprocess.run(  # noqa: S603 - our own console script
+            [python, "-m", "ketaclinic", "audit", "verify"],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(verify.stdout.strip() or verify.stderr.strip())
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--make-fixtures"]:
+        make_fixtures(int(sys.argv[2]))
+    else:
+        main(sys.argv[1:])

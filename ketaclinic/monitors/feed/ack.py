@@ -1,0 +1,78 @@
+"""HL7 acknowledgements (original mode): AA taken, AE error (send again later), AR refused.
+
+Built here, as text, rather than with python-hl7's `create_ack`, because a refusal must be
+answerable even when the message could not be parsed; tests check the result parses back
+with python-hl7 (hl7apy #139: an ACK with framing characters failed to parse, so none are
+put inside). Pure: no Django.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ketaclinic.monitors.feed.parse import Header
+
+APPLICATION = "KETACLINIC"
+ACK_CODES = frozenset({"AA", "AE", "AR"})
+TEXT_MAX = 80
+"""MSA-3 is 80 characters in v2.3-2.4 (ST); longer reasons are cut (ERR-8 keeps 250)."""
+
+
+def escape(text: str) -> str:
+    """HL7 escape sequences for the default delimiters; control characters dropped."""
+    out = text.replace("\\", "\\E\\")
+    for char, seq in (("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
+        out = out.replace(char, seq)
+    return "".join(c for c in out if c >= " ")
+
+
+def build_ack(
+    header: Header,
+    *,
+    code: str,
+    text: str = "",
+    error_code: str = "",
+    control_id: str,
+    now: datetime | None = None,
+) -> bytes:
+    """The ACK for `header` (the message being answered), UTF-8, segments ended by <CR>."""
+    if code not in ACK_CODES:
+        raise ValueError(f"ACK code must be one of {sorted(ACK_CODES)}")
+    when = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S%z")
+    trigger = header.trigger or ""
+    msh = "|".join(
+        [
+            "MSH",
+            "^~\\&",
+            APPLICATION,
+            escape(header.receiving_facility),
+            escape(header.sending_application),
+            escape(header.sending_facility),
+            when,
+            "",
+            f"ACK^{escape(trigger)}^ACK" if trigger else "ACK",
+            escape(control_id),
+            header.processing_id or "P",
+            header.version or "2.6",
+        ]
+    )
+    msa = "|".join(["MSA", code, escape(header.control_id), escape(text)[:TEXT_MAX]])
+    segments = [msh, msa]
+    if code != "AA":
+        severity = "E"
+        segments.append(
+            "|".join(
+                [
+                    "ERR",
+                    "",
+                    "",
+                    f"{error_code or '207'}^^HL70357",
+                    severity,
+                    "",
+                    "",
+                    "",
+                    escape(text)[:250],
+                ]
+            )
+        )
+    return ("\r".join(segments) + "\r").encode("utf-8")

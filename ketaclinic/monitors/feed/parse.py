@@ -1,0 +1,416 @@
+"""An ORU^R01 from a bedside monitor, read into readings for the chart.
+
+HL7 syntax by python-hl7 (`hl7.parse`); what is around it works around what monitors and
+that library get wrong (interop.md section 4):
+- bytes are decoded as UTF-8, else Latin-1, never ASCII (python-hl7 #54 hangs or fails on
+  non-ASCII with its ascii default);
+- segments separated by <LF> or <CR><LF> are read as <CR>;
+- fields a segment does not have read as empty (python-hl7 raises IndexError).
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import hl7
+
+from ketaclinic.monitors.feed.codes import CodeBook, CodeEntry, default_code_book
+
+ACCEPTED_STATUS = frozenset({"R", "F", "C", "P", "S", ""})
+"""OBX-11 statuses whose value is a result (R result, F final, C corrected, P preliminary,
+S partial). X "cannot be obtained", D deleted, W wrong, N not asked: no value."""
+
+NUMERIC_TYPES = frozenset({"NM", "ST", "SN", ""})
+"""OBX-2: NM as the standard says; ST (a number sent as a string) seen in public samples."""
+
+
+class MessageRefused(Exception):
+    """The message cannot be taken: answered with `ack_code` (AR or AE) and `reason`."""
+
+    def __init__(self, reason: str, *, ack_code: str = "AR", error_code: str = "207") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.ack_code = ack_code
+        self.error_code = error_code
+        """HL7 table 0357: 100 segment sequence, 101 required field missing, 102 data type,
+        200 unsupported message type, 201 unsupported event, 207 application error."""
+
+
+@dataclass(frozen=True)
+class Header:
+    """MSH: who sent what, for routing and for addressing the ACK."""
+
+    message_type: str = ""
+    trigger: str = ""
+    control_id: str = ""
+    version: str = ""
+    sending_application: str = ""
+    sending_device: str = ""
+    """MSH-3.2: GE puts the monitor's EUI-64 here."""
+    sending_facility: str = ""
+    receiving_application: str = ""
+    receiving_facility: str = ""
+    processing_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    field: str
+    value: str
+    """As a decimal string (whole numbers for the chart's fields)."""
+    at: str
+    """ISO 8601, UTC."""
+    system: str
+    code: str
+    name: str
+    unit: str
+    kind: str
+    channel: str
+    obx: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Ignored:
+    obx: int
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    header: Header
+    observed_at: str
+    """OBR-7 (else MSH-7), ISO 8601 UTC."""
+    device_ids: tuple[str, ...]
+    """Candidates for the registered device, most specific first: OBX-18 ids, MSH-3.2."""
+    readings: tuple[Reading, ...] = ()
+    ignored: tuple[Ignored, ...] = ()
+    alarms: tuple[str, ...] = ()
+    skipped: str = ""
+    """Why nothing in the message is charted (a waveform message), else empty."""
+    notes: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        """As `dataclasses.asdict` gives it, built by hand (asdict deep-copies: on the
+        listener's hot path it cost more than the database work)."""
+        return {
+            "header": dict(vars(self.header)),
+            "observed_at": self.observed_at,
+            "device_ids": list(self.device_ids),
+            "readings": [dict(vars(r)) for r in self.readings],
+            "ignored": [dict(vars(i)) for i in self.ignored],
+            "alarms": list(self.alarms),
+            "skipped": self.skipped,
+            "notes": list(self.notes),
+        }
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The text and the encoding it was read with: UTF-8, else Latin-1 (never ASCII)."""
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def normalise(text: str) -> str:
+    """Segments separated by <CR> only; blank lines and surrounding whitespace dropped."""
+    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+    return "\r".join(line for line in (ln.strip("\x00 ") for ln in lines) if line)
+
+
+def _field(segment: Any, index: int) -> str:
+    try:
+        return str(segment[index])
+    except IndexError:
+        return ""
+
+
+def _components(value: str, separators: str) -> list[str]:
+    """The first repetition of a field, split into components."""
+    first = value.split(separators[2])[0] if len(separators) > 2 else value
+    return first.split(separators[3] if len(separators) > 3 else "^")
+
+
+def _component(value: str, separators: str, index: int) -> str:
+    parts = _components(value, separators)
+    return parts[index] if index < len(parts) else ""
+
+
+def parse_time(value: str, default_tz: tzinfo) -> datetime | None:
+    """HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]) as an aware datetime; without an
+    offset, in `default_tz` (the clinic's zone: monitors send local time)."""
+    text = value.strip()
+    if not text:
+        return None
+    offset: tzinfo | None = None
+    for sign in ("+", "-"):
+        if sign in text[4:]:
+            body, zone = text.rsplit(sign, 1)
+            if len(zone) != 4 or not zone.isdigit():
+                return None
+            minutes = int(zone[:2]) * 60 + int(zone[2:])
+            offset = timezone(timedelta(minutes=minutes if sign == "+" else -minutes))
+            text = body
+            break
+    text = text.split(".")[0]
+    if not text.isdigit() or len(text) < 8:
+        return None
+    text = text.ljust(14, "0")
+    try:  # by hand: strptime is slow on the listener's hot path
+        moment = datetime(
+            int(text[0:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[8:10]),
+            int(text[10:12]),
+            int(text[12:14]),
+            tzinfo=offset or default_tz,
+        )
+    except ValueError:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _header(segment: Any, separators: str) -> Header:
+    msh9 = _field(segment, 9)
+    msh3 = _field(segment, 3)
+    return Header(
+        message_type=_component(msh9, separators, 0),
+        trigger=_component(msh9, separators, 1),
+        control_id=_field(segment, 10),
+        version=_component(_field(segment, 12), separators, 0),
+        sending_application=_component(msh3, separators, 0),
+        sending_device=_component(msh3, separators, 1),
+        sending_facility=_component(_field(segment, 4), separators, 0),
+        receiving_application=_component(_field(segment, 5), separators, 0),
+        receiving_facility=_component(_field(segment, 6), separators, 0),
+        processing_id=_component(_field(segment, 11), separators, 0),
+    )
+
+
+def header_fallback(text: str) -> Header:
+    """The MSH read by hand, for addressing a refusal when the library could not parse."""
+    first = normalise(text).split("\r")[0]
+    if not first.startswith("MSH") or len(first) < 8:
+        return Header()
+    bar, separators = first[3], first[4:8]
+    fields = ["MSH", bar, *first[4:].split(bar)]
+    return Header(
+        message_type=_component(fields[9] if len(fields) > 9 else "", separators, 0),
+        trigger=_component(fields[9] if len(fields) > 9 else "", separators, 1),
+        control_id=fields[10] if len(fields) > 10 else "",
+        sending_application=_component(fields[3] if len(fields) > 3 else "", separators, 0),
+        sending_facility=_component(fields[4] if len(fields) > 4 else "", separators, 0),
+    )
+
+
+def parse_message(
+    raw: bytes, *, default_tz: tzinfo = UTC, book: CodeBook | None = None
+) -> ParsedMessage:
+    """Read one framed payload. Raises `MessageRefused` (AR) for what is not an HL7 message
+    we take; a waveform message comes back `skipped`; each OBX becomes a reading or an
+    ignored row with its reason."""
+    book = book or default_code_book()
+    text, _encoding = decode(raw)
+    text = normalise(text)
+    if not text.startswith("MSH") or len(text) < 8:
+        raise MessageRefused("not an HL7 v2 message: it does not start with MSH", error_code="100")
+    try:
+        message = hl7.parse(text)
+        msh = message.segment("MSH")
+    except Exception as error:
+        raise MessageRefused(f"HL7 syntax error: {error}", error_code="102") from error
+    separators = _separators(text)
+    header = _header(msh, separators)
+    if not header.control_id:
+        raise MessageRefused("MSH-10 (message control id) is empty", error_code="101")
+    if header.message_type != "ORU":
+        raise MessageRefused(
+            f"message type {header.message_type}^{header.trigger} is not taken (ORU^R01 only)",
+            error_code="200",
+        )
+    sent_at = parse_time(_field(msh, 7), default_tz)
+    obr = _segments(message, "OBR")
+    obr_time = parse_time(_field(obr[0], 7), default_tz) if obr else None
+    observed = obr_time or sent_at
+    if observed is None:
+        raise MessageRefused(
+            "no observation time (OBR-7) nor message time (MSH-7)", error_code="101"
+        )
+    obx_rows = _segments(message, "OBX")
+    device_ids = _device_ids(header, obx_rows, separators)
+    if header.trigger == "W01":
+        return ParsedMessage(
+            header=header,
+            observed_at=observed.isoformat(),
+            device_ids=device_ids,
+            skipped="ORU^W01 waveform message: not charted",
+        )
+    if header.trigger != "R01":
+        raise MessageRefused(f"event ORU^{header.trigger} is not taken", error_code="201")
+    readings: list[Reading] = []
+    ignored: list[Ignored] = []
+    alarms: list[str] = []
+    for position, obx in enumerate(obx_rows, start=1):
+        _read_obx(
+            obx,
+            position=position,
+            separators=separators,
+            message=message,
+            observed=observed,
+            default_tz=default_tz,
+            book=book,
+            out=(readings, ignored, alarms),
+        )
+    return ParsedMessage(
+        header=header,
+        observed_at=observed.isoformat(),
+        device_ids=device_ids,
+        readings=tuple(readings),
+        ignored=tuple(ignored),
+        alarms=tuple(alarms),
+    )
+
+
+def _separators(text: str) -> str:
+    """Field, escape, repetition, component, sub-component characters, as MSH-1 and MSH-2
+    declare them (MSH-2 is component, repetition, escape, sub-component)."""
+    enc = (text[4:8] + "^~\\&"[len(text[4:8]) :])[:4]
+    component, repetition, escape, sub = enc[0], enc[1], enc[2], enc[3]
+    return text[3] + escape + repetition + component + sub
+
+
+def _segments(message: Any, name: str) -> list[Any]:
+    try:
+        return list(message.segments(name))
+    except KeyError:
+        return []
+
+
+def _device_ids(header: Header, obx_rows: Sequence[Any], separators: str) -> tuple[str, ...]:
+    ids: list[str] = []
+    for obx in obx_rows:
+        for index in (0, 2):
+            value = _component(_field(obx, 18), separators, index)
+            if value and value not in ids:
+                ids.append(value)
+    for value in (header.sending_device, header.sending_application):
+        if value and value not in ids:
+            ids.append(value)
+    return tuple(ids)
+
+
+def _unescape(message: Any, value: str) -> str:
+    try:
+        return str(message.unescape(value))
+    except Exception:
+        return value
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _entry_for(book: CodeBook, system: str, code: str, path: str) -> tuple[CodeEntry | None, str]:
+    guessed = system or ("MDIL" if "-" in code else "MDC")
+    entry = book.lookup(guessed, code)
+    if entry is not None:
+        return entry, ""
+    tail = path.rsplit(".", 1)[-1] if path else ""
+    if tail and tail != code:
+        entry = book.lookup(guessed, tail)
+        if entry is not None:
+            return entry, f"OBX-3 {code} is not a known code; taken from OBX-4 ({path})"
+    return None, ""
+
+
+def _read_obx(
+    obx: Any,
+    *,
+    position: int,
+    separators: str,
+    message: Any,
+    observed: datetime,
+    default_tz: tzinfo,
+    book: CodeBook,
+    out: tuple[list[Reading], list[Ignored], list[str]],
+) -> None:
+    readings, ignored, alarms = out
+    obx3 = _field(obx, 3)
+    code = _component(obx3, separators, 0).strip()
+    name = _component(obx3, separators, 1).strip()
+    system = _component(obx3, separators, 2).strip().upper()
+    value_type = _field(obx, 2).strip().upper()
+    value_text = _unescape(message, _field(obx, 5)).strip()
+    status = _field(obx, 11).strip().upper()
+    label = code or f"OBX {position}"
+    if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
+        alarms.append(f"{name or code}: {value_text}".strip())
+        return
+    if status not in ACCEPTED_STATUS:
+        ignored.append(Ignored(position, label, f"status {status}: no value measured"))
+        return
+    entry, note = _entry_for(book, system, code, _field(obx, 4).strip())
+    if entry is None:
+        ignored.append(Ignored(position, label, "code not in the code book"))
+        return
+    if not entry.field:
+        ignored.append(Ignored(position, label, f"{entry.name} is not a chart field"))
+        return
+    if value_type not in NUMERIC_TYPES:
+        ignored.append(Ignored(position, label, f"value type {value_type} is not a number"))
+        return
+    if not value_text:
+        ignored.append(Ignored(position, label, "no value"))
+        return
+    value = _number(value_text)
+    if value is None:
+        ignored.append(Ignored(position, label, f"value {value_text[:20]!r} is not a number"))
+        return
+    if book.is_no_value(value):
+        ignored.append(Ignored(position, label, f"{value_text} is a 'no value' sentinel"))
+        return
+    obx6 = _field(obx, 6)
+    sent_units = (_component(obx6, separators, 0).strip(), _component(obx6, separators, 1).strip())
+    unit = book.unit_accepted(entry, sent_units)
+    if unit is None:
+        shown = "/".join(u for u in sent_units if u) or "none"
+        ignored.append(Ignored(position, label, f"unit {shown} not accepted for {entry.name}"))
+        return
+    if unit.convert == "f_to_c":
+        value = ((value - 32) * 5 / 9).quantize(Decimal("0.01"))
+        note = "; ".join(n for n in (note, "converted from degF") if n)
+    if entry.field in book.tenths_fields and not book.tenths_low <= value <= book.tenths_high:
+        scaled = value / 10
+        if book.tenths_low <= scaled <= book.tenths_high:
+            value = scaled
+            note = "; ".join(n for n in (note, "sent in tenths of a degree") if n)
+    if entry.field != "temperature_c":
+        value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    at = parse_time(_field(obx, 14), default_tz) or observed
+    readings.append(
+        Reading(
+            field=entry.field,
+            value=str(value),
+            at=at.isoformat(),
+            system=entry.system,
+            code=entry.code,
+            name=entry.name,
+            unit=sent_units[0] or sent_units[1],
+            kind=entry.kind,
+            channel=entry.channel,
+            obx=position,
+            note=note,
+        )
+    )

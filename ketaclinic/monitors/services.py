@@ -1,0 +1,421 @@
+"""Writes of the monitor feed: taking messages (routing readings to the session in the
+monitor's chair, else the unassigned queue), assigning and dismissing queued messages,
+registering monitors. Every message is kept raw with its parse result and the ACK sent.
+
+`messages_receive` takes a batch in one transaction (the listener groups what arrived
+together, so that commits, and the audit chain's lock, are shared); each message has its
+own savepoint, so one that fails does not take the others with it. An ACK AA is returned only
+for what this transaction stores; the caller sends it after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.access import require
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import audit_record
+from ketaclinic.courses.models import Chair
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
+from ketaclinic.infusions.services import (
+    CHARTING,
+    MonitorCharted,
+    MonitorFeedIn,
+    MonitorSet,
+    vitals_record_from_monitor,
+    vitals_record_from_monitor_many,
+)
+from ketaclinic.monitors.feed.ack import build_ack
+from ketaclinic.monitors.feed.parse import (
+    Header,
+    MessageRefused,
+    ParsedMessage,
+    decode,
+    header_fallback,
+    parse_message,
+)
+from ketaclinic.monitors.feed.vitals import VitalsSet, vitals_sets
+from ketaclinic.monitors.models import MessageStatus, MonitorDevice, MonitorMessage
+
+log = logging.getLogger("ketaclinic.monitors")
+
+RAW_MAX = 200_000
+"""Characters of a message kept (a refused oversize frame is refused by the framing)."""
+CHECK_IN_SLACK = timedelta(minutes=10)
+"""A reading up to this long before the check-in is still this patient's (the monitor's
+clock and the check-in time are typed by different hands)."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of one message: the ACK to send and what was stored."""
+
+    ack: bytes
+    ack_code: str
+    status: str
+    message_id: int | None
+    readings: int = 0
+    alerts: int = 0
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _ack(header: Header, code: str, text: str = "", error_code: str = "") -> bytes:
+    ours = f"K{timezone.now():%Y%m%d%H%M%S%f}"
+    return build_ack(header, code=code, text=text, error_code=error_code, control_id=ours)
+
+
+def _key(device_id: str, key: str) -> str:
+    full = f"mon:{device_id}:{key}"
+    if len(full) <= 100:
+        return full
+    return "mon:" + hashlib.sha256(full.encode()).hexdigest()[:60]
+
+
+def monitor_sets(parsed: ParsedMessage, device_id: str) -> list[MonitorSet]:
+    return [
+        MonitorSet(at=s.at, values=s.values, key=_key(device_id, s.key))
+        for s in vitals_sets(parsed)
+    ]
+
+
+@dataclass
+class _Work:
+    """One message on its way through a batch."""
+
+    raw_text: str
+    header: Header
+    parsed: ParsedMessage | None = None
+    refused: MessageRefused | None = None
+    device: MonitorDevice | None = None
+    sets: list[VitalsSet] = field(default_factory=list)
+    session_id: UUID | None = None
+    reason: str = ""
+    charted: MonitorCharted | None = None
+
+
+def _parse(raw: bytes) -> _Work:
+    raw_text, _ = decode(raw)
+    try:
+        parsed = parse_message(raw, default_tz=_zone())
+    except MessageRefused as refused:
+        return _Work(raw_text, header_fallback(raw_text), refused=refused)
+    return _Work(raw_text, parsed.header, parsed=parsed, sets=vitals_sets(parsed))
+
+
+def _devices(works: Sequence[_Work]) -> None:
+    """Each message's registered, active monitor (OBX-18 ids first, then MSH-3), when its
+    sending facility matches where one is registered: one query for the batch."""
+    ids = {i for w in works if w.parsed for i in w.parsed.device_ids}
+    if not ids:
+        return
+    found = {d.device_id: d for d in MonitorDevice.objects.filter(device_id__in=ids, active=True)}
+    for work in works:
+        if work.parsed is None:
+            continue
+        for candidate in work.parsed.device_ids:
+            device = found.get(candidate)
+            facility = device.sending_facility if device else ""
+            if device and (not facility or facility == work.parsed.header.sending_facility):
+                work.device = device
+                break
+
+
+def _route(
+    work: _Work, open_by_chair: dict[int, list[UUID]], check_ins: dict[UUID, datetime]
+) -> None:
+    if work.parsed is None or work.parsed.skipped or not work.sets:
+        return
+    if work.device is None:
+        work.reason = "the monitor is not registered (or not active)"
+        return
+    if work.device.chair_id is None:
+        work.reason = f"{work.device.name} is not assigned to a chair"
+        return
+    candidates = open_by_chair.get(work.device.chair_id, [])
+    if not candidates:
+        work.reason = "no session is checked in, infusing or in recovery in the chair"
+        return
+    if len(candidates) > 1:
+        work.reason = "more than one session is open in the chair: a nurse must choose"
+        return
+    at = datetime.fromisoformat(work.parsed.observed_at)
+    check_in = check_ins.get(candidates[0])
+    if check_in is not None and at < check_in - CHECK_IN_SLACK:
+        work.reason = "the reading was taken before the session in the chair checked in"
+        return
+    work.session_id = candidates[0]
+
+
+def _sessions(works: Sequence[_Work]) -> None:
+    """The session checked in, infusing or in recovery in each monitor's chair at the
+    reading's time, or why none: two queries for the batch."""
+    chairs = {w.device.chair_id for w in works if w.device and w.device.chair_id and w.sets}
+    open_by_chair: dict[int, list[UUID]] = {}
+    check_ins: dict[UUID, datetime] = {}
+    if chairs:
+        for pk, chair_id in Session.objects.filter(
+            chair_id__in=chairs, status__in=CHARTING
+        ).values_list("pk", "chair_id"):
+            open_by_chair.setdefault(chair_id, []).append(pk)
+        sessions = [pk for pks in open_by_chair.values() for pk in pks]
+        for session_id, at in ChartEntry.objects.filter(
+            session_id__in=sessions, kind=ChartEntryKind.CHECK_IN
+        ).values_list("session_id", "at"):
+            check_ins[session_id] = min(at, check_ins.get(session_id, at))
+    for work in works:
+        _route(work, open_by_chair, check_ins)
+
+
+def _outcome(work: _Work) -> tuple[str, str, str, str]:
+    """(status, ACK code, reason, HL7 error code) of a routed message."""
+    if work.refused is not None:
+        refused = work.refused
+        return MessageStatus.REFUSED, refused.ack_code, refused.reason, refused.error_code
+    assert work.parsed is not None
+    if work.parsed.skipped:
+        return MessageStatus.SKIPPED, "AA", work.parsed.skipped, ""
+    if not work.sets:
+        return MessageStatus.NOTHING, "AA", "no chartable value in the message", ""
+    if work.charted is None:
+        return MessageStatus.UNASSIGNED, "AA", work.reason, ""
+    return MessageStatus.CHARTED, "AA", "", ""
+
+
+def _feed_in(work: _Work) -> MonitorFeedIn:
+    assert work.session_id is not None and work.device is not None
+    device = work.device
+    return MonitorFeedIn(
+        session_id=work.session_id,
+        device=device.label,
+        sets=[
+            MonitorSet(at=s.at, values=s.values, key=_key(device.device_id, s.key))
+            for s in work.sets
+        ],
+    )
+
+
+def _message_row(work: _Work, status: str, code: str, reason: str) -> MonitorMessage:
+    result_json: dict[str, Any] = work.parsed.as_json() if work.parsed else {}
+    if work.charted is not None:
+        result_json["duplicates"] = work.charted.duplicates
+        result_json["dropped"] = work.charted.dropped
+    parsed = work.parsed
+    return MonitorMessage(
+        raw=work.raw_text[:RAW_MAX],
+        control_id=work.header.control_id[:100],
+        message_type=f"{work.header.message_type}^{work.header.trigger}"[:16],
+        sending_ids=" ".join(parsed.device_ids if parsed else ())[:300],
+        device=work.device,
+        observed_at=datetime.fromisoformat(parsed.observed_at) if parsed else None,
+        status=status,
+        reason=reason[:2000],
+        parse_json=result_json,
+        ack_code=code,
+        session_id=work.session_id if work.charted is not None else None,
+        readings=len(work.charted.readings) if work.charted else 0,
+    )
+
+
+QUEUED = (MessageStatus.UNASSIGNED, MessageStatus.ASSIGNED, MessageStatus.DISMISSED)
+
+
+def _resends_of_queued(works: Sequence[_Work], outcomes: list[tuple[str, str, str, str]]) -> None:
+    """A monitor resends a message whose ACK it missed: when the first copy is already in
+    the nurse's queue (or was assigned or dismissed from it), the copy is kept but not queued
+    again, so that the same readings cannot be assigned twice. One query for the batch."""
+    waiting = [i for i, o in enumerate(outcomes) if o[0] == MessageStatus.UNASSIGNED]
+    if not waiting:
+        return
+    controls = {works[i].header.control_id for i in waiting}
+    known = {
+        (control, ids): pk
+        for pk, control, ids in MonitorMessage.objects.filter(
+            control_id__in=controls, status__in=QUEUED
+        ).values_list("pk", "control_id", "sending_ids")
+    }
+    for i in waiting:
+        work = works[i]
+        ids = " ".join(work.parsed.device_ids if work.parsed else ())[:300]
+        key = (work.header.control_id[:100], ids)
+        if key in known:
+            earlier = f"message {known[key]}" if known[key] else "a message in the same batch"
+            outcomes[i] = (MessageStatus.NOTHING, "AA", f"a resend of {earlier}", "")
+        else:
+            known[key] = 0  # a second copy within this batch
+
+
+def _receive_batch(works: Sequence[_Work]) -> list[Received]:
+    _devices(works)
+    _sessions(works)
+    routed = [w for w in works if w.session_id is not None and w.device is not None]
+    charted = vitals_record_from_monitor_many([_feed_in(w) for w in routed])
+    for work, result in zip(routed, charted, strict=True):
+        if isinstance(result, str):
+            work.reason, work.session_id = result, None
+        else:
+            work.charted = result
+    outcomes = [_outcome(work) for work in works]
+    _resends_of_queued(works, outcomes)
+    stored = MonitorMessage.objects.bulk_create(
+        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)]
+    )
+    return [
+        Received(
+            ack=_ack(work.header, code, reason if code != "AA" else "", error_code),
+            ack_code=code,
+            status=status,
+            message_id=row.pk,
+            readings=len(work.charted.readings) if work.charted else 0,
+            alerts=len(work.charted.alerts) if work.charted else 0,
+        )
+        for work, row, (status, code, reason, error_code) in zip(
+            works, stored, outcomes, strict=True
+        )
+    ]
+
+
+def messages_receive(raws: Sequence[bytes]) -> list[Received]:
+    """Take a batch of framed payloads in one transaction, with a fixed number of queries;
+    one result per payload, in order. A database error raises (nothing of the batch is
+    stored): the caller holds and retries, then answers AE. Any other failure (and a
+    unique-key race with another listener) is retried message by message, so that one bad
+    message cannot stop the others; one that still fails is answered AE (its error's type
+    logged, nothing about the patient)."""
+    works = [_parse(raw) for raw in raws]  # pure, before the transaction
+    try:
+        with transaction.atomic():
+            return _receive_batch(works)
+    except DatabaseError as error:
+        if not isinstance(error, IntegrityError):
+            raise
+        if len(raws) > 1:
+            return [r for raw in raws for r in messages_receive([raw])]
+        return [_application_error(works[0], error)]
+    except Exception as error:
+        if len(raws) > 1:
+            return [r for raw in raws for r in messages_receive([raw])]
+        return [_application_error(works[0], error)]
+
+
+def _application_error(work: _Work, error: Exception) -> Received:
+    control = work.header.control_id[:40]
+    log.error("monitor message %s not taken: %s", control, type(error).__name__)
+    text = f"application error ({type(error).__name__}): send again"
+    return Received(_ack(work.header, "AE", text, "207"), "AE", "error", None)
+
+
+def message_receive(raw: bytes) -> Received:
+    return messages_receive([raw])[0]
+
+
+# --- the nurse's queue ------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_assign(*, acting_user: Any, message: MonitorMessage, session: Session) -> int:
+    """Chart a queued message's readings into the session the nurse chose (checked in,
+    infusing or in recovery). Returns how many readings were charted."""
+    require(acting_user, "session.chart")
+    row = MonitorMessage.objects.select_for_update().get(pk=message.pk)
+    if row.status != MessageStatus.UNASSIGNED:
+        raise ValidationError({"message": ["This message is no longer waiting."]})
+    parsed = parse_message(row.raw.encode("utf-8"), default_tz=_zone())
+    device_id = row.device.device_id if row.device else (parsed.device_ids or ("unknown",))[0]
+    label = row.device.label if row.device else f"unregistered [{device_id}]"
+    charted = vitals_record_from_monitor(
+        session_id=session.pk, device=label, sets=monitor_sets(parsed, device_id)
+    )
+    row.status = MessageStatus.ASSIGNED
+    row.session_id = session.pk
+    row.readings = len(charted.readings)
+    row.assigned_by = acting_user
+    row.assigned_at = timezone.now()
+    row.save(update_fields=["status", "session", "readings", "assigned_by", "assigned_at"])
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE,
+        object_type="MonitorMessage",
+        object_id=row.pk,
+        patient_id=session.course.patient_id,
+    )
+    return len(charted.readings)
+
+
+@transaction.atomic
+def message_dismiss(*, acting_user: Any, message: MonitorMessage, reason: str) -> MonitorMessage:
+    """The nurse says the queued readings belong to nobody (a monitor left on, a test):
+    kept, with the reason, not charted."""
+    require(acting_user, "session.chart")
+    text = reason.strip()
+    if not text:
+        raise ValidationError({"reason": ["Say why these readings are not charted."]})
+    row = MonitorMessage.objects.select_for_update().get(pk=message.pk)
+    if row.status != MessageStatus.UNASSIGNED:
+        raise ValidationError({"message": ["This message is no longer waiting."]})
+    row.status = MessageStatus.DISMISSED
+    row.reason = f"{row.reason} / dismissed: {text}"[:2000]
+    row.assigned_by = acting_user
+    row.assigned_at = timezone.now()
+    row.save(update_fields=["status", "reason", "assigned_by", "assigned_at"])
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE,
+        object_type="MonitorMessage",
+        object_id=row.pk,
+        patient_id=None,
+    )
+    return row
+
+
+# --- devices ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def device_save(
+    *,
+    acting_user: Any,
+    device: MonitorDevice | None = None,
+    name: str,
+    device_id: str,
+    sending_facility: str = "",
+    chair: Chair | None = None,
+    active: bool = True,
+) -> MonitorDevice:
+    """Register a monitor or change one (administrators)."""
+    require(acting_user, "chair.edit")
+    row = device or MonitorDevice()
+    row.name = name.strip()
+    row.device_id = device_id.strip()
+    row.sending_facility = sending_facility.strip()
+    row.chair = chair
+    row.active = active
+    row.full_clean()
+    row.save()
+    audit_record(
+        actor=acting_user,
+        action=Action.UPDATE if device else Action.CREATE,
+        object_type="MonitorDevice",
+        object_id=row.pk,
+        patient_id=None,
+    )
+    return row
+
+
+def monitor_sets_of(parsed: ParsedMessage) -> list[VitalsSet]:
+    """The chartable sets of a parsed message (for pages that show a queued message)."""
+    return vitals_sets(parsed)
