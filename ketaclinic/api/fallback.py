@@ -106,9 +106,24 @@ def error_answer(
     return errors.problem_response(request, status, _detail(status), headers=headers)
 
 
-def _is_program_answer(response: HttpResponseBase) -> bool:
-    content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
-    return content_type in PROGRAM_MEDIA_TYPES
+def _media_type(response: HttpResponseBase) -> str:
+    return str(response.get("Content-Type", "")).split(";")[0].strip().lower()
+
+
+def _as_problem(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """An error a view answered as plain JSON (``Status(429, {"detail": ...})``) as a problem,
+    its members kept."""
+    try:
+        data = json.loads(getattr(response, "content", b"") or b"null")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        data = {"detail": _detail(response.status_code)}
+    kept = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    answer = errors.json_response(request, data, response.status_code)
+    for name, value in kept.items():
+        answer[name] = value
+    return answer
 
 
 def _body_too_large(request: HttpRequest) -> bool:
@@ -126,7 +141,13 @@ class ProgramErrorsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if response.status_code < 400 or _program(request) is None or _is_program_answer(response):
+        program = _program(request)
+        if response.status_code < 400 or program is None:
+            return response
+        media_type = _media_type(response)
+        if program == "api" and media_type == "application/json":
+            return _as_problem(request, response)
+        if media_type in PROGRAM_MEDIA_TYPES:
             return response
         status = response.status_code
         if status == 400 and _body_too_large(request):

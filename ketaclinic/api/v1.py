@@ -23,6 +23,7 @@ from ninja.operation import Operation
 
 from ketaclinic.api import errors
 from ketaclinic.api.auth import BearerTokenAuth, VerifiedSessionAuth
+from ketaclinic.api.openapi import errors_documented
 from ketaclinic.audit.api import router as audit_router
 from ketaclinic.consent.api import router as consent_router
 from ketaclinic.courses.api import router as courses_router
@@ -64,7 +65,7 @@ class KetaClinicAPI(NinjaAPI):
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
-        return idempotency_document(schema)
+        return errors_documented(idempotency_document(schema))
 
 
 api = KetaClinicAPI(
