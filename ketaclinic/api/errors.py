@@ -29,8 +29,9 @@ _REQUEST_LOG = logging.getLogger("django.request")
 _RENDERER = JSONRenderer()
 CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://ketaclinic.org/problems/"
-"""Where the ``type`` of a problem specific to KetaClinic points (documented in the README)."""
+PROBLEM_TYPE_BASE = "urn:ketaclinic:problem:"
+"""The ``type`` of a problem specific to KetaClinic: a name, not a page (the README lists them).
+Any other problem is ``about:blank``: its status says what it is."""
 
 RETRY_AFTER_SECONDS = 5
 """What a 503 tells a client to wait: a PostgreSQL restart takes a few seconds."""
