@@ -2,8 +2,9 @@
 as Dr Ada (clinician), Nurse Ben and the patient Pat, valid and invalid requests alike.
 
 Every generated request is sent with each of the three tokens. The drill fails on any server
-error (5xx) and on any status code the document does not list for the operation; it prints
-the figures (requests, answers by status, failures) and the load average.
+error (5xx), on any status code the document does not list for the operation, and on any
+error answer that is not an RFC 9457 problem (application/problem+json); it prints the
+figures (requests, answers by status, failures) and the load average.
 
 Each operation is fuzzed three ways: valid requests (positive), invalid ones (negative), and
 valid ones whose path ids name rows that exist (Pat, a booked session, its course, a vial and
@@ -86,6 +87,7 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     undocumented: list[str] = field(default_factory=list)
+    not_problems: list[str] = field(default_factory=list)
 
     def fuzz(self, operation: Any, way: str, strategy: Any) -> None:
         """Send each generated request with every token and tally the answers."""
@@ -96,8 +98,13 @@ class Tally:
         @given(case=strategy)
         def run(case: Any) -> None:
             for who, headers in self.tokens.items():
-                status = int(case.call(headers=headers).status_code)
+                response = case.call(headers=headers)
+                status = int(response.status_code)
                 self.statuses[status] += 1
+                content_type = response.headers.get("content-type") or [""]  # lowercase names
+                media_type = content_type[0].split(";")[0].strip()
+                if status >= 400 and media_type != "application/problem+json":
+                    self.not_problems.append(f"{label} as {who}: {status} {media_type}")
                 if status >= 500:
                     self.server_errors.append(f"{label} as {who}: {status}")
                 elif str(status) not in documented and "default" not in documented:
@@ -130,11 +137,12 @@ def test_the_whole_api_answers_no_5xx_and_only_documented_codes(
             tally.fuzz(operation, "known ids", strategy)
 
     requests = sum(tally.statuses.values())
-    failures = tally.server_errors + tally.undocumented
+    failures = tally.server_errors + tally.undocumented + tally.not_problems
     print(
         f"\nschemathesis drill: {operations} operations, {requests} requests in "
         f"{time.monotonic() - started:.0f} s, {len(tally.server_errors)} server errors, "
-        f"{len(tally.undocumented)} undocumented status codes; by status "
+        f"{len(tally.undocumented)} undocumented status codes, {len(tally.not_problems)} "
+        f"errors not problem+json; by status "
         f"{dict(sorted(tally.statuses.items()))}; load average {os.getloadavg()}"
     )
     for line in failures[:40]:
@@ -143,3 +151,4 @@ def test_the_whole_api_answers_no_5xx_and_only_documented_codes(
     assert requests >= operations * 3
     assert tally.server_errors == []
     assert tally.undocumented == []
+    assert tally.not_problems == []

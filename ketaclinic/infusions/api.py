@@ -289,9 +289,10 @@ def vitals(
     response: HttpResponse,
 ) -> Status[Any]:
     """Accepts an Idempotency-Key header: a retried post with the same key stores one row and
-    answers 200 with the first post's reading and alerts (``Idempotent-Replayed: true``); the
-    same key with other values answers 422 and stores nothing. (Its own mechanism, kept on the
-    reading for the chair-side hot path; every other write has ``ketaclinic/idempotency``.)"""
+    answers 200 with the first post's reading and alerts (`Idempotent-Replayed: true`); the
+    same key with other values answers 422 and stores nothing."""
+    # Its own mechanism, the key kept on the reading (the chair-side hot path: one locked
+    # query); every other write has ketaclinic/idempotency.
     idempotency_key = request.headers.get("Idempotency-Key", "")
     session = _session_id(session_id)
     try:
