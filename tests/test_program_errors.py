@@ -117,6 +117,7 @@ def test_fhir_keeps_operation_outcome_for_500_and_503(
 def test_unknown_paths_and_methods_under_the_api_answer_problems(clinic: Clinic) -> None:
     ada = clinic.api("ada")
     assert_problem(ada.get("/api/v1/no-such-thing"), 404)
+    assert_problem(ada.get("/api/v1/"), 404)  # Django Ninja's home raises Http404
     not_allowed = ada.delete("/api/v1/patients")
     assert_problem(not_allowed, 405)
     assert "GET" in not_allowed["Allow"]

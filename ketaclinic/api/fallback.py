@@ -20,9 +20,15 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 
 from ketaclinic.api import errors
@@ -35,6 +41,7 @@ PROGRAM_MEDIA_TYPES = ("application/json", "application/problem+json", "applicat
 KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate")
 
 _LOG = logging.getLogger("django.request")
+DJANGO_ANSWERS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest, MultiPartParserError)
 
 FHIR_CODES: dict[int, IssueCode] = {
     400: "invalid",
@@ -164,5 +171,7 @@ class ProgramErrorsMiddleware:
             return error_answer(request, 503)
         if isinstance(exc, RequestDataTooBig):
             return error_answer(request, 413)
+        if isinstance(exc, DJANGO_ANSWERS):
+            return None  # Django answers these (404, 403, 400); __call__ makes that a problem
         _LOG.error("Internal Server Error: %s", request.path, exc_info=exc)
         return error_answer(request, 500)
