@@ -154,6 +154,18 @@ def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     )
 
 
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """422 for a value the database cannot hold (an id of 2**70: SQLite's OverflowError,
+    PostgreSQL's DataError); the database's message, which may quote the value, not shown."""
+    problem = {
+        "loc": ["body"],
+        "field": "body",
+        "msg": "A value is out of the range the clinic's database can store.",
+        "type": "out_of_range",
+    }
+    return problems_response(request, [problem])
+
+
 def database_unavailable(request: HttpRequest, exc: Exception | None = None) -> HttpResponse:
     """503 while the database cannot be reached (a restart, a failover): retry shortly. The
     exception's text (the database's own message) is not shown."""

@@ -26,7 +26,7 @@ from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
 )
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
@@ -61,6 +61,7 @@ DETAILS: dict[int, str] = {
     404: "Not found",
     405: "This method is not allowed here.",
     413: "The request body is larger than the server accepts.",
+    422: "A value is out of the range the clinic's database can store.",
     429: "Too many failed attempts. Try again after the time given in Retry-After.",
     500: "The server could not complete the request.",
     503: "The database is not reachable at the moment; nothing was stored. Retry shortly.",
@@ -171,6 +172,8 @@ class ProgramErrorsMiddleware:
             return error_answer(request, 503)
         if isinstance(exc, RequestDataTooBig):
             return error_answer(request, 413)
+        if isinstance(exc, OverflowError | DataError):
+            return error_answer(request, 422)
         if isinstance(exc, DJANGO_ANSWERS):
             return None  # Django answers these (404, 403, 400); __call__ makes that a problem
         _LOG.error("Internal Server Error: %s", request.path, exc_info=exc)
