@@ -117,6 +117,7 @@ def test_fhir_keeps_operation_outcome_for_500_and_503(
 def test_unknown_paths_and_methods_under_the_api_answer_problems(clinic: Clinic) -> None:
     ada = clinic.api("ada")
     assert_problem(ada.get("/api/v1/no-such-thing"), 404)
+    assert_problem(ada.get("/api/v1/"), 404)  # Django Ninja's home raises Http404
     not_allowed = ada.delete("/api/v1/patients")
     assert_problem(not_allowed, 405)
     assert "GET" in not_allowed["Allow"]
@@ -144,3 +145,14 @@ def test_the_api_s_own_errors_are_problems(
 def test_a_forbidden_read_is_a_403_problem(clinic: Clinic) -> None:
     response = clinic.api("pat").get("/api/v1/ledger/containers")
     assert_problem(response, 403)
+
+
+def test_an_id_too_large_for_the_database_answers_422_not_500(clinic: Clinic) -> None:
+    """Found by the schemathesis drill: 2**70 as a consent document id was an OverflowError
+    (SQLite; a DataError on PostgreSQL) and a 500."""
+    response = clinic.api("ada").post(
+        f"/api/v1/patients/{clinic.pat.pk}/consent-links",
+        {"documents": [2**70]},
+        content_type="application/json",
+    )
+    assert_problem(response, 422)

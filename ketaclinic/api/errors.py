@@ -29,8 +29,9 @@ _REQUEST_LOG = logging.getLogger("django.request")
 _RENDERER = JSONRenderer()
 CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://ketaclinic.org/problems/"
-"""Where the ``type`` of a problem specific to KetaClinic points (documented in the README)."""
+PROBLEM_TYPE_BASE = "urn:ketaclinic:problem:"
+"""The ``type`` of a problem specific to KetaClinic: a name, not a page (the README lists them).
+Any other problem is ``about:blank``: its status says what it is."""
 
 RETRY_AFTER_SECONDS = 5
 """What a 503 tells a client to wait: a PostgreSQL restart takes a few seconds."""
@@ -151,6 +152,18 @@ def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return problem_response(
         request, 413, "The request body is larger than the API accepts.", kind="body-too-large"
     )
+
+
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """422 for a value the database cannot hold (an id of 2**70: SQLite's OverflowError,
+    PostgreSQL's DataError); the database's message, which may quote the value, not shown."""
+    problem = {
+        "loc": ["body"],
+        "field": "body",
+        "msg": "A value is out of the range the clinic's database can store.",
+        "type": "out_of_range",
+    }
+    return problems_response(request, [problem])
 
 
 def database_unavailable(request: HttpRequest, exc: Exception | None = None) -> HttpResponse:

@@ -20,9 +20,15 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 
 from ketaclinic.api import errors
@@ -35,6 +41,7 @@ PROGRAM_MEDIA_TYPES = ("application/json", "application/problem+json", "applicat
 KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate")
 
 _LOG = logging.getLogger("django.request")
+DJANGO_ANSWERS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest, MultiPartParserError)
 
 FHIR_CODES: dict[int, IssueCode] = {
     400: "invalid",
@@ -54,6 +61,7 @@ DETAILS: dict[int, str] = {
     404: "Not found",
     405: "This method is not allowed here.",
     413: "The request body is larger than the server accepts.",
+    422: "A value is out of the range the clinic's database can store.",
     429: "Too many failed attempts. Try again after the time given in Retry-After.",
     500: "The server could not complete the request.",
     503: "The database is not reachable at the moment; nothing was stored. Retry shortly.",
@@ -106,9 +114,24 @@ def error_answer(
     return errors.problem_response(request, status, _detail(status), headers=headers)
 
 
-def _is_program_answer(response: HttpResponseBase) -> bool:
-    content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
-    return content_type in PROGRAM_MEDIA_TYPES
+def _media_type(response: HttpResponseBase) -> str:
+    return str(response.get("Content-Type", "")).split(";")[0].strip().lower()
+
+
+def _as_problem(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """An error a view answered as plain JSON (``Status(429, {"detail": ...})``) as a problem,
+    its members kept."""
+    try:
+        data = json.loads(getattr(response, "content", b"") or b"null")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        data = {"detail": _detail(response.status_code)}
+    kept = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    answer = errors.json_response(request, data, response.status_code)
+    for name, value in kept.items():
+        answer[name] = value
+    return answer
 
 
 def _body_too_large(request: HttpRequest) -> bool:
@@ -126,7 +149,13 @@ class ProgramErrorsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if response.status_code < 400 or _program(request) is None or _is_program_answer(response):
+        program = _program(request)
+        if response.status_code < 400 or program is None:
+            return response
+        media_type = _media_type(response)
+        if program == "api" and media_type == "application/json":
+            return _as_problem(request, response)
+        if media_type in PROGRAM_MEDIA_TYPES:
             return response
         status = response.status_code
         if status == 400 and _body_too_large(request):
@@ -143,5 +172,9 @@ class ProgramErrorsMiddleware:
             return error_answer(request, 503)
         if isinstance(exc, RequestDataTooBig):
             return error_answer(request, 413)
+        if isinstance(exc, OverflowError | DataError):
+            return error_answer(request, 422)
+        if isinstance(exc, DJANGO_ANSWERS):
+            return None  # Django answers these (404, 403, 400); __call__ makes that a problem
         _LOG.error("Internal Server Error: %s", request.path, exc_info=exc)
         return error_answer(request, 500)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -23,6 +23,7 @@ from ninja.operation import Operation
 
 from ketaclinic.api import errors
 from ketaclinic.api.auth import BearerTokenAuth, VerifiedSessionAuth
+from ketaclinic.api.openapi import errors_documented
 from ketaclinic.audit.api import router as audit_router
 from ketaclinic.consent.api import router as consent_router
 from ketaclinic.courses.api import router as courses_router
@@ -65,7 +66,7 @@ class KetaClinicAPI(NinjaAPI):
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
-        return idempotency_document(schema)
+        return errors_documented(idempotency_document(schema))
 
 
 api = KetaClinicAPI(
@@ -82,6 +83,8 @@ api.exception_handler(Exception)(errors.server_error)
 api.exception_handler(OperationalError)(errors.database_unavailable)
 api.exception_handler(InterfaceError)(errors.database_unavailable)
 api.exception_handler(RequestDataTooBig)(errors.too_large)
+api.exception_handler(OverflowError)(errors.out_of_range)
+api.exception_handler(DataError)(errors.out_of_range)
 api.exception_handler(HttpError)(errors.http_error)
 api.exception_handler(Http404)(errors.not_found)
 api.exception_handler(NinjaValidationError)(errors.validation_error)

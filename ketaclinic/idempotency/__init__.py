@@ -14,7 +14,8 @@ The one mechanism, for every write operation (registered once in ``ketaclinic/ap
 - A retry with the same key and the same request answers with the stored answer, byte for
   byte, marked ``Idempotent-Replayed: true``; nothing runs again.
 - The same key with a different request answers 422 (problem details, field
-  ``Idempotency-Key``, type ``.../idempotency_key_reused``) and stores nothing.
+  ``Idempotency-Key``, type ``urn:ketaclinic:problem:idempotency-key-reused``) and stores
+  nothing.
 - Concurrent requests with one key do not both run: the second's insert of the key waits for
   the first's transaction (PostgreSQL: the unique index; SQLite: the write lock taken at
   BEGIN IMMEDIATE), then replays its answer. A key seen unfinished answers 409.

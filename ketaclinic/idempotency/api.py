@@ -73,8 +73,11 @@ class _RolledBack(Exception):
 
 
 def _key_problem(request: HttpRequest, msg: str, kind: str, status: int = 422) -> HttpResponse:
+    """A problem naming the header; ``kind`` (``idempotency_key_reused``) is the field
+    problem's type, and in dashes the problem's (``urn:ketaclinic:problem:idempotency-key-
+    reused``)."""
     problem = {"loc": ["header", HEADER], "field": HEADER, "msg": msg, "type": kind}
-    return problem_response(request, status, [problem], kind=kind)
+    return problem_response(request, status, [problem], kind=kind.replace("_", "-"))
 
 
 def _answer(request: HttpRequest, reservation: services.Reservation) -> HttpResponse:

@@ -286,9 +286,13 @@ def vitals(
     request: HttpRequest,
     session_id: str,
     payload: VitalsIn,
+    response: HttpResponse,
 ) -> Status[Any]:
     """Accepts an Idempotency-Key header: a retried post with the same key stores one row and
-    answers 200 with the first post's reading and alerts."""
+    answers 200 with the first post's reading and alerts (`Idempotent-Replayed: true`); the
+    same key with other values answers 422 and stores nothing."""
+    # Its own mechanism, the key kept on the reading (the chair-side hot path: one locked
+    # query); every other write has ketaclinic/idempotency.
     idempotency_key = request.headers.get("Idempotency-Key", "")
     session = _session_id(session_id)
     try:
@@ -318,6 +322,8 @@ def vitals(
         "hold": recorded.hold,
         "alerts": [alert_out(a) for a in recorded.alerts],
     }
+    if not recorded.created:
+        response["Idempotent-Replayed"] = "true"
     return Status(201 if recorded.created else 200, body)
 
 

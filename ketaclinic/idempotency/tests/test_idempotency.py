@@ -86,7 +86,7 @@ def test_a_reused_key_with_another_draw_answers_422_and_stores_nothing(
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
     assert problem["status"] == 422
-    assert problem["type"].endswith("idempotency_key_reused")
+    assert problem["type"] == "urn:ketaclinic:problem:idempotency-key-reused"
     assert [p["field"] for p in problem["detail"]] == ["Idempotency-Key"]
     assert (draws(), IdempotentRequest.objects.count()) == stored
 
@@ -155,6 +155,7 @@ def test_a_vitals_retry_with_other_values_answers_422_and_is_not_dropped_silentl
     assert first.status_code == 201
     replay = chart.vitals(key="tablet-7-0042", systolic=128)
     assert (replay.status_code, replay.json()) == (200, first.json())
+    assert replay["Idempotent-Replayed"] == "true"
     before = VitalsReading.objects.count()
     changed = chart.vitals(key="tablet-7-0042", systolic=190)
     assert changed.status_code == 422
