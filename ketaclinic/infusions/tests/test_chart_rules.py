@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ketaclinic.infusions.rules import chart_steps, history, vitals_panels
-from ketaclinic.infusions.rules.chart_steps import StepFacts
+from ketaclinic.infusions.rules import steps, history, vitals_panels
+from ketaclinic.infusions.rules.steps import StepFacts
 
 READY: dict[str, Any] = {
     "prechecks_open": False,
@@ -52,21 +52,21 @@ READY: dict[str, Any] = {
     ],
 )
 def test_the_next_step_follows_the_chart_order(facts: StepFacts, expected: str | None) -> None:
-    assert chart_steps.next_step_key(facts) == expected
+    assert steps.next_step_key(facts) == expected
 
 
 def test_after_the_nurse_signs_signing_is_not_her_next_step_but_the_clinicians() -> None:
     nurse_signed = frozenset({"nurse"})
     nurse = StepFacts("discharged", signed_roles=nurse_signed, viewer_role="nurse")
     clinician = StepFacts("discharged", signed_roles=nurse_signed, viewer_role="clinician")
-    assert chart_steps.next_step_key(nurse) is None
-    assert not chart_steps.step_applies("sign", nurse)
-    assert chart_steps.waiting_for(nurse) == (
+    assert steps.next_step_key(nurse) is None
+    assert not steps.step_applies("sign", nurse)
+    assert steps.waiting_for(nurse) == (
         "You have signed. Waiting for the clinician to sign; then the record is frozen."
     )
-    assert chart_steps.next_step_key(clinician) == "sign"
-    assert chart_steps.step_applies("sign", clinician)
-    assert chart_steps.waiting_for(clinician) is None
+    assert steps.next_step_key(clinician) == "sign"
+    assert steps.step_applies("sign", clinician)
+    assert steps.waiting_for(clinician) is None
 
 
 def test_every_step_applies_in_some_state() -> None:
@@ -76,8 +76,8 @@ def test_every_step_applies_in_some_state() -> None:
         StepFacts("discharged", viewer_role="nurse"),
         StepFacts("checked_in", dose_calculated=True),  # before its second check
     ]
-    for key in chart_steps.STEP_ORDER:
-        assert any(chart_steps.step_applies(key, f) for f in facts), key
+    for key in steps.STEP_ORDER:
+        assert any(steps.step_applies(key, f) for f in facts), key
 
 
 def entry(kind: str, data: dict[str, object] | None = None, reason: str = "") -> dict[str, object]:

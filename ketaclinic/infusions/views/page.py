@@ -44,7 +44,7 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
-from ketaclinic.infusions.rules import chart_steps as step_rules
+from ketaclinic.infusions.rules import steps as step_rules
 from ketaclinic.infusions.rules import history
 from ketaclinic.infusions.selectors import (
     KnownBeforeDose,
@@ -328,7 +328,7 @@ class Step:
         return f"infusions/steps/_{name}.html"
 
 
-def chart_steps(
+def steps(
     user: Any,
     facts: ChartFacts,
     bound: dict[str, StepForm],
@@ -428,7 +428,7 @@ def chart_render(
     facts = chart_facts(session, request.user)
     known = prechecks_known(session, at=now) if session.status == S.CHECKED_IN else None
     prefill = _prefill(facts, known, snapshot)
-    next_step, groups = chart_steps(request.user, facts, bound, prefill)
+    next_step, groups = steps(request.user, facts, bound, prefill)
     protocol = services.session_protocol(session)
     alerts = alert_rows(session, alert_forms)
     context = {
