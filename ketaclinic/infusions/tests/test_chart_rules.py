@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ketaclinic.infusions.rules import steps, history, vitals_panels
+from ketaclinic.infusions.rules import history, steps, vitals_panels
 from ketaclinic.infusions.rules.steps import StepFacts
 
 READY: dict[str, Any] = {

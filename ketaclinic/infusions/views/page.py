@@ -44,8 +44,8 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.protocols import INTRANASAL_ESKETAMINE_56_MG
-from ketaclinic.infusions.rules import steps as step_rules
 from ketaclinic.infusions.rules import history
+from ketaclinic.infusions.rules import steps as step_rules
 from ketaclinic.infusions.selectors import (
     KnownBeforeDose,
     infusion_timer,
