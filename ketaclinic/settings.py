@@ -108,6 +108,9 @@ MIDDLEWARE = [
     # After WhiteNoise (static files stay cacheable), before the rest, so that it also marks
     # the answers other middleware make (login redirects, lockouts): ketaclinic/web/middleware.py
     "ketaclinic.web.middleware.NoStoreMiddleware",
+    # Chunked bodies read (never dropped) and every JSON API body read strictly, before any
+    # view: ketaclinic/web/request_body.py
+    "ketaclinic.web.request_body.StrictBodyMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -33,6 +33,7 @@ from ketaclinic.ledger.entries import LedgerRefused
 from ketaclinic.patients.api import router as patients_router
 from ketaclinic.scales.api.links import router as scale_links_router
 from ketaclinic.scales.api.responses import router as scales_router
+from ketaclinic.web.request_body import StrictJsonParser
 
 # An operation's id is part of the published OpenAPI document (client generators name their
 # methods after it). Django Ninja derives it from the view's module, so code moved between
@@ -63,6 +64,7 @@ api = KetaClinicAPI(
     urls_namespace="api",
     auth=[BearerTokenAuth(), VerifiedSessionAuth()],
     docs_url=None,  # the interactive docs page loads its assets from a CDN; the schema suffices
+    parser=StrictJsonParser(),  # every body read strictly: ketaclinic/web/request_body.py
 )
 
 api.exception_handler(NinjaValidationError)(errors.validation_error)
