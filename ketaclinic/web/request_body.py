@@ -193,13 +193,27 @@ def read_chunked_body(request: HttpRequest) -> None:
     request._read_started = False  # type: ignore[attr-defined]  # set by HttpRequest.read
 
 
+def _empty_multipart(request: HttpRequest) -> bool:
+    """A multipart body with no part at all (its closing delimiter only), as some clients
+    (Django's test client among them) send for a POST without data: no body."""
+    media_type, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    boundary = params.get("boundary")
+    if media_type != "multipart/form-data" or not boundary:
+        return False
+    if _content_length(request) > len(boundary) + 8:
+        return False
+    return request.body.strip() == f"--{boundary}--".encode()
+
+
 def has_body(request: HttpRequest) -> bool:
+    """Whether the request carries a body to read (an empty multipart one does not)."""
     if request.method not in _BODY_METHODS:
         return False
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True  # a malformed length: let the reader refuse what follows
+    return length > 0 and not _empty_multipart(request)
 
 
 def _content_length(request: HttpRequest) -> int:
