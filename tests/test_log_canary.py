@@ -112,7 +112,7 @@ def _traffic(clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     chart.infusing()
     assert chart.vitals(systolic=190).status_code == 201
 
-    answers = {"instrument": "gad7", "mode": "staff_entry"}
+    answers: dict[str, Any] = {"instrument": "gad7", "mode": "staff_entry"}
     answers |= {"administered_at": timezone.now().isoformat()}
     answers |= {"answers": {str(i): 2 for i in range(1, 8)}}
     response = post_json(

@@ -12,8 +12,10 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
+from ketaclinic.accounts.services import user_create
 from ketaclinic.eligibility.models import Evaluation
 from ketaclinic.eligibility.tests.eligibility_helpers import ELIGIBLE_EVALUATION, post_json
 from ketaclinic.intake.models import Inquiry
@@ -142,3 +144,13 @@ def test_a_page_forms_clinical_note_refuses_a_c1_control_and_keeps_line_breaks()
     assert "control character (U+009B)" in refused.errors["note"][0]
     kept = FlagAcknowledgeForm({"note": "Called back.\r\nSafety plan reviewed."})
     assert kept.is_valid(), kept.errors
+
+
+@pytest.mark.parametrize("username", ["ben\u200b", "b\u202een", "be\u0085n", "\ufeffben2"])
+def test_a_user_name_with_such_characters_is_refused(db: None, username: str) -> None:
+    # Django's username validator (letters, digits and @.+-_ only) already refuses them.
+    with pytest.raises(ValidationError) as refused:
+        user_create(
+            acting_user=None, username=username, role="nurse", password="a-long-passphrase-1"
+        )
+    assert "username" in refused.value.message_dict
