@@ -108,10 +108,10 @@ MIDDLEWARE = [
     # After WhiteNoise (static files stay cacheable), before the rest, so that it also marks
     # the answers other middleware make (login redirects, lockouts): ketaclinic/web/middleware.py
     "ketaclinic.web.middleware.NoStoreMiddleware",
-    # Chunked bodies read (never dropped) and every JSON API body read strictly, before any
-    # view: ketaclinic/web/request_body.py
-    "ketaclinic.web.request_body.StrictBodyMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
+    # Chunked bodies read (never dropped) and every JSON API body read strictly before any
+    # view; after the request id is made, so that refusals carry it (web/request_body.py)
+    "ketaclinic.web.request_body.StrictBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -64,6 +64,7 @@ def _problem(response: Any, status: int) -> dict[str, Any]:
     assert body["status"] == status
     assert body["title"]
     assert body["detail"]
+    assert response["X-Request-ID"]  # traceable like any other answer
     return body
 
 
