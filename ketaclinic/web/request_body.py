@@ -30,6 +30,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -55,12 +56,6 @@ _BOMS = (
     (b"\xfe\xff", "UTF-16"),
     (b"\xff\xfe", "UTF-16"),
 )
-_TITLES = {
-    400: "Bad Request",
-    411: "Length Required",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-}
 # Where a request's parsed body and a refusal met before the view are kept on the request.
 _PARSED = "_ketaclinic_json_body"
 _REFUSAL = "_ketaclinic_body_refusal"
@@ -103,7 +98,7 @@ class BodyRefused(Exception):
     def problem_details(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": "about:blank",
-            "title": _TITLES.get(self.status, "Bad Request"),
+            "title": HTTPStatus(self.status).phrase,  # as the API's other problems say it
             "status": self.status,
             "detail": self.detail,
         }
