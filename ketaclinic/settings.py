@@ -122,6 +122,9 @@ MIDDLEWARE = [
     # A 500 caused by an unreachable database becomes a 503 with Retry-After (web/unavailable.py);
     # inside the one above, which words it for programs (problem details, OperationOutcome).
     "ketaclinic.web.unavailable.DatabaseUnavailableMiddleware",
+    # Chunked bodies read (never dropped) and every JSON API body read strictly before any
+    # view; after the request id is made, so that refusals carry it (web/request_body.py)
+    "ketaclinic.web.request_body.StrictBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -257,9 +260,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# By default mail is written to files under var/mail/ (one file per batch sent), never to the
+# console: a reminder names the patient, their address and their appointment, and the server's
+# output ends up in logs. Set the SMTP backend (and _EMAIL_HOST) to send real mail.
 EMAIL_BACKEND = env_str(
-    "KETACLINIC_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "KETACLINIC_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("KETACLINIC_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("KETACLINIC_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("KETACLINIC_FROM_EMAIL", "ketaclinic@localhost")
@@ -288,6 +295,8 @@ KETACLINIC_FHIR_CANONICAL_BASE = env_str(
     "KETACLINIC_FHIR_CANONICAL_BASE", "https://ketaclinic.org/fhir"
 ).rstrip("/")
 
+# No log record keeps an exception's message (where patient data leaks: the database's error
+# context, a refused value); the web app installs the redaction: ketaclinic/web/log_safety.py
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -306,6 +315,8 @@ LOGGING = {
         # Request errors would print the request's data; the audit trail and request ids are
         # how a failure is traced instead.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # Never the SQL log: with debug on it holds every statement's parameters (names, notes).
+        "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
 }

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ketaclinic.accounts.roles import STAFF_ROLES, Role
+from ketaclinic.lib.forms import CheckedTextForm
 
 STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in STAFF_ROLES]
 
@@ -21,7 +22,7 @@ def _reason(required: bool = True) -> forms.CharField:
     )
 
 
-class _TwoPasswords(forms.Form):
+class _TwoPasswords(CheckedTextForm, forms.Form):
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -42,6 +43,7 @@ class _TwoPasswords(forms.Form):
 
 
 class StaffUserForm(_TwoPasswords):
+    person_names = frozenset({"first_name", "last_name"})
     username = forms.CharField(label="Username", max_length=150)
     first_name = forms.CharField(label="First name", max_length=150, required=False)
     last_name = forms.CharField(label="Last name", max_length=150, required=False)
@@ -51,7 +53,7 @@ class StaffUserForm(_TwoPasswords):
     field_order = ["username", "first_name", "last_name", "email", "role", "password1", "password2"]
 
 
-class RoleForm(forms.Form):
+class RoleForm(CheckedTextForm, forms.Form):
     role = forms.ChoiceField(label="New role", choices=STAFF_ROLE_CHOICES)
     reason = _reason()
 
@@ -60,5 +62,5 @@ class PasswordSetForm(_TwoPasswords):
     reason = _reason()
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CheckedTextForm, forms.Form):
     reason = _reason()

@@ -41,6 +41,7 @@ from ketaclinic.outcomes.api import router as outcomes_router
 from ketaclinic.patients.api import router as patients_router
 from ketaclinic.scales.api.links import router as scale_links_router
 from ketaclinic.scales.api.responses import router as scales_router
+from ketaclinic.web.request_body import StrictJsonParser
 
 # An operation's id is part of the published OpenAPI document (client generators name their
 # methods after it). Django Ninja derives it from the view's module, so code moved between
@@ -75,6 +76,7 @@ api = KetaClinicAPI(
     urls_namespace="api",
     auth=[BearerTokenAuth(), VerifiedSessionAuth()],
     docs_url=None,  # the interactive docs page loads its assets from a CDN; the schema suffices
+    parser=StrictJsonParser(),  # every body read strictly: ketaclinic/web/request_body.py
 )
 
 # Every error an RFC 9457 problem (ketaclinic/api/errors.py); the most general first, since

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 
 from ketaclinic.consent.services import MAX_SIGNATURE_CHARS
+from ketaclinic.lib.forms import CheckedTextForm
 
 
-class ConsentSignForm(forms.Form):
+class ConsentSignForm(CheckedTextForm, forms.Form):
+    person_names = frozenset({"signed_name"})
     signed_name = forms.CharField(label="Your full name", max_length=200)
     signature = forms.CharField(
         label="Your signature",

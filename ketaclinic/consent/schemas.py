@@ -8,7 +8,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictInt
 
-from ketaclinic.lib.validation import Name100
+from ketaclinic.lib.validation import PersonName100
 
 
 class ConsentDocumentOut(Schema):
@@ -26,7 +26,7 @@ class WitnessedConsentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     document: StrictInt
-    signed_name: Name100
+    signed_name: PersonName100
 
 
 class ConsentSignatureOut(Schema):

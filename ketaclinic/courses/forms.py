@@ -18,6 +18,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.courses.models import Chair, Course, CourseStatus, Phase, Protocol
 from ketaclinic.courses.opening_hours import WEEKDAYS, opening_hours_parse
+from ketaclinic.lib.forms import CheckedTextForm
 
 _F = TypeVar("_F", bound=forms.Form)
 
@@ -36,7 +37,7 @@ class ProtocolVersionForm(forms.Form):
     )
 
 
-class PresenceForm(forms.Form):
+class PresenceForm(CheckedTextForm, forms.Form):
     clinician = forms.ModelChoiceField(
         queryset=User.objects.filter(role=Role.CLINICIAN, is_active=True).order_by("username"),
         label="Prescriber",
@@ -52,7 +53,7 @@ def _reason_field(label: str = "Reason") -> forms.CharField:
     return forms.CharField(label=label, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CourseStartForm(forms.Form):
+class CourseStartForm(CheckedTextForm, forms.Form):
     protocol = forms.ModelChoiceField(
         queryset=Protocol.objects.filter(active=True).order_by("name", "code"),
         label="Protocol",
@@ -71,7 +72,7 @@ class CourseChange(models.TextChoices):
     MAINTENANCE = Phase.MAINTENANCE.value, "Move to the maintenance phase"
 
 
-class CourseChangeForm(forms.Form):
+class CourseChangeForm(CheckedTextForm, forms.Form):
     """One reason, and a button per change (the button pressed is the `change`)."""
 
     change = forms.ChoiceField(
@@ -95,7 +96,7 @@ class DoseBasisChoice(models.TextChoices):
     FIXED = "fixed_mg", "mg (fixed)"
 
 
-class DoseOrderForm(forms.Form):
+class DoseOrderForm(CheckedTextForm, forms.Form):
     amount = forms.DecimalField(label="Dose")
     basis = forms.ChoiceField(
         label="Per", choices=DoseBasisChoice.choices, initial=DoseBasisChoice.PER_KG
@@ -112,7 +113,7 @@ class ChairChoiceField(forms.ModelChoiceField[Chair]):
         return f"{obj.name} ({obj.room})" if obj.room else obj.name
 
 
-class SessionBookForm(forms.Form):
+class SessionBookForm(CheckedTextForm, forms.Form):
     """The start is the clinic's wall-clock time: the field reads it in the current time zone,
     which is settings.TIME_ZONE, and answers an aware datetime (a time that a clock change
     skips or repeats is refused as ambiguous)."""
@@ -200,7 +201,7 @@ HOURS_HELP = (
 )
 
 
-class ChairForm(forms.Form):
+class ChairForm(CheckedTextForm, forms.Form):
     """A chair with its opening hours per weekday. No hours on any day: bookable at any time."""
 
     hours_help = HOURS_HELP
@@ -245,7 +246,7 @@ class ChairForm(forms.Form):
 # -- series, cancel, move, did not attend ------------------------------------------------------
 
 
-class SeriesForm(forms.Form):
+class SeriesForm(CheckedTextForm, forms.Form):
     """The first session of a series; the rest are proposed from the protocol's spacing."""
 
     first_start = forms.DateTimeField(
@@ -267,7 +268,7 @@ class SeriesForm(forms.Form):
         self.fields["count"].help_text = f"The protocol allows {remaining} more in this phase."
 
 
-class SeriesConfirmForm(forms.Form):
+class SeriesConfirmForm(CheckedTextForm, forms.Form):
     """The proposed starts, as ISO texts (chosen by tick boxes), and the chair."""
 
     chair = forms.ModelChoiceField(queryset=Chair.objects.all(), widget=forms.HiddenInput)
@@ -292,11 +293,11 @@ class SeriesConfirmForm(forms.Form):
         return parsed
 
 
-class SessionReasonForm(forms.Form):
+class SessionReasonForm(CheckedTextForm, forms.Form):
     reason = _reason_field()
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(CheckedTextForm, forms.Form):
     start = forms.DateTimeField(
         label="New start",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from ketaclinic.lib.validation import IsoDate, Name100, Text100
+from ketaclinic.lib.validation import IsoDate, Name100, Text100, checked_text
 
 
 def _no_nul(value: str) -> str:
@@ -32,6 +32,7 @@ Reason = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
     AfterValidator(_no_nul),
+    checked_text("free"),
 ]
 """Required free text (a reason, a rationale): white space alone is refused."""
 

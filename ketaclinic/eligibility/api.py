@@ -15,8 +15,8 @@ from ketaclinic.eligibility import selectors as evaluation_selectors
 from ketaclinic.eligibility import services as evaluation_services
 from ketaclinic.eligibility.models import EligibilityDecision, Evaluation
 from ketaclinic.eligibility.schemas import DecisionIn, DecisionOut, DetailOut, EvaluationOut
-from ketaclinic.lib.strict_json import StrictJsonError, json_path, strict_json_loads
 from ketaclinic.patients.selectors import patient_get_for_user
+from ketaclinic.web.request_body import BodyRefused, json_body, problem_response
 
 router = Router(tags=["eligibility"])
 
@@ -68,24 +68,13 @@ def evaluation_out(row: Evaluation, decision: EligibilityDecision | None = None)
     }
 
 
-def _problem(path: tuple[str | int, ...], message: str) -> dict[str, Any]:
-    field = json_path(path)
-    loc = ["body", *path] if path else ["body"]
-    return {"loc": loc, "field": field, "msg": message, "type": "invalid"}
-
-
 def _body_object(request: HttpRequest) -> dict[str, Any] | HttpResponse:
+    # The API's strict reader (ketaclinic/web/request_body.py) has already refused a body
+    # that is not UTF-8 JSON, nests too deep, or holds NUL or a lone surrogate (400).
     try:
-        data = strict_json_loads(request.body or b"null")
-    except StrictJsonError as exc:
-        if exc.kind != "bad_character":
-            # Not UTF-8 JSON, or nested too deep to read: the body as a whole is refused.
-            status = 400 if exc.kind == "too_deep" else 422
-            return problems_response(request, [_problem((), exc.problems[0].message)], status)
-        # NUL and lone surrogates are field problems, answered in the same 422 shape as every
-        # other bad field of this endpoint (and as the API's Ninja schemas answer them).
-        problems = [_problem(problem.path, problem.message) for problem in exc.problems]
-        return problems_response(request, problems)
+        data = json_body(request) if request.body else None
+    except BodyRefused as refusal:
+        return problem_response(refusal)
     if not isinstance(data, dict):
         problem = {
             "loc": ["body"],

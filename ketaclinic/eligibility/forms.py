@@ -23,6 +23,7 @@ from ketaclinic.eligibility.baseline_scores import (
 from ketaclinic.eligibility.models import DecisionChoice
 from ketaclinic.eligibility.rules import RuleSet, checklist_codes
 from ketaclinic.eligibility.rules.model import ContraindicationTicked
+from ketaclinic.lib.forms import CheckedTextForm
 
 # The anxiety-disorder codes of ICD-10-CM the clinic treats (shared/domain/codes.md). F42
 # alone is a header, not a billable code, since October 2016.
@@ -85,7 +86,7 @@ def _score_field(code: str, label: str) -> forms.IntegerField:
     )
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(CheckedTextForm, forms.Form):
     diagnoses = forms.MultipleChoiceField(
         label="Diagnoses (ICD-10-CM)",
         choices=DIAGNOSIS_CHOICES,
@@ -135,7 +136,7 @@ class EvaluationForm(forms.Form):
         field.choices = checklist
 
 
-class _RowForm(forms.Form):
+class _RowForm(CheckedTextForm, forms.Form):
     """A repeated row: left empty, it is ignored; partly filled, it needs a name."""
 
     def clean(self) -> dict[str, Any]:
@@ -280,7 +281,7 @@ def _filled(cleaned: dict[str, Any]) -> dict[str, Any]:
     return {k: _value(v) for k, v in cleaned.items() if v not in (None, "")}
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(CheckedTextForm, forms.Form):
     decision = forms.ChoiceField(
         label="Decision", choices=DecisionChoice.choices, widget=forms.RadioSelect
     )

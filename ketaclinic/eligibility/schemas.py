@@ -13,7 +13,11 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import ConfigDict, StrictStr, StringConstraints
 
-Rationale = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=2000)]
+from ketaclinic.lib.validation import checked_text
+
+Rationale = Annotated[
+    StrictStr, StringConstraints(strip_whitespace=True, max_length=2000), checked_text("free")
+]
 
 
 class ReasonOut(Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -40,6 +41,7 @@ from ketaclinic.eligibility.rules import (
 )
 from ketaclinic.intake.services import inquiries_follow_eligibility
 from ketaclinic.lib.hashchain import canonical_json, digest
+from ketaclinic.lib.text import text_problem
 from ketaclinic.patients.models import Patient
 
 MAX_EVALUATION_CHARS: Final = 100_000
@@ -145,19 +147,41 @@ def ruleset_version_create(*, acting_user: Any, rules_text: str, note: str = "")
 # -- evaluations -------------------------------------------------------------------------------
 
 
+def _string_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    # Clinical free text (notes, history, names of treatments): ketaclinic/lib/text.py.
+    return text_problem(unicodedata.normalize("NFC", value), "free")
+
+
 def _nul_paths(value: object, path: str, found: dict[str, list[str]]) -> None:
+    """Every string (keys too) with NUL, a control, invisible-format or direction-override
+    character, by path."""
     if isinstance(value, str):
-        if "\x00" in value:
-            found.setdefault(path or "body", []).append("must not contain NUL characters")
+        problem = _string_problem(value)
+        if problem is not None:
+            found.setdefault(path or "body", []).append(problem)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if "\x00" in str(key):
-                found.setdefault(path or "body", []).append("a key contains a NUL character")
+            problem = _string_problem(str(key))
+            if problem is not None:
+                found.setdefault(path or "body", []).append(f"a key {problem}")
                 continue
             _nul_paths(item, f"{path}.{key}" if path else str(key), found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _nul_paths(item, f"{path}[{index}]", found)
+
+
+def _nfc(value: Any) -> Any:
+    """``value`` with every string (keys too) in NFC, as the evaluation is stored."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(key): _nfc(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nfc(item) for item in value]
+    return value
 
 
 def _check_unread_fields(data: Mapping[str, Any], found: dict[str, list[str]]) -> None:
@@ -201,6 +225,7 @@ def evaluation_create(*, acting_user: Any, patient: Patient, data: Mapping[str, 
     """Store a clinician's evaluation with the proposal of the active rule set."""
     require(acting_user, "evaluation.create")
     evaluation_input_check(data)
+    data = _nfc(dict(data))
     rules = ruleset_active()
     proposal = eligibility_propose(
         evaluation_from_dict(data), rules.ruleset, default_minimum_doses()

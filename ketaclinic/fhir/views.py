@@ -17,10 +17,10 @@ from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
-from ketaclinic.lib.strict_json import StrictJsonError, json_path, strict_json_loads
+from ketaclinic.lib.strict_json import json_path
+from ketaclinic.web.request_body import FHIR_MEDIA_TYPES, BodyRefused, json_body
 
 CONTENT_TYPE = "application/fhir+json"
-ACCEPTED_BODIES = ("application/fhir+json", "application/json")
 MAX_BODY = 1_000_000
 
 View = Callable[..., HttpResponse]
@@ -79,27 +79,27 @@ def fhir_endpoint(
 
 
 def _body(request: HttpRequest, resource_type: str) -> Any:
-    content_type = request.content_type or ""
-    if content_type not in ACCEPTED_BODIES:
-        raise FhirProblem(
-            415, [Issue("not-supported", "send application/fhir+json or application/json")]
-        )
-    if len(request.body) > MAX_BODY:
-        raise FhirProblem(413, [Issue("too-costly", "the body is larger than 1 MB")])
+    # The API's strict reader (ketaclinic/web/request_body.py): FHIR media types, UTF-8
+    # without a byte-order mark, the size and depth limits, no NUL or lone surrogate.
     try:
-        return strict_json_loads(request.body)
-    except StrictJsonError as exc:
-        if exc.kind == "too_deep":
-            raise FhirProblem(400, [Issue("too-costly", exc.problems[0].message)]) from None
-        if exc.kind == "not_json":
-            raise FhirProblem(400, [Issue("structure", exc.problems[0].message)]) from None
-        # NUL or a lone surrogate: 400, as fhir.resources already answered a surrogate; the
-        # expression is the string's FHIRPath (``QuestionnaireResponse.item[0].text``).
-        issues = [
-            Issue("value", p.message, f"{resource_type}.{json_path(p.path)}" if p.path else None)
-            for p in exc.problems
-        ]
-        raise FhirProblem(400, issues) from None
+        return json_body(request, FHIR_MEDIA_TYPES, max_size=MAX_BODY)
+    except BodyRefused as refusal:
+        raise FhirProblem(refusal.status, _issues(refusal, resource_type)) from None
+
+
+def _issues(refusal: BodyRefused, resource_type: str) -> list[Issue]:
+    if refusal.status == 415:
+        return [Issue("not-supported", refusal.detail)]
+    if refusal.status == 413 or refusal.kind == "too_deep":
+        return [Issue("too-costly", refusal.detail)]
+    if not refusal.errors:
+        return [Issue("structure", refusal.detail)]
+    # NUL or a lone surrogate: 400, as fhir.resources already answered a surrogate; the
+    # expression is the string's FHIRPath (``QuestionnaireResponse.item[0].text``).
+    return [
+        Issue("value", p.message, f"{resource_type}.{json_path(p.path)}" if p.path else None)
+        for p in refusal.errors
+    ]
 
 
 def _params(request: HttpRequest) -> dict[str, str]:

@@ -14,6 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from ketaclinic.infusions import services
+from ketaclinic.lib.forms import CheckedTextForm
 
 MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 REASON_MAX = 2000  # as the API's Reason and the stored override_reason
@@ -58,7 +59,7 @@ def _reason(label: str, *, required: bool, help_text: str = "") -> forms.CharFie
     )
 
 
-class StepForm(forms.Form):
+class StepForm(CheckedTextForm, forms.Form):
     """A chart step's form; its field ids start with the step's name."""
 
     step: str = "step"

@@ -20,6 +20,7 @@ from ketaclinic.intake.self_screen import (
     TokenInvalid,
     self_screen_token_read,
 )
+from ketaclinic.lib.forms import CheckedTextForm
 from ketaclinic.patients.models import SexAtBirth
 
 SELF_SCREEN_TOKEN_MAX_LENGTH = 4000  # two questionnaires' answers sign to about 200 characters
@@ -33,13 +34,15 @@ SELF_SCREEN_INVALID = (
 )
 
 
-class InquiryForm(forms.Form):
+class InquiryForm(CheckedTextForm, forms.Form):
     """The public inquiry form. `website` is a honeypot, hidden by CSS; people leave it empty.
 
     A self-screen comes in as ``self_screen_token`` (signed, see ``self_screen_token``) and is
     sent while ``attach_self_screen`` stays ticked; ``cleaned_data["self_screen"]`` then holds
     its answers as ``[{"instrument", "answers"}]``, for the service to score again.
     """
+
+    person_names = frozenset({"name"})
 
     name = forms.CharField(max_length=100, label="Your name")
     email = forms.EmailField(max_length=254, required=False, label="E-mail address")
@@ -147,21 +150,23 @@ def _note_field() -> forms.CharField:
     )
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(CheckedTextForm, forms.Form):
     status = forms.ChoiceField(label="New status", choices=InquiryStatus.choices)
     note = _note_field()
     follow_up_on = _follow_up_field()
 
 
-class ContactAttemptForm(forms.Form):
+class ContactAttemptForm(CheckedTextForm, forms.Form):
     method = forms.ChoiceField(label="How", choices=AttemptMethod.choices)
     outcome = forms.ChoiceField(label="Outcome", choices=AttemptOutcome.choices)
     note = _note_field()
     follow_up_on = _follow_up_field()
 
 
-class ConversionForm(forms.Form):
+class ConversionForm(CheckedTextForm, forms.Form):
     """The patient record's fields: prefilled from the inquiry, the rest asked for."""
+
+    person_names = frozenset({"given_name", "family_name"})
 
     given_name = forms.CharField(label="Given name", max_length=100)
     family_name = forms.CharField(label="Family name", max_length=100)

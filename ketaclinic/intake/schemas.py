@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from ketaclinic.lib.validation import Name100, Text40, Text200, Text254, Text5000
+from ketaclinic.lib.validation import PersonName100, Text40, Text200, Text254, Text5000
 
 ConcernLiteral = Literal["generalized_anxiety", "social_anxiety", "panic_disorder", "ocd", "other"]
 SelfScreenCode = Literal["gad7", "phq9"]  # SELF_SCREEN_CODES in intake/self_screen.py
@@ -30,7 +30,7 @@ class InquiryIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name100
+    name: PersonName100
     email: Text254 = ""
     phone: Text40 = ""
     preferred_contact: Literal["email", "phone"] = "email"

@@ -20,6 +20,7 @@ from ketaclinic.ledger.models import (
     StorageKind,
     StorageLocation,
 )
+from ketaclinic.lib.forms import CheckedTextForm
 
 
 def _ml_field(label: str, **kwargs: Any) -> forms.DecimalField:
@@ -51,7 +52,7 @@ class Fieldsets:
         return [(legend, [form[name] for name in names]) for legend, names in self.fieldset_names]
 
 
-class ReceiptForm(Fieldsets, forms.Form):
+class ReceiptForm(CheckedTextForm, Fieldsets, forms.Form):
     location = forms.ModelChoiceField(
         label="Registered location", queryset=RegisteredLocation.objects.order_by("name", "pk")
     )
@@ -107,7 +108,7 @@ class ReceiptForm(Fieldsets, forms.Form):
     }
 
 
-class DrawForm(Fieldsets, forms.Form):
+class DrawForm(CheckedTextForm, Fieldsets, forms.Form):
     session = forms.ChoiceField(label="For the session")
     volume_ml = _ml_field("Volume drawn (mL)")
 
@@ -117,7 +118,7 @@ class DrawForm(Fieldsets, forms.Form):
         field.choices = [("", "Choose the session"), *sessions]
 
 
-class WasteForm(Fieldsets, forms.Form):
+class WasteForm(CheckedTextForm, Fieldsets, forms.Form):
     volume_ml = _ml_field("Volume wasted (mL)")
     method = _text("How it was destroyed", 200, initial="Pharmaceutical waste container")
     witness_username = _text(
@@ -167,11 +168,11 @@ class WasteForm(Fieldsets, forms.Form):
         )
 
 
-class ReasonForm(Fieldsets, forms.Form):
+class ReasonForm(CheckedTextForm, Fieldsets, forms.Form):
     reason = _reason("Reason")
 
 
-class CorrectionForm(Fieldsets, forms.Form):
+class CorrectionForm(CheckedTextForm, Fieldsets, forms.Form):
     volume_ml = _ml_field(
         "Correction (mL, signed)",
         help_text="Negative to take back part of the entry's volume, positive to add to it.",
@@ -179,7 +180,7 @@ class CorrectionForm(Fieldsets, forms.Form):
     reason = _reason("Why the entry is corrected")
 
 
-class ResolveForm(Fieldsets, forms.Form):
+class ResolveForm(CheckedTextForm, Fieldsets, forms.Form):
     resolution = _reason("What was found", max_length=4000)
 
 
@@ -189,7 +190,7 @@ class SealedCount(models.TextChoices):
     OPENED = "opened", "Found opened: measure it"
 
 
-class CountForm(Fieldsets, forms.Form):
+class CountForm(CheckedTextForm, Fieldsets, forms.Form):
     """A count of a location: one line per container, counted blind (the expected figure is
     not shown), an opened container's volume may be estimated."""
 

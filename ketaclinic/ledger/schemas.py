@@ -20,7 +20,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from ketaclinic.lib.validation import IsoDate, Text500
+from ketaclinic.lib.validation import IsoDate, Text500, checked_text
 
 
 def _no_nul(value: str) -> str:
@@ -33,16 +33,19 @@ Required200 = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_nul),
+    checked_text("line"),
 ]
 Required500 = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
     AfterValidator(_no_nul),
+    checked_text("free"),
 ]
 Required2000 = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
     AfterValidator(_no_nul),
+    checked_text("free"),
 ]
 Secret = Annotated[StrictStr, StringConstraints(max_length=200)]
 

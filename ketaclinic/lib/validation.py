@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, StrictStr, StringConstraints
 
 from ketaclinic.lib.strict_json import SURROGATE_MESSAGE, bad_character_message
+from ketaclinic.lib.text import TextKind, TextRefused, text_checked
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -52,12 +53,34 @@ def _no_lone_surrogate(value: object) -> object:
 
 _NoSurrogate = BeforeValidator(_no_lone_surrogate)
 
+
+def checked_text(kind: TextKind) -> AfterValidator:
+    """NFC, and no control, invisible-format or direction-override character (lib/text.py):
+    for the apps' own string types (``Annotated[StrictStr, ..., checked_text("free")]``)."""
+
+    def check(value: str) -> str:
+        try:
+            return text_checked(value, kind)
+        except TextRefused as exc:
+            raise ValueError(str(exc)) from None
+
+    return AfterValidator(check)
+
+
+_Line = checked_text("line")
+_Free = checked_text("free")
+_PersonName = checked_text("name")
+
 # Strict strings: numbers and booleans are refused, not coerced; white space is stripped;
-# NUL characters and lone surrogates are refused.
-Name100 = Annotated[StrictStr, _text(100, min_length=1), _NoNul, _NoSurrogate]
-Text40 = Annotated[StrictStr, _text(40), _NoNul, _NoSurrogate]
-Text100 = Annotated[StrictStr, _text(100), _NoNul, _NoSurrogate]
-Text200 = Annotated[StrictStr, _text(200), _NoNul, _NoSurrogate]
-Text254 = Annotated[StrictStr, _text(254), _NoNul, _NoSurrogate]
-Text500 = Annotated[StrictStr, _text(500), _NoNul, _NoSurrogate]
-Text5000 = Annotated[StrictStr, _text(5000), _NoNul, _NoSurrogate]
+# NUL characters and lone surrogates are refused; the text is NFC, and control, format and
+# direction-override characters are refused (tab and line breaks in Text500/Text5000 only,
+# the free-text fields: addresses, notes, reasons).
+PersonName100 = Annotated[StrictStr, _text(100, min_length=1), _NoNul, _NoSurrogate, _PersonName]
+"""A person's name (patient, inquirer, signer): must contain a letter."""
+Name100 = Annotated[StrictStr, _text(100, min_length=1), _NoNul, _NoSurrogate, _Line]
+Text40 = Annotated[StrictStr, _text(40), _NoNul, _NoSurrogate, _Line]
+Text100 = Annotated[StrictStr, _text(100), _NoNul, _NoSurrogate, _Line]
+Text200 = Annotated[StrictStr, _text(200), _NoNul, _NoSurrogate, _Line]
+Text254 = Annotated[StrictStr, _text(254), _NoNul, _NoSurrogate, _Line]
+Text500 = Annotated[StrictStr, _text(500), _NoNul, _NoSurrogate, _Free]
+Text5000 = Annotated[StrictStr, _text(5000), _NoNul, _NoSurrogate, _Free]

@@ -5,9 +5,10 @@ from typing import Any
 from django import forms
 
 from ketaclinic.courses.models import Chair
+from ketaclinic.lib.forms import CheckedTextForm
 
 
-class DeviceForm(forms.Form):
+class DeviceForm(CheckedTextForm, forms.Form):
     name = forms.CharField(label="Name", max_length=100, help_text="As the nurses call it.")
     device_id = forms.CharField(
         label="Device id",
@@ -32,9 +33,9 @@ class DeviceForm(forms.Form):
         chair_field.queryset = Chair.objects.order_by("name")
 
 
-class AssignForm(forms.Form):
+class AssignForm(CheckedTextForm, forms.Form):
     session = forms.UUIDField()
 
 
-class DismissForm(forms.Form):
+class DismissForm(CheckedTextForm, forms.Form):
     reason = forms.CharField(max_length=500)

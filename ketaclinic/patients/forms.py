@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django import forms
 
+from ketaclinic.lib.forms import CheckedTextForm
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import EDITABLE_FIELDS
 
 
-class PatientForm(forms.ModelForm[Patient]):
+class PatientForm(CheckedTextForm, forms.ModelForm[Patient]):
+    person_names = frozenset({"given_name", "family_name"})
+
     class Meta:
         model = Patient
         fields = list(EDITABLE_FIELDS)
@@ -21,7 +24,7 @@ class PatientForm(forms.ModelForm[Patient]):
         }
 
 
-class FlagAcknowledgeForm(forms.Form):
+class FlagAcknowledgeForm(CheckedTextForm, forms.Form):
     """A clinician's note acknowledging a safety flag (what was done about it)."""
 
     note = forms.CharField(

@@ -8,7 +8,15 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import ConfigDict, field_validator
 
-from ketaclinic.lib.validation import IsoDate, Name100, Text40, Text100, Text200, Text254, Text500
+from ketaclinic.lib.validation import (
+    IsoDate,
+    PersonName100,
+    Text40,
+    Text100,
+    Text200,
+    Text254,
+    Text500,
+)
 
 SexAtBirthLiteral = Literal["female", "male", "intersex", "unknown"]
 
@@ -25,8 +33,8 @@ def _not_in_future(value: date | None) -> date | None:
 class PatientIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    given_name: Name100
-    family_name: Name100
+    given_name: PersonName100
+    family_name: PersonName100
     birth_date: IsoDate
     sex_at_birth: SexAtBirthLiteral
     gender_identity: Text100 = ""
@@ -45,8 +53,8 @@ class PatientPatch(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    given_name: Name100 | None = None
-    family_name: Name100 | None = None
+    given_name: PersonName100 | None = None
+    family_name: PersonName100 | None = None
     birth_date: IsoDate | None = None
     sex_at_birth: SexAtBirthLiteral | None = None
     gender_identity: Text100 | None = None

@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
+from ketaclinic.lib.text import TextKind, TextRefused, text_checked
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 
 EDITABLE_FIELDS = (
@@ -38,10 +39,33 @@ def _mrn_new() -> str:
     raise RuntimeError("could not find a free MRN")
 
 
+# How each text field is checked (ketaclinic/lib/text.py); the rest are one-line texts.
+_TEXT_KINDS: dict[str, TextKind] = {
+    "given_name": "name",
+    "family_name": "name",
+    "address": "free",
+    "emergency_contact": "free",
+}
+
+
 def _check_fields(fields: dict[str, Any]) -> None:
+    """Unknown fields are a programming error; text is NFC-normalised in place, and control,
+    invisible-format and direction-override characters are refused, whoever calls (the page
+    form and the API check first, this covers every other way in, e.g. an inquiry's
+    conversion)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not patient fields: {sorted(unknown)}")
+    problems: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            fields[name] = text_checked(value, _TEXT_KINDS.get(name, "line"))
+        except TextRefused as exc:
+            problems[name] = [str(exc)]
+    if problems:
+        raise ValidationError(problems)
 
 
 @transaction.atomic
@@ -71,6 +95,7 @@ def patient_update(*, acting_user: Any, patient: Patient, changes: dict[str, Any
     """Change some fields of a patient record; all-or-nothing, audited."""
     if acting_user is not None:
         require(acting_user, "patient.change")
+    changes = dict(changes)  # normalised in place below; the caller's dict is left alone
     _check_fields(changes)
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     for name, value in changes.items():

@@ -7,6 +7,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, StrictStr, StringConstraints
 
+from ketaclinic.lib.validation import checked_text
 from ketaclinic.scales.instruments import BUILTIN_CODES
 
 ModeLiteral = Literal["staff_entry", "patient_self", "kiosk"]
@@ -102,6 +103,7 @@ class AcknowledgeIn(Schema):
         StrictStr,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
         AfterValidator(_no_nul),
+        checked_text("free"),
     ]
 
 

@@ -39,6 +39,7 @@ from ketaclinic.infusions.services.common import (
     protocol_definition,
 )
 from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
+from ketaclinic.lib.text import text_checked, text_problem
 
 ARTEFACT_REASON_MAX = 500
 FUTURE_SLACK = timedelta(minutes=5)
@@ -289,6 +290,10 @@ def vitals_mark_artefact(
         raise ValidationError({"reason": ["Say why the reading is an artefact."]})
     if len(text) > ARTEFACT_REASON_MAX:
         raise ValidationError({"reason": [f"At most {ARTEFACT_REASON_MAX} characters."]})
+    problem = text_problem(text, "free")
+    if problem:  # control, invisible-format and direction-override characters (issue 18 item 5)
+        raise ValidationError({"reason": [problem]})
+    text = text_checked(text, "free")
     reading = VitalsReading.objects.get(session=locked, pk=reading_id, source=VitalsSource.MONITOR)
     if reading.artefact:
         return reading

@@ -196,7 +196,7 @@ def test_a_100_kb_prior_treatments_is_422(db: Any) -> None:
 )
 def test_undecodable_or_non_json_body_is_4xx_not_500(db: Any, raw: bytes) -> None:
     response = _post(raw)
-    assert response.status_code in {400, 422}, (raw[:20], response.status_code)
+    assert response.status_code in {400, 415, 422}, (raw[:20], response.status_code)
     assert Inquiry.objects.count() == 0
 
 
@@ -237,7 +237,6 @@ def test_missing_consent_is_422(db: Any) -> None:
         ({"preferred_contact": "pigeon"}, "preferred_contact"),
         ({"status": "eligible"}, "status"),
         ({"is_spam": False}, "is_spam"),
-        ({"name": "nul\x00here"}, "name"),
     ],
 )
 def test_bad_fields_are_422_with_field_paths(db: Any, change: dict[str, Any], field: str) -> None:

@@ -71,7 +71,6 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], set[str]]] = [
     ("given_name_blank", {"given_name": "   "}, {"given_name"}),
     ("given_name_101_chars", {"given_name": "a" * 101}, {"given_name"}),
     ("given_name_100_kb", {"given_name": HUGE}, {"given_name"}),
-    ("given_name_nul", {"given_name": "Av\x00ery"}, {"given_name"}),
     ("address_100_kb", {"address": HUGE}, {"address"}),
     ("phone_number_type", {"phone": 5550100}, {"phone"}),
     ("unknown_field", {"nickname": "Ave"}, {"nickname"}),
@@ -100,7 +99,7 @@ BAD_BODIES: list[tuple[str, str, str, int]] = [
         "form_encoded",
         "given_name=Avery&family_name=Testcase",
         "application/x-www-form-urlencoded",
-        400,
+        415,  # the API takes application/json only (issue 18 item 4)
     ),
     ("deeply_nested", "[" * 100_000 + "]" * 100_000, "application/json", 400),
     ("json_array", _json([VALID]), "application/json", 422),
@@ -202,8 +201,9 @@ def test_create_with_a_body_that_is_not_a_json_object_answers_4xx_and_stores_not
     if status == 422:
         assert [p["loc"] for p in detail] == [["body", "payload"]]
         assert detail[0]["field"] == "payload"
-    else:
-        assert detail == "Cannot parse request body"
+    else:  # refused by the strict request reader: problem details (NUL: tests/test_strict_*)
+        assert response.json()["status"] == status
+        assert "Avery" not in detail
     assert _snapshot() == before
 
 
@@ -248,7 +248,6 @@ PATCH_BAD_FIELDS: list[tuple[str, dict[str, Any], set[str]]] = [
     ("given_name_bool", {"given_name": False}, {"given_name"}),
     ("given_name_empty", {"given_name": ""}, {"given_name"}),
     ("given_name_100_kb", {"given_name": HUGE}, {"given_name"}),
-    ("emergency_contact_nul", {"emergency_contact": "Robin\x00"}, {"emergency_contact"}),
     ("birth_date_feb_30", {"birth_date": "2020-02-30"}, {"birth_date"}),
     ("birth_date_dd_mm_yyyy", {"birth_date": "30/01/1990"}, {"birth_date"}),
     ("birth_date_number", {"birth_date": 19900101}, {"birth_date"}),
