@@ -162,6 +162,19 @@ def test_each_role_works_its_day_from_today_on_the_demo_clinic(
     expect(
         page.get_by_role("heading", name="Clinician review of the pre-dose hold")
     ).to_be_visible()
+    # She records and signs her review there; back on Today, the hold has left her list.
+    review = page.locator("#step-review")
+    review.get_by_label("Review: why the dose may go ahead").fill(
+        "Repeat BP after 10 min rest within her usual range"
+    )
+    review.get_by_role("button", name="Record the review").click()
+    expect(page.get_by_text("Review recorded: the dose may go ahead.")).to_be_visible()
+    page.goto("/today/")
+    expect(
+        page.get_by_role("article")
+        .filter(has=page.get_by_role("heading", name="Holds to review"))
+        .get_by_role("link", name=held_name)
+    ).to_have_count(0)
     sign_out(page)
 
     # Intake: the urgent inquiry first among the new ones.
