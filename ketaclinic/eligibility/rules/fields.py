@@ -35,40 +35,38 @@ def _words(key: str) -> str:
     return key.replace("_", " ")
 
 
+def _walk(
+    node: Any, path: list[str], label: list[str], rule: tuple[str, str, str], rows: list[RuleField]
+) -> None:
+    code, description, source = rule
+    if isinstance(node, bool):
+        return
+    if isinstance(node, int | float) or (
+        isinstance(node, list) and node and all(isinstance(v, str) for v in node)
+    ):
+        value: Value = tuple(node) if isinstance(node, list) else node
+        rows.append(RuleField(".".join(path), code, description, " · ".join(label), value, source))
+    elif isinstance(node, list):
+        for position, child in enumerate(node):
+            _walk(child, [*path, str(position)], label, rule, rows)
+    elif isinstance(node, dict):
+        for key, child in node.items():
+            words = label if key in _STRUCTURE else [*label, _words(key)]
+            _walk(child, [*path, key], words, rule, rows)
+
+
 def rule_fields(data: Any) -> list[RuleField]:
     """Each editable value of every rule, in the rule set's order."""
     rows: list[RuleField] = []
     for index, rule in enumerate(data.get("rules", [])):
         if not isinstance(rule, dict):
             continue
-        code = str(rule.get("code", index))
-        description = str(rule.get("description", ""))
-        source = str(rule.get("source", ""))
-
-        def walk(node: Any, path: list[str], label: list[str]) -> None:
-            if isinstance(node, bool):
-                return
-            if isinstance(node, int | float):
-                rows.append(
-                    RuleField(
-                        ".".join(path), code, description, " · ".join(label), node, source
-                    )
-                )
-            elif isinstance(node, list) and node and all(isinstance(v, str) for v in node):
-                rows.append(
-                    RuleField(
-                        ".".join(path), code, description, " · ".join(label), tuple(node), source
-                    )
-                )
-            elif isinstance(node, list):
-                for position, child in enumerate(node):
-                    walk(child, [*path, str(position)], label)
-            elif isinstance(node, dict):
-                for key, child in node.items():
-                    words = label if key in _STRUCTURE else [*label, _words(key)]
-                    walk(child, [*path, key], words)
-
-        walk(rule.get("condition"), [str(index), "condition"], [])
+        meta = (
+            str(rule.get("code", index)),
+            str(rule.get("description", "")),
+            str(rule.get("source", "")),
+        )
+        _walk(rule.get("condition"), [str(index), "condition"], [], meta, rows)
     return rows
 
 
