@@ -100,6 +100,8 @@ def rules_form(request: HttpRequest) -> HttpResponse:
             "shown": submitted.get(field.path, _shown(field.value)),
             "error": " ".join(errors.get(field.path, [])),
             "first": index == 0 or fields[index - 1].rule_code != field.rule_code,
+            "is_text": isinstance(field.value, str),
+            "lines": _lines(submitted.get(field.path, _shown(field.value)), field.value),
         }
         for index, field in enumerate(fields)
     ]
@@ -115,6 +117,12 @@ def rules_form(request: HttpRequest) -> HttpResponse:
         "versions": evaluation_selectors.ruleset_versions(),
     }
     return render(request, "eligibility/rules_form.html", context, status=status)
+
+
+def _lines(shown: str, value: object) -> int:
+    """Rows for a text box: the wording spans two columns, a list one."""
+    per_line = 50 if isinstance(value, str) else 22
+    return max(2, min(6, len(shown) // per_line + 1))
 
 
 def _shown(value: object) -> str:

@@ -43,23 +43,31 @@ def test_the_administrator_changes_a_threshold_and_adds_a_consent_version(
     page.goto("/setup/")
     page.get_by_role("link", name="Eligibility rules", exact=True).click()
     expect(page.get_by_role("heading", name="Eligibility rules")).to_be_visible()
-    expect(page.get_by_text("Blood pressure at evaluation at or above 180")).to_be_visible()
-    systolic = page.get_by_label("Vitals any at least · systolic").first
+    expect(page.get_by_label("Wording shown in proposals").first).to_have_value(
+        "Blood pressure at evaluation at or above 180 mmHg systolic or 110 mmHg diastolic."
+    )
+    systolic = page.get_by_label("At or above · systolic (mmHg)").first
     expect(systolic).to_have_value("180")
     systolic.fill("one-seventy")
     page.get_by_label("Why this version").fill("Medical director, 2026-12-01")
     page.get_by_role("button", name="Save as a new version").click()
     expect(page.get_by_text("must be a whole number, 0 or more")).to_be_visible()
     assert RuleSetVersion.objects.count() == 1
-    page.get_by_label("Vitals any at least · systolic").first.fill("175")
+    page.get_by_label("At or above · systolic (mmHg)").first.fill("175")
+    page.get_by_label("Wording shown in proposals").first.fill(
+        "Blood pressure at evaluation at or above 175 mmHg systolic or 110 mmHg diastolic."
+    )
     page.get_by_role("button", name="Save as a new version").click()
     expect(page.get_by_role("status")).to_have_text("Rule set 2025.2 saved and now in use.")
     new = RuleSetVersion.objects.get(active=True)
     assert new.rules_json["rules"][8]["condition"]["vitals_any_at_least"]["systolic"] == 175
-    assert RuleSetVersion.objects.get(version="2025.1").rules_json["rules"][8]["condition"][
-        "vitals_any_at_least"
-    ]["systolic"] == 180
-    expect(page.get_by_label("Vitals any at least · systolic").first).to_have_value("175")
+    assert (
+        RuleSetVersion.objects.get(version="2025.1").rules_json["rules"][8]["condition"][
+            "vitals_any_at_least"
+        ]["systolic"]
+        == 180
+    )
+    expect(page.get_by_label("At or above · systolic (mmHg)").first).to_have_value("175")
     screenshots(page, "setup-eligibility-rules")
     _no_horizontal_scroll(page)
     _axe_clean(page, "the eligibility rules form")

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-Value = int | float | tuple[str, ...]
+Value = int | float | str | tuple[str, ...]
 
 _STRUCTURE = frozenset({"all", "any"})
+DESCRIPTION = "wording shown in proposals"
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,23 @@ class RuleField:
         return isinstance(self.value, tuple)
 
 
+_WORDS = {
+    "vitals_any_at_least": "at or above",
+    "not": "unless",
+    "systolic": "systolic (mmHg)",
+    "diastolic": "diastolic (mmHg)",
+    "heart_rate": "heart rate (bpm)",
+    "medication_class_in": "medication classes",
+    "medication_name_in": "medication names",
+    "no_diagnosis_prefix_in": "diagnosis codes it needs (ICD-10, starting with)",
+    "adequate_trials_below": "fewer adequate treatment trials than",
+    "vitals_missing": "vitals that must be recorded",
+}
+"""The condition language's keys in the words a clinic uses (others: underscores as spaces)."""
+
+
 def _words(key: str) -> str:
-    return key.replace("_", " ")
+    return _WORDS.get(key, key.replace("_", " "))
 
 
 def _walk(
@@ -66,7 +82,14 @@ def rule_fields(data: Any) -> list[RuleField]:
             str(rule.get("description", "")),
             str(rule.get("source", "")),
         )
-        _walk(rule.get("condition"), [str(index), "condition"], [], meta, rows)
+        values: list[RuleField] = []
+        _walk(rule.get("condition"), [str(index), "condition"], [], meta, values)
+        if values:
+            # The wording proposals quote: it often names the numbers, so it is edited beside them.
+            rows.append(
+                RuleField(f"{index}.description", meta[0], meta[1], DESCRIPTION, meta[1], meta[2])
+            )
+            rows.extend(values)
     return rows
 
 
@@ -76,6 +99,12 @@ _LIST_ITEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._\-/]*$")
 def rule_field_parse(field: RuleField, text: str) -> Value:
     """The submitted text as the field's kind of value; ValueError (in words) when it is not."""
     text = text.strip()
+    if isinstance(field.value, str):
+        if not text:
+            raise ValueError("must not be empty")
+        if len(text) > 500:
+            raise ValueError("at most 500 characters")
+        return text
     if field.is_list:
         items = tuple(item.strip() for item in text.split(",") if item.strip())
         if not items:

@@ -38,14 +38,20 @@ def _field(fields: list[RuleField], code: str, label: str) -> tuple[int, RuleFie
 
 def test_the_thresholds_and_lists_are_rows_with_their_rules_source() -> None:
     fields = rule_fields(_defaults())
-    _, systolic = _field(fields, "bp_at_or_above_absolute_limit", "vitals any at least · systolic")
+    _, systolic = _field(fields, "bp_at_or_above_absolute_limit", "at or above · systolic (mmHg)")
     assert systolic.value == 180
     assert systolic.path == "8.condition.vitals_any_at_least.systolic"
     assert systolic.source.startswith("Oxford Health NHS ketamine service")
-    _, names = _field(fields, "maoi_comedication", "medication name in")
+    _, names = _field(fields, "maoi_comedication", "medication names")
     assert names.is_list and isinstance(names.value, tuple) and "phenelzine" in names.value
-    _, trials = _field(fields, "treatment_resistance_not_established", "adequate trials below")
+    _, trials = _field(
+        fields, "treatment_resistance_not_established", "fewer adequate treatment trials than"
+    )
     assert trials.value == 2
+    wording = _field(fields, "bp_at_or_above_absolute_limit", "wording shown in proposals")[1]
+    assert wording.path == "8.description" and str(wording.value).startswith("Blood pressure")
+    with pytest.raises(ValueError, match="must not be empty"):
+        rule_field_parse(wording, "  ")
     # A contraindication code is not a value to edit.
     assert not [f for f in fields if f.rule_code == "pregnancy"]
 
@@ -53,8 +59,8 @@ def test_the_thresholds_and_lists_are_rows_with_their_rules_source() -> None:
 def test_a_changed_value_makes_a_rule_set_the_engine_reads_and_leaves_the_original() -> None:
     data = _defaults()
     fields = rule_fields(data)
-    _, systolic = _field(fields, "bp_at_or_above_absolute_limit", "vitals any at least · systolic")
-    _, names = _field(fields, "lamotrigine_comedication", "medication name in")
+    _, systolic = _field(fields, "bp_at_or_above_absolute_limit", "at or above · systolic (mmHg)")
+    _, names = _field(fields, "lamotrigine_comedication", "medication names")
     changed = rules_with(
         data, {systolic.path: 175, names.path: ("lamotrigine", "valproate")}, "2025.2"
     )
@@ -68,10 +74,10 @@ def test_a_changed_value_makes_a_rule_set_the_engine_reads_and_leaves_the_origin
 @pytest.mark.parametrize(
     ("label", "text", "message"),
     [
-        ("vitals any at least · systolic", "abc", "whole number"),
-        ("vitals any at least · systolic", "-5", "whole number"),
-        ("vitals any at least · systolic", "17.5", "whole number"),
-        ("vitals any at least · systolic", "", "whole number"),
+        ("at or above · systolic (mmHg)", "abc", "whole number"),
+        ("at or above · systolic (mmHg)", "-5", "whole number"),
+        ("at or above · systolic (mmHg)", "17.5", "whole number"),
+        ("at or above · systolic (mmHg)", "", "whole number"),
     ],
 )
 def test_a_bad_number_is_refused_in_words(label: str, text: str, message: str) -> None:
@@ -81,7 +87,7 @@ def test_a_bad_number_is_refused_in_words(label: str, text: str, message: str) -
 
 
 def test_a_list_is_read_from_commas_and_bad_lists_are_refused() -> None:
-    _, field = _field(rule_fields(_defaults()), "lamotrigine_comedication", "medication name in")
+    _, field = _field(rule_fields(_defaults()), "lamotrigine_comedication", "medication names")
     assert rule_field_parse(field, " lamotrigine , valproate,") == ("lamotrigine", "valproate")
     for text, message in ((" , ", "at least one"), ("a, a", "twice"), ("<b>", "not a name")):
         with pytest.raises(ValueError, match=message):
@@ -117,8 +123,10 @@ def test_the_administrator_changes_a_threshold_and_a_new_version_is_in_use(
     assert b'value="2025.2"' in page.content
 
     fields, data = _form(clinic)
-    index, _ = _field(fields, "bp_at_or_above_absolute_limit", "vitals any at least · systolic")
+    index, _ = _field(fields, "bp_at_or_above_absolute_limit", "at or above · systolic (mmHg)")
     data[f"v{index}"] = "175"
+    wording, _ = _field(fields, "bp_at_or_above_absolute_limit", "wording shown in proposals")
+    data[f"v{wording}"] = "Blood pressure at evaluation at or above 175/110 mmHg."
     response = clinic.client("dana").post(
         FORM_URL, {**data, "version": "2025.2", "note": "Director's decision of 2026-12-01"}
     )
@@ -129,6 +137,9 @@ def test_the_administrator_changes_a_threshold_and_a_new_version_is_in_use(
     assert new.created_by == clinic.users["dana"]
     assert new.rules_json["rules"][8]["condition"]["vitals_any_at_least"]["systolic"] == 175
     assert new.note == "Director's decision of 2026-12-01"
+    assert new.rules_json["rules"][8]["description"] == (
+        "Blood pressure at evaluation at or above 175/110 mmHg."
+    )
     old.refresh_from_db()
     assert old.active is False and old.rules_json == old_json
     assert AuditEvent.objects.filter(object_type="RuleSetVersion", object_id=str(new.pk)).exists()
@@ -147,7 +158,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(
     clinic: Clinic, change: dict[str, str], shown: bytes
 ) -> None:
     fields, data = _form(clinic)
-    index, _ = _field(fields, "bp_at_or_above_absolute_limit", "vitals any at least · systolic")
+    index, _ = _field(fields, "bp_at_or_above_absolute_limit", "at or above · systolic (mmHg)")
     if "threshold" in change:
         data[f"v{index}"] = change["threshold"]
     response = clinic.client("dana").post(
