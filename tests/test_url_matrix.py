@@ -951,6 +951,49 @@ MATRIX.update(
             lambda c: "/intake/rules/",
             [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
         ),
+        "intake/rules/form/": (
+            lambda c: "/intake/rules/form/",
+            [
+                page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403),
+                # An empty form: the administrator is told what is wrong, nobody else gets in.
+                Check(
+                    "POST",
+                    _fill(
+                        {
+                            "anon": 302,
+                            "admin": 422,
+                            "clinician": 403,
+                            "nurse": 403,
+                            "intake": 403,
+                            "patient": 403,
+                        }
+                    ),
+                ),
+            ],
+        ),
+        "intake/consent-documents/": (
+            lambda c: "/intake/consent-documents/",
+            [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "intake/consent-documents/<slug:code>/new-version/": (
+            lambda c: "/intake/consent-documents/ketamine_treatment/new-version/",
+            [
+                page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403),
+                Check(
+                    "POST",
+                    _fill(
+                        {
+                            "anon": 302,
+                            "admin": 422,
+                            "clinician": 403,
+                            "nurse": 403,
+                            "intake": 403,
+                            "patient": 403,
+                        }
+                    ),
+                ),
+            ],
+        ),
         "intake/patients/<uuid:patient_id>/evaluations/": (
             lambda c: f"/intake/patients/{em.patient_id(c)}/evaluations/",
             [page(anon=302, staff=200, patient=403)],

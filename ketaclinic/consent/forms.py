@@ -21,3 +21,23 @@ class ConsentSignForm(CheckedTextForm, forms.Form):
         label="I have read the document above, I could ask questions, and I agree to it.",
         error_messages={"required": "Tick the box to confirm that you agree."},
     )
+
+
+class ConsentVersionForm(CheckedTextForm, forms.Form):
+    """A new version of a consent document (the stored versions are never edited)."""
+
+    title = forms.CharField(label="Title", max_length=200)
+    body = forms.CharField(
+        label="Text of the document",
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 16}),
+        help_text="What the patient reads and signs. Blank lines separate paragraphs.",
+    )
+    effective_from = forms.DateField(
+        label="In use from",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    required = forms.BooleanField(
+        label="Required: a course may start only when the patient signed this version",
+        required=False,
+    )

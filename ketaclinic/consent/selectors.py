@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.services import audit_reads
@@ -45,3 +45,16 @@ def consent_signature_get_for_user(user: Any, signature_id: int | str) -> Consen
     signature = _signatures().get(pk=pk, patient__in=patients_visible_to(user))
     audit_reads(user, "ConsentSignature", [signature])
     return signature
+
+
+def consent_document_versions(user: Any) -> dict[str, list[ConsentDocument]]:
+    """Every version of every consent document by code, newest first, each with the number of
+    signatures it has (``signature_count``; no patient data: not audited)."""
+    require(user, "site.edit")
+    grouped: dict[str, list[ConsentDocument]] = {}
+    rows = ConsentDocument.objects.annotate(signature_count=Count("signatures")).order_by(
+        "code", "-version"
+    )
+    for document in rows:
+        grouped.setdefault(document.code, []).append(document)
+    return grouped

@@ -94,6 +94,71 @@ def consent_missing(patient: Patient) -> list[ConsentDocument]:
     )
 
 
+@transaction.atomic
+def consent_document_version_add(
+    *,
+    acting_user: Any,
+    code: str,
+    title: str,
+    body: str,
+    required: bool,
+    effective_from: date,
+) -> ConsentDocument:
+    """Add the next version of the document ``code`` and make it the one patients sign.
+
+    Versions already stored are never edited (patients signed them, and a signature keeps the
+    version's digest): the previous version only stops being the active one. The text must
+    differ from the current version's, else nothing is saved (``ValidationError``)."""
+    require(acting_user, "site.edit")
+    existing = list(
+        ConsentDocument.objects.select_for_update().filter(code=code).order_by("-version")
+    )
+    if not existing:
+        raise ConsentDocument.DoesNotExist(code)
+    latest = existing[0]
+    title, body = title.strip(), body.strip()
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["title"] = ["Give the document a title."]
+    if not body:
+        errors["body"] = ["The text of the document must not be empty."]
+    current = next((doc for doc in existing if doc.active), latest)
+    if (
+        not errors
+        and title == current.title
+        and body == current.body
+        and required == current.required
+        and effective_from == current.effective_from
+    ):
+        errors["body"] = [f"Nothing was changed from version {current.version}."]
+    if errors:
+        raise ValidationError(errors)
+    version = latest.version + 1
+    ConsentDocument.objects.filter(code=code, active=True).update(active=False)
+    document = ConsentDocument(
+        code=code,
+        version=version,
+        title=title,
+        body=body,
+        effective_from=effective_from,
+        active=True,
+        required=required,
+        digest=consent_document_digest(
+            code=code, version=version, title=title, body=body, effective_from=effective_from
+        ),
+    )
+    document.full_clean()
+    document.save(force_insert=True)
+    audit_record(
+        actor=acting_user,
+        action=Action.CREATE,
+        object_type="ConsentDocument",
+        object_id=document.pk,
+        patient_id=None,
+    )
+    return document
+
+
 def signature_image_check(data_url: str) -> str:
     """The data URL of a drawn signature, if it is a PNG, small enough, and not blank."""
     if not isinstance(data_url, str) or not data_url.startswith(PNG_PREFIX):

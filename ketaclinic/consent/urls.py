@@ -10,4 +10,10 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/consent/", views.consent_tablet, name="consent_tablet"),
     path("consents/<int:signature_id>/pdf/", views.consent_pdf, name="consent_pdf"),
     path("sign/<str:token>/", views.consent_link, name="consent_link"),
+    path("consent-documents/", views.document_list, name="documents"),
+    path(
+        "consent-documents/<slug:code>/new-version/",
+        views.document_new_version,
+        name="document_new_version",
+    ),
 ]

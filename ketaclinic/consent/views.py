@@ -10,14 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.consent import selectors as consent_selectors
 from ketaclinic.consent import services as consent_services
-from ketaclinic.consent.forms import ConsentSignForm
+from ketaclinic.consent.forms import ConsentSignForm, ConsentVersionForm
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
 from ketaclinic.consent.pdf import consent_pdf_bytes
 from ketaclinic.lib.forms import service_errors_onto
@@ -127,3 +128,58 @@ def consent_pdf(request: HttpRequest, signature_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# -- the administrator's consent documents (setup) ---------------------------------------------
+
+
+@login_required
+@require_GET
+def document_list(request: HttpRequest) -> HttpResponse:
+    """Every consent document with its versions, and which one patients sign now."""
+    require(request.user, "site.edit")
+    documents = consent_selectors.consent_document_versions(request.user)
+    return render(request, "consent/document_list.html", {"documents": documents})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_new_version(request: HttpRequest, code: str) -> HttpResponse:
+    """A new version of one document, starting from the current text; saving never changes a
+    version already stored."""
+    require(request.user, "site.edit")
+    versions = consent_selectors.consent_document_versions(request.user).get(code)
+    if not versions:
+        raise Http404
+    current = next((doc for doc in versions if doc.active), versions[0])
+    form = ConsentVersionForm(
+        request.POST or None,
+        initial={
+            "title": current.title,
+            "body": current.body,
+            "required": current.required,
+            "effective_from": timezone.localdate(),
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                created = consent_services.consent_document_version_add(
+                    acting_user=request.user, code=code, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                service_errors_onto(form, exc)
+            else:
+                messages.success(
+                    request, f"{created.title}: version {created.version} saved and now in use."
+                )
+                return redirect("consent:documents")
+        status = 422
+    context = {
+        "form": form,
+        "current": current,
+        "versions": versions,
+        "next_version": versions[0].version + 1,
+    }
+    return render(request, "consent/document_new_version.html", context, status=status)

@@ -39,6 +39,7 @@ from ketaclinic.eligibility.rules import (
     proposal_to_dict,
     ruleset_from_json,
 )
+from ketaclinic.eligibility.rules.fields import Value, rule_field_parse, rule_fields, rules_with
 from ketaclinic.intake.services import inquiries_follow_eligibility
 from ketaclinic.lib.hashchain import canonical_json, digest
 from ketaclinic.lib.text import text_problem
@@ -142,6 +143,58 @@ def ruleset_version_create(*, acting_user: Any, rules_text: str, note: str = "")
         patient_id=None,
     )
     return row
+
+
+def ruleset_version_edit(
+    *,
+    acting_user: Any,
+    base: RuleSetVersion,
+    values: Mapping[str, str],
+    version: str,
+    note: str = "",
+) -> RuleSetVersion:
+    """Save the rule set edited as a form (``values``: each field's path to the submitted text)
+    as a new version, made the active one. Every problem is reported at once as a
+    ``ValidationError`` keyed by the field's path (``version``, ``note``, ``rules`` for the
+    engine's own checks); nothing is saved then. ``base`` itself never changes."""
+    require(acting_user, "rules.edit")
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Value] = {}
+    for field in rule_fields(base.rules_json):
+        text = values.get(field.path)
+        if text is None:
+            continue
+        try:
+            value = rule_field_parse(field, text[:4000])
+        except ValueError as exc:
+            errors[field.path] = [str(exc)]
+            continue
+        if value != field.value:
+            changes[field.path] = value
+    version = version.strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}", version):
+        errors["version"] = ["letters, digits, dots or dashes, up to 40 characters"]
+    elif RuleSetVersion.objects.filter(version=version).exists():
+        errors["version"] = [f"{version} is already used: give a new version"]
+    note = unicodedata.normalize("NFC", note.strip())[:500]
+    problem = text_problem(note) if note else None
+    if problem:
+        errors["note"] = [problem]
+    if not errors and not changes:
+        errors["rules"] = ["Nothing was changed."]
+    if errors:
+        raise ValidationError(errors)
+    data = rules_with(base.rules_json, changes, version)
+    try:
+        return ruleset_version_create(
+            acting_user=acting_user,
+            rules_text=json.dumps(data, ensure_ascii=False),
+            note=note or f"Edited from {base.version} in the form",
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            {"rules": [m for ms in exc.message_dict.values() for m in ms]}
+        ) from None
 
 
 # -- evaluations -------------------------------------------------------------------------------

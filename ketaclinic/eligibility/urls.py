@@ -8,6 +8,7 @@ from ketaclinic.eligibility import views
 app_name = "eligibility"
 urlpatterns = [
     path("rules/", views.rules_edit, name="rules"),
+    path("rules/form/", views.rules_form, name="rules_form"),
     path(
         "patients/<uuid:patient_id>/evaluations/",
         views.patient_evaluations,

@@ -21,7 +21,8 @@ from ketaclinic.eligibility.forms import (
     RuleSetForm,
     checklist_choices,
 )
-from ketaclinic.eligibility.models import Evaluation
+from ketaclinic.eligibility.models import Evaluation, RuleSetVersion
+from ketaclinic.eligibility.rules.fields import rule_fields, version_next
 from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
@@ -58,6 +59,76 @@ def rules_edit(request: HttpRequest) -> HttpResponse:
         "versions": evaluation_selectors.ruleset_versions(),
     }
     return render(request, "eligibility/rules_edit.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rules_form(request: HttpRequest) -> HttpResponse:
+    """An administrator edits the rules' thresholds and lists as a form, each with its rule's
+    source beside it; saving makes a new version (the JSON page stays for export and import)."""
+    require(request.user, "rules.edit")
+    active = evaluation_services.ruleset_active().row
+    fields = rule_fields(active.rules_json)
+    taken = set(RuleSetVersion.objects.values_list("version", flat=True))
+    submitted: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    version = version_next(active.version, taken)
+    note = ""
+    status = 200
+    if request.method == "POST":
+        submitted = {f.path: request.POST.get(f"v{i}", "") for i, f in enumerate(fields)}
+        version = request.POST.get("version", "")[:60]
+        note = request.POST.get("note", "")[:600]
+        try:
+            created = evaluation_services.ruleset_version_edit(
+                acting_user=request.user,
+                base=active,
+                values=submitted,
+                version=version,
+                note=note,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+            status = 422
+        else:
+            messages.success(request, f"Rule set {created.version} saved and now in use.")
+            return redirect("eligibility:rules_form")
+    rows = [
+        {
+            "index": index,
+            "field": field,
+            "shown": submitted.get(field.path, _shown(field.value)),
+            "error": " ".join(errors.get(field.path, [])),
+            "first": index == 0 or fields[index - 1].rule_code != field.rule_code,
+            "is_text": isinstance(field.value, str),
+            "lines": _lines(submitted.get(field.path, _shown(field.value)), field.value),
+        }
+        for index, field in enumerate(fields)
+    ]
+    context = {
+        "active": active,
+        "rows": rows,
+        "version": version,
+        "note": note,
+        "version_error": " ".join(errors.get("version", [])),
+        "note_error": " ".join(errors.get("note", [])),
+        "problems": errors.get("rules", []),
+        "field_errors": any(row["error"] for row in rows),
+        "versions": evaluation_selectors.ruleset_versions(),
+    }
+    return render(request, "eligibility/rules_form.html", context, status=status)
+
+
+def _lines(shown: str, value: object) -> int:
+    """Rows for a text box: the wording spans two columns, a list one."""
+    per_line = 50 if isinstance(value, str) else 22
+    return max(2, min(6, len(shown) // per_line + 1))
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
 
 
 # -- evaluation and decision pages -------------------------------------------------------------
