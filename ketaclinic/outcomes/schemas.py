@@ -7,7 +7,9 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+
+from ketaclinic.outcomes.rules.definitions import shipped_definitions
 
 
 class FiltersIn(Schema):
@@ -25,6 +27,14 @@ class FiltersIn(Schema):
     clinician: int | None = None
     period_from: date | None = None
     period_to: date | None = None
+
+    @field_validator("measure")
+    @classmethod
+    def _known_measure(cls, value: str) -> str:
+        # An unknown measure is the caller's error (422), not a KeyError in the figures (500).
+        if value not in shipped_definitions().measures:
+            raise ValueError("not a measure of the outcome definitions")
+        return value
 
 
 class IntervalOut(Schema):

@@ -58,11 +58,12 @@ class CourseSummary:
 
 
 def patient_outcome_summary(
-    user: Any, patient: Patient, *, course_id: Any = None
+    user: Any, patient: Patient, *, course_id: Any = None, audit: bool = True
 ) -> list[CourseSummary]:
     """Each course's outcome per measure, newest course first (or only ``course_id``'s).
     Patient.DoesNotExist for a patient the user may not see (a patient sees only their own).
-    Audited read."""
+    Audited read, unless ``audit=False``: the patient page shows it inside a page whose read
+    is already recorded once, as the patient's (one page read, one event)."""
     if not patients_visible_to(user).filter(pk=patient.pk).exists():
         raise Patient.DoesNotExist
     defs = shipped_definitions()
@@ -101,13 +102,14 @@ def patient_outcome_summary(
                     follow_ups=[(f.code, f.label) for f in defs.follow_ups],
                 )
             )
-    audit_record(
-        actor=user,
-        action=Action.READ,
-        object_type="OutcomeSummary",
-        object_id=patient.pk,
-        patient_id=patient.pk,
-    )
+    if audit:
+        audit_record(
+            actor=user,
+            action=Action.READ,
+            object_type="OutcomeSummary",
+            object_id=patient.pk,
+            patient_id=patient.pk,
+        )
     courses.sort(key=lambda c: c.first_infusion_at, reverse=True)
     return courses
 

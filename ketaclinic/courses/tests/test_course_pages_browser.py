@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from ketaclinic.courses import services
 from ketaclinic.courses.models import Course
-from ketaclinic.courses.tests.conftest import local_at, monday_ahead
+from ketaclinic.courses.tests.conftest import local_at, monday_ahead, presence_mark
 from ketaclinic.courses.tests.conftest import shipped_rows_ensure as protocols_ensure
 from ketaclinic.eligibility.clearance import treatment_clearance
 from ketaclinic.eligibility.tests.eligibility_helpers import consent_all, decision_make
@@ -46,6 +46,8 @@ def test_a_clinician_starts_a_course_and_books_a_session_through_the_pages(
     assert treatment_clearance(pat).cleared
     services.chair_create(acting_user=clinic.users["dana"], name="Chair 2", room="Room B")
     start = local_at(monday_ahead(), 9)
+    # A booking is refused on a day with no prescriber marked on site.
+    presence_mark(clinic, start.date(), 1)
 
     page = browser.page
     sign_in(page, "ada", PASSWORD, clinic.totp["ada"])

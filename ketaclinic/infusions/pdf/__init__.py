@@ -123,7 +123,11 @@ def record_pdf_bytes(session: Session) -> bytes:
     )
     pdf.set_font("Helvetica", "", 9)
     for v in snapshot["vitals"]:
-        pdf.line_text(f"{when(v['at'])}  {history.vitals_words(v)} ({_vitals_origin(v)})")
+        if v.get("source") == "monitor":
+            # The device first, like the artefact lines below: its name is never split by a wrap.
+            pdf.line_text(f"{when(v['at'])}  {_vitals_origin(v)}: {history.vitals_words(v)}")
+        else:
+            pdf.line_text(f"{when(v['at'])}  {history.vitals_words(v)} ({_vitals_origin(v)})")
     for a in snapshot.get("vitals_artefacts", []):
         pdf.line_text(
             f"{when(a['at'])}  FROM MONITOR {a['device']}, marked artefact by {a['by']} "

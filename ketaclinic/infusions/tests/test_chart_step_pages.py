@@ -544,6 +544,12 @@ def test_every_step_url_is_tested_here() -> None:
         if str(p.pattern).startswith("sessions/<uuid:session_id>/")
     }
     others = {"", "record.pdf", "alerts/<int:alert_id>/acknowledge/", "addenda/"}
+    # The bedside monitor's chart posts (merged from the monitors branch) are tested with the
+    # monitor: the batch confirmed from the chart in
+    # ketaclinic/monitors/tests/test_monitor_browser.py, confirmation and artefacts in
+    # ketaclinic/monitors/tests/test_receive.py, their access and methods in
+    # tests/test_url_matrix.py.
+    others |= {"monitor/confirm/", "monitor/<int:reading_id>/artefact/"}
     assert steps - others == set(STEP_URLS)
 
 

@@ -57,8 +57,8 @@ def test_a_monitor_spo2_of_90_alerts_the_board_and_the_confirmed_batch_is_in_the
     page = browser.page
     session_given(page, live_server.url, infusing.clinic.users["ben"])
     page.goto("/infusions/board/")
-    row = page.locator(f'tr[data-session="{infusing.session.pk}"]')
-    expect(row.locator(".alert-open")).to_have_count(0)
+    row = page.locator(f'article[data-session="{infusing.session.pk}"]')  # the chair's tile
+    expect(row.locator(".tile-alert")).to_have_count(0)
 
     with listener_running() as port, ThreadPoolExecutor(1) as pool:
         # Playwright's sync API holds an event loop in this thread: the monitor runs in another.
@@ -80,8 +80,8 @@ def test_a_monitor_spo2_of_90_alerts_the_board_and_the_confirmed_batch_is_in_the
         ).result(timeout=30)
     assert accepted == 1
 
-    alert = row.locator(".alert-open")
-    expect(alert).to_contain_text("spo2_low", timeout=ALERT_WITHIN_MS)
+    alert = row.locator(".tile-alert")  # the board's tiles show the alert in the clinic's words
+    expect(alert).to_contain_text("SpO2 below 92%", timeout=ALERT_WITHIN_MS)
     expect(row).to_contain_text("from monitor")
 
     page.goto(f"/infusions/sessions/{infusing.session.pk}/")

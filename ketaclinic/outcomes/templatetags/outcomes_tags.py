@@ -42,8 +42,9 @@ def follow_up(follow_ups: dict[str, Any], code: str) -> Any:
 
 @register.simple_tag(takes_context=True)
 def patient_outcomes(context: template.Context, patient: Any) -> dict[str, Any]:
-    """The patient's outcome summary for the signed-in staff member (an audited read); empty
-    for anyone who may not read any patient's record."""
+    """The patient's outcome summary for the signed-in staff member; empty for anyone who may
+    not read any patient's record. Not audited on its own: it is part of the patient page,
+    whose read is recorded once (as the Patient's)."""
     user = context["request"].user
     if patient is None or getattr(patient, "pk", None) is None:
         return {"visible": False, "courses": []}
@@ -51,7 +52,7 @@ def patient_outcomes(context: template.Context, patient: Any) -> dict[str, Any]:
         return {"visible": False, "courses": []}
     return {
         "visible": True,
-        "courses": patient_outcome_summary(user, patient),
+        "courses": patient_outcome_summary(user, patient, audit=False),
         "window_days": shipped_definitions().baseline_window_days,
         "not_on_track": flags_for_patient(patient.pk),
     }

@@ -174,7 +174,9 @@ class DemoDay:
                 chair=story.chair,
             )
         for day in sorted(days_used):
-            self.at(self._local(day - timedelta(days=1), time(18, 0)), self._presence(day))
+            # Marked on site before anything is booked that day (bookings are made 26 hours
+            # ahead, and session_book refuses a day with no prescriber on site).
+            self.at(self._local(day - timedelta(days=3), time(18, 0)), self._presence(day))
         self.at(self.now - timedelta(minutes=30), self._count)
         self.run()
 
