@@ -39,6 +39,7 @@ from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_pla
 from pytest_django.live_server_helper import LiveServer
 
 from ketaclinic.testing import Clinic, make_clinic, totp_now
+from ketaclinic.testing.shipped import shipped_data_ensure
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -122,7 +123,9 @@ def chromium_path() -> Path:
 
 @pytest.fixture
 def live_clinic(transactional_db: Any) -> Clinic:
-    """The personas, committed, so that the live server's thread sees them."""
+    """The personas, committed, so that the live server's thread sees them, with the shipped
+    protocols, rules, consent documents and site pages (an earlier test's flush removed them)."""
+    shipped_data_ensure()
     return make_clinic()
 
 

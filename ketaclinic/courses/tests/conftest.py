@@ -76,8 +76,9 @@ def presence_mark(clinic: Clinic, first: date, days: int) -> None:
 
 @pytest.fixture
 def on_site(clinic: Clinic) -> None:
-    """A prescriber on site every day of the next 13 weeks."""
-    presence_mark(clinic, timezone.localdate(), 91)
+    """A prescriber on site from yesterday (a start an hour ago may be yesterday's, near
+    midnight) through the next 13 weeks."""
+    presence_mark(clinic, timezone.localdate() - timedelta(days=1), 92)
 
 
 @pytest.fixture

@@ -166,13 +166,10 @@ class DemoDay:
                 days_used.add(day)
                 slot = self._slot(day, index)
                 self._session(patient, story, slot, state="signed", chair=CHAIRS[index % 6])
-            self._session(
-                patient,
-                story,
-                self.now + timedelta(minutes=story.start_minutes),
-                state=story.today,
-                chair=story.chair,
-            )
+            start_today = self.now + timedelta(minutes=story.start_minutes)
+            # Near midnight "today's" sessions may begin on the day before or after.
+            days_used.add(timezone.localdate(start_today))
+            self._session(patient, story, start_today, state=story.today, chair=story.chair)
         for day in sorted(days_used):
             # Marked on site before anything is booked that day (bookings are made 26 hours
             # ahead, and session_book refuses a day with no prescriber on site).
@@ -181,19 +178,22 @@ class DemoDay:
         self.run()
 
     def _hours(self, day: date) -> tuple[time, time]:
-        """The prescriber's hours on a day: 07:00-20:00, widened on the demo's own day so
-        that today's sessions (placed around the moment the demo is built) fall inside."""
+        """The prescriber's hours on a day: 07:00-20:00, widened on the days that today's
+        sessions touch (placed from 6 hours before the moment the demo is built to 4 hours
+        after it) so that they fall inside, even when the demo is built near midnight and
+        "today's" sessions begin the day before or end the day after."""
         opens, closes = time(7, 0), time(20, 0)
-        if day == timezone.localdate(self.now):
-            earliest = timezone.localtime(self.now - timedelta(hours=6))
-            latest = timezone.localtime(self.now + timedelta(hours=4))
-            if earliest.date() < day:
-                opens = time(0, 0)
-            else:
-                opens = min(opens, earliest.time().replace(minute=0, second=0, microsecond=0))
-            on_the_hour = (latest + timedelta(minutes=59)).replace(minute=0)
-            late = latest.date() > day or on_the_hour.date() > day
-            closes = time(23, 59) if late else max(closes, on_the_hour.time())
+        earliest = timezone.localtime(self.now - timedelta(hours=6))
+        latest = timezone.localtime(self.now + timedelta(hours=4))
+        if not earliest.date() <= day <= latest.date():
+            return opens, closes
+        if earliest.date() < day:
+            opens = time(0, 0)
+        else:
+            opens = min(opens, earliest.time().replace(minute=0, second=0, microsecond=0))
+        on_the_hour = (latest + timedelta(minutes=59)).replace(minute=0)
+        late = latest.date() > day or on_the_hour.date() > day
+        closes = time(23, 59) if late else max(closes, on_the_hour.time())
         return opens, closes.replace(second=0, microsecond=0)
 
     def _local(self, day: date, at: time) -> datetime:
