@@ -156,14 +156,24 @@ LEFT JOIN LATERAL (
 
 SCORES = """
 CREATE TEMP TABLE oc_score ON COMMIT DROP AS
-SELECT cm.course_id, cm.measure, a.administered_at AS at, a.id AS aid, a.total AS score,
-       i.n AS infusion,
-       cm.baseline > 0 AND (cm.baseline - a.total) * 100 >= cm.pct * cm.baseline AS responded
-FROM oc_cm cm
-JOIN {administration} a ON a.patient_id = cm.patient_id AND a.instrument = cm.measure
-    AND a.total IS NOT NULL AND a.administered_at >= cm.first_at
-LEFT JOIN oc_infusion i ON i.course_id = cm.course_id
-    AND a.administered_at >= i.start AND a.administered_at < i.until
+SELECT x.*,
+       x.infusion IS NOT NULL AND row_number() OVER (
+           PARTITION BY x.course_id, x.measure, x.infusion ORDER BY x.at DESC, x.aid DESC
+       ) = 1 AS last_in_window,
+       row_number() OVER latest = 1 AS is_latest,
+       min(x.at) FILTER (WHERE x.responded) OVER latest_all AS response_at
+FROM (
+    SELECT cm.course_id, cm.measure, a.administered_at AS at, a.id AS aid, a.total AS score,
+           i.n AS infusion,
+           cm.baseline > 0 AND (cm.baseline - a.total) * 100 >= cm.pct * cm.baseline AS responded
+    FROM oc_cm cm
+    JOIN {administration} a ON a.patient_id = cm.patient_id AND a.instrument = cm.measure
+        AND a.total IS NOT NULL AND a.administered_at >= cm.first_at
+    LEFT JOIN oc_infusion i ON i.course_id = cm.course_id
+        AND a.administered_at >= i.start AND a.administered_at < i.until
+) x
+WINDOW latest AS (PARTITION BY x.course_id, x.measure ORDER BY x.at DESC, x.aid DESC),
+       latest_all AS (latest ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 """
 
 # The judgement of one score against the baseline (``rules.course.assess``), as columns.
@@ -196,33 +206,23 @@ INSERT INTO {outcome} (
     course_id, patient_id, measure, disorder, protocol_code, route, clinician_id,
     first_infusion_at, infusions_given, baseline, status, response_infusion, response_days,
     durability_days, durability_event, definitions_label, computed_at)
-WITH marked AS (
-    SELECT s.*, min(s.at) FILTER (WHERE s.responded)
-               OVER (PARTITION BY s.course_id, s.measure) AS response_at
-    FROM oc_score s
-), summary AS (
+WITH summary AS (
     SELECT course_id, measure,
            min(response_at) AS response_at,
            min(at) FILTER (WHERE NOT responded AND at > response_at) AS lost_at,
            max(at) AS last_at,
-           min(infusion) FILTER (WHERE responded AND is_last_in_window) AS response_infusion
-    FROM (
-        SELECT m.*, row_number() OVER (
-            PARTITION BY m.course_id, m.measure, m.infusion ORDER BY m.at DESC, m.aid DESC
-        ) = 1 AND m.infusion IS NOT NULL AS is_last_in_window
-        FROM marked m
-    ) ranked
+           min(infusion) FILTER (WHERE responded AND last_in_window) AS response_infusion,
+           bool_or(responded) FILTER (WHERE is_latest) AS latest_responded,
+           min(score) FILTER (WHERE is_latest) AS latest_score
+    FROM oc_score
     GROUP BY course_id, measure
-), latest AS (
-    SELECT DISTINCT ON (course_id, measure) course_id, measure, score, responded
-    FROM oc_score ORDER BY course_id, measure, at DESC, aid DESC
 )
 SELECT cm.course_id, cm.patient_id, cm.measure, c.disorder, c.protocol_code, c.route,
        c.started_by_id, c.first_at, c.n_given, cm.baseline,
        CASE WHEN cm.baseline IS NULL THEN %(no_baseline)s
-            WHEN l.score IS NULL THEN %(no_score_yet)s
-            WHEN l.responded AND l.score <= cm.remit THEN %(remitted)s
-            WHEN l.responded THEN %(responding)s
+            WHEN su.latest_score IS NULL THEN %(no_score_yet)s
+            WHEN su.latest_responded AND su.latest_score <= cm.remit THEN %(remitted)s
+            WHEN su.latest_responded THEN %(responding)s
             WHEN su.response_at IS NOT NULL THEN %(lost_response)s
             ELSE %(not_yet)s END,
        CASE WHEN cm.baseline IS NULL THEN NULL ELSE su.response_infusion END,
@@ -235,7 +235,6 @@ SELECT cm.course_id, cm.patient_id, cm.measure, c.disorder, c.protocol_code, c.r
        %(label)s, %(now)s
 FROM oc_cm cm JOIN oc_course c ON c.course_id = cm.course_id
 LEFT JOIN summary su ON su.course_id = cm.course_id AND su.measure = cm.measure
-LEFT JOIN latest l ON l.course_id = cm.course_id AND l.measure = cm.measure
 """
 
 TIMEPOINTS = """
@@ -243,10 +242,8 @@ INSERT INTO {timepoint} (
     outcome_id, timepoint, infusion_number, score, percent_fall, has_baseline, responded,
     remitted, reliable_improvement, reliable_deterioration, recovered, reliable_recovery)
 WITH picked AS (
-    SELECT DISTINCT ON (course_id, measure, infusion)
-        course_id, measure, %(infusion)s AS timepoint, infusion AS number, at, aid, score
-    FROM oc_score WHERE infusion IS NOT NULL
-    ORDER BY course_id, measure, infusion, at DESC, aid DESC
+    SELECT course_id, measure, %(infusion)s AS timepoint, infusion AS number, at, aid, score
+    FROM oc_score WHERE last_in_window
 ), follow_up AS (
     SELECT DISTINCT ON (s.course_id, s.measure, f.code)
         s.course_id, s.measure, f.code AS timepoint, 0 AS number, s.at, s.aid, s.score
@@ -260,11 +257,8 @@ WITH picked AS (
                   + make_interval(days => f.days_to + 1)
     ORDER BY s.course_id, s.measure, f.code, s.at DESC, s.aid DESC
 ), latest AS (
-    SELECT DISTINCT ON (s.course_id, s.measure)
-        s.course_id, s.measure, %(latest)s AS timepoint, 0 AS number, s.at, s.aid, s.score
-    FROM oc_score s JOIN oc_cm cm ON cm.course_id = s.course_id AND cm.measure = s.measure
-    WHERE cm.baseline IS NOT NULL
-    ORDER BY s.course_id, s.measure, s.at DESC, s.aid DESC
+    SELECT s.course_id, s.measure, %(latest)s AS timepoint, 0 AS number, s.at, s.aid, s.score
+    FROM oc_score s WHERE s.is_latest AND s.responded IS NOT NULL
 ), every AS (
     SELECT * FROM picked UNION ALL SELECT * FROM follow_up UNION ALL SELECT * FROM latest
 )
@@ -273,10 +267,6 @@ FROM every s
 JOIN oc_cm cm ON cm.course_id = s.course_id AND cm.measure = s.measure
 JOIN {outcome} o ON o.course_id = s.course_id AND o.measure = s.measure
 """
-
-# The first infusion's score may come before the follow-up windows open, so a score before
-# the first infusion is never a follow-up: the windows start 14 or 35 days after an infusion.
-
 
 def refresh_set_based(
     defs: OutcomeDefinitions, *, now: datetime, core: tuple[str, ...], given: tuple[str, ...]
