@@ -8,7 +8,9 @@ missing baselines, one score, lost response, two courses) and compares every row
 Every threshold comes from the definitions passed in (JSON parameters), never from this text.
 
 Steps, each one statement over all courses:
-1. ``oc_course``: courses with an infusion given, their first and last infusion and the disorder
+1. ``oc_infusion``: every infusion given, numbered in its course, with the window its scores
+   fall in (to the next infusion, or 14 days after the last);
+   ``oc_course``: courses with an infusion given, their first and last infusion and the disorder
    of the patient's latest evaluation (the first diagnosis, in the order listed, that matches a
    disorder's ICD-10-CM prefix, as ``OutcomeDefinitions.disorder_of``).
 2. ``oc_cm``: the measures each course is counted on (GAD-7 and PHQ-9, the disorder's own, and
@@ -87,14 +89,25 @@ def _tables() -> dict[str, str]:
     }
 
 
+INFUSIONS = """
+CREATE TEMP TABLE oc_infusion ON COMMIT DROP AS
+SELECT s.course_id, row_number() OVER w AS n, s.start,
+       coalesce(lead(s.start) OVER w, s.start + make_interval(days => %(last_days)s)) AS until
+FROM {session} s
+WHERE s.status = ANY(%(given)s)
+WINDOW w AS (PARTITION BY s.course_id ORDER BY s.start, s.id)
+"""
+
 COURSES = """
 CREATE TEMP TABLE oc_course ON COMMIT DROP AS
 WITH given AS (
-    SELECT s.course_id, c.patient_id, p.code AS protocol_code, p.route, c.started_by_id,
-           MIN(s.start) AS first_at, MAX(s.start) AS last_at, COUNT(*) AS n_given
-    FROM {session} s JOIN {course} c ON c.id = s.course_id JOIN {protocol} p ON p.id = c.protocol_id
-    WHERE s.status = ANY(%(given)s)
-    GROUP BY s.course_id, c.patient_id, p.code, p.route, c.started_by_id
+    SELECT i.course_id, c.patient_id, p.code AS protocol_code, p.route, c.started_by_id,
+           i.first_at, i.last_at, i.n_given
+    FROM (
+        SELECT course_id, MIN(start) AS first_at, MAX(start) AS last_at, COUNT(*) AS n_given
+        FROM oc_infusion GROUP BY course_id
+    ) i
+    JOIN {course} c ON c.id = i.course_id JOIN {protocol} p ON p.id = c.protocol_id
 ), latest AS (
     SELECT DISTINCT ON (e.patient_id) e.patient_id, e.input_json -> 'diagnoses' AS diagnoses
     FROM {evaluation} e WHERE e.patient_id IN (SELECT patient_id FROM given)
@@ -114,15 +127,6 @@ SELECT g.*, coalesce(d.disorder, '') AS disorder
 FROM given g LEFT JOIN disorder d ON d.patient_id = g.patient_id
 """
 
-INFUSIONS = """
-CREATE TEMP TABLE oc_infusion ON COMMIT DROP AS
-SELECT s.course_id, row_number() OVER w AS n, s.start,
-       coalesce(lead(s.start) OVER w, s.start + make_interval(days => %(last_days)s)) AS until
-FROM {session} s JOIN oc_course c ON c.course_id = s.course_id
-WHERE s.status = ANY(%(given)s)
-WINDOW w AS (PARTITION BY s.course_id ORDER BY s.start, s.id)
-"""
-
 MEASURES = """
 CREATE TEMP TABLE oc_cm ON COMMIT DROP AS
 WITH m AS (
@@ -138,9 +142,10 @@ WITH m AS (
     UNION
     SELECT c.course_id, a.instrument
     FROM oc_course c JOIN (
-        SELECT DISTINCT patient_id, instrument FROM {administration} WHERE total IS NOT NULL
+        SELECT DISTINCT patient_id, instrument FROM {administration}
+        WHERE total IS NOT NULL AND instrument <> ALL(%(core)s::text[])
+          AND instrument IN (SELECT code FROM m)
     ) a ON a.patient_id = c.patient_id
-    WHERE a.instrument IN (SELECT code FROM m)
 )
 SELECT w.course_id, w.measure, c.patient_id, c.first_at, c.last_at,
        m.pct, m.remit, m.caseness, m.rc, m.jt, b.total AS baseline
@@ -268,6 +273,12 @@ JOIN oc_cm cm ON cm.course_id = s.course_id AND cm.measure = s.measure
 JOIN {outcome} o ON o.course_id = s.course_id AND o.measure = s.measure
 """
 
+# Sort and hash memory for this transaction's statements: the windows and groups over every
+# score (about 1.7 million rows at 100,000 patients) spill to disk at PostgreSQL's default 4 MB.
+# Server memory, for the length of the recompute; nothing of it comes into Python.
+WORK_MEM = "256MB"
+
+
 def refresh_set_based(
     defs: OutcomeDefinitions, *, now: datetime, core: tuple[str, ...], given: tuple[str, ...]
 ) -> tuple[int, int]:
@@ -285,9 +296,10 @@ def refresh_set_based(
         | {status.name.lower(): status.value for status in Status}
     )
     with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(f"DELETE FROM {tables['timepoint']}")  # noqa: S608  table names from models
         cursor.execute(f"DELETE FROM {tables['outcome']}")  # noqa: S608
-        for statement in (COURSES, INFUSIONS, MEASURES):
+        for statement in (INFUSIONS, COURSES, MEASURES):
             cursor.execute(statement.format(**tables), params)
         cursor.execute("CREATE INDEX ON oc_infusion (course_id)")
         cursor.execute("ANALYZE oc_course; ANALYZE oc_infusion; ANALYZE oc_cm")

@@ -176,7 +176,25 @@ def test_restricted_zip3_list_is_hhss_2000_census_list() -> None:
         .joinpath("data/restricted-zip3-v1.json")
         .read_text("utf-8")
     )
-    hhs = "036 059 063 102 203 556 692 790 821 823 830 831 878 879 884 890 893".split()
+    hhs = [
+        "036",
+        "059",
+        "063",
+        "102",
+        "203",
+        "556",
+        "692",
+        "790",
+        "821",
+        "823",
+        "830",
+        "831",
+        "878",
+        "879",
+        "884",
+        "890",
+        "893",
+    ]
     assert data["zip3"] == hhs
     assert "2000 Census" in data["source"] and "164.514(b)(2)(i)(B)" in data["source"]
     assert "[U" not in data["source"]
