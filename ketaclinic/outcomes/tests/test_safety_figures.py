@@ -222,3 +222,14 @@ def test_moment_order_does_not_matter(charted: Clinic) -> None:
     ChartEntry.objects.filter(kind=ChartEntryKind.ASSESSMENT).update(at=datetime.now().astimezone())
     second = safety_for(Filters(measure="gad7"))
     assert [b.dissociation for b in first.by_dose] == [b.dissociation for b in second.by_dose]
+
+
+def test_safety_figures_in_the_api(charted: Clinic) -> None:
+    body = charted.api("ada").get("/api/v1/outcomes/clinic?measure=gad7").json()
+    bands = {b["band"]: b for b in body["safety_by_dose_band"]}
+    mid = bands["0_5"]
+    assert (mid["sessions"], mid["systolic_rise_mmhg"]["median"]) == (3, 20.0)
+    assert mid["peak_dissociation"]["cadss"]["n"] == 2
+    early = next(r for r in body["safety"] if r["kind"].startswith("Stopped before"))
+    assert (early["count"], early["denominator"], early["per_100_infusions"]) == (1, 3, 33.3)
+    assert body["safety_definitions"] == "ketaclinic-safety v1"
