@@ -22,6 +22,8 @@ from typing import Any
 
 NOT_WEIGHT_BASED = "fixed"
 NOT_WEIGHT_BASED_LABEL = "fixed dose (not by weight)"
+NO_DOSE = "no_dose"
+NO_DOSE_LABEL = "no dose charted"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class SafetyDefinitions:
     def band_label(self, code: str) -> str:
         if code == NOT_WEIGHT_BASED:
             return NOT_WEIGHT_BASED_LABEL
+        if code == NO_DOSE:
+            return NO_DOSE_LABEL
         return next(b.label for b in self.dose_bands if b.code == code)
 
 
@@ -86,10 +90,15 @@ def shipped_safety() -> SafetyDefinitions:
     return safety_definitions_from_dict(json.loads(text))
 
 
-def dose_band(mg_per_kg: Decimal | None, bands: Sequence[DoseBand]) -> str:
-    """The code of the band a weight-based dose falls in; ``fixed`` for a dose not by weight."""
-    if mg_per_kg is None:
+def dose_band(
+    mg_per_kg: Decimal | None, bands: Sequence[DoseBand], *, weight_based: bool = True
+) -> str:
+    """The code of the band a weight-based dose falls in; ``fixed`` for a protocol not dosed by
+    weight; ``no_dose`` for a weight-based session without a dose charted."""
+    if not weight_based:
         return NOT_WEIGHT_BASED
+    if mg_per_kg is None:
+        return NO_DOSE
     for band in bands:
         if band.contains(mg_per_kg):
             return band.code
@@ -179,13 +188,14 @@ def spread(counts: Mapping[int, int]) -> Spread:
 
 @dataclass(frozen=True)
 class SessionSafety:
-    """One session's figures: its dose (mg/kg, None when not by weight), peak rises over its
-    baseline and peak dissociation score per instrument."""
+    """One session's figures: its dose (mg/kg; None when not charted or not by weight), peak
+    rises over its baseline and peak dissociation score per instrument."""
 
     mg_per_kg: Decimal | None
     systolic_rise: int | None
     diastolic_rise: int | None
     dissociation: Mapping[str, int] = field(default_factory=dict)
+    weight_based: bool = True
 
 
 @dataclass(frozen=True)
@@ -209,13 +219,15 @@ class _Tally:
 def by_dose_band(
     sessions: Iterable[SessionSafety], definitions: SafetyDefinitions, instruments: Sequence[str]
 ) -> list[DoseBandRow]:
-    """One row per dose band that has sessions, in the bands' order (fixed doses last): how
+    """One row per dose band that has sessions, in the bands' order (fixed doses, then those
+    without a dose charted, last): how
     many sessions, and the spread of the peak rises and peak dissociation scores among those
     that have them (each its own denominator, ``Spread.n``). Scores of different instruments
     are never mixed."""
     tallies: dict[str, _Tally] = {}
     for s in sessions:
-        tally = tallies.setdefault(dose_band(s.mg_per_kg, definitions.dose_bands), _Tally())
+        band = dose_band(s.mg_per_kg, definitions.dose_bands, weight_based=s.weight_based)
+        tally = tallies.setdefault(band, _Tally())
         tally.sessions += 1
         if s.systolic_rise is not None:
             tally.systolic[s.systolic_rise] += 1
@@ -223,7 +235,7 @@ def by_dose_band(
             tally.diastolic[s.diastolic_rise] += 1
         for instrument, score in s.dissociation.items():
             tally.dissociation.setdefault(instrument, Counter())[score] += 1
-    order = [b.code for b in definitions.dose_bands] + [NOT_WEIGHT_BASED]
+    order = [b.code for b in definitions.dose_bands] + [NOT_WEIGHT_BASED, NO_DOSE]
     return [
         DoseBandRow(
             band=code,

@@ -46,7 +46,7 @@ from ketaclinic.outcomes.sources import CHUNK, GIVEN, KeyedStream
 
 # The dissociation scores the chart records (infusions.assessments), in the table's order;
 # MOAA/S is sedation, not dissociation, and is not shown here.
-DISSOCIATION = (("cadss", "CADSS (0-92)"), ("dissociation_0_4", "Dissociation rating (0-4)"))
+DISSOCIATION = (("cadss", "CADSS (0-92)"), ("dissociation_0_4", "dissociation rating (0-4)"))
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,7 @@ def safety_for(filters: Filters, definitions: SafetyDefinitions | None = None) -
                 early += result
             yield SessionSafety(
                 mg_per_kg=None if per_kg is None or amount is None else Decimal(amount),
+                weight_based=per_kg is not None,
                 systolic_rise=peak_rise(bs, [ps]),
                 diastolic_rise=peak_rise(bd, [pd]),
                 dissociation=_peak_scores(_take(scores, key)),

@@ -167,7 +167,7 @@ def test_peak_bp_rise_and_dissociation_by_dose_band(charted: Clinic) -> None:
     # 6 + 6 sessions given in the two courses; 4 charted with a dose, the rest have no dose
     assert figures.given == 12
     bands = {b.band: b for b in figures.by_dose}
-    assert list(bands) == ["0_5", "1_0", "fixed"]
+    assert list(bands) == ["0_5", "1_0", "no_dose"]
     mid = bands["0_5"]
     assert mid.sessions == 3
     # systolic rises 10, 20, 30: median 20, quartiles 15 and 25
@@ -183,8 +183,9 @@ def test_peak_bp_rise_and_dissociation_by_dose_band(charted: Clinic) -> None:
         40.0,
         30.0,
     )
-    # the uncharted sessions fall in no weight band and have no figures
-    assert bands["fixed"].sessions == 8 and bands["fixed"].systolic_rise.n == 0
+    # the sessions without a dose charted are counted apart (the protocol is by weight)
+    assert bands["no_dose"].sessions == 8 and bands["no_dose"].systolic_rise.n == 0
+    assert bands["no_dose"].label == "no dose charted"
 
 
 def test_early_stops_per_100_with_their_denominator(charted: Clinic) -> None:
@@ -201,7 +202,7 @@ def test_safety_tables_on_the_page_and_in_the_csv(charted: Clinic) -> None:
     assert "Blood pressure rise and dissociation by dose" in page
     assert "0.5 to under 0.75 mg/kg" in page
     assert "1 of 3 infusions with planned minutes and a charted stop" in page
-    assert "20 (15&ndash;25)" in page and "3 of 3" in page
+    assert "20 (15&ndash;25), highest 30" in page and "3 of 3" in page
     response = client.get("/outcomes/csv/safety_by_dose/", {"measure": "gad7"})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     systolic = next(

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from ketaclinic.outcomes.rules.safety import (
+    NO_DOSE,
     NOT_WEIGHT_BASED,
     SessionSafety,
     Spread,
@@ -44,12 +45,17 @@ def minute(n: float) -> datetime:
         ("0.9999", "0_75"),
         ("1.0", "1_0"),
         ("1.5", "1_0"),
-        (None, NOT_WEIGHT_BASED),  # esketamine 56 mg: not by weight
+        (None, NO_DOSE),  # a weight-based session without a dose charted
     ],
 )
 def test_dose_band_edges(mg_per_kg: str | None, band: str) -> None:
     dose = None if mg_per_kg is None else Decimal(mg_per_kg)
     assert dose_band(dose, SAFETY.dose_bands) == band
+
+
+def test_a_fixed_dose_is_not_banded_by_weight() -> None:
+    # esketamine 56 mg: its amount is mg, not mg/kg
+    assert dose_band(Decimal("56"), SAFETY.dose_bands, weight_based=False) == NOT_WEIGHT_BASED
 
 
 def test_every_band_and_threshold_says_where_it_comes_from() -> None:
@@ -147,10 +153,17 @@ def test_by_dose_band_table_computed_by_hand() -> None:
         # 1.0 mg/kg band: one session
         SessionSafety(Decimal("1.0"), 25, 12, {"cadss": 30}),
         # fixed dose
-        SessionSafety(None, -2, 0, {"dissociation_0_4": 1}),
+        SessionSafety(None, -2, 0, {"dissociation_0_4": 1}, weight_based=False),
+        # no dose charted yet
+        SessionSafety(None, None, None, {}),
     ]
     rows = by_dose_band(sessions, SAFETY, ["cadss", "dissociation_0_4"])
-    assert [(r.band, r.sessions) for r in rows] == [("0_5", 5), ("1_0", 1), (NOT_WEIGHT_BASED, 1)]
+    assert [(r.band, r.sessions) for r in rows] == [
+        ("0_5", 5),
+        ("1_0", 1),
+        (NOT_WEIGHT_BASED, 1),
+        (NO_DOSE, 1),
+    ]
     mid = rows[0]
     # rises 10, 20, 30, 40: q1 = 10 + 0.75 * 10 = 17.5, median 25, q3 = 32.5, max 40
     assert mid.systolic_rise == Spread(4, 17.5, 25.0, 32.5, 40)
