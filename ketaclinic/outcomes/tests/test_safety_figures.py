@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -214,15 +214,6 @@ def test_safety_tables_on_the_page_and_in_the_csv(charted: Clinic) -> None:
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     early = next(r for r in rows if r["kind"].startswith("Stopped before"))
     assert (early["count"], early["denominator"], early["per_100"]) == ("1", "3", "33.3")
-
-
-def test_moment_order_does_not_matter(charted: Clinic) -> None:
-    """The figures are the same whatever order the rows were written in (streams merge by
-    session, not by insertion)."""
-    first = safety_for(Filters(measure="gad7"))
-    ChartEntry.objects.filter(kind=ChartEntryKind.ASSESSMENT).update(at=datetime.now().astimezone())
-    second = safety_for(Filters(measure="gad7"))
-    assert [b.dissociation for b in first.by_dose] == [b.dissociation for b in second.by_dose]
 
 
 def test_safety_figures_in_the_api(charted: Clinic) -> None:
