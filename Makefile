@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APP_STAMP := $(VENV)/.installed-app
+PYCANON := 1.3.6
 
 .PHONY: run test lint types pytest demo clean bench
 
@@ -17,6 +18,11 @@ $(APP_STAMP): pyproject.toml constraints.txt
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# pycanon, the research export's k-anonymity oracle in the tests, pins numpy 2.0.2, pandas
+	# 2.3.3 and typing_extensions 4.15 exactly in every release (1.0-1.3.6), which our numpy,
+	# pandas 3 and pydantic (typing_extensions 4.16+) exclude; its k-anonymity code runs on ours
+	# (ketaclinic/outcomes/tests/test_export.py checks it), so it goes in without its pins.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps pycanon==$(PYCANON)
 	touch $(STAMP) $(APP_STAMP)
 
 run: $(APP_STAMP)

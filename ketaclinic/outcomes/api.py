@@ -91,9 +91,27 @@ def clinic(request: HttpRequest, filters: Query[FiltersIn]) -> dict[str, Any]:
         ],
         "infusions_given": figures.sessions_given,
         "safety": [
-            {"kind": r.kind, "count": r.count, "per_100_infusions": r.per_100}
-            for r in figures.safety
+            {
+                "kind": r.kind,
+                "count": r.count,
+                "per_100_infusions": r.per_100,
+                "denominator": r.denominator,
+                "denominator_text": r.denominator_text,
+            }
+            for r in figures.safety.rows
         ],
+        "safety_by_dose_band": [
+            {
+                "band": b.band,
+                "label": b.label,
+                "sessions": b.sessions,
+                "systolic_rise_mmhg": b.systolic_rise.__dict__,
+                "diastolic_rise_mmhg": b.diastolic_rise.__dict__,
+                "peak_dissociation": {k: v.__dict__ for k, v in b.dissociation.items()},
+            }
+            for b in figures.safety.by_dose
+        ],
+        "safety_definitions": figures.safety.definitions.label,
         "published": [
             {
                 "study": c.figure.study,

@@ -12,18 +12,30 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# These rows are derived and rewritten wholesale, in one transaction, from rows whose own foreign
+# keys hold (sessions, courses, administrations), so their references carry no database
+# constraint: PostgreSQL checks each deferred constraint row by row at commit, which at 100,000
+# patients (2 million references) cost about a third of the recompute (bench/README.md). Django
+# still cascades deletes; the unique constraints index ``course`` and ``outcome`` already.
+
 
 class CourseOutcome(models.Model):
     course = models.ForeignKey(
-        "courses.Course", on_delete=models.CASCADE, related_name="outcome_rows"
+        "courses.Course",
+        on_delete=models.CASCADE,
+        related_name="outcome_rows",
+        db_constraint=False,
+        db_index=False,
     )
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     measure = models.CharField(max_length=40)
     disorder = models.CharField(max_length=24, blank=True)
     protocol_code = models.CharField(max_length=100)
     route = models.CharField(max_length=16)
     clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     first_infusion_at = models.DateTimeField()
     infusions_given = models.PositiveIntegerField()
@@ -58,7 +70,13 @@ class Timepoint(models.TextChoices):
 class TimepointResult(models.Model):
     """A course's score on a measure at one timepoint, judged against its baseline."""
 
-    outcome = models.ForeignKey(CourseOutcome, on_delete=models.CASCADE, related_name="timepoints")
+    outcome = models.ForeignKey(
+        CourseOutcome,
+        on_delete=models.CASCADE,
+        related_name="timepoints",
+        db_constraint=False,
+        db_index=False,
+    )
     timepoint = models.CharField(max_length=24, choices=Timepoint.choices)
     infusion_number = models.PositiveIntegerField(default=0)  # 0 unless timepoint is infusion
     score = models.IntegerField()

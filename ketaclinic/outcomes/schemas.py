@@ -96,6 +96,25 @@ class SafetyOut(Schema):
     kind: str
     count: int
     per_100_infusions: float | None
+    denominator: int
+    denominator_text: str
+
+
+class SpreadOut(Schema):
+    n: int
+    q1: float | None
+    median: float | None
+    q3: float | None
+    maximum: int | None
+
+
+class DoseBandOut(Schema):
+    band: str
+    label: str
+    sessions: int
+    systolic_rise_mmhg: SpreadOut
+    diastolic_rise_mmhg: SpreadOut
+    peak_dissociation: dict[str, SpreadOut]
 
 
 class ClinicOutcomesOut(Schema):
@@ -108,6 +127,8 @@ class ClinicOutcomesOut(Schema):
     durability: list[KMStepOut]
     infusions_given: int
     safety: list[SafetyOut]
+    safety_by_dose_band: list[DoseBandOut]
+    safety_definitions: str
     published: list[ComparisonOut]
 
 

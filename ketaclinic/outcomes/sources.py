@@ -87,7 +87,7 @@ def _diagnoses(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     )
 
 
-class _Peek:
+class KeyedStream:
     """An ordered stream of rows keyed by their first column, read one key at a time."""
 
     def __init__(self, rows: Iterator[tuple[Any, ...]]) -> None:
@@ -108,9 +108,9 @@ class _Peek:
 def patient_rows(patient_ids: list[UUID] | None = None) -> Iterator[PatientRows]:
     """Every treated patient's courses (with the infusions given), scores and latest
     diagnoses, one patient at a time, in patient-id order. Only patients with an infusion."""
-    sessions = _Peek(_sessions(patient_ids))
-    scores = _Peek(_scores(patient_ids))
-    diagnoses = _Peek(_diagnoses(patient_ids))
+    sessions = KeyedStream(_sessions(patient_ids))
+    scores = KeyedStream(_scores(patient_ids))
+    diagnoses = KeyedStream(_diagnoses(patient_ids))
     while (patient_id := sessions.key()) is not None:
         courses: dict[UUID, CourseInfo] = {}
         for _, course_id, code, route, clinician_id, start, name in sessions.take(patient_id):

@@ -61,6 +61,45 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
+def _dose_table(figures: ClinicFigures) -> list[list[Any]]:
+    """Peak BP rise and peak dissociation by mg/kg dose band: one row per band and figure, each
+    with the sessions in the band and how many had the figure (its denominator)."""
+    safety = figures.safety
+    rows: list[list[Any]] = [
+        [
+            "dose_band",
+            "figure",
+            "sessions",
+            "with_figure",
+            "q1",
+            "median",
+            "q3",
+            "max",
+            "definition",
+        ]
+    ]
+    for band in safety.by_dose:
+        spreads = [
+            ("Systolic peak rise over baseline (mmHg)", band.systolic_rise),
+            ("Diastolic peak rise over baseline (mmHg)", band.diastolic_rise),
+        ] + [(f"Peak {label}", band.dissociation[code]) for code, label in safety.dissociation]
+        for name, spread in spreads:
+            rows.append(
+                [
+                    band.label,
+                    name,
+                    band.sessions,
+                    spread.n,
+                    spread.q1,
+                    spread.median,
+                    spread.q3,
+                    spread.maximum,
+                    safety.definitions.label,
+                ]
+            )
+    return rows
+
+
 def _table(figures: ClinicFigures, table: str) -> list[list[Any]]:
     label = figures.definitions.label
     if table == "rates":
@@ -120,9 +159,22 @@ def _table(figures: ClinicFigures, table: str) -> list[list[Any]]:
         rows += [[s.time, s.at_risk, s.events, s.censored, f"{s.survival:.4f}"] for s in figures.km]
         return rows
     if table == "safety":
-        rows = [["kind", "count", "infusions_given", "per_100_infusions"]]
-        rows += [[r.kind, r.count, figures.sessions_given, r.per_100] for r in figures.safety]
+        rows = [["kind", "count", "denominator", "denominator_counts", "per_100", "definition"]]
+        safety = figures.safety
+        rows += [
+            [
+                r.kind,
+                r.count,
+                r.denominator,
+                r.denominator_text,
+                r.per_100,
+                safety.definitions.label,
+            ]
+            for r in safety.rows
+        ]
         return rows
+    if table == "safety_by_dose":
+        return _dose_table(figures)
     if table == "published":
         rows = [
             [
@@ -160,7 +212,7 @@ def _table(figures: ClinicFigures, table: str) -> list[list[Any]]:
 @login_required
 @require_GET
 def clinic_csv(request: HttpRequest, table: str) -> HttpResponse:
-    if table not in {"rates", "trajectory", "durability", "safety", "published"}:
+    if table not in {"rates", "trajectory", "durability", "safety", "safety_by_dose", "published"}:
         raise Http404
     _, figures = _figures(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

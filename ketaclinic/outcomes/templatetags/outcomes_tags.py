@@ -40,6 +40,12 @@ def follow_up(follow_ups: dict[str, Any], code: str) -> Any:
     return follow_ups.get(code)
 
 
+@register.filter
+def item(mapping: dict[str, Any], key: str) -> Any:
+    """``mapping[key]`` in a template (None when absent)."""
+    return mapping.get(key)
+
+
 @register.simple_tag(takes_context=True)
 def patient_outcomes(context: template.Context, patient: Any) -> dict[str, Any]:
     """The patient's outcome summary for the signed-in staff member; empty for anyone who may

@@ -84,6 +84,28 @@ def test_a_course_below_the_expected_improvement_is_flagged(fitted: Curve) -> No
     assert on_track.on_track
 
 
+def test_simulated_courses_below_the_curve_are_flagged(fitted: Curve) -> None:
+    """Courses simulated without any improvement (the score at the check infusion is the
+    baseline plus measurement noise) are flagged most of the time; courses simulated from the
+    fitted model's own generating process only about 5 % of the time (above a two-sided 90 %
+    band)."""
+    rng = random.Random(7)  # noqa: S311  synthetic data
+    flagged_off = flagged_on = 0
+    trials = 1000
+    for _ in range(trials):
+        baseline = rng.randint(10, 21)
+        stuck = baseline + rng.gauss(0, TRUE["sd_e"])
+        flagged_off += not check(
+            fitted, baseline=baseline, infusion=CHECK, score=round(stuck), measure="GAD-7"
+        ).on_track
+        on_score = dict(_course(rng, baseline))[CHECK]
+        flagged_on += not check(
+            fitted, baseline=baseline, infusion=CHECK, score=on_score, measure="GAD-7"
+        ).on_track
+    assert flagged_off / trials >= 0.6
+    assert flagged_on / trials <= 0.1
+
+
 def test_too_few_courses_keeps_the_previous_curve() -> None:
     rng = random.Random(1)  # noqa: S311  synthetic data
     result = fit_mixed(_cohort(rng, 20), label="x", min_courses=100)

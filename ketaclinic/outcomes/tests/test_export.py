@@ -140,7 +140,8 @@ def test_k_anonymity_in_the_notes_equals_pycanon(cohort: tuple[Clinic, Patient])
     assert f"k = {k}" in exported.record.notes
     anonymity = pytest.importorskip(
         "pycanon.anonymity",
-        reason="pycanon is not installed: 1.3.6 pins typing_extensions 4.15, pydantic needs 4.16+",
+        reason="pycanon is not installed: `make .venv/.installed` adds it without its exact pins "
+        "(numpy 2.0.2, pandas 2.3.3, typing_extensions 4.15), which ours exclude",
     )
     import pandas as pd
 
@@ -162,6 +163,44 @@ def test_k_anonymity_in_the_notes_equals_pycanon(cohort: tuple[Clinic, Patient])
 )
 def test_age_groups(birth: date, day: date, expected: str) -> None:
     assert age_group(birth, day) == expected
+
+
+def test_restricted_zip3_list_is_hhss_2000_census_list() -> None:
+    """The 17 three-digit ZIP areas of 20,000 people or fewer (HHS 2012 guidance, 2000 Census),
+    each one reduced to 000, and the file says where the list comes from."""
+    import json
+    from importlib import resources
+
+    data = json.loads(
+        resources.files("ketaclinic.outcomes.rules")
+        .joinpath("data/restricted-zip3-v1.json")
+        .read_text("utf-8")
+    )
+    hhs = [
+        "036",
+        "059",
+        "063",
+        "102",
+        "203",
+        "556",
+        "692",
+        "790",
+        "821",
+        "823",
+        "830",
+        "831",
+        "878",
+        "879",
+        "884",
+        "890",
+        "893",
+    ]
+    assert data["zip3"] == hhs
+    assert "2000 Census" in data["source"] and "164.514(b)(2)(i)(B)" in data["source"]
+    assert "[U" not in data["source"]
+    for prefix in hhs:
+        assert zip3(f"{prefix}42") == "000"
+    assert zip3("03755") == "037"
 
 
 def test_zip3_and_k() -> None:

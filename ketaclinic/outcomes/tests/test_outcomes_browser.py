@@ -59,6 +59,9 @@ def _wider_than_the_window(page: Page) -> list[str]:
 def test_outcomes_page_shows_denominators_and_the_published_comparison(
     live_clinic: Clinic, browser: Browser, live_server: object
 ) -> None:
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure
+
+    shipped_rows_ensure()  # an earlier live-server test's flush took the shipped protocols
     courses = build_cohort(_specs(40), clinician=live_clinic.users["ada"])
     outcomes_refresh(acting_user=live_clinic.users["dana"])
     page = browser.page

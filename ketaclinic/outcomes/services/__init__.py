@@ -1,9 +1,12 @@
 """Writes of the outcomes app: recomputing the per-course outcome rows from the source rows.
 
-The rows are derived data: a refresh replaces them all in one transaction, reading the sources
-as ordered streams (``outcomes.sources``) and writing in batches, so memory stays flat whatever
-the clinic's size. One audit event records the run (it reads every treated patient's scores;
-the rows it writes never leave the clinic page's aggregates).
+The rows are derived data: a refresh replaces them all in one transaction. On PostgreSQL the
+database computes them set-based (``services.set_based``: a few statements over all courses, no
+row through Python); elsewhere (SQLite) the sources are read as ordered streams
+(``outcomes.sources``), judged by the pure rules one patient at a time and written in batches.
+Both keep memory flat whatever the clinic's size, and a test holds them to the same rows. One
+audit event records the run (it reads every treated patient's scores; the rows it writes never
+leave the clinic page's aggregates).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ketaclinic.audit.models import Action
@@ -20,7 +23,8 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.outcomes.models import CourseOutcome, OutcomeRefresh, Timepoint, TimepointResult
 from ketaclinic.outcomes.rules import Assessment, OutcomeDefinitions, course_outcome
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
-from ketaclinic.outcomes.sources import CourseInfo, PatientRows, patient_rows
+from ketaclinic.outcomes.services.set_based import refresh_set_based
+from ketaclinic.outcomes.sources import GIVEN, CourseInfo, PatientRows, patient_rows
 
 BATCH = 2000
 # Measures every course is counted on, whether or not they were given (a course that never had
@@ -118,14 +122,7 @@ def outcome_rows(
             yield from _course_rows(rows, course, defs, now)
 
 
-@transaction.atomic
-def outcomes_refresh(
-    *, acting_user: Any, definitions: OutcomeDefinitions | None = None
-) -> OutcomeRefresh:
-    """Recompute every course's outcome rows (replacing the previous ones)."""
-    defs = definitions or shipped_definitions()
-    now = timezone.now()
-    run = OutcomeRefresh.objects.create(started_at=now, definitions_label=defs.label)
+def _refresh_streamed(defs: OutcomeDefinitions, now: Any) -> tuple[int, int]:
     TimepointResult.objects.all().delete()
     CourseOutcome.objects.all().delete()
     courses = 0
@@ -142,6 +139,25 @@ def outcomes_refresh(
             pending = []
     if pending:
         written += _flush(pending)
+    return courses, written
+
+
+@transaction.atomic
+def outcomes_refresh(
+    *, acting_user: Any, definitions: OutcomeDefinitions | None = None, method: str = "auto"
+) -> OutcomeRefresh:
+    """Recompute every course's outcome rows (replacing the previous ones). ``method``:
+    ``auto`` (set-based on PostgreSQL, streamed elsewhere), ``set_based`` or ``streamed``."""
+    defs = definitions or shipped_definitions()
+    now = timezone.now()
+    run = OutcomeRefresh.objects.create(started_at=now, definitions_label=defs.label)
+    if method == "auto":
+        method = "set_based" if connection.vendor == "postgresql" else "streamed"
+    if method == "set_based":
+        given = tuple(str(status) for status in GIVEN)
+        courses, written = refresh_set_based(defs, now=now, core=CORE_MEASURES, given=given)
+    else:
+        courses, written = _refresh_streamed(defs, now)
     run.finished_at = timezone.now()
     run.courses = courses
     run.rows = written

@@ -1,25 +1,19 @@
-"""Reads of the outcomes app: a patient's outcome summary (computed live from the source rows)
-and the clinic's figures (database aggregates over the computed rows, never every response in
-memory at once). Both check the role and record the read in the audit trail.
-"""
+"""The clinic's figures: database aggregates over the computed rows, never every response in
+memory at once. Checks the role and records the read in the audit trail."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
-from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session, SessionAlert
 from ketaclinic.outcomes.models import CourseOutcome, OutcomeRefresh, TimepointResult
-from ketaclinic.outcomes.rules import CourseOutcome as RuleOutcome
-from ketaclinic.outcomes.rules import Interval, course_outcome, kaplan_meier, wilson
+from ketaclinic.outcomes.rules import Interval, kaplan_meier, wilson
 from ketaclinic.outcomes.rules.definitions import (
     MeasureDefinition,
     OutcomeDefinitions,
@@ -32,107 +26,8 @@ from ketaclinic.outcomes.rules.published import (
     timepoint_text,
 )
 from ketaclinic.outcomes.rules.stats import KMStep, percentile_cont
-from ketaclinic.outcomes.sources import GIVEN, patient_rows
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.selectors import patients_visible_to
-
-# ---------------------------------------------------------------- the patient's summary
-
-
-@dataclass(frozen=True)
-class MeasureSummary:
-    definition: MeasureDefinition
-    outcome: RuleOutcome
-
-
-@dataclass(frozen=True)
-class CourseSummary:
-    course_id: Any
-    protocol_code: str
-    protocol_name: str
-    route: str
-    infusions: int
-    first_infusion_at: datetime
-    measures: list[MeasureSummary]
-    follow_ups: list[tuple[str, str]]  # (code, label) in the order of the definitions
-
-
-def patient_outcome_summary(
-    user: Any, patient: Patient, *, course_id: Any = None, audit: bool = True
-) -> list[CourseSummary]:
-    """Each course's outcome per measure, newest course first (or only ``course_id``'s).
-    Patient.DoesNotExist for a patient the user may not see (a patient sees only their own).
-    Audited read, unless ``audit=False``: the patient page shows it inside a page whose read
-    is already recorded once, as the patient's (one page read, one event)."""
-    if not patients_visible_to(user).filter(pk=patient.pk).exists():
-        raise Patient.DoesNotExist
-    defs = shipped_definitions()
-    courses: list[CourseSummary] = []
-    for rows in patient_rows([patient.pk]):
-        disorder = defs.disorder_of(rows.diagnoses)
-        wanted = ["gad7", "phq9"]
-        if disorder is not None:
-            wanted += list(defs.disorders[disorder].specific_measures)
-        wanted += [m for m in rows.scores if m in defs.measures]
-        for course in rows.courses:
-            if course_id is not None and course.course_id != course_id:
-                continue
-            measures = [
-                MeasureSummary(
-                    defs.measure(code),
-                    course_outcome(
-                        measure_code=code,
-                        scores=rows.scores.get(code, []),
-                        infusions=course.infusions,
-                        definitions=defs,
-                    ),
-                )
-                for code in dict.fromkeys(wanted)
-                if code in rows.scores
-            ]
-            courses.append(
-                CourseSummary(
-                    course_id=course.course_id,
-                    protocol_code=course.protocol_code,
-                    protocol_name=course.protocol_name,
-                    route=course.route,
-                    infusions=len(course.infusions),
-                    first_infusion_at=min(course.infusions),
-                    measures=measures,
-                    follow_ups=[(f.code, f.label) for f in defs.follow_ups],
-                )
-            )
-    if audit:
-        audit_record(
-            actor=user,
-            action=Action.READ,
-            object_type="OutcomeSummary",
-            object_id=patient.pk,
-            patient_id=patient.pk,
-        )
-    courses.sort(key=lambda c: c.first_infusion_at, reverse=True)
-    return courses
-
-
-# ---------------------------------------------------------------- the clinic's figures
-
-
-@dataclass(frozen=True)
-class Filters:
-    measure: str = "gad7"
-    timepoint: str = "post_induction"  # "infusion:N", a follow-up code, or "latest"
-    disorder: str = ""
-    protocol: str = ""
-    route: str = ""
-    clinician: int | None = None
-    period_from: date | None = None
-    period_to: date | None = None
-
-    @property
-    def infusion_number(self) -> int | None:
-        if self.timepoint.startswith("infusion:"):
-            return int(self.timepoint.split(":", 1)[1])
-        return None
+from ketaclinic.outcomes.selectors.filters import Filters, outcomes_filtered
+from ketaclinic.outcomes.selectors.safety import SafetyFigures, safety_for
 
 
 @dataclass(frozen=True)
@@ -206,13 +101,6 @@ class TrajectoryPoint:
     q3: float | None
 
 
-@dataclass(frozen=True)
-class SafetyRow:
-    kind: str
-    count: int
-    per_100: float | None
-
-
 @dataclass
 class ClinicFigures:
     filters: Filters
@@ -223,31 +111,14 @@ class ClinicFigures:
     trajectory: list[TrajectoryPoint]
     km: list[KMStep]
     responders: int
-    sessions_given: int
-    safety: list[SafetyRow]
+    safety: SafetyFigures
     comparisons: list[Comparison]
     published_label: str
     refreshed: OutcomeRefresh | None
 
-
-def _outcomes(filters: Filters) -> QuerySet[CourseOutcome]:
-    rows = CourseOutcome.objects.filter(measure=filters.measure)
-    if filters.disorder:
-        rows = rows.filter(disorder=filters.disorder)
-    if filters.protocol:
-        rows = rows.filter(protocol_code=filters.protocol)
-    if filters.route:
-        rows = rows.filter(route=filters.route)
-    if filters.clinician is not None:
-        rows = rows.filter(clinician_id=filters.clinician)
-    zone = timezone.get_current_timezone()
-    if filters.period_from is not None:
-        start = datetime.combine(filters.period_from, time.min, tzinfo=zone)
-        rows = rows.filter(first_infusion_at__gte=start)
-    if filters.period_to is not None:
-        end = datetime.combine(filters.period_to, time.max, tzinfo=zone)
-        rows = rows.filter(first_infusion_at__lte=end)
-    return rows
+    @property
+    def sessions_given(self) -> int:
+        return self.safety.given
 
 
 def _timepoint_rows(filters: Filters, outcomes: QuerySet[CourseOutcome]) -> QuerySet[Any]:
@@ -261,7 +132,7 @@ def _timepoint_rows(filters: Filters, outcomes: QuerySet[CourseOutcome]) -> Quer
 def cells_for(filters: Filters, defs: OutcomeDefinitions, measure: MeasureDefinition) -> list[Cell]:
     """One cell per disorder and one for all: started, with baseline, with data, and the counts
     of each outcome. Three grouped aggregate queries, whatever the number of patients."""
-    outcomes = _outcomes(filters)
+    outcomes = outcomes_filtered(filters)
     labels = {code: d.label for code, d in defs.disorders.items()}
     labels[""] = "No diagnosis recorded"
     cells: dict[str, Cell] = {}
@@ -337,7 +208,7 @@ def _point(group: int, values: list[float]) -> TrajectoryPoint:
 def trajectory_for(filters: Filters, max_infusion: int = 12) -> list[TrajectoryPoint]:
     """Median and quartiles of the score at baseline and after each infusion number, among
     courses with a baseline; streamed from the database in order."""
-    outcomes = _outcomes(filters).filter(baseline__isnull=False)
+    outcomes = outcomes_filtered(filters).filter(baseline__isnull=False)
     base = outcomes.order_by("baseline").values_list("baseline", flat=True)
     points = list(_quartiles((0, int(v or 0)) for v in base.iterator(chunk_size=5000)))
     rows = (
@@ -357,7 +228,7 @@ def trajectory_for(filters: Filters, max_infusion: int = 12) -> list[TrajectoryP
 def durability_for(filters: Filters) -> tuple[list[KMStep], int]:
     """Kaplan-Meier of days from first response to loss of response, from grouped counts."""
     grouped = (
-        _outcomes(filters)
+        outcomes_filtered(filters)
         .filter(durability_days__isnull=False)
         .values("durability_days", "durability_event")
         .annotate(n=Count("id"))
@@ -371,32 +242,6 @@ def durability_for(filters: Filters) -> tuple[list[KMStep], int]:
     return kaplan_meier(observations), len(observations)
 
 
-def safety_for(filters: Filters) -> tuple[int, list[SafetyRow]]:
-    """Alerts by kind and side effects charted, per 100 infusions given, in the filtered
-    courses."""
-    outcomes = _outcomes(filters).filter(course_id=OuterRef("course_id"))
-    sessions = Session.objects.filter(status__in=GIVEN).filter(Exists(outcomes))
-    given = sessions.count()
-    rows: list[SafetyRow] = []
-    alerts = (
-        SessionAlert.objects.filter(session__in=sessions)
-        .values("code")
-        .annotate(n=Count("id"))
-        .order_by("-n", "code")
-    )
-    for row in alerts:
-        rows.append(SafetyRow(f"Alert: {row['code']}", row["n"], _per_100(row["n"], given)))
-    side_effects = ChartEntry.objects.filter(
-        session__in=sessions, kind=ChartEntryKind.SIDE_EFFECT
-    ).count()
-    rows.append(SafetyRow("Side effects charted", side_effects, _per_100(side_effects, given)))
-    return given, rows
-
-
-def _per_100(count: int, given: int) -> float | None:
-    return None if given == 0 else round(100 * count / given, 1)
-
-
 def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
     """The clinic outcomes page's figures. Audited (aggregate read, no patient named)."""
     require(user, "outcomes.view")
@@ -404,7 +249,7 @@ def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
     measure = defs.measure(filters.measure)
     cells = cells_for(filters, defs, measure)
     km, responders = durability_for(filters)
-    given, safety = safety_for(filters)
+    safety = safety_for(filters)
     population = (
         defs.disorders[filters.disorder].label.lower()
         if filters.disorder
@@ -427,7 +272,6 @@ def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
         trajectory=trajectory_for(filters),
         km=km,
         responders=responders,
-        sessions_given=given,
         safety=safety,
         comparisons=comparisons(
             published,
