@@ -1,7 +1,8 @@
 """An ORU^R01 from a bedside monitor, read into readings for the chart.
 
-HL7 syntax by python-hl7 (`hl7.parse`); what is around it works around what monitors and
-that library get wrong (interop.md section 4):
+Segments and fields split as python-hl7 splits them (`segments.py`: its tree of containers
+cost most of the listener's CPU), escape sequences undone by python-hl7; what is around it
+works around what monitors and that library get wrong (interop.md section 4):
 - bytes are decoded as UTF-8, else Latin-1, never ASCII (python-hl7 #54 hangs or fails on
   non-ASCII with its ascii default);
 - segments separated by <LF> or <CR><LF> are read as <CR>;
@@ -17,9 +18,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-import hl7
-
 from ketaclinic.monitors.feed.codes import CodeBook, CodeEntry, default_code_book
+from ketaclinic.monitors.feed.segments import Unescaper, delimiters, split_segments
 
 ACCEPTED_STATUS = frozenset({"R", "F", "C", "P", "S", ""})
 """OBX-11 statuses whose value is a result (R result, F final, C corrected, P preliminary,
@@ -125,11 +125,12 @@ def normalise(text: str) -> str:
     return "\r".join(line for line in (ln.strip("\x00 ") for ln in lines) if line)
 
 
-def _field(segment: Any, index: int) -> str:
-    try:
-        return str(segment[index])
-    except IndexError:
-        return ""
+Segment = list[str]
+"""A segment's fields as text, `[id, field 1, ...]` (`segments.split_segments`)."""
+
+
+def _field(segment: Segment, index: int) -> str:
+    return segment[index] if index < len(segment) else ""
 
 
 def _components(value: str, separators: str) -> list[str]:
@@ -178,7 +179,7 @@ def parse_time(value: str, default_tz: tzinfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _header(segment: Any, separators: str) -> Header:
+def _header(segment: Segment, separators: str) -> Header:
     msh9 = _field(segment, 9)
     msh3 = _field(segment, 3)
     return Header(
@@ -222,11 +223,9 @@ def parse_message(
     text = normalise(text)
     if not text.startswith("MSH") or len(text) < 8:
         raise MessageRefused("not an HL7 v2 message: it does not start with MSH", error_code="100")
-    try:
-        message = hl7.parse(text)
-        msh = message.segment("MSH")
-    except Exception as error:
-        raise MessageRefused(f"HL7 syntax error: {error}", error_code="102") from error
+    delims = delimiters(text)
+    rows = split_segments(text, delims.field)
+    msh = rows[0]
     separators = _separators(text)
     header = _header(msh, separators)
     if not header.control_id:
@@ -237,14 +236,14 @@ def parse_message(
             error_code="200",
         )
     sent_at = parse_time(_field(msh, 7), default_tz)
-    obr = _segments(message, "OBR")
+    obr = _segments(rows, "OBR")
     obr_time = parse_time(_field(obr[0], 7), default_tz) if obr else None
     observed = obr_time or sent_at
     if observed is None:
         raise MessageRefused(
             "no observation time (OBR-7) nor message time (MSH-7)", error_code="101"
         )
-    obx_rows = _segments(message, "OBX")
+    obx_rows = _segments(rows, "OBX")
     device_ids = _device_ids(header, obx_rows, separators)
     if header.trigger == "W01":
         return ParsedMessage(
@@ -258,12 +257,13 @@ def parse_message(
     readings: list[Reading] = []
     ignored: list[Ignored] = []
     alarms: list[str] = []
+    unescape = Unescaper(delims)
     for position, obx in enumerate(obx_rows, start=1):
         _read_obx(
             obx,
             position=position,
             separators=separators,
-            message=message,
+            unescape=unescape,
             observed=observed,
             default_tz=default_tz,
             book=book,
@@ -287,14 +287,11 @@ def _separators(text: str) -> str:
     return text[3] + escape + repetition + component + sub
 
 
-def _segments(message: Any, name: str) -> list[Any]:
-    try:
-        return list(message.segments(name))
-    except KeyError:
-        return []
+def _segments(rows: list[Segment], name: str) -> list[Segment]:
+    return [row for row in rows if row[0] == name]
 
 
-def _device_ids(header: Header, obx_rows: Sequence[Any], separators: str) -> tuple[str, ...]:
+def _device_ids(header: Header, obx_rows: Sequence[Segment], separators: str) -> tuple[str, ...]:
     ids: list[str] = []
     for obx in obx_rows:
         for index in (0, 2):
@@ -305,13 +302,6 @@ def _device_ids(header: Header, obx_rows: Sequence[Any], separators: str) -> tup
         if value and value not in ids:
             ids.append(value)
     return tuple(ids)
-
-
-def _unescape(message: Any, value: str) -> str:
-    try:
-        return str(message.unescape(value))
-    except Exception:
-        return value
 
 
 def _number(text: str) -> Decimal | None:
@@ -336,11 +326,11 @@ def _entry_for(book: CodeBook, system: str, code: str, path: str) -> tuple[CodeE
 
 
 def _read_obx(
-    obx: Any,
+    obx: Segment,
     *,
     position: int,
     separators: str,
-    message: Any,
+    unescape: Unescaper,
     observed: datetime,
     default_tz: tzinfo,
     book: CodeBook,
@@ -352,7 +342,7 @@ def _read_obx(
     name = _component(obx3, separators, 1).strip()
     system = _component(obx3, separators, 2).strip().upper()
     value_type = _field(obx, 2).strip().upper()
-    value_text = _unescape(message, _field(obx, 5)).strip()
+    value_text = unescape(_field(obx, 5)).strip()
     status = _field(obx, 11).strip().upper()
     label = code or f"OBX {position}"
     if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
