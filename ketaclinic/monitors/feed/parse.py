@@ -12,6 +12,7 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -144,9 +145,11 @@ def _component(value: str, separators: str, index: int) -> str:
     return parts[index] if index < len(parts) else ""
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_time(value: str, default_tz: tzinfo) -> datetime | None:
     """HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]) as an aware datetime; without an
-    offset, in `default_tz` (the clinic's zone: monitors send local time)."""
+    offset, in `default_tz` (the clinic's zone: monitors send local time). Cached: a
+    message carries the same time in most of its OBX rows."""
     text = value.strip()
     if not text:
         return None
@@ -294,8 +297,8 @@ def _segments(rows: list[Segment], name: str) -> list[Segment]:
 def _device_ids(header: Header, obx_rows: Sequence[Segment], separators: str) -> tuple[str, ...]:
     ids: list[str] = []
     for obx in obx_rows:
-        for index in (0, 2):
-            value = _component(_field(obx, 18), separators, index)
+        obx18 = _components(_field(obx, 18), separators)
+        for value in (obx18[0], obx18[2] if len(obx18) > 2 else ""):
             if value and value not in ids:
                 ids.append(value)
     for value in (header.sending_device, header.sending_application):
@@ -337,10 +340,8 @@ def _read_obx(
     out: tuple[list[Reading], list[Ignored], list[str]],
 ) -> None:
     readings, ignored, alarms = out
-    obx3 = _field(obx, 3)
-    code = _component(obx3, separators, 0).strip()
-    name = _component(obx3, separators, 1).strip()
-    system = _component(obx3, separators, 2).strip().upper()
+    obx3 = [*_components(_field(obx, 3), separators), "", ""]
+    code, name, system = obx3[0].strip(), obx3[1].strip(), obx3[2].strip().upper()
     value_type = _field(obx, 2).strip().upper()
     value_text = unescape(_field(obx, 5)).strip()
     status = _field(obx, 11).strip().upper()
@@ -371,8 +372,8 @@ def _read_obx(
     if book.is_no_value(value):
         ignored.append(Ignored(position, label, f"{value_text} is a 'no value' sentinel"))
         return
-    obx6 = _field(obx, 6)
-    sent_units = (_component(obx6, separators, 0).strip(), _component(obx6, separators, 1).strip())
+    obx6 = [*_components(_field(obx, 6), separators), ""]
+    sent_units = (obx6[0].strip(), obx6[1].strip())
     unit = book.unit_accepted(entry, sent_units)
     if unit is None:
         shown = "/".join(u for u in sent_units if u) or "none"
