@@ -14,7 +14,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import audit_record
+from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
 from ketaclinic.courses.models import Chair
 from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
 from ketaclinic.infusions.services import (
@@ -94,28 +94,54 @@ def monitor_sets(parsed: ParsedMessage, device_id: str) -> list[MonitorSet]:
     ]
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A message read, before any database work (`message_read`): the listener reads each
+    message as it arrives, while the database thread is busy with the previous batch."""
+
+    raw_text: str
+    header: Header
+    parsed: ParsedMessage | None = None
+    refused: MessageRefused | None = None
+    sets: tuple[VitalsSet, ...] = ()
+
+
 @dataclass
 class _Work:
-    """One message on its way through a batch."""
+    """One message on its way through a batch (made afresh for each try of the batch)."""
 
     raw_text: str
     header: Header
     parsed: ParsedMessage | None = None
     refused: MessageRefused | None = None
     device: MonitorDevice | None = None
-    sets: list[VitalsSet] = field(default_factory=list)
+    sets: Sequence[VitalsSet] = ()
     session_id: UUID | None = None
     reason: str = ""
     charted: MonitorCharted | None = None
 
 
-def _parse(raw: bytes) -> _Work:
+def message_read(raw: bytes) -> Incoming:
+    """Parse one framed payload (pure: no database). What cannot be read is refused (AR);
+    an unexpected failure of the parser is answered AE with its type, never raised into the
+    listener."""
     raw_text, _ = decode(raw)
     try:
         parsed = parse_message(raw, default_tz=_zone())
     except MessageRefused as refused:
-        return _Work(raw_text, header_fallback(raw_text), refused=refused)
-    return _Work(raw_text, parsed.header, parsed=parsed, sets=vitals_sets(parsed))
+        return Incoming(raw_text, header_fallback(raw_text), refused=refused)
+    except Exception as error:
+        log.error("monitor message not read: %s", type(error).__name__)
+        failed = MessageRefused(
+            f"application error ({type(error).__name__}): not read", ack_code="AE"
+        )
+        return Incoming(raw_text, header_fallback(raw_text), refused=failed)
+    return Incoming(raw_text, parsed.header, parsed=parsed, sets=tuple(vitals_sets(parsed)))
+
+
+def _work(item: bytes | Incoming) -> _Work:
+    read = message_read(item) if isinstance(item, bytes) else item
+    return _Work(read.raw_text, read.header, read.parsed, read.refused, sets=read.sets)
 
 
 def _devices(works: Sequence[_Work]) -> None:
@@ -267,7 +293,7 @@ def _messages_insert_sql() -> tuple[str, tuple[Any, ...]]:
     meta = MonitorMessage._meta
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
     columns = ", ".join(str(f.column) for f in fields)
-    arrays = ", ".join(f"%b::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    arrays = ", ".join(f"%b::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
     sql = (
         f"INSERT INTO {meta.db_table} ({columns}) "  # noqa: S608 - our own names
         f"SELECT * FROM unnest({arrays}) RETURNING {meta.pk.column}"
@@ -282,11 +308,13 @@ def _messages_insert(rows: list[MonitorMessage]) -> list[MonitorMessage]:
     per character) took three times as long as the insert itself (116 ms against 39 ms for
     200 messages, measured 2026-12-03). Binary arrays need no escaping. The ids come back
     in the rows' order, as Django's own UNNEST insert relies on."""
-    binary = connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    binary = bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
     if connection.vendor != "postgresql" or not binary or len(rows) < 2:
         return MonitorMessage.objects.bulk_create(rows)
     sql, fields = _messages_insert_sql()
-    columns = [[f.get_db_prep_save(getattr(r, f.attname), connection) for r in rows] for f in fields]
+    columns = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows] for f in fields
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, columns)
         ids = [pk for (pk,) in cursor.fetchall()]
@@ -301,7 +329,10 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     _devices(works)
     _sessions(works)
     routed = [w for w in works if w.session_id is not None and w.device is not None]
-    charted = vitals_record_from_monitor_many([_feed_in(w) for w in routed])
+    audit_targets: list[AuditTarget] = []
+    charted = vitals_record_from_monitor_many(
+        [_feed_in(w) for w in routed], audit_later=audit_targets
+    )
     for work, result in zip(routed, charted, strict=True):
         if isinstance(result, str):
             work.reason, work.session_id = result, None
@@ -312,6 +343,9 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     stored = _messages_insert(
         [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)]
     )
+    # Last: the audit chain's head is locked from here until the commit (one event per
+    # reading charted, as for typed vitals).
+    audit_record_many(actor=None, action=Action.CREATE, targets=audit_targets)
     return [
         Received(
             ack=_ack(work.header, code, reason if code != "AA" else "", error_code),
@@ -327,26 +361,26 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     ]
 
 
-def messages_receive(raws: Sequence[bytes]) -> list[Received]:
-    """Take a batch of framed payloads in one transaction, with a fixed number of queries;
-    one result per payload, in order. A database error raises (nothing of the batch is
-    stored): the caller holds and retries, then answers AE. Any other failure (and a
-    unique-key race with another listener) is retried message by message, so that one bad
-    message cannot stop the others; one that still fails is answered AE (its error's type
-    logged, nothing about the patient)."""
-    works = [_parse(raw) for raw in raws]  # pure, before the transaction
+def messages_receive(items: Sequence[bytes | Incoming]) -> list[Received]:
+    """Take a batch of framed payloads (or messages already read, `message_read`) in one
+    transaction, with a fixed number of queries; one result per item, in order. A database
+    error raises (nothing of the batch is stored): the caller holds and retries, then answers
+    AE. Any other failure (and a unique-key race with another listener) is retried message by
+    message, so that one bad message cannot stop the others; one that still fails is answered
+    AE (its error's type logged, nothing about the patient)."""
+    works = [_work(item) for item in items]  # parsing is pure: before the transaction
     try:
         with transaction.atomic():
             return _receive_batch(works)
     except DatabaseError as error:
         if not isinstance(error, IntegrityError):
             raise
-        if len(raws) > 1:
-            return [r for raw in raws for r in messages_receive([raw])]
+        if len(items) > 1:
+            return [r for item in items for r in messages_receive([item])]
         return [_application_error(works[0], error)]
     except Exception as error:
-        if len(raws) > 1:
-            return [r for raw in raws for r in messages_receive([raw])]
+        if len(items) > 1:
+            return [r for item in items for r in messages_receive([item])]
         return [_application_error(works[0], error)]
 
 

@@ -153,13 +153,18 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
 
 @transaction.atomic
 def vitals_record_from_monitor_many(
-    items: Sequence[MonitorFeedIn],
+    items: Sequence[MonitorFeedIn], *, audit_later: list[AuditTarget] | None = None
 ) -> list[MonitorCharted | str]:
     """Chart several messages' sets, each into its session, in one transaction with a fixed
     number of queries (the listener's batch): the sessions locked, the readings, their alerts
     (the protocol's thresholds for each session's phase, raised at once) and the audit events
     each inserted together. Per item: what was charted, or why the session refused (a str:
-    it is not between check-in and discharge). Sets already charted (same key) are counted."""
+    it is not between check-in and discharge). Sets already charted (same key) are counted.
+
+    With `audit_later`, the readings' audit targets are added to it instead of recorded: the
+    caller records them (`audit_record_many`) before its transaction commits, as its last
+    write, so that the audit chain's lock, which every audited write in the clinic waits
+    for, is held only for that insert and the commit."""
     if not items:
         return []
     targets = _locked_targets([i.session_id for i in items])
@@ -227,6 +232,9 @@ def vitals_record_from_monitor_many(
         targets_audit.append(AuditTarget("VitalsReading", str(row.pk), patient))
     if alerts:
         SessionAlert.objects.bulk_create(alerts)
+    if audit_later is not None:
+        audit_later.extend(targets_audit)
+        return results
     # Last: the audit chain's head is locked from here until the commit.
     audit_record_many(actor=None, action=Action.CREATE, targets=targets_audit)
     return results
