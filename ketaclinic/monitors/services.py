@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -312,8 +312,13 @@ def _messages_insert(rows: list[MonitorMessage]) -> list[MonitorMessage]:
     if connection.vendor != "postgresql" or not binary or len(rows) < 2:
         return MonitorMessage.objects.bulk_create(rows)
     sql, fields = _messages_insert_sql()
+    # The values as they are (text, aware datetimes, ints, UUIDs, None: psycopg binds them
+    # without Django's per-field preparation), the JSON through Django's adapter.
     columns = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows] for f in fields
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows]
+        if isinstance(f, models.JSONField)
+        else [getattr(row, f.attname) for row in rows]
+        for f in fields
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, columns)

@@ -132,14 +132,17 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
     their patient and protocol ids, in one query."""
     session, course = Session._meta, Course._meta
     ids = sorted(set(session_ids), key=str)
-    marks = ", ".join(["%s"] * len(ids))
+    # PostgreSQL: one array, so that the text is the same for any batch (cached, prepared).
+    postgresql = connection.vendor == "postgresql"
+    marks = "= ANY(%s)" if postgresql else "IN (" + ", ".join(["%s"] * len(ids)) + ")"
     lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     sql = (
         f"SELECT s.id, s.status, c.patient_id, c.protocol_id "  # noqa: S608 - our own names
         f"FROM {session.db_table} s JOIN {course.db_table} c ON c.id = s.course_id "
-        f"WHERE s.id IN ({marks}) ORDER BY s.id{lock}"
+        f"WHERE s.id {marks} ORDER BY s.id{lock}"
     )
-    params = [session.pk.get_db_prep_value(i, connection) for i in ids]
+    values = [session.pk.get_db_prep_value(i, connection) for i in ids]
+    params: list[Any] = [values] if postgresql else values
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
