@@ -154,7 +154,7 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
     return found
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the caller's transaction rolls back whole on failure
 def vitals_record_from_monitor_many(
     items: Sequence[MonitorFeedIn], *, audit_later: list[AuditTarget] | None = None
 ) -> list[MonitorCharted | str]:
