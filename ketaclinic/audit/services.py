@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ketaclinic.audit import context
 from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
+from ketaclinic.lib.bulk import arrays_bound
 from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before
 
 SYSTEM_ROLE = "system"
@@ -114,12 +115,6 @@ def _append_arrays_sql() -> str:
     )
 
 
-def _arrays_bound() -> bool:
-    """Whether parameters are bound by the server (settings.py), so binary arrays can be."""
-    options = connection.settings_dict.get("OPTIONS", {})
-    return connection.vendor == "postgresql" and bool(options.get("server_side_binding"))
-
-
 def _append(events: list[AuditEvent], *, seq: int, hash_: str) -> None:
     """Insert the events and move the head to the last of them, with the head locked.
 
@@ -133,7 +128,7 @@ def _append(events: list[AuditEvent], *, seq: int, hash_: str) -> None:
     """
     postgresql = connection.vendor == "postgresql"
     returning = connection.features.can_return_rows_from_bulk_insert
-    if len(events) > 1 and _arrays_bound():
+    if len(events) > 1 and arrays_bound():
         columns = [
             [f.get_db_prep_save(getattr(e, f.attname), connection) for e in events]
             for f in _EVENT_FIELDS

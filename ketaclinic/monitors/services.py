@@ -10,7 +10,6 @@ for what this transaction stores; the caller sends it after the commit.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -39,6 +38,7 @@ from ketaclinic.infusions.services import (
     vitals_record_from_monitor,
     vitals_record_from_monitor_many,
 )
+from ketaclinic.lib.bulk import rows_insert
 from ketaclinic.monitors.feed.ack import build_ack
 from ketaclinic.monitors.feed.parse import (
     Header,
@@ -293,50 +293,6 @@ def _resends_of_queued(works: Sequence[_Work], outcomes: list[tuple[str, str, st
             known[key] = 0  # a second copy within this batch
 
 
-@functools.cache
-def _messages_insert_sql() -> tuple[str, tuple[Any, ...]]:
-    """PostgreSQL: the batch's message rows in one statement, each column an array bound in
-    binary (`%b`): see `_messages_insert`. Only our own table, column and type names."""
-    meta = MonitorMessage._meta
-    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
-    columns = ", ".join(str(f.column) for f in fields)
-    arrays = ", ".join(f"%b::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields)
-    sql = (
-        f"INSERT INTO {meta.db_table} ({columns}) "  # noqa: S608 - our own names
-        f"SELECT * FROM unnest({arrays}) RETURNING {meta.pk.column}"
-    )
-    return sql, fields
-
-
-def _messages_insert(rows: list[MonitorMessage]) -> list[MonitorMessage]:
-    """`bulk_create` of the batch's message rows. On PostgreSQL written out: Django's
-    bulk insert binds each column as a text array, and escaping every quote of the raw
-    messages and their JSON parse results into array text (psycopg, one regex substitution
-    per character) took three times as long as the insert itself (116 ms against 39 ms for
-    200 messages, measured 2026-12-03). Binary arrays need no escaping. The ids come back
-    in the rows' order, as Django's own UNNEST insert relies on."""
-    binary = bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
-    if connection.vendor != "postgresql" or not binary or len(rows) < 2:
-        return MonitorMessage.objects.bulk_create(rows)
-    sql, fields = _messages_insert_sql()
-    # The values as they are (text, aware datetimes, ints, UUIDs, None: psycopg binds them
-    # without Django's per-field preparation), the JSON through Django's adapter.
-    columns = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows]
-        if isinstance(f, models.JSONField)
-        else [getattr(row, f.attname) for row in rows]
-        for f in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
-        ids = [pk for (pk,) in cursor.fetchall()]
-    for row, pk in zip(rows, ids, strict=True):
-        row.pk = pk
-        row._state.adding = False
-        row._state.db = connection.alias
-    return rows
-
-
 def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     _devices(works)
     _sessions(works)
@@ -352,8 +308,11 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
             work.charted = result
     outcomes = [_outcome(work) for work in works]
     _resends_of_queued(works, outcomes)
-    stored = _messages_insert(
-        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)]
+    # One statement for the batch (`lib.bulk`: Django's text arrays escaped every quote
+    # of the raw messages and their JSON by regex, 3x the insert itself).
+    stored = rows_insert(
+        MonitorMessage,
+        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)],
     )
     # Last: the audit chain's head is locked from here until the commit (one event per
     # reading charted, as for typed vitals).

@@ -39,6 +39,7 @@ from ketaclinic.infusions.services.common import (
     protocol_definition,
 )
 from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
+from ketaclinic.lib.bulk import rows_insert
 from ketaclinic.lib.text import text_checked, text_problem
 
 ARTEFACT_REASON_MAX = 500
@@ -221,7 +222,7 @@ def vitals_record_from_monitor_many(
             pending.append((index, row, monitoring.Vitals(**kept), thresholds))
     if not pending:
         return results
-    rows = VitalsReading.objects.bulk_create([row for _, row, _, _ in pending])
+    rows = rows_insert(VitalsReading, [row for _, row, _, _ in pending])
     alerts: list[SessionAlert] = []
     targets_audit: list[AuditTarget] = []
     for (index, _, pure, thresholds), row in zip(pending, rows, strict=True):
