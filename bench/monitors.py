@@ -10,6 +10,7 @@ baseline inserts the same rows (the message kept raw and its vitals row) with ps
 
 Targets (issue 17): steady ACK p99 < 200 ms; burst >= 0.3x the baseline's rows/s.
 Every figure is printed beside the load average. Scale is a parameter (--monitors, --seconds).
+`--profile BATCHES`: instead, cProfile what the listener does per message (in-process).
 """
 
 from __future__ import annotations
@@ -191,6 +192,42 @@ def _baseline(dsn: str, messages: int, batch: int) -> float:
     return messages / elapsed
 
 
+def profile_receive(batches: int, size: int) -> None:
+    """Run in a subprocess with the app's environment (after `make_fixtures`): read `size`
+    messages per batch as the listener does on arrival, then take each batch as its database
+    thread does (`messages_receive`, one transaction), under cProfile; the time split between
+    reading and storing, and the functions that cost most."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
+    import cProfile
+    import pstats
+
+    import django
+
+    django.setup()
+    from ketaclinic.monitors.services import message_read, messages_receive
+
+    raws = [[_message(n, 500_000 + b)[1] for n in range(size)] for b in range(batches)]
+    messages_receive([_message(0, 499_999)[1]])  # warm: connection, caches, code book
+    read_s = store_s = 0.0
+    profile = cProfile.Profile()
+    for batch in raws:
+        started = time.perf_counter()
+        read = [message_read(raw) for raw in batch]
+        stored = time.perf_counter()
+        profile.enable()
+        messages_receive(read)
+        profile.disable()
+        read_s += stored - started
+        store_s += time.perf_counter() - stored
+    count = batches * size
+    print(
+        f"profile: {count} messages in batches of {size}: reading {read_s / count * 1e6:.0f} us "
+        f"a message, storing {store_s / count * 1e6:.0f} us a message (under cProfile); "
+        f"{_load()}"
+    )
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -208,6 +245,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--burst-seconds", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=200, help="listener's messages per commit")
     parser.add_argument("--workers", type=int, default=2, help="listener processes")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="BATCHES",
+        help="instead: cProfile the listener's reading and storing on BATCHES batches",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.monitors <= MAX_MONITORS:
         sys.exit(f"--monitors must be 1-{MAX_MONITORS}")
@@ -232,6 +276,13 @@ def main(argv: list[str]) -> None:
             [python, "-m", "bench.monitors", "--make-fixtures", str(args.monitors)],
             env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        if args.profile:
+            subprocess.run(  # noqa: S603 - our own module
+                [python, "-m", "bench.monitors", "--profile", str(args.profile),
+                 str(min(args.batch, args.monitors))],
+                env=env, cwd=ROOT, check=True,
+            )  # fmt: skip
+            return
         dsn = urlsplit(database_url)._replace(scheme="postgresql").geturl()
         port = free_port()
         listener = subprocess.Popen(  # noqa: S603 - our own console script
@@ -297,5 +348,7 @@ def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--make-fixtures"]:
         make_fixtures(int(sys.argv[2]))
+    elif sys.argv[1:2] == ["--profile"]:
+        profile_receive(int(sys.argv[2]), int(sys.argv[3]))
     else:
         main(sys.argv[1:])

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ketaclinic.audit import context
 from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
+from ketaclinic.lib.bulk import arrays_bound
 from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before
 
 SYSTEM_ROLE = "system"
@@ -99,15 +100,46 @@ def _append_sql(count: int, *, postgresql: bool, returning: bool) -> tuple[str, 
     return insert, update
 
 
+@functools.cache
+def _append_arrays_sql() -> str:
+    """PostgreSQL: any number of events in one statement of fixed text, each column one
+    array bound in binary (`%b`), with the head's update riding along."""
+    event, head = AuditEvent._meta, AuditChainHead._meta
+    columns = ", ".join(str(f.column) for f in _EVENT_FIELDS)
+    arrays = ", ".join(f"%b::{str(f.db_type(connection)).split('(')[0]}[]" for f in _EVENT_FIELDS)
+    # Only our own table, column and type names are put into the text; values are parameters.
+    return (
+        f"WITH moved_head AS (UPDATE {head.db_table} SET seq = %b, hash = %b WHERE id = 1) "  # noqa: S608
+        f"INSERT INTO {event.db_table} ({columns}) SELECT * FROM unnest({arrays}) "
+        f"RETURNING {event.pk.column}"
+    )
+
+
 def _append(events: list[AuditEvent], *, seq: int, hash_: str) -> None:
     """Insert the events and move the head to the last of them, with the head locked.
 
     Written out by hand rather than `bulk_create` and `update`: this runs under the lock that
     every audited write in the clinic queues for, so it is one round trip on PostgreSQL (the
-    head's update rides along as a data-modifying WITH) and costs the least CPU we can.
+    head's update rides along as a data-modifying WITH) and costs the least CPU we can. For
+    several events on PostgreSQL, each column is one binary array: the statement's text is
+    the same for any count (psycopg caches and prepares it; a VALUES list of 200 events is
+    2,200 parameters, converted anew each time: the monitor feed's batches, issue 17). The
+    ids come back in the events' order, as Django's own UNNEST insert relies on.
     """
     postgresql = connection.vendor == "postgresql"
     returning = connection.features.can_return_rows_from_bulk_insert
+    if len(events) > 1 and arrays_bound():
+        columns = [
+            [f.get_db_prep_save(getattr(e, f.attname), connection) for e in events]
+            for f in _EVENT_FIELDS
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_append_arrays_sql(), [seq, hash_, *columns])
+            for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+                event.pk = pk
+                event._state.adding = False
+                event._state.db = connection.alias
+        return
     insert, update = _append_sql(len(events), postgresql=postgresql, returning=returning)
     values = [
         f.get_db_prep_save(getattr(e, f.attname), connection) for e in events for f in _EVENT_FIELDS

@@ -1,8 +1,10 @@
 """The MLLP listener (`ketaclinic monitors listen`): monitors connect as TCP clients (GE:
 "the receiving system must be the server"), send ORU^R01 in MLLP frames and wait for ACKs.
 
-asyncio for the connections; one database thread takes what has arrived from every
-connection as a batch (`services.messages_receive`, one transaction) and hands the ACKs back.
+asyncio for the connections; each message is read (parsed) on arrival, in the event loop,
+so that reading overlaps the database work; one database thread takes what has arrived from
+every connection as a batch (`services.messages_receive`, one transaction: group commit) and
+hands the ACKs back.
 An ACK AA is written only after that transaction committed. When the database is down the
 batch is held and retried for `hold_seconds`, then answered AE ("send again"): never AA for
 what was not stored. A resent message is charted once (each reading set has a key).
@@ -26,8 +28,8 @@ from django.db import DatabaseError, close_old_connections, connection
 from ketaclinic.infusions.services import vitals_autoconfirm_due
 from ketaclinic.monitors.feed.ack import build_ack
 from ketaclinic.monitors.feed.mllp import DEFAULT_MAX_FRAME, MllpDecoder, frame
-from ketaclinic.monitors.feed.parse import decode, header_fallback
-from ketaclinic.monitors.services import messages_receive
+from ketaclinic.monitors.feed.parse import Header, decode, header_fallback
+from ketaclinic.monitors.services import Incoming, message_read, messages_receive
 
 log = logging.getLogger("ketaclinic.monitors")
 
@@ -36,7 +38,7 @@ AUTOCONFIRM_EVERY_S = 60.0
 
 @dataclass
 class _Item:
-    payload: bytes
+    message: Incoming
     deliver: Callable[[bytes], None]
 
 
@@ -64,7 +66,10 @@ class FeedWorker:
             self._thread.join(timeout=30)
 
     def submit(self, payload: bytes, deliver: Callable[[bytes], None]) -> None:
-        self._queue.put(_Item(payload, deliver))
+        """Read the message and queue it for the next batch. Reading is done here, in the
+        caller's thread (the event loop's), not in the database thread: it overlaps the
+        database work of the batch before."""
+        self._queue.put(_Item(message_read(payload), deliver))
 
     def _count(self, key: str, n: int = 1) -> None:
         self.stats[key] = self.stats.get(key, 0) + n
@@ -113,7 +118,7 @@ class FeedWorker:
         while True:
             try:
                 close_old_connections()
-                results = messages_receive([i.payload for i in batch])
+                results = messages_receive([i.message for i in batch])
             except DatabaseError as error:
                 _reset_connection()
                 self._count("database_errors")
@@ -124,7 +129,7 @@ class FeedWorker:
                         len(batch),
                     )
                     for item in batch:
-                        item.deliver(_nak(item.payload, "database unavailable: send again"))
+                        item.deliver(_nak(item.message.header, "database unavailable: send again"))
                     self._count("ae", len(batch))
                     return
                 time.sleep(pause)
@@ -137,7 +142,7 @@ class FeedWorker:
             item.deliver(result.ack)
 
 
-_IDLE = _Item(b"", lambda _ack: None)
+_IDLE = _Item(Incoming("", Header()), lambda _ack: None)
 
 
 def _reset_connection() -> None:
@@ -147,8 +152,7 @@ def _reset_connection() -> None:
         connection.connection = None
 
 
-def _nak(payload: bytes, text: str) -> bytes:
-    header = header_fallback(decode(payload)[0])
+def _nak(header: Header, text: str) -> bytes:
     return build_ack(header, code="AE", text=text, error_code="207", control_id="KETACLINIC")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -22,13 +22,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import audit_record
+from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
 from ketaclinic.courses.models import Chair
-from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
+from ketaclinic.infusions.models import ChartEntryKind, Session
 from ketaclinic.infusions.services import (
     CHARTING,
     MonitorCharted,
@@ -37,6 +38,7 @@ from ketaclinic.infusions.services import (
     vitals_record_from_monitor,
     vitals_record_from_monitor_many,
 )
+from ketaclinic.lib.bulk import rows_insert
 from ketaclinic.monitors.feed.ack import build_ack
 from ketaclinic.monitors.feed.parse import (
     Header,
@@ -93,28 +95,54 @@ def monitor_sets(parsed: ParsedMessage, device_id: str) -> list[MonitorSet]:
     ]
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A message read, before any database work (`message_read`): the listener reads each
+    message as it arrives, while the database thread is busy with the previous batch."""
+
+    raw_text: str
+    header: Header
+    parsed: ParsedMessage | None = None
+    refused: MessageRefused | None = None
+    sets: tuple[VitalsSet, ...] = ()
+
+
 @dataclass
 class _Work:
-    """One message on its way through a batch."""
+    """One message on its way through a batch (made afresh for each try of the batch)."""
 
     raw_text: str
     header: Header
     parsed: ParsedMessage | None = None
     refused: MessageRefused | None = None
     device: MonitorDevice | None = None
-    sets: list[VitalsSet] = field(default_factory=list)
+    sets: Sequence[VitalsSet] = ()
     session_id: UUID | None = None
     reason: str = ""
     charted: MonitorCharted | None = None
 
 
-def _parse(raw: bytes) -> _Work:
+def message_read(raw: bytes) -> Incoming:
+    """Parse one framed payload (pure: no database). What cannot be read is refused (AR);
+    an unexpected failure of the parser is answered AE with its type, never raised into the
+    listener."""
     raw_text, _ = decode(raw)
     try:
         parsed = parse_message(raw, default_tz=_zone())
     except MessageRefused as refused:
-        return _Work(raw_text, header_fallback(raw_text), refused=refused)
-    return _Work(raw_text, parsed.header, parsed=parsed, sets=vitals_sets(parsed))
+        return Incoming(raw_text, header_fallback(raw_text), refused=refused)
+    except Exception as error:
+        log.error("monitor message not read: %s", type(error).__name__)
+        failed = MessageRefused(
+            f"application error ({type(error).__name__}): not read", ack_code="AE"
+        )
+        return Incoming(raw_text, header_fallback(raw_text), refused=failed)
+    return Incoming(raw_text, parsed.header, parsed=parsed, sets=tuple(vitals_sets(parsed)))
+
+
+def _work(item: bytes | Incoming) -> _Work:
+    read = message_read(item) if isinstance(item, bytes) else item
+    return _Work(read.raw_text, read.header, read.parsed, read.refused, sets=read.sets)
 
 
 def _devices(works: Sequence[_Work]) -> None:
@@ -163,20 +191,26 @@ def _route(
 
 def _sessions(works: Sequence[_Work]) -> None:
     """The session checked in, infusing or in recovery in each monitor's chair at the
-    reading's time, or why none: two queries for the batch."""
+    reading's time, or why none: one query for the batch."""
     chairs = {w.device.chair_id for w in works if w.device and w.device.chair_id and w.sets}
     open_by_chair: dict[int, list[UUID]] = {}
     check_ins: dict[UUID, datetime] = {}
     if chairs:
-        for pk, chair_id in Session.objects.filter(
-            chair_id__in=chairs, status__in=CHARTING
-        ).values_list("pk", "chair_id"):
+        # One query, each session with its first check-in: every round trip counts in the
+        # ACK's latency when the machine is busy.
+        rows = (
+            Session.objects.filter(chair_id__in=chairs, status__in=CHARTING)
+            .annotate(
+                checked_in=Min(
+                    "chart_entries__at", filter=Q(chart_entries__kind=ChartEntryKind.CHECK_IN)
+                )
+            )
+            .values_list("pk", "chair_id", "checked_in")
+        )
+        for pk, chair_id, checked_in in rows:
             open_by_chair.setdefault(chair_id, []).append(pk)
-        sessions = [pk for pks in open_by_chair.values() for pk in pks]
-        for session_id, at in ChartEntry.objects.filter(
-            session_id__in=sessions, kind=ChartEntryKind.CHECK_IN
-        ).values_list("session_id", "at"):
-            check_ins[session_id] = min(at, check_ins.get(session_id, at))
+            if checked_in is not None:
+                check_ins[pk] = checked_in
     for work in works:
         _route(work, open_by_chair, check_ins)
 
@@ -263,7 +297,10 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     _devices(works)
     _sessions(works)
     routed = [w for w in works if w.session_id is not None and w.device is not None]
-    charted = vitals_record_from_monitor_many([_feed_in(w) for w in routed])
+    audit_targets: list[AuditTarget] = []
+    charted = vitals_record_from_monitor_many(
+        [_feed_in(w) for w in routed], audit_later=audit_targets
+    )
     for work, result in zip(routed, charted, strict=True):
         if isinstance(result, str):
             work.reason, work.session_id = result, None
@@ -271,9 +308,15 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
             work.charted = result
     outcomes = [_outcome(work) for work in works]
     _resends_of_queued(works, outcomes)
-    stored = MonitorMessage.objects.bulk_create(
-        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)]
+    # One statement for the batch (`lib.bulk`: Django's text arrays escaped every quote
+    # of the raw messages and their JSON by regex, 3x the insert itself).
+    stored = rows_insert(
+        MonitorMessage,
+        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)],
     )
+    # Last: the audit chain's head is locked from here until the commit (one event per
+    # reading charted, as for typed vitals).
+    audit_record_many(actor=None, action=Action.CREATE, targets=audit_targets)
     return [
         Received(
             ack=_ack(work.header, code, reason if code != "AA" else "", error_code),
@@ -289,26 +332,26 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     ]
 
 
-def messages_receive(raws: Sequence[bytes]) -> list[Received]:
-    """Take a batch of framed payloads in one transaction, with a fixed number of queries;
-    one result per payload, in order. A database error raises (nothing of the batch is
-    stored): the caller holds and retries, then answers AE. Any other failure (and a
-    unique-key race with another listener) is retried message by message, so that one bad
-    message cannot stop the others; one that still fails is answered AE (its error's type
-    logged, nothing about the patient)."""
-    works = [_parse(raw) for raw in raws]  # pure, before the transaction
+def messages_receive(items: Sequence[bytes | Incoming]) -> list[Received]:
+    """Take a batch of framed payloads (or messages already read, `message_read`) in one
+    transaction, with a fixed number of queries; one result per item, in order. A database
+    error raises (nothing of the batch is stored): the caller holds and retries, then answers
+    AE. Any other failure (and a unique-key race with another listener) is retried message by
+    message, so that one bad message cannot stop the others; one that still fails is answered
+    AE (its error's type logged, nothing about the patient)."""
+    works = [_work(item) for item in items]  # parsing is pure: before the transaction
     try:
         with transaction.atomic():
             return _receive_batch(works)
     except DatabaseError as error:
         if not isinstance(error, IntegrityError):
             raise
-        if len(raws) > 1:
-            return [r for raw in raws for r in messages_receive([raw])]
+        if len(items) > 1:
+            return [r for item in items for r in messages_receive([item])]
         return [_application_error(works[0], error)]
     except Exception as error:
-        if len(raws) > 1:
-            return [r for raw in raws for r in messages_receive([raw])]
+        if len(items) > 1:
+            return [r for item in items for r in messages_receive([item])]
         return [_application_error(works[0], error)]
 
 

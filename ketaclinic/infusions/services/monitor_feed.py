@@ -39,6 +39,7 @@ from ketaclinic.infusions.services.common import (
     protocol_definition,
 )
 from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
+from ketaclinic.lib.bulk import rows_insert
 from ketaclinic.lib.text import text_checked, text_problem
 
 ARTEFACT_REASON_MAX = 500
@@ -132,14 +133,17 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
     their patient and protocol ids, in one query."""
     session, course = Session._meta, Course._meta
     ids = sorted(set(session_ids), key=str)
-    marks = ", ".join(["%s"] * len(ids))
+    # PostgreSQL: one array, so that the text is the same for any batch (cached, prepared).
+    postgresql = connection.vendor == "postgresql"
+    marks = "= ANY(%s)" if postgresql else "IN (" + ", ".join(["%s"] * len(ids)) + ")"
     lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     sql = (
         f"SELECT s.id, s.status, c.patient_id, c.protocol_id "  # noqa: S608 - our own names
         f"FROM {session.db_table} s JOIN {course.db_table} c ON c.id = s.course_id "
-        f"WHERE s.id IN ({marks}) ORDER BY s.id{lock}"
+        f"WHERE s.id {marks} ORDER BY s.id{lock}"
     )
-    params = [session.pk.get_db_prep_value(i, connection) for i in ids]
+    values = [session.pk.get_db_prep_value(i, connection) for i in ids]
+    params: list[Any] = [values] if postgresql else values
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -151,15 +155,20 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
     return found
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the caller's transaction rolls back whole on failure
 def vitals_record_from_monitor_many(
-    items: Sequence[MonitorFeedIn],
+    items: Sequence[MonitorFeedIn], *, audit_later: list[AuditTarget] | None = None
 ) -> list[MonitorCharted | str]:
     """Chart several messages' sets, each into its session, in one transaction with a fixed
     number of queries (the listener's batch): the sessions locked, the readings, their alerts
     (the protocol's thresholds for each session's phase, raised at once) and the audit events
     each inserted together. Per item: what was charted, or why the session refused (a str:
-    it is not between check-in and discharge). Sets already charted (same key) are counted."""
+    it is not between check-in and discharge). Sets already charted (same key) are counted.
+
+    With `audit_later`, the readings' audit targets are added to it instead of recorded: the
+    caller records them (`audit_record_many`) before its transaction commits, as its last
+    write, so that the audit chain's lock, which every audited write in the clinic waits
+    for, is held only for that insert and the commit."""
     if not items:
         return []
     targets = _locked_targets([i.session_id for i in items])
@@ -213,7 +222,7 @@ def vitals_record_from_monitor_many(
             pending.append((index, row, monitoring.Vitals(**kept), thresholds))
     if not pending:
         return results
-    rows = VitalsReading.objects.bulk_create([row for _, row, _, _ in pending])
+    rows = rows_insert(VitalsReading, [row for _, row, _, _ in pending])
     alerts: list[SessionAlert] = []
     targets_audit: list[AuditTarget] = []
     for (index, _, pure, thresholds), row in zip(pending, rows, strict=True):
@@ -227,6 +236,9 @@ def vitals_record_from_monitor_many(
         targets_audit.append(AuditTarget("VitalsReading", str(row.pk), patient))
     if alerts:
         SessionAlert.objects.bulk_create(alerts)
+    if audit_later is not None:
+        audit_later.extend(targets_audit)
+        return results
     # Last: the audit chain's head is locked from here until the commit.
     audit_record_many(actor=None, action=Action.CREATE, targets=targets_audit)
     return results

@@ -1,7 +1,8 @@
 """An ORU^R01 from a bedside monitor, read into readings for the chart.
 
-HL7 syntax by python-hl7 (`hl7.parse`); what is around it works around what monitors and
-that library get wrong (interop.md section 4):
+Segments and fields split as python-hl7 splits them (`segments.py`: its tree of containers
+cost most of the listener's CPU), escape sequences undone by python-hl7; what is around it
+works around what monitors and that library get wrong (interop.md section 4):
 - bytes are decoded as UTF-8, else Latin-1, never ASCII (python-hl7 #54 hangs or fails on
   non-ASCII with its ascii default);
 - segments separated by <LF> or <CR><LF> are read as <CR>;
@@ -11,15 +12,15 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-import hl7
-
 from ketaclinic.monitors.feed.codes import CodeBook, CodeEntry, default_code_book
+from ketaclinic.monitors.feed.segments import Unescaper, delimiters, split_segments
 
 ACCEPTED_STATUS = frozenset({"R", "F", "C", "P", "S", ""})
 """OBX-11 statuses whose value is a result (R result, F final, C corrected, P preliminary,
@@ -125,11 +126,12 @@ def normalise(text: str) -> str:
     return "\r".join(line for line in (ln.strip("\x00 ") for ln in lines) if line)
 
 
-def _field(segment: Any, index: int) -> str:
-    try:
-        return str(segment[index])
-    except IndexError:
-        return ""
+Segment = list[str]
+"""A segment's fields as text, `[id, field 1, ...]` (`segments.split_segments`)."""
+
+
+def _field(segment: Segment, index: int) -> str:
+    return segment[index] if index < len(segment) else ""
 
 
 def _components(value: str, separators: str) -> list[str]:
@@ -143,9 +145,11 @@ def _component(value: str, separators: str, index: int) -> str:
     return parts[index] if index < len(parts) else ""
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_time(value: str, default_tz: tzinfo) -> datetime | None:
     """HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]) as an aware datetime; without an
-    offset, in `default_tz` (the clinic's zone: monitors send local time)."""
+    offset, in `default_tz` (the clinic's zone: monitors send local time). Cached: a
+    message carries the same time in most of its OBX rows."""
     text = value.strip()
     if not text:
         return None
@@ -178,7 +182,7 @@ def parse_time(value: str, default_tz: tzinfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _header(segment: Any, separators: str) -> Header:
+def _header(segment: Segment, separators: str) -> Header:
     msh9 = _field(segment, 9)
     msh3 = _field(segment, 3)
     return Header(
@@ -222,11 +226,9 @@ def parse_message(
     text = normalise(text)
     if not text.startswith("MSH") or len(text) < 8:
         raise MessageRefused("not an HL7 v2 message: it does not start with MSH", error_code="100")
-    try:
-        message = hl7.parse(text)
-        msh = message.segment("MSH")
-    except Exception as error:
-        raise MessageRefused(f"HL7 syntax error: {error}", error_code="102") from error
+    delims = delimiters(text)
+    rows = split_segments(text, delims.field)
+    msh = rows[0]
     separators = _separators(text)
     header = _header(msh, separators)
     if not header.control_id:
@@ -237,14 +239,14 @@ def parse_message(
             error_code="200",
         )
     sent_at = parse_time(_field(msh, 7), default_tz)
-    obr = _segments(message, "OBR")
+    obr = _segments(rows, "OBR")
     obr_time = parse_time(_field(obr[0], 7), default_tz) if obr else None
     observed = obr_time or sent_at
     if observed is None:
         raise MessageRefused(
             "no observation time (OBR-7) nor message time (MSH-7)", error_code="101"
         )
-    obx_rows = _segments(message, "OBX")
+    obx_rows = _segments(rows, "OBX")
     device_ids = _device_ids(header, obx_rows, separators)
     if header.trigger == "W01":
         return ParsedMessage(
@@ -258,12 +260,13 @@ def parse_message(
     readings: list[Reading] = []
     ignored: list[Ignored] = []
     alarms: list[str] = []
+    unescape = Unescaper(delims)
     for position, obx in enumerate(obx_rows, start=1):
         _read_obx(
             obx,
             position=position,
             separators=separators,
-            message=message,
+            unescape=unescape,
             observed=observed,
             default_tz=default_tz,
             book=book,
@@ -287,31 +290,21 @@ def _separators(text: str) -> str:
     return text[3] + escape + repetition + component + sub
 
 
-def _segments(message: Any, name: str) -> list[Any]:
-    try:
-        return list(message.segments(name))
-    except KeyError:
-        return []
+def _segments(rows: list[Segment], name: str) -> list[Segment]:
+    return [row for row in rows if row[0] == name]
 
 
-def _device_ids(header: Header, obx_rows: Sequence[Any], separators: str) -> tuple[str, ...]:
+def _device_ids(header: Header, obx_rows: Sequence[Segment], separators: str) -> tuple[str, ...]:
     ids: list[str] = []
     for obx in obx_rows:
-        for index in (0, 2):
-            value = _component(_field(obx, 18), separators, index)
+        obx18 = _components(_field(obx, 18), separators)
+        for value in (obx18[0], obx18[2] if len(obx18) > 2 else ""):
             if value and value not in ids:
                 ids.append(value)
     for value in (header.sending_device, header.sending_application):
         if value and value not in ids:
             ids.append(value)
     return tuple(ids)
-
-
-def _unescape(message: Any, value: str) -> str:
-    try:
-        return str(message.unescape(value))
-    except Exception:
-        return value
 
 
 def _number(text: str) -> Decimal | None:
@@ -336,23 +329,21 @@ def _entry_for(book: CodeBook, system: str, code: str, path: str) -> tuple[CodeE
 
 
 def _read_obx(
-    obx: Any,
+    obx: Segment,
     *,
     position: int,
     separators: str,
-    message: Any,
+    unescape: Unescaper,
     observed: datetime,
     default_tz: tzinfo,
     book: CodeBook,
     out: tuple[list[Reading], list[Ignored], list[str]],
 ) -> None:
     readings, ignored, alarms = out
-    obx3 = _field(obx, 3)
-    code = _component(obx3, separators, 0).strip()
-    name = _component(obx3, separators, 1).strip()
-    system = _component(obx3, separators, 2).strip().upper()
+    obx3 = [*_components(_field(obx, 3), separators), "", ""]
+    code, name, system = obx3[0].strip(), obx3[1].strip(), obx3[2].strip().upper()
     value_type = _field(obx, 2).strip().upper()
-    value_text = _unescape(message, _field(obx, 5)).strip()
+    value_text = unescape(_field(obx, 5)).strip()
     status = _field(obx, 11).strip().upper()
     label = code or f"OBX {position}"
     if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
@@ -381,8 +372,8 @@ def _read_obx(
     if book.is_no_value(value):
         ignored.append(Ignored(position, label, f"{value_text} is a 'no value' sentinel"))
         return
-    obx6 = _field(obx, 6)
-    sent_units = (_component(obx6, separators, 0).strip(), _component(obx6, separators, 1).strip())
+    obx6 = [*_components(_field(obx, 6), separators), ""]
+    sent_units = (obx6[0].strip(), obx6[1].strip())
     unit = book.unit_accepted(entry, sent_units)
     if unit is None:
         shown = "/".join(u for u in sent_units if u) or "none"

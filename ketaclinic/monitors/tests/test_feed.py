@@ -16,10 +16,13 @@ from ketaclinic.monitors.feed.mllp import Frame, MllpDecoder, frame
 from ketaclinic.monitors.feed.parse import (
     Header,
     MessageRefused,
+    decode,
     header_fallback,
+    normalise,
     parse_message,
     parse_time,
 )
+from ketaclinic.monitors.feed.segments import delimiters, split_segments
 from ketaclinic.monitors.feed.vitals import vitals_sets
 
 NOW = datetime(2026, 12, 2, 10, 15, tzinfo=UTC)
@@ -336,3 +339,62 @@ def test_the_stored_parse_result_is_what_asdict_gives(name: str) -> None:
     parsed = parse_message(_raw(name))
     stored = json.loads(json.dumps(parsed.as_json()))  # as the JSON column keeps it
     assert stored == json.loads(json.dumps(dataclasses.asdict(parsed)))
+
+
+# --- the field splitter against python-hl7 ------------------------------------------------
+
+REFUSED = [
+    b"MSH|^~\\&|A|B|||20261202||ADT^A01|X1|P|2.6\r",
+    b"MSH|^~\\&|A|B|||20261202||ORU^R01||P|2.6\r",
+    b"MSH|^~\\&|A|B|||20261202||ORU^R30|X2|P|2.6\r",
+]
+ESCAPED = (
+    b"MSH|^~\\&|MON^DEV1|WARD|||20261202101500||ORU^R01|E1|P|2.6\r"
+    b"OBX|1|TX|2^Yellow Alarm^MDIL-ALERT|0|SpO2 \\T\\ HR \\S\\ low \\F\\ check||||||R\r"
+    b"OBX|2|NM|147842^HR^MDC|1.13.1.147842|7\\E\\2|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R\r"
+)
+OTHER_DELIMITERS = (
+    b"MSH#@$\\%#MON@DEV2#WARD###20261202101500##ORU@R01#D1#P#2.6\r"
+    b"OBX#1#NM#147842@MDC_ECG_HEART_RATE@MDC#1.13.1.147842#71#264864@MDC_DIM_BEAT_PER_MIN@MDC"
+    b"#####R#########DEV2@@DEV2$x\r"
+)
+
+
+def _every_recorded_input() -> list[tuple[str, bytes]]:
+    """Every sample and quirk the tests parse, in every form they are sent."""
+    ge = _raw("ge")
+    inputs = [(name, _raw(name)) for name in sorted(samples.SAMPLES)]
+    philips = samples.render(samples.SAMPLES["philips"], now=NOW, nibp=CUFF, control="p")
+    inputs += [
+        ("philips latin-1", philips.encode("latin-1")),
+        ("ge CR LF", ge.replace(b"\r", b"\r\n")),
+        ("ge LF", ge.replace(b"\r", b"\n")),
+        ("ge unit", ge.replace(b"262688^MDC_DIM_PERCENT^MDC", b"999^MDC_DIM_FRACTION^MDC")),
+        ("ge degF", ge.replace(b"36.8|268192^MDC_DIM_DEGC", b"98.6|268160^MDC_DIM_FAHR")),
+        ("escaped", ESCAPED),
+        ("other delimiters", OTHER_DELIMITERS),
+        *((f"refused {i}", raw) for i, raw in enumerate(REFUSED)),
+    ]
+    return inputs
+
+
+@pytest.mark.parametrize(("name", "raw"), _every_recorded_input())
+def test_fields_are_split_as_python_hl7_splits_them(name: str, raw: bytes) -> None:
+    text = normalise(decode(raw)[0])
+    ours = split_segments(text, delimiters(text).field)
+    theirs = [[str(value) for value in segment] for segment in hl7.parse(text)]
+    assert ours == theirs, name
+
+
+def test_escape_sequences_are_undone_with_the_message_delimiters() -> None:
+    parsed = parse_message(ESCAPED)
+    assert parsed.alarms == ("Yellow Alarm: SpO2 & HR ^ low | check",)
+    # An escaped backslash in a value is no number: ignored, not misread.
+    assert [i.reason for i in parsed.ignored] == ["value '7\\\\2' is not a number"]
+
+
+def test_other_declared_delimiters_are_used() -> None:
+    parsed = parse_message(OTHER_DELIMITERS)
+    assert parsed.header.control_id == "D1"
+    assert parsed.device_ids == ("DEV2", "MON")  # OBX-18's first repetition ($), MSH-3
+    assert [(r.field, r.value) for r in parsed.readings] == [("heart_rate_bpm", "71")]

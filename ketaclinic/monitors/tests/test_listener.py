@@ -20,7 +20,7 @@ from ketaclinic.monitors.feed.client import MonitorLink, ack_fields
 from ketaclinic.monitors.feed.mllp import MllpDecoder, frame
 from ketaclinic.monitors.feed.parse import header_fallback
 from ketaclinic.monitors.listener import FeedWorker, Listener
-from ketaclinic.monitors.services import Received
+from ketaclinic.monitors.services import Incoming, Received
 
 NOW = datetime(2026, 12, 2, 10, 15, tzinfo=UTC)
 
@@ -111,15 +111,15 @@ def _worker_with(
 ) -> tuple[FeedWorker, list[int]]:
     calls: list[int] = []
 
-    def fake_receive(raws: Sequence[bytes]) -> list[Received]:
-        calls.append(len(raws))
+    def fake_receive(items: Sequence[Incoming]) -> list[Received]:
+        calls.append(len(items))
         outcome = answers.pop(0) if answers else None
         if outcome is not None:
             raise outcome
         return [
-            Received(build_ack(header_fallback(r.decode()), code="AA", control_id="T"), "AA",
+            Received(build_ack(header_fallback(i.raw_text), code="AA", control_id="T"), "AA",
                      "charted", 1)
-            for r in raws
+            for i in items
         ]  # fmt: skip
 
     monkeypatch.setattr(listener_module, "messages_receive", fake_receive)

@@ -246,3 +246,46 @@ def test_a_resent_unassigned_message_is_queued_once(clinic: Clinic) -> None:
     assert again.status == MessageStatus.NOTHING
     assert "a resend of message" in _stored(again).reason  # the first copy, by number
     assert MonitorMessage.objects.filter(status=MessageStatus.UNASSIGNED).count() == 1
+
+
+def test_every_reading_of_a_batch_is_named_in_the_audit_trail_in_its_transaction(
+    clinic: Clinic, infusing: Session
+) -> None:
+    from ketaclinic.audit.services import audit_verify
+    from ketaclinic.monitors.services import message_read, messages_receive
+
+    device_on()
+    other = session_in(clinic, chair="Chair 2")
+    device_on("Chair 2", "00A0C8FFFE3C0002")
+    chair_2 = message(control="AU-2").replace(b"00A0C8FFFE3C0001", b"00A0C8FFFE3C0002")
+    read = [message_read(raw) for raw in _batch(5, 300)]  # as the listener does, on arrival
+    results = messages_receive([*read, chair_2])
+    assert [r.ack_code for r in results] == ["AA"] * 5 + ["AR", "AA", "AA"]
+    readings = VitalsReading.objects.filter(session__in=[infusing, other])
+    # Each message's periodic set; the cuff (the same in every message of a monitor) once.
+    assert readings.count() == 5 + 1 + 1 + 1
+    named = AuditEvent.objects.filter(object_type="VitalsReading", action="C", actor_id=None)
+    assert sorted(named.values_list("object_id", flat=True)) == sorted(
+        str(pk) for pk in readings.values_list("pk", flat=True)
+    )
+    assert set(named.values_list("patient_id", flat=True)) == {
+        infusing.course.patient_id,
+        other.course.patient_id,
+    }
+    assert audit_verify() is None
+
+
+def test_a_parser_failure_is_answered_ae_and_kept(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.monitors import services
+
+    def broken(raw: bytes, **_kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "parse_message", broken)
+    received = services.messages_receive([message(control="PF1")])[0]
+    assert _msa(received.ack) == ("AE", "PF1")  # send again (after a fix), never AA
+    stored = _stored(received)
+    assert (stored.status, stored.ack_code) == (MessageStatus.REFUSED, "AE")
+    assert "RuntimeError" in stored.reason
