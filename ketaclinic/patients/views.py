@@ -13,6 +13,8 @@ from ketaclinic.accounts.access import require, user_can
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import FlagAcknowledgeForm, PatientForm
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
+from ketaclinic.portal.selectors import portal_status
+from ketaclinic.portal.services.invitations import may_invite
 from ketaclinic.scales.selectors import patient_self_report_support_needed
 
 
@@ -82,6 +84,8 @@ def _detail_context(
         "summary": selectors.patient_summary(patient),
         "can_view_sessions": user_can(request.user, "session.view"),
         "can_view_audit": user_can(request.user, "audit.view"),
+        "portal": portal_status(patient),
+        "can_invite": may_invite(request.user),
     }
 
 

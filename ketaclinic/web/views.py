@@ -20,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user_can(request.user, "patient.view_any"):
         return redirect("today:home")
     if user_can(request.user, "patient.view_own"):
-        return redirect("web:me")
+        return redirect("portal:home")
     return render(request, "web/home.html")
 
 
