@@ -20,7 +20,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.portal.models import PatientInvitation
 from ketaclinic.testing import Clinic, make_patient
 
-NEW_PASSWORD = "a-long-synthetic-passphrase-42"  # noqa: S105  test data
+NEW_PASSWORD = "a-long-synthetic-passphrase-42"
 
 
 @pytest.fixture
@@ -60,9 +60,7 @@ def _accept(client: Client, link: str, password: str = NEW_PASSWORD) -> Any:
     landing = client.get(link)
     assert landing.status_code == 302  # the token leaves the address bar at once
     assert "set-password" in landing["Location"]
-    return client.post(
-        landing["Location"], {"new_password1": password, "new_password2": password}
-    )
+    return client.post(landing["Location"], {"new_password1": password, "new_password2": password})
 
 
 @pytest.mark.parametrize("who", ["cleo", "ada", "dana"])
@@ -170,9 +168,7 @@ def test_a_patient_without_an_email_is_not_invited(clinic: Clinic) -> None:
     assert mail.outbox == []
 
 
-def test_staff_page_shows_the_portal_card_and_invite_button(
-    clinic: Clinic, robin: Patient
-) -> None:
+def test_staff_page_shows_the_portal_card_and_invite_button(clinic: Clinic, robin: Patient) -> None:
     page = clinic.client("cleo").get(f"/patients/{robin.pk}/").content.decode()
     assert "Invite to the portal" in page
     _invite(clinic, robin)
