@@ -68,7 +68,7 @@ def ride(request: HttpRequest, session_id: UUID) -> HttpResponse:
     except Session.DoesNotExist:
         raise Http404 from None
     initial = {"escort_name": row.ride.escort_name if row.ride else ""}
-    form = RideForm(request.POST or None, initial=initial)
+    form = RideForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -176,7 +176,7 @@ def scores(request: HttpRequest) -> HttpResponse:
 def contact_details(request: HttpRequest) -> HttpResponse:
     patient = selectors.own_patient(request.user)
     initial = {name: getattr(patient, name) for name in contact.CONTACT_FIELDS}
-    form = ContactForm(request.POST or None, initial=initial)
+    form = ContactForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

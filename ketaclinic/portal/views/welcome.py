@@ -37,7 +37,7 @@ def welcome(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         invitation = invitations.invitation_find(uidb64, real)
     except invitations.InvitationInvalid:
         return _gone(request)
-    form = WelcomePasswordForm(invitation.user, request.POST or None)
+    form = WelcomePasswordForm(invitation.user, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
