@@ -1,6 +1,7 @@
-"""A patient reading their own record (the portal) never sees a staff flag label; when their own answer to a
-self-report questionnaire opened a flag (PHQ-9 item 9) they see supportive text and the crisis
-numbers of the public self-screen's crisis block instead. Staff still see the flag."""
+"""A patient reading their own record (the portal) never sees a staff flag label; when their
+own answer to a self-report questionnaire opened a flag (PHQ-9 item 9) they see supportive text
+and the crisis numbers of the public self-screen's crisis block instead. Staff still see the
+flag."""
 
 from __future__ import annotations
 
