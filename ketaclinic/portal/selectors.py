@@ -23,6 +23,7 @@ from ketaclinic.portal.models import ContactChange, PatientInvitation, RideConfi
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
 from ketaclinic.scales.schedules import due_for_patient
+from ketaclinic.scales.services import short_name
 
 UPCOMING_LIMIT = 5
 # A session that started up to this long ago still shows (the patient is on the way, or in
@@ -122,6 +123,11 @@ class DueQuestionnaire:
     instrument: Instrument
     due_on: Any
     overdue: bool
+
+    @property
+    def short_name(self) -> str:
+        """"GAD-7" from "Generalized Anxiety Disorder 7-item scale (GAD-7)"."""
+        return short_name(self.instrument)
 
 
 def due_questionnaires(user: Any) -> list[DueQuestionnaire]:

@@ -98,7 +98,7 @@ def test_patient_accepts_invitation_confirms_ride_and_answers_gad7(
     expect(page.get_by_role("status").filter(has_text="Ride home confirmed")).to_be_visible()
     assert RideConfirmation.objects.get(session=session).escort_name == "Sam Invitee"
 
-    page.get_by_role("button", name="Fill in GAD7").click()
+    page.get_by_role("button", name="Fill in the GAD-7").click()
     expect(page.get_by_role("heading", name="Your questionnaire")).to_be_visible()
     for link_id, weight in {"1": 1, "2": 2, "3": 1, "4": 0, "5": 1, "6": 0, "7": 1}.items():
         page.locator(f"input[name='gad7-{link_id}'][value='{weight}']").check()
@@ -138,4 +138,18 @@ def test_the_nurse_sees_the_ride_on_the_check_in_step(
         "Ride home confirmed by the patient (Sam Example)"
     )
     screenshots(page, "chart-check-in-ride")
+
+    # Intake invites a patient from the staff's patient page.
+    robin = make_patient(given_name="Robin", family_name="Invitee", email="robin@example.org")
+    page.context.clear_cookies()
+    harness.session_given(page, str(live_server), live_clinic.users["cleo"])
+    page.goto(f"/patients/{robin.pk}/")
+    card = page.locator("article.portal-access")
+    expect(card).to_contain_text("No portal account yet")
+    screenshots(page, "patient-portal-card")
+    card.get_by_role("button", name="Invite to the portal").click()
+    expect(page.get_by_role("status").filter(has_text="Invitation sent")).to_be_visible()
+    expect(page.locator("article.portal-access")).to_contain_text("not accepted yet")
+    assert len(mail.outbox) == 1
+    screenshots(page, "patient-portal-card-invited")
     browser.problems.assert_none()
