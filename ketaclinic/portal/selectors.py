@@ -126,7 +126,7 @@ class DueQuestionnaire:
 
     @property
     def short_name(self) -> str:
-        """"GAD-7" from "Generalized Anxiety Disorder 7-item scale (GAD-7)"."""
+        """ "GAD-7" from "Generalized Anxiety Disorder 7-item scale (GAD-7)"."""
         return short_name(self.instrument)
 
 

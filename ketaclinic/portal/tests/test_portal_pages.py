@@ -231,3 +231,23 @@ def test_contact_details_refuse_hidden_characters(clinic: Clinic) -> None:
     assert response.status_code == 422
     clinic.pat.refresh_from_db()
     assert clinic.pat.phone == "555-0100"
+
+
+def test_home_queries_do_not_grow_with_sessions_or_questionnaires(clinic: Clinic) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pat = clinic.client("pat")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert pat.get("/portal/").status_code == 200
+        return len(queries)
+
+    session_make(clinic, start=_tomorrow_at_nine())
+    _schedule(clinic, "gad7")
+    one = count()
+    for days in (2, 3, 4):
+        session_make(clinic, start=_tomorrow_at_nine() + timedelta(days=days), chair=f"C{days}")
+    _schedule(clinic, "phq9")
+    assert count() == one
