@@ -40,6 +40,8 @@ class TrendInWords:
     latest: Point | None
     baseline: Point | None
     change: str
+    bands: list[tuple[int, int, str]]
+    """The instrument's severity bands (low, high, label), from its definition."""
 
 
 def _band(trend: InstrumentTrend, total: int) -> str:
@@ -90,6 +92,7 @@ def trend_in_words(trend: InstrumentTrend) -> TrendInWords:
         latest=latest,
         baseline=baseline,
         change=_change(baseline, latest),
+        bands=[(band.low, band.high, band.label) for band in instrument.bands],
     )
 
 

@@ -19,6 +19,7 @@ from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Preparation, ProtocolDataError
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal.explain import ABOUT
 from ketaclinic.portal.models import ContactChange, PatientInvitation, RideConfirmation
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
@@ -128,6 +129,10 @@ class DueQuestionnaire:
     def short_name(self) -> str:
         """ "GAD-7" from "Generalized Anxiety Disorder 7-item scale (GAD-7)"."""
         return short_name(self.instrument)
+
+    @property
+    def about(self) -> str:
+        return ABOUT.get(self.instrument.code, "how much your symptoms bothered you")
 
 
 def due_questionnaires(user: Any) -> list[DueQuestionnaire]:

@@ -113,6 +113,7 @@ def test_a_due_gad7_is_answered_in_the_portal(clinic: Clinic) -> None:
     pat = clinic.client("pat")
     home = pat.get("/portal/").content.decode()
     assert "/portal/questionnaires/gad7/" in home
+    assert "It asks how much worry and anxiety bothered you" in home
     form = pat.get("/portal/questionnaires/gad7/")
     assert form.status_code == 200
     assert "988" in form.content.decode()  # the crisis notice, as on the link page
@@ -183,6 +184,7 @@ def test_scores_in_plain_words(clinic: Clinic) -> None:
     assert "how much worry and anxiety bothered you" in page
     assert "Your latest score: <strong>5</strong> (mild)" in page
     assert "Scores go from 0 to 21" in page
+    assert "0&ndash;4 minimal · 5&ndash;9 mild · 10&ndash;14 moderate · 15&ndash;21 severe" in page
     assert page.count("<meter") == 2
     assert not AuditEvent.objects.filter(
         actor=clinic.users["quinn"], object_type="Administration"
