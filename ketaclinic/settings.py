@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "ketaclinic.idempotency",
     "ketaclinic.today",
     "ketaclinic.outcomes",
+    "ketaclinic.portal",
 ]
 
 MIDDLEWARE = [

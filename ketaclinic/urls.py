@@ -64,6 +64,7 @@ urlpatterns = [
     path("ledger/", include("ketaclinic.ledger.urls")),
     path("infusions/", include("ketaclinic.infusions.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
+    path("portal/", include("ketaclinic.portal.urls")),
     path("monitors/", include("ketaclinic.monitors.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),

@@ -253,7 +253,8 @@ def _inquiry_url(_: Clinic, suffix: str = "") -> str:
 # route -> how to fill its parameters, and the checks to run on it.
 MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "": (lambda c: "/", [page(anon=302, staff=302, patient=302)]),
-    "me/": (lambda c: "/me/", [page(anon=302, staff=404, patient=200)]),
+    # The old address of a patient's own record: their portal now.
+    "me/": (lambda c: "/me/", [page(anon=302, staff=404, patient=302)]),
     "healthz": (lambda c: "/healthz", [page(anon=200, staff=200, patient=200)]),
     "logout/": (lambda c: "/logout/", [page(anon=405, staff=405, patient=405)]),
     "account/login/": (lambda c: "/account/login/", [page(anon=200, staff=200, patient=200)]),
@@ -310,14 +311,15 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         lambda c: "/today/verify/",
         [form_post(anon=302, admin=302, clinician=403, nurse=403, intake=403, patient=403)],
     ),
-    "patients/": (lambda c: "/patients/", [page(anon=302, staff=200, patient=200)]),
+    # Staff pages: a patient has the portal (403 for a list, 404 for a record's pages).
+    "patients/": (lambda c: "/patients/", [page(anon=302, staff=200, patient=403)]),
     "patients/new/": (
         lambda c: "/patients/new/",
         [page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403)],
     ),
     "patients/<uuid:patient_id>/": (
         lambda c: f"/patients/{c.pat.pk}/",
-        [page(anon=302, staff=200, patient=200)],
+        [page(anon=302, staff=200, patient=404)],
     ),
     "patients/<uuid:patient_id>/edit/": (
         lambda c: f"/patients/{c.pat.pk}/edit/",
@@ -345,7 +347,7 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     "courses/patients/<uuid:patient_id>/": (
         lambda c: f"/courses/patients/{c.pat.pk}/",
-        [page(anon=302, staff=200, patient=200)],
+        [page(anon=302, staff=200, patient=404)],
     ),
     "courses/schedule/": (
         lambda c: "/courses/schedule/",
@@ -654,11 +656,11 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     "scales/patients/<uuid:patient_id>/trends/": (
         lambda c: f"/scales/patients/{c.pat.pk}/trends/",
-        [page(anon=302, staff=200, patient=200)],
+        [page(anon=302, staff=200, patient=404)],
     ),
     "scales/patients/<uuid:patient_id>/administrations/<uuid:administration_id>/": (
         _administration_answers_url,
-        [page(anon=302, staff=200, patient=200)],
+        [page(anon=302, staff=200, patient=404)],
     ),
     # The questionnaire link: anyone holding it, no login (single use is tested elsewhere).
     "scales/q/<str:token>/": (_scale_link_url, [page(anon=200, staff=200, patient=200)]),
@@ -1642,6 +1644,53 @@ MATRIX.update(
     }
 )
 
+from ketaclinic.portal.tests import matrix as pm  # noqa: E402  the rows' builders
+
+# The patient portal: the patient's own pages (staff 403: theirs are the staff pages), the
+# invitation link (no login: its token is the key) and the staff's invite button.
+MATRIX.update(
+    {
+        "portal/": (lambda c: "/portal/", [page(anon=302, staff=403, patient=200)]),
+        "portal/sessions/<uuid:session_id>/ride/": (
+            pm.ride_url,
+            # an empty form: the confirmation box is not ticked (422)
+            [page(anon=302, staff=403, patient=200), form_post(anon=302, staff=403, patient=422)],
+        ),
+        "portal/questionnaires/<slug:code>/": (
+            pm.due_questionnaire_url,
+            # an empty form: every question needs an answer (422)
+            [page(anon=302, staff=403, patient=200), form_post(anon=302, staff=403, patient=422)],
+        ),
+        "portal/questionnaires-sent/": (
+            lambda c: "/portal/questionnaires-sent/",
+            [page(anon=302, staff=403, patient=200)],
+        ),
+        "portal/scores/": (lambda c: "/portal/scores/", [page(anon=302, staff=403, patient=200)]),
+        "portal/contact/": (
+            lambda c: "/portal/contact/",
+            # an empty form is a valid one (every contact field may be left empty): saved, 302
+            [page(anon=302, staff=403, patient=200), form_post(anon=302, staff=403, patient=302)],
+        ),
+        "portal/welcome/": (
+            lambda c: "/portal/welcome/",
+            [page(anon=410, staff=410, patient=410)],
+        ),
+        # A token that is not one: moved out of the address bar (302), then refused (410).
+        "portal/welcome/<str:uidb64>/<str:token>/": (
+            lambda c: "/portal/welcome/MQ/not-a-token/",
+            [page(anon=302, staff=302, patient=302)],
+        ),
+        # Pat already has an account: refused with a message on the staff page (302).
+        "portal/invite/<uuid:patient_id>/": (
+            lambda c: f"/portal/invite/{c.pat.pk}/",
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=302, clinician=302, nurse=403, intake=302, patient=403),
+            ],
+        ),
+    }
+)
+
 
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()
@@ -1679,3 +1728,32 @@ def test_role_matrix(clinic: Clinic, route: str) -> None:
                     f"matrix says {check.expect[role]}"
                 )
     assert not wrong, "\n".join(wrong)
+
+
+# A patient's pages are the portal's; what they may still open elsewhere, and why.
+PATIENT_OUTSIDE_THE_PORTAL = {
+    "": "the front door: sends a patient to the portal (302)",
+    "me/": "the old address of a patient's record: sends them to the portal (302)",
+    "intake/consents/<int:signature_id>/pdf/": (
+        "their own signed consent's PDF copy, until the portal's documents page (issue 15 "
+        "item 2, not built yet) links it"
+    ),
+}
+
+
+def test_a_patient_never_gets_a_staff_page() -> None:
+    """Every page that needs a sign-in, outside the portal, the account pages and the APIs,
+    answers a patient 403 or 404 (405 to a GET of a form's POST address): the staff pages are
+    never the patient's. Read from the matrix, which test_role_matrix checks against the app."""
+    wrong = []
+    for route, (_build, checks) in MATRIX.items():
+        if route.startswith(("portal/", "account/", "api/", "fhir/")) or route in (
+            PATIENT_OUTSIDE_THE_PORTAL
+        ):
+            continue
+        for check in checks:
+            if check.api or check.expect["anon"] != 302:
+                continue  # public pages and token links: no sign-in, nothing of the staff's
+            if check.expect["patient"] not in (403, 404, 405):
+                wrong.append(f"{check.method} {route}: {check.expect['patient']}")
+    assert not wrong, "staff pages a patient may open:\n" + "\n".join(wrong)

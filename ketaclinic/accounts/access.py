@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from ketaclinic.accounts.roles import Role, role_has
 
@@ -27,3 +28,11 @@ def require(user: Any, permission: str) -> None:
     """Raise PermissionDenied (403) unless the user holds the permission."""
     if not user_can(user, permission):
         raise PermissionDenied(permission)
+
+
+def staff_page_only(user: Any) -> None:
+    """A staff page about one patient: Http404 for anyone who may not see any patient (a
+    patient sees their own record in the portal, never on a staff page; 404 exactly as for an
+    id that does not exist, so the answer says nothing about the id)."""
+    if not user_can(user, "patient.view_any"):
+        raise Http404

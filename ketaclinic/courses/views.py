@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ketaclinic.accounts.access import require, user_can
+from ketaclinic.accounts.access import require, staff_page_only, user_can
 from ketaclinic.courses import selectors, services
 from ketaclinic.courses.forms import (
     ChairForm,
@@ -160,6 +160,7 @@ def _courses_page(
 @login_required
 @require_GET
 def patient_courses(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    staff_page_only(request.user)
     return _courses_page(request, _patient_or_404(request, patient_id))
 
 

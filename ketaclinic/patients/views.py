@@ -9,11 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require, user_can
+from ketaclinic.accounts.access import require, staff_page_only, user_can
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import FlagAcknowledgeForm, PatientForm
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
-from ketaclinic.scales.selectors import patient_self_report_support_needed
+from ketaclinic.portal.selectors import portal_status
+from ketaclinic.portal.services.invitations import may_invite
 
 
 def _patient_or_404(request: HttpRequest, patient_id: UUID, *, audit: bool = True) -> Patient:
@@ -25,6 +26,7 @@ def _patient_or_404(request: HttpRequest, patient_id: UUID, *, audit: bool = Tru
 
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "patient.view_any")  # a staff page; a patient has the portal
     # The search is POSTed so that a patient's name never lands in a URL or an access log. The
     # pager's buttons POST the search again with the page number; without a search, ?page=N.
     query = request.POST.get("q", "")[:100] if request.method == "POST" else ""
@@ -61,8 +63,6 @@ def _detail_context(
     request: HttpRequest, patient: Patient, *, failed: tuple[int, FlagAcknowledgeForm] | None = None
 ) -> dict[str, object]:
     can_acknowledge = user_can(request.user, "flag.acknowledge")
-    if not user_can(request.user, "patient.view_any"):
-        return patient_own_context(patient)
     flags = selectors.patient_open_flags(patient)
     forms = {flag.pk: FlagAcknowledgeForm(auto_id=f"ack-{flag.pk}-%s") for flag in flags}
     if failed is not None:
@@ -82,22 +82,14 @@ def _detail_context(
         "summary": selectors.patient_summary(patient),
         "can_view_sessions": user_can(request.user, "session.view"),
         "can_view_audit": user_can(request.user, "audit.view"),
-    }
-
-
-def patient_own_context(patient: Patient) -> dict[str, object]:
-    """A patient reading their own record: no staff flag labels, but supportive text and the
-    crisis numbers when their own answer to a questionnaire opened a flag."""
-    return {
-        "patient": patient,
-        "flags": [],
-        "self_report_support": patient_self_report_support_needed(patient),
-        "can_edit": False,
+        "portal": portal_status(patient),
+        "can_invite": may_invite(request.user),
     }
 
 
 @login_required
 def patient_detail(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    staff_page_only(request.user)
     patient = _patient_or_404(request, patient_id)
     return render(request, "patients/detail.html", _detail_context(request, patient))
 

@@ -95,6 +95,30 @@ def due_list_for_user(user: Any, *, today: date | None = None) -> list[DueRow]:
     schedules = list(
         ScaleSchedule.objects.filter(active=True).select_related("patient").order_by("pk")
     )
+    due = _due_rows(schedules, day)
+    listed = {row.patient.pk: row.patient for row in due}
+    if listed:
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget("Patient", str(pk), pk) for pk in listed],
+            )
+    return due
+
+
+def due_for_patient(patient: Patient, *, today: date | None = None) -> list[DueRow]:
+    """The patient's own due and overdue questionnaires, overdue first (the patient portal).
+    The caller has checked access to the patient and records the read. A fixed few queries."""
+    day = today or timezone.localdate()
+    schedules = list(ScaleSchedule.objects.filter(active=True, patient=patient).order_by("pk"))
+    for schedule in schedules:
+        schedule.patient = patient
+    return _due_rows(schedules, day)
+
+
+def _due_rows(schedules: list[ScaleSchedule], day: date) -> list[DueRow]:
+    """The due rows of these schedules (their patients preloaded), overdue first."""
     if not schedules:
         return []
     patient_ids = {schedule.patient_id for schedule in schedules}
@@ -137,14 +161,6 @@ def due_list_for_user(user: Any, *, today: date | None = None) -> list[DueRow]:
         )
         due += [DueRow(schedule.patient, schedule, item) for item in items]
     due.sort(key=lambda row: (row.item.status != "overdue", row.item.due_on, row.patient.mrn))
-    listed = {row.patient.pk: row.patient for row in due}
-    if listed:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Patient", str(pk), pk) for pk in listed],
-            )
     return due
 
 

@@ -33,7 +33,7 @@ NAVIGATION = (
     NavItem("Inbox", "scales:notifications", "patient.view_any"),
     NavItem("Ledger", "ledger:home", "ledger.view"),
     NavItem("Outcomes", "outcomes:clinic", "outcomes.view"),
-    NavItem("My record", "web:me", "patient.view_own"),
+    NavItem("Your care", "portal:home", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
     NavItem("Setup", "accounts:setup", "user.manage"),
 )

@@ -8,8 +8,6 @@ from django.shortcuts import redirect, render
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.lib.link_pages import is_patient_link_page
-from ketaclinic.patients.selectors import patient_get_for_user
-from ketaclinic.scales.selectors import patient_self_report_support_needed
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,26 +18,17 @@ def home(request: HttpRequest) -> HttpResponse:
     if user_can(request.user, "patient.view_any"):
         return redirect("today:home")
     if user_can(request.user, "patient.view_own"):
-        return redirect("web:me")
+        return redirect("portal:home")
     return render(request, "web/home.html")
 
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
-    """A patient's own record."""
+    """The old address of a patient's own record: their portal now (never the staff page)."""
     patient_id = getattr(request.user, "patient_id", None)
     if not user_can(request.user, "patient.view_own") or patient_id is None:
         raise Http404
-    patient = patient_get_for_user(request.user, patient_id)
-    # As ``patients.views`` shows a patient their record: no staff flag labels, but support and
-    # the crisis numbers when their own answer to a questionnaire opened a flag.
-    context = {
-        "patient": patient,
-        "flags": [],
-        "self_report_support": patient_self_report_support_needed(patient),
-        "can_edit": False,
-    }
-    return render(request, "patients/detail.html", context)
+    return redirect("portal:home")
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -102,7 +102,12 @@ def test_a_clinician_starts_a_course_once_intake_has_cleared_the_patient(
 def test_only_a_clinician_starts_a_course(
     clinic: Clinic, iv_protocol: Protocol, cleared: None, username: str
 ) -> None:
-    assert "Start a course" not in _page(clinic, username)
+    if username == "pat":  # the staff's course page is not the patient's: 404 (the portal is)
+        assert (
+            _client(clinic, username).get(f"/courses/patients/{clinic.pat.pk}/").status_code == 404
+        )
+    else:
+        assert "Start a course" not in _page(clinic, username)
     assert _start(clinic, username, iv_protocol.pk).status_code == 403
     assert not Course.objects.exists()
 
@@ -230,8 +235,13 @@ def test_a_change_without_a_reason_or_a_known_change_is_refused(
 
 @pytest.mark.parametrize("username", ["dana", "ben", "cleo", "pat"])
 def test_only_a_clinician_changes_a_course(clinic: Clinic, course: Course, username: str) -> None:
-    page = _page(clinic, username)
-    assert "Change the course" not in page and "Order a dose adjustment" not in page
+    if username == "pat":  # the staff's course page is not the patient's: 404 (the portal is)
+        assert (
+            _client(clinic, username).get(f"/courses/patients/{clinic.pat.pk}/").status_code == 404
+        )
+    else:
+        page = _page(clinic, username)
+        assert "Change the course" not in page and "Order a dose adjustment" not in page
     assert _change(clinic, course, "end", "Forged", user=username).status_code == 403
     course.refresh_from_db()
     assert course.status == CourseStatus.ACTIVE
@@ -345,10 +355,13 @@ def test_staff_book_a_session_and_see_it_with_a_link_to_its_chart(
     assert f"Session booked: {start:%a %Y-%m-%d} 09:00 in Chair 1." in page
     assert chart in page and f"{start:%a %Y-%m-%d} 09:00" in page
     assert chart in _page(clinic, "ada") and chart in _page(clinic, "dana")
-    # Intake books but does not open charts; the patient sees the session, not the chart.
+    # Intake books but does not open charts.
     assert chart not in _page(clinic, "cleo") and "Book a session" in _page(clinic, "cleo")
-    patient_page = _page(clinic, "pat")
-    assert chart not in patient_page and f"{start:%a %Y-%m-%d} 09:00" in patient_page
+    # The patient sees the session in the portal (the staff's course page answers 404).
+    pat = clinic.client("pat")
+    assert pat.get(f"/courses/patients/{clinic.pat.pk}/").status_code == 404
+    patient_page = pat.get("/portal/").content.decode()
+    assert chart not in patient_page and "09:00" in patient_page
     assert "Book a session" not in patient_page
 
 

@@ -95,8 +95,10 @@ def test_a_decision_against_the_proposal_with_rationale_is_signed_audited_and_on
     page = clinic.client("ben").get(f"/patients/{clinic.pat.pk}/")
     assert page.status_code == 200
     assert b"Eligibility: Eligible" in page.content
+    # The patient has the portal, never the staff page with its eligibility line.
     own = clinic.client("pat").get(f"/patients/{clinic.pat.pk}/")
-    assert b"Eligibility: Eligible" in own.content
+    assert own.status_code == 404
+    assert b"Eligibility" not in clinic.client("pat").get("/portal/").content
     other = clinic.client("ben").get(f"/patients/{clinic.quinn.pk}/")
     assert b"No eligibility decision" in other.content
 

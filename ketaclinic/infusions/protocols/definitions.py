@@ -198,6 +198,18 @@ class DischargeGate:
 
 
 @dataclass(frozen=True)
+class Preparation:
+    """What the patient is asked to do before a session; the patient portal shows it beside
+    each coming session (with the escort rule of ``DischargeGate``)."""
+
+    no_food_minutes: Sourced[int]
+    """Nothing to eat for this long before the session starts."""
+    no_drinks_minutes: Sourced[int]
+    """Nothing to drink (clear fluids included) for this long before the session starts."""
+    no_driving_until_next_day: Sourced[bool]
+
+
+@dataclass(frozen=True)
 class Note:
     text: str
     source: str
@@ -221,3 +233,6 @@ class Protocol:
     """Plausibility limits for data entry, not clinical; read-only."""
     vitals_plausibility_source: str
     notes: tuple[Note, ...]
+    preparation: Preparation | None = None
+    """Optional: protocol versions stored before it existed have none (the portal then says
+    to ask the clinic)."""

@@ -28,6 +28,7 @@ from ketaclinic.infusions.protocols.definitions import (
     Note,
     Phase,
     PhaseRule,
+    Preparation,
     Protocol,
     Range,
     RateVolume,
@@ -308,6 +309,22 @@ def _discharge(data: object, path: str) -> DischargeGate:
     return gate
 
 
+def _preparation(data: object, path: str) -> Preparation:
+    obj = _obj(data, path, {"no_food_minutes", "no_drinks_minutes", "no_driving_until_next_day"})
+    driving = _obj(
+        obj["no_driving_until_next_day"], f"{path}.no_driving_until_next_day", {"value", "source"}
+    )
+    if not isinstance(driving["value"], bool):
+        raise ProtocolDataError(f"{path}.no_driving_until_next_day.value: expected true or false")
+    return Preparation(
+        no_food_minutes=_sourced_int(obj["no_food_minutes"], f"{path}.no_food_minutes"),
+        no_drinks_minutes=_sourced_int(obj["no_drinks_minutes"], f"{path}.no_drinks_minutes"),
+        no_driving_until_next_day=Sourced(
+            driving["value"], _str(driving["source"], f"{path}.no_driving_until_next_day.source")
+        ),
+    )
+
+
 def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> Protocol:
     """Validate parsed JSON (numbers as Decimal or int) and build a `Protocol`."""
     keys = {
@@ -326,7 +343,7 @@ def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> 
         "vitals_plausibility",
         "notes",
     }
-    obj = _obj(dict(data), origin, keys, {"status"})
+    obj = _obj(dict(data), origin, keys, {"status", "preparation"})
     if obj["schema_version"] != SCHEMA_VERSION:
         raise ProtocolDataError(f"{origin}.schema_version: expected {SCHEMA_VERSION}")
     route = _enum(Route, obj["route"], f"{origin}.route")
@@ -415,6 +432,7 @@ def protocol_from_dict(data: Mapping[str, Any], *, origin: str = "protocol") -> 
             plaus_obj["source"], f"{origin}.vitals_plausibility.source"
         ),
         notes=tuple(notes),
+        preparation=_optional(obj.get("preparation"), f"{origin}.preparation", _preparation),
     )
 
 

@@ -56,6 +56,7 @@ from ketaclinic.infusions.selectors import (
 )
 from ketaclinic.infusions.snapshot import rems_form, rems_minutes, session_snapshot
 from ketaclinic.patients.selectors import patient_open_flags
+from ketaclinic.portal.selectors import ride_for_session
 
 S = SessionStatus
 BEFORE_START = (S.SCHEDULED, S.CHECKED_IN)
@@ -465,6 +466,8 @@ def chart_render(
         "check_in_opens": session.start - services.CHECK_IN_EARLIEST,
         "discharge_gate": protocol.discharge,
         "monitor_batch": monitor_batch(session),
+        # The patient's own "I have a ride home" from the portal, for check-in and pre-checks.
+        "ride": ride_for_session(session),
     }
     return render(request, "infusions/chart.html", context, status=status)
 

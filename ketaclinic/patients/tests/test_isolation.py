@@ -93,10 +93,10 @@ def test_pat_posting_quinns_edit_form_gets_404_exactly_as_for_a_missing_one(
     assert _row(clinic.quinn) == before
 
 
-def test_pat_sees_only_their_own_record_in_the_list_page(clinic: Clinic) -> None:
+def test_the_staff_list_page_is_refused_to_a_patient(clinic: Clinic) -> None:
     response = clinic.client("pat").get("/patients/")
-    assert response.status_code == 200
-    assert _shown_patients(response.content.decode(), clinic) == {"pat"}
+    assert response.status_code == 403
+    assert _shown_patients(response.content.decode(), clinic) == set()
 
 
 @pytest.mark.parametrize(
@@ -109,25 +109,27 @@ def test_pat_searching_the_list_page_for_quinn_finds_nothing(
     q = clinic.quinn.mrn if query == "MRN" else query
     headers = {"HX-Request": "true"} if htmx else {}
     response = clinic.client("pat").post("/patients/", {"q": q}, headers=headers)
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert _shown_patients(content, clinic) == set()
-    assert "No patients found." in content
+    assert response.status_code == 403  # a staff page: the patient has the portal
+    assert _shown_patients(response.content.decode(), clinic) == set()
 
 
-def test_pat_searching_the_list_page_for_themselves_finds_their_record(clinic: Clinic) -> None:
+def test_pat_searching_the_list_page_for_themselves_is_refused(clinic: Clinic) -> None:
     response = clinic.client("pat").post("/patients/", {"q": clinic.pat.mrn})
-    assert response.status_code == 200
-    assert _shown_patients(response.content.decode(), clinic) == {"pat"}
+    assert response.status_code == 403
+    assert _shown_patients(response.content.decode(), clinic) == set()
 
 
-def test_pat_can_read_their_own_page(clinic: Clinic) -> None:
-    response = clinic.client("pat").get(f"/patients/{clinic.pat.pk}/")
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert clinic.pat.mrn in content
+def test_pat_reads_their_own_record_in_the_portal_never_the_staff_page(clinic: Clinic) -> None:
+    pat = clinic.client("pat")
+    staff_page = pat.get(f"/patients/{clinic.pat.pk}/")
+    assert staff_page.status_code == 404  # exactly as for an id that does not exist
+    assert clinic.pat.mrn not in staff_page.content.decode()
+    portal = pat.get("/portal/contact/")
+    assert portal.status_code == 200
+    content = portal.content.decode()
     assert clinic.pat.email in content
-    assert f"/patients/{clinic.pat.pk}/edit/" not in content  # no edit link offered
+    assert clinic.pat.mrn not in content
+    assert f"/patients/{clinic.pat.pk}/edit/" not in content
 
 
 def test_pat_cannot_change_their_own_record_through_the_page(clinic: Clinic) -> None:
@@ -234,7 +236,7 @@ def test_quinns_record_is_unchanged_and_unlisted_after_every_attempt_by_pat(
     ]
     assert statuses == [404] * 5
     for q in ("", "Quinn", quinn.mrn):
-        assert pat_page.post("/patients/", {"q": q}).status_code == 200
+        assert pat_page.post("/patients/", {"q": q}).status_code == 403
         assert pat_api.get(PATIENTS, {"q": q}).status_code == 200
 
     assert _row(quinn) == before

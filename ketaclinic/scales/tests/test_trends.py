@@ -176,9 +176,12 @@ def test_another_patients_administration_is_not_found(clinic: Clinic) -> None:
     assert clinic.client("quinn").get(own).status_code == 404
 
 
-def test_a_patient_sees_their_own_trends_only(clinic: Clinic) -> None:
+def test_a_patient_sees_their_own_trends_in_the_portal_not_on_the_staff_page(
+    clinic: Clinic,
+) -> None:
     record(clinic, [(9, 1)])
-    assert clinic.client("pat").get(f"/scales/patients/{clinic.pat.pk}/trends/").status_code == 200
+    assert clinic.client("pat").get(f"/scales/patients/{clinic.pat.pk}/trends/").status_code == 404
+    assert clinic.client("pat").get("/portal/scores/").status_code == 200
     other = clinic.client("quinn").get(f"/scales/patients/{clinic.pat.pk}/trends/")
     assert other.status_code == 404
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, staff_page_only
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get_for_user, patient_open_flags
 from ketaclinic.scales import instruments, links, schedules, selectors, services, trends
@@ -210,6 +210,7 @@ def due_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_trends(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    staff_page_only(request.user)
     try:
         patient, charts = trends.trends_for_user(request.user, patient_id)
     except Patient.DoesNotExist:
@@ -230,6 +231,7 @@ def patient_trends(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 def administration_answers(
     request: HttpRequest, patient_id: UUID, administration_id: UUID
 ) -> HttpResponse:
+    staff_page_only(request.user)
     try:
         administration, rows = trends.administration_get_for_user(
             request.user, patient_id, administration_id

@@ -139,7 +139,7 @@ def test_each_role_lands_on_its_day_and_the_queries_do_not_grow_with_history(db:
 
 def test_the_front_door_sends_each_visitor_to_their_place(clinic: Clinic) -> None:
     assert Client().get("/")["Location"] == "/clinic/"
-    assert clinic.client("pat").get("/")["Location"] == "/me/"
+    assert clinic.client("pat").get("/")["Location"] == "/portal/"
     for username in ROLES:
         client = clinic.client(username)
         assert client.get("/")["Location"] == "/today/"

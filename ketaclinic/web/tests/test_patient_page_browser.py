@@ -43,7 +43,8 @@ def test_patient_sees_support_not_the_staff_flag_label(
     page = browser.page
     session_given(page, str(live_server), live_clinic.users["pat"])
     page.set_viewport_size({"width": 390, "height": 900})
-    page.goto("/me/")
+    page.goto("/me/")  # the old address of the patient's record: the portal now
+    expect(page).to_have_url(f"{live_server}/portal/")
     main = page.locator("main")
     support = main.locator(".crisis-urgent")
     expect(support).to_be_visible()

@@ -1,6 +1,7 @@
-"""A patient reading their own record never sees a staff flag label; when their own answer to a
-self-report questionnaire opened a flag (PHQ-9 item 9) they see supportive text and the crisis
-numbers of the public self-screen's crisis block instead. Staff still see the flag."""
+"""A patient reading their own record (the portal) never sees a staff flag label; when their
+own answer to a self-report questionnaire opened a flag (PHQ-9 item 9) they see supportive text
+and the crisis numbers of the public self-screen's crisis block instead. Staff still see the
+flag."""
 
 from __future__ import annotations
 
@@ -27,11 +28,15 @@ def _administer(clinic: Clinic, answers: dict[str, int], instrument: str = "phq9
 
 
 def _own_pages(clinic: Clinic) -> list[str]:
+    """The patient's own pages: the portal's home, reached directly, from the old /me/ address
+    and from the front door (never the staff's patient page, which answers 404)."""
     client = clinic.client("pat")
+    assert client.get(f"/patients/{clinic.pat.pk}/").status_code == 404
     pages = []
-    for url in ("/me/", f"/patients/{clinic.pat.pk}/"):
-        response = client.get(url)
+    for url in ("/portal/", "/me/", "/"):
+        response = client.get(url, follow=True)
         assert response.status_code == 200, url
+        assert response.redirect_chain[-1:] in ([], [("/portal/", 302)]), url
         pages.append(response.content.decode())
     return pages
 
@@ -54,7 +59,7 @@ def test_patient_sees_support_and_crisis_numbers_not_the_staff_flag(
         for words in STAFF_WORDS:
             assert words not in page
         main = page[page.index("<main") :]
-        assert main.index(_crisis_block()) < main.index("Demographics and contact")
+        assert main.index(_crisis_block()) < main.index("Hello, Pat")
         assert 'href="tel:988"' in page
         assert "Your care team has been told about your answer" in page
 

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from ketaclinic.portal.views import patient, staff, welcome
+
+app_name = "portal"
+urlpatterns = [
+    path("", patient.home, name="home"),
+    path("sessions/<uuid:session_id>/ride/", patient.ride, name="ride"),
+    path("questionnaires/<slug:code>/", patient.questionnaire, name="questionnaire"),
+    path("questionnaires-sent/", patient.questionnaire_done, name="questionnaire_done"),
+    path("scores/", patient.scores, name="scores"),
+    path("contact/", patient.contact_details, name="contact"),
+    # The invitation link: its id (base64) and token, nothing about the patient.
+    path("welcome/", welcome.welcome_base, name="welcome_base"),
+    path("welcome/<str:uidb64>/<str:token>/", welcome.welcome, name="welcome"),
+    # Staff: invite the patient (from the patient's staff page).
+    path("invite/<uuid:patient_id>/", staff.invite, name="invite"),
+]
