@@ -104,7 +104,18 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
     statement = valid(CapabilityStatement, response.content)
     assert statement["fhirVersion"] == "4.0.1"
     types = {resource["type"] for resource in statement["rest"][0]["resource"]}
-    assert types == {"Questionnaire", "QuestionnaireResponse", "Observation", "Flag"}
+    assert types == {
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Observation",
+        "Flag",
+        "Patient",
+        "Practitioner",
+        "Location",
+        "Encounter",
+        "MedicationAdministration",
+        "Consent",
+    }
 
 
 def test_anonymous_gets_401_operation_outcome(db: object) -> None:
