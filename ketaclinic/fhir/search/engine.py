@@ -212,7 +212,10 @@ def _after(
     value, source, pk = position
     strictly, inclusive = ("gt", "gte") if later else ("lt", "lte")
     if index != source:
-        return rows.filter(**{f"{SORT}__{strictly if index < source else inclusive}": value})
+        # Ties on the sort value go by source index: a source ordered before the position's
+        # has its ties behind the position (going later), one ordered after has them ahead.
+        tie_is_behind = (index < source) == later
+        return rows.filter(**{f"{SORT}__{strictly if tie_is_behind else inclusive}": value})
     return rows.filter(
         Q(**{f"{SORT}__{strictly}": value}) | Q(**{SORT: value, f"pk__{strictly}": pk})
     )
