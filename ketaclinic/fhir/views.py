@@ -174,14 +174,13 @@ def _etag_matches(header: str, version_id: str) -> bool:
 
 
 def _read_response(request: HttpRequest, built: Built) -> HttpResponse:
-    etag = f'W/"{built.version_id}"'
-    headers = {"ETag": etag, "Last_Modified": http_date(built.last_updated.timestamp())}
     if _etag_matches(request.headers.get("If-None-Match", ""), built.version_id):
         response = HttpResponse(status=304)
-        response["ETag"] = headers["ETag"]
-        response["Last-Modified"] = headers["Last_Modified"]
-        return response
-    return fhir_response(built.served_text(), **headers)
+    else:
+        response = fhir_response(built.served_text())
+    response["ETag"] = f'W/"{built.version_id}"'
+    response["Last-Modified"] = http_date(built.last_updated.timestamp())
+    return response
 
 
 @fhir_endpoint(("GET",))

@@ -89,6 +89,10 @@ def _rows(user: Any) -> QuerySet[Any]:
     return Session.objects.filter(course__patient__in=patients_visible_to(user))
 
 
+def _ours(fhir_status: str) -> list[str]:
+    return [ours for ours, theirs in ENCOUNTER_STATUS.items() if theirs == fhir_status]
+
+
 _STATUS = {
     (ENCOUNTER_STATUS_SYSTEM, fhir): Q(
         status__in=[s for s, f in ENCOUNTER_STATUS.items() if f == fhir]

@@ -107,7 +107,7 @@ def vitals_id(reading_pk: int, measure: Measure) -> str:
 
 
 def vitals_json(reading: VitalsReading, measure: Measure) -> dict[str, Any]:
-    code, display = measure.loinc[0]
+    display = measure.loinc[0][1]
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": vitals_id(reading.pk, measure),

@@ -180,7 +180,7 @@ def parse(
 
 
 def _filtered(source: Source, user: Any, parsed: Parsed) -> QuerySet[Any]:
-    rows = source.rows(user).annotate(**{LAST_UPDATED: source.last_updated})
+    rows: QuerySet[Any] = source.rows(user).annotate(**{LAST_UPDATED: source.last_updated})
     problems: list[Issue] = []
     for name, raw_values in parsed.filters.items():
         apply = source.filters.get(name)

@@ -22,7 +22,7 @@ RESULT_PARAMS = ("_count", "_sort", "_summary", "_total", "_format", "_cursor")
 
 class Kind(StrEnum):
     DATE = "date"
-    TOKEN = "token"
+    TOKEN = "token"  # noqa: S105  a FHIR search parameter type, not a secret
     REFERENCE = "reference"
     STRING = "string"
     URI = "uri"
