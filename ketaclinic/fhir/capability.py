@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ketaclinic.fhir.registry import TYPES
+from ketaclinic.fhir.registry import QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search.engine import ResourceType
 from ketaclinic.fhir.search.params import DEFAULT_COUNT, MAX_COUNT
 
@@ -25,18 +25,22 @@ RESULT_PARAMS = (
 )
 
 
-def _searchable(kind: ResourceType) -> dict[str, Any]:
+def _searchable(kind: ResourceType, *, versioned: bool = True) -> dict[str, Any]:
     interactions = [{"code": "read"}, {"code": "search-type"}]
-    if kind.name == "QuestionnaireResponse":
+    if kind.name in ("QuestionnaireResponse", "Questionnaire"):
         interactions.append({"code": "create"})
     resource: dict[str, Any] = {
         "type": kind.name,
         "interaction": interactions,
-        "versioning": "versioned",
+        "versioning": "versioned" if versioned else "no-version",
         "readHistory": False,
         "conditionalRead": "not-match",
         "searchParam": [_search(p.name, str(p.kind), p.documentation) for p in kind.params]
-        + [_search(name, kind_, doc) for name, kind_, doc in RESULT_PARAMS],
+        + [
+            _search(name, kind_, doc)
+            for name, kind_, doc in RESULT_PARAMS
+            if name != "_sort" or kind.sortable
+        ],
     }
     if kind.documentation:
         resource["documentation"] = kind.documentation
@@ -66,22 +70,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 "(stable while records are added); unknown parameters are ignored and named in "
                 "an OperationOutcome entry, or refused with 400 under Prefer: handling=strict.",
                 "resource": [
-                    {
-                        "type": "Questionnaire",
-                        "interaction": [
-                            {"code": "read"},
-                            {"code": "search-type"},
-                            {"code": "create"},
-                        ],
-                        "documentation": "Every built-in rating scale; create (admin) imports a "
-                        "definition linked by LOINC code to a built-in instrument.",
-                        "searchParam": [
-                            _search("_id", "token", "the id"),
-                            _search("code", "token", "the LOINC panel code (system|code)"),
-                            _search("url", "uri", "the canonical URL"),
-                            _search("name", "string", "name or title, starts with, any case"),
-                        ],
-                    },
+                    _searchable(QUESTIONNAIRE, versioned=False),
                     *(_searchable(kind) for kind in TYPES.values()),
                 ],
             }

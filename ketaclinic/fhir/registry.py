@@ -149,3 +149,21 @@ TYPES: dict[str, ResourceType] = {
         ),
     )
 }
+
+
+# Questionnaires are searched as a list (built-ins are part of the software, not rows):
+# ``engine.list_search``; the parameters are parsed and listed the same way.
+QUESTIONNAIRE = ResourceType(
+    "Questionnaire",
+    (),
+    (
+        SearchParam("_id", Kind.TOKEN, "the id"),
+        SearchParam("code", Kind.TOKEN, "the LOINC panel code (system|code)"),
+        SearchParam("url", Kind.URI, "the canonical URL"),
+        SearchParam("name", Kind.STRING, "name or title, starts with, any case"),
+    ),
+    audit_type=None,
+    sortable=(),
+    documentation="Every built-in rating scale; create (admin) imports a definition linked "
+    "by LOINC code to a built-in instrument.",
+)

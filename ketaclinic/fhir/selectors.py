@@ -4,6 +4,7 @@ for a record the user may not see) and every resource read is an audited read.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -31,13 +32,14 @@ def _token(value: str) -> tuple[str | None, str]:
     return None, value
 
 
-def questionnaire_search(params: dict[str, str]) -> list[tuple[str, str]]:
-    """(id, JSON text) of the built-in and imported Questionnaires matching every parameter."""
+def questionnaire_search(params: dict[str, str], snapshot: datetime | None = None) -> list[Built]:
+    """The built-in and imported Questionnaires matching every parameter, in their one
+    stable order: built-ins first, then imports by insert time (up to ``snapshot``)."""
     code_system, code = _token(params["code"]) if "code" in params else (None, None)
     url = params.get("url")
     name = params.get("name", "").lower()
     wanted_id = params.get("_id")
-    found: list[tuple[str, str]] = []
+    found: list[Built] = []
     for instrument, text in builtin.builtin_json_texts():
         if code is not None and (
             instrument.loinc_panel != code or code_system not in (None, LOINC)
@@ -50,8 +52,10 @@ def questionnaire_search(params: dict[str, str]) -> list[tuple[str, str]]:
         names = (builtin.computable_name(instrument).lower(), instrument.name.lower())
         if name and not any(n.startswith(name) for n in names):
             continue
-        found.append((builtin.builtin_id(instrument.code), text))
+        found.append(Built(builtin.builtin_id(instrument.code), text, None, None))
     rows = StoredResource.objects.filter(resource_type="Questionnaire")
+    if snapshot is not None:
+        rows = rows.filter(created_at__lte=snapshot)
     if code is not None:
         rows = rows.filter(code=code)
         if code_system is not None:
@@ -62,15 +66,20 @@ def questionnaire_search(params: dict[str, str]) -> list[tuple[str, str]]:
         rows = rows.filter(resource_id=wanted_id)
     if name:
         rows = rows.filter(name__istartswith=name)
-    found.extend(rows.order_by("created_at").values_list("resource_id", "json_text"))
+    found.extend(
+        Built(resource_id, text, None, created_at)
+        for resource_id, text, created_at in rows.order_by("created_at", "pk").values_list(
+            "resource_id", "json_text", "created_at"
+        )
+    )
     return found
 
 
-def questionnaire_get(resource_id: str) -> str:
+def questionnaire_get(resource_id: str) -> Built:
     found = questionnaire_search({"_id": resource_id})
     if not found:
         raise FhirProblem(404, [Issue("not-found", f"Questionnaire/{resource_id} is not known")])
-    return found[0][1]
+    return found[0]
 
 
 def _patients_named(user: Any, kind: ResourceType, parsed: Parsed) -> list[Patient]:

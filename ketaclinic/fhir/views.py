@@ -19,7 +19,7 @@ from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
-from ketaclinic.fhir.registry import TYPES
+from ketaclinic.fhir.registry import QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.engine import Built, Page
 from ketaclinic.fhir.search.params import handling
@@ -109,22 +109,6 @@ def _issues(refusal: BodyRefused, resource_type: str) -> list[Issue]:
     ]
 
 
-def _params(request: HttpRequest) -> dict[str, str]:
-    return {key: str(request.GET[key]) for key in request.GET if key != "_format"}
-
-
-def _search(
-    request: HttpRequest, entries: list[tuple[str, str]], resource_type: str
-) -> HttpResponse:
-    base = request.build_absolute_uri("/fhir/R4/")
-    return fhir_response(
-        searchset(
-            request.build_absolute_uri(),
-            [(f"{base}{resource_type}/{resource_id}", text) for resource_id, text in entries],
-        )
-    )
-
-
 def _page_response(request: HttpRequest, type_name: str, page: Page) -> HttpResponse:
     """The searchset: ``self`` echoes the parameters applied (ignored ones are named in the
     OperationOutcome entry instead); ``next``/``previous`` add the paging cursor."""
@@ -179,7 +163,8 @@ def _read_response(request: HttpRequest, built: Built) -> HttpResponse:
     else:
         response = fhir_response(built.served_text())
     response["ETag"] = f'W/"{built.version_id}"'
-    response["Last-Modified"] = http_date(built.last_updated.timestamp())
+    if built.last_updated is not None:
+        response["Last-Modified"] = http_date(built.last_updated.timestamp())
     return response
 
 
@@ -188,7 +173,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(json.dumps(capability_statement(request.build_absolute_uri("/fhir/R4/"))))
 
 
-@fhir_endpoint(("GET", "POST"), params=("_id", "code", "url", "name"))
+@fhir_endpoint(("GET", "POST"), params=None)
 def questionnaire_type(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         stored = services.questionnaire_import(
@@ -199,12 +184,19 @@ def questionnaire_type(request: HttpRequest) -> HttpResponse:
             201,
             Location=f"/fhir/R4/Questionnaire/{stored.resource_id}",
         )
-    return _search(request, selectors.questionnaire_search(_params(request)), "Questionnaire")
+    values = {key: request.GET.getlist(key) for key in request.GET}
+    prefer = handling(request.headers.get("Prefer", ""))
+    parsed, cursor = engine.parse(QUESTIONNAIRE, values, prefer)
+    params = {name: given[-1] for name, given in parsed.filters.items() if given}
+    items = selectors.questionnaire_search(params, cursor.snapshot if cursor else None)
+    return _page_response(
+        request, "Questionnaire", engine.list_search(QUESTIONNAIRE, items, parsed, cursor)
+    )
 
 
 @fhir_endpoint(("GET",))
 def questionnaire_read(request: HttpRequest, resource_id: str) -> HttpResponse:
-    return fhir_response(selectors.questionnaire_get(resource_id))
+    return _read_response(request, selectors.questionnaire_get(resource_id))
 
 
 @fhir_endpoint(("GET", "POST"), params=None)

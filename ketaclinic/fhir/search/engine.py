@@ -43,7 +43,7 @@ class Built:
     resource_id: str
     text: str
     patient_id: Any
-    last_updated: datetime
+    last_updated: datetime | None  # None: a built-in definition, part of the software
     profile: str | None = None
 
     @property
@@ -53,10 +53,9 @@ class Built:
 
     def served_text(self) -> str:
         """The JSON text with ``meta`` (versionId, lastUpdated, profile) spliced in first."""
-        meta: dict[str, Any] = {
-            "versionId": self.version_id,
-            "lastUpdated": self.last_updated.isoformat(),
-        }
+        meta: dict[str, Any] = {"versionId": self.version_id}
+        if self.last_updated is not None:
+            meta["lastUpdated"] = self.last_updated.isoformat()
         if self.profile:
             meta["profile"] = [self.profile]
         return '{"meta":' + json.dumps(meta, separators=(",", ":")) + "," + self.text.lstrip()[1:]
@@ -305,3 +304,35 @@ def read(resource_type: ResourceType, user: Any, resource_id: str) -> Built:
         if built and built[0].resource_id == resource_id:
             return built[0]
     raise FhirProblem(404, [Issue("not-found", f"{resource_type.name}/{resource_id} is not known")])
+
+
+def list_search(
+    resource_type: ResourceType, items: Sequence[Built], parsed: Parsed, cursor: Cursor | None
+) -> Page:
+    """A page of a short list already in its one stable order (built-in definitions first,
+    then the imported ones by insert time: new ones only ever go at the end). The cursor's
+    position is the id of the edge entry, found again in the list."""
+    page = Page([], len(items), parsed)
+    count = parsed.result.count
+    if parsed.result.summary_count or count == 0:
+        return page
+    ids = [item.resource_id for item in items]
+    start = 0
+    if cursor is not None:
+        if cursor.pk not in ids:
+            raise FhirProblem(
+                400, [Issue("invalid", "this paging link's position is gone", "_cursor")]
+            )
+        at = ids.index(cursor.pk)
+        start = max(at - count, 0) if cursor.backward else at + 1
+        end = at if cursor.backward else at + 1 + count
+    else:
+        end = count
+    page.entries = list(items[start:end])
+    snapshot = cursor.snapshot if cursor else timezone.now()
+    if page.entries and end < len(items):
+        edge = ids[end - 1]
+        page.next_cursor = Cursor(resource_type.name, snapshot, 0, edge, False).dumps()
+    if page.entries and start > 0:
+        page.previous_cursor = Cursor(resource_type.name, snapshot, 0, ids[start], True).dumps()
+    return page
