@@ -58,6 +58,13 @@ class Built:
             meta["lastUpdated"] = self.last_updated.isoformat()
         if self.profile:
             meta["profile"] = [self.profile]
+        if '"meta"' in self.text:
+            # An imported definition may carry its own meta (profiles, tags): merge, do not
+            # repeat the key. Rare (imports only), so parsing here costs nothing that matters.
+            resource = json.loads(self.text)
+            if isinstance(resource.get("meta"), dict):
+                resource["meta"] = resource["meta"] | meta
+                return json.dumps(resource, separators=(",", ":"))
         return '{"meta":' + json.dumps(meta, separators=(",", ":")) + "," + self.text.lstrip()[1:]
 
 

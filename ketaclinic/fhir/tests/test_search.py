@@ -256,3 +256,18 @@ def test_capability_statement_lists_every_supported_parameter(clinic: Clinic) ->
     }
     for name, kind in TYPES.items():
         assert {p.name for p in kind.params} | {"_count", "_sort", "_summary"} <= listed[name]
+
+
+def test_served_meta_merges_with_a_meta_the_resource_already_has() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from ketaclinic.fhir.search.engine import Built
+
+    at = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    own = '{"resourceType":"Questionnaire","meta":{"profile":["http://x/p"]},"status":"active"}'
+    served = json.loads(Built("q1", own, None, at).served_text())
+    assert served["meta"]["profile"] == ["http://x/p"]
+    assert served["meta"]["lastUpdated"] == at.isoformat() and served["meta"]["versionId"]
+    plain = json.loads(Built("q2", '{"resourceType":"Flag"}', None, None).served_text())
+    assert set(plain["meta"]) == {"versionId"}
