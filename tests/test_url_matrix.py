@@ -766,6 +766,14 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         _fhir_flag_url,
         [api("GET", anon=401, staff=200, patient=200)],
     ),
+    "fhir/R4/Organization": (
+        lambda c: "/fhir/R4/Organization?_id=clinic",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Organization/<str:resource_id>": (
+        lambda c: "/fhir/R4/Organization/clinic",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
     "fhir/R4/Patient": (
         lambda c: "/fhir/R4/Patient?_count=5",
         [api("GET", anon=401, staff=200, patient=200)],

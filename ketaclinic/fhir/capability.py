@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ketaclinic.fhir.registry import QUESTIONNAIRE, TYPES
+from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search.engine import ResourceType
 from ketaclinic.fhir.search.params import DEFAULT_COUNT, MAX_COUNT
 
@@ -71,6 +71,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 "an OperationOutcome entry, or refused with 400 under Prefer: handling=strict.",
                 "resource": [
                     _searchable(QUESTIONNAIRE, versioned=False),
+                    _searchable(ORGANIZATION),
                     *(_searchable(kind) for kind in TYPES.values()),
                 ],
             }

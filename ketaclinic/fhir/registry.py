@@ -167,3 +167,14 @@ QUESTIONNAIRE = ResourceType(
     documentation="Every built-in rating scale; create (admin) imports a definition linked "
     "by LOINC code to a built-in instrument.",
 )
+
+
+# The clinic as one Organization, searched as a list like the Questionnaires.
+ORGANIZATION = ResourceType(
+    "Organization",
+    (),
+    (SearchParam("_id", Kind.TOKEN, "the id (clinic)"),),
+    audit_type=None,
+    sortable=(),
+    documentation="The clinic (id clinic); it manages the chairs.",
+)

@@ -9,12 +9,14 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.fhir import questionnaire as builtin
 from ketaclinic.fhir.models import StoredResource
 from ketaclinic.fhir.outcome import FhirProblem, Issue
 from ketaclinic.fhir.registry import TYPES
+from ketaclinic.fhir.resources.organization import organizations
 from ketaclinic.fhir.scoring_plan import LOINC
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.cursor import Cursor
@@ -143,3 +145,10 @@ def resource_read(type_name: str, user: Any, resource_id: str) -> Built:
                 targets=[AuditTarget(kind.audit_type, built.resource_id, built.patient_id)],
             )
     return built
+
+
+def organization_list(user: Any) -> list[Built]:
+    """The clinic, for anyone who may use the API (staff and patients)."""
+    if not (user_can(user, "patient.view_any") or user_can(user, "patient.view_own")):
+        raise FhirProblem(403, [Issue("forbidden", "this account may not use the FHIR API")])
+    return organizations()

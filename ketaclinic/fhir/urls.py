@@ -12,6 +12,8 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("Questionnaire", views.questionnaire_type, name="questionnaire"),
     path("Questionnaire/<str:resource_id>", views.questionnaire_read, name="questionnaire_read"),
+    path("Organization", views.organization_type, name="organization"),
+    path("Organization/<str:resource_id>", views.organization_read, name="organization_read"),
     path("QuestionnaireResponse", views.questionnaire_response_type, name="response"),
     path(
         "QuestionnaireResponse/<str:resource_id>",

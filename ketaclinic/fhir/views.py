@@ -19,7 +19,7 @@ from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
-from ketaclinic.fhir.registry import QUESTIONNAIRE, TYPES
+from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.engine import Built, Page
 from ketaclinic.fhir.search.params import handling
@@ -223,3 +223,26 @@ def resource_type(request: HttpRequest, type_name: str) -> HttpResponse:
 def resource_read(request: HttpRequest, type_name: str, resource_id: str) -> HttpResponse:
     """Read one resource; ETag is its version, ``If-None-Match`` answers 304."""
     return _read_response(request, selectors.resource_read(type_name, request.user, resource_id))
+
+
+@fhir_endpoint(("GET",), params=None)
+def organization_type(request: HttpRequest) -> HttpResponse:
+    values = {key: request.GET.getlist(key) for key in request.GET}
+    parsed, cursor = engine.parse(ORGANIZATION, values, handling(request.headers.get("Prefer", "")))
+    wanted = {i for given in parsed.filters.get("_id", []) for i in given.split(",")}
+    items = [
+        o
+        for o in selectors.organization_list(request.user)
+        if not wanted or o.resource_id in wanted
+    ]
+    return _page_response(
+        request, "Organization", engine.list_search(ORGANIZATION, items, parsed, cursor)
+    )
+
+
+@fhir_endpoint(("GET",))
+def organization_read(request: HttpRequest, resource_id: str) -> HttpResponse:
+    found = [o for o in selectors.organization_list(request.user) if o.resource_id == resource_id]
+    if not found:
+        raise FhirProblem(404, [Issue("not-found", f"Organization/{resource_id} is not known")])
+    return _read_response(request, found[0])

@@ -18,6 +18,7 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.courses.models import Chair
 from ketaclinic.fhir.questionnaire import canonical_base
 from ketaclinic.fhir.resources.common import id_filter, int_id, pk_lookup, validated
+from ketaclinic.fhir.resources.organization import CLINIC_ID
 from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source, date_filter
 
 practitioner_pk = int_id("staff-")
@@ -95,6 +96,7 @@ def location_json(chair: Chair) -> dict[str, Any]:
         "status": "active",
         "name": chair.name,
         "mode": "instance",
+        "managingOrganization": {"reference": f"Organization/{CLINIC_ID}"},
         "type": [{"text": "Infusion chair"}],
         "physicalType": {
             "coding": [

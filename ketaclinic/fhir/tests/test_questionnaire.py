@@ -143,6 +143,7 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
         "Encounter",
         "MedicationAdministration",
         "Consent",
+        "Organization",
     }
 
 

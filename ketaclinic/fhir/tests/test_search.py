@@ -256,6 +256,8 @@ def test_capability_statement_lists_every_supported_parameter(clinic: Clinic) ->
     }
     for name, kind in TYPES.items():
         assert {p.name for p in kind.params} | {"_count", "_sort", "_summary"} <= listed[name]
+    assert listed["Questionnaire"] == {"_id", "code", "url", "name", "_count", "_summary"}
+    assert listed["Organization"] == {"_id", "_count", "_summary"}
 
 
 def test_served_meta_merges_with_a_meta_the_resource_already_has() -> None:
