@@ -273,3 +273,24 @@ def test_served_meta_merges_with_a_meta_the_resource_already_has() -> None:
     assert served["meta"]["lastUpdated"] == at.isoformat() and served["meta"]["versionId"]
     plain = json.loads(Built("q2", '{"resourceType":"Flag"}', None, None).served_text())
     assert set(plain["meta"]) == {"versionId"}
+
+
+def test_a_page_costs_the_same_queries_however_many_entries(clinic: Clinic) -> None:
+    """No query per entry: a page of 2 sessions and a page of 8 take as many queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.infusions.tests.chart_driver import session_make
+
+    for n in range(8):
+        session_make(clinic, chair=f"Chair {n}")
+    client = clinic.api("ada")
+    client.get("/fhir/R4/Encounter?_count=1")  # the token's first use is not measured
+
+    def queries(count: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            bundle = _get(client, f"/fhir/R4/Encounter?_count={count}")
+        assert len(_ids(bundle)) == count
+        return len(captured)
+
+    assert queries(2) == queries(8)
