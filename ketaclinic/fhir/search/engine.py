@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -121,7 +121,6 @@ class ResourceType:
     requires_patient: bool = False
     sortable: tuple[str, ...] = ("_lastUpdated", "date")
     documentation: str = ""
-    extra_interactions: tuple[str, ...] = field(default=())
 
 
 @dataclass
@@ -167,12 +166,10 @@ def parse(
         parsed.filters[name] = [v for v in raw_values if v != ""]
     sortable = resource_type.sortable
     parsed.result = result_params(values, sortable, parsed)
-    if handling == Handling.STRICT and parsed.ignored:
-        parsed.errors.extend(
-            Issue(i.code, i.diagnostics.replace("and was ignored", "(Prefer: handling=strict)"),
-                  i.expression)
-            for i in parsed.ignored
-        )  # fmt: skip
+    if handling == Handling.STRICT:
+        for ignored in parsed.ignored:
+            refused = ignored.diagnostics.replace("and was ignored", "(Prefer: handling=strict)")
+            parsed.errors.append(Issue(ignored.code, refused, ignored.expression))
     cursor = None
     raw_cursor = values.get("_cursor", [])
     if raw_cursor:
@@ -243,12 +240,13 @@ def search(resource_type: ResourceType, user: Any, parsed: Parsed, cursor: Curso
     if cursor is not None:
         if cursor.source >= len(querysets):
             raise FhirProblem(400, [Issue("invalid", "this paging link is not valid", "_cursor")])
+        edge_source = resource_type.sources[cursor.source]
+        edge = querysets[cursor.source].model.objects.filter(pk=cursor.pk)
         value = (
-            querysets[cursor.source].model.objects.filter(pk=cursor.pk)
-            .annotate(**{SORT: _sort_expression(resource_type.sources[cursor.source],
-                                                result.sort)})
-            .values_list(SORT, flat=True).first()
-        )  # fmt: skip
+            edge.annotate(**{SORT: _sort_expression(edge_source, result.sort)})
+            .values_list(SORT, flat=True)
+            .first()
+        )
         if value is None:
             raise FhirProblem(
                 400, [Issue("invalid", "this paging link's position is gone", "_cursor")]
