@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -37,6 +38,10 @@ def _first_at(snapshot: dict[str, Any], kind: str, last: bool = False) -> str | 
     return str(times[-1] if last else times[0])
 
 
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def medication_administration_json(record: SignedRecord) -> dict[str, Any]:
     snapshot = json.loads(record.snapshot_json)
     protocol = snapshot.get("protocol", {})
@@ -52,7 +57,12 @@ def medication_administration_json(record: SignedRecord) -> dict[str, Any]:
     start = _first_at(snapshot, "infusion_start")
     stop = _first_at(snapshot, "infusion_stop", last=True)
     if start is not None:
-        resource["effectivePeriod"] = {"start": start} | ({"end": stop} if stop else {})
+        period = {"start": start}
+        # FHIR's per-1: the end may not precede the start; a stop charted before the start
+        # (a late correction) is left in the signed chart, not put into the period.
+        if stop is not None and _when(stop) >= _when(start):
+            period["end"] = stop
+        resource["effectivePeriod"] = period
     else:
         resource["effectiveDateTime"] = snapshot.get("booked_start") or record.signed_at.isoformat()
     dosage: dict[str, Any] = {}

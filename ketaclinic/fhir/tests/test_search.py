@@ -294,3 +294,37 @@ def test_a_page_costs_the_same_queries_however_many_entries(clinic: Clinic) -> N
         return len(captured)
 
     assert queries(2) == queries(8)
+
+
+def test_medication_administration_period_never_ends_before_it_starts() -> None:
+    import json
+
+    from ketaclinic.fhir.resources.medication import medication_administration_json
+    from ketaclinic.infusions.models import SignedRecord
+
+    def period(start: str, stop: str) -> dict[str, Any]:
+        snapshot = {
+            "patient": {"id": "p1"},
+            "protocol": {"medication": "racemic ketamine", "route": "IV"},
+            "administered_mg": "36.3",
+            "administered_volume_ml": "3.63",
+            "entries": [
+                {"kind": "infusion_start", "at": start},
+                {"kind": "infusion_stop", "at": stop},
+            ],
+        }
+        record = SignedRecord(session_id="5e0c3f3e-0000-4000-8000-000000000001")
+        record.snapshot_json = json.dumps(snapshot)
+        resource = medication_administration_json(record)
+        assert resource["dosage"]["dose"] == {
+            "value": 36.3, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"
+        }  # fmt: skip
+        found: dict[str, Any] = resource["effectivePeriod"]
+        return found
+
+    assert period("2026-01-05T09:00:00Z", "2026-01-05T09:40:00Z") == {
+        "start": "2026-01-05T09:00:00Z", "end": "2026-01-05T09:40:00Z"
+    }  # fmt: skip
+    assert period("2026-01-05T09:00:00Z", "2026-01-05T08:00:00Z") == {
+        "start": "2026-01-05T09:00:00Z"
+    }
