@@ -218,6 +218,51 @@ def _fhir_gad7_response(c: Clinic) -> dict[str, Any]:
     }
 
 
+def _fhir_flag_url(c: Clinic) -> str:
+    flag = SafetyFlag.objects.create(patient=c.pat, code="matrix", title="Matrix flag")
+    return f"/fhir/R4/Flag/{flag.pk}"
+
+
+def _fhir_chair_url(c: Clinic) -> str:
+    from ketaclinic.courses.models import Chair
+
+    return f"/fhir/R4/Location/chair-{Chair.objects.get_or_create(name='Matrix chair')[0].pk}"
+
+
+def _fhir_encounter_url(c: Clinic) -> str:
+    from ketaclinic.infusions.tests.chart_driver import session_make
+
+    return f"/fhir/R4/Encounter/{session_make(c).pk}"
+
+
+def _fhir_medication_administration_url(c: Clinic) -> str:
+    """A signed record of a session of Pat's (stored directly: signing is the chart's, tested
+    there), served as the MedicationAdministration with the session's id."""
+    import hashlib
+    import json
+
+    from ketaclinic.infusions.models import SignedRecord
+    from ketaclinic.infusions.snapshot import session_snapshot
+    from ketaclinic.infusions.tests.chart_driver import session_make
+
+    session = session_make(c)
+    text = json.dumps(session_snapshot(session))
+    SignedRecord.objects.create(
+        session=session, snapshot_json=text, sha256=hashlib.sha256(text.encode()).hexdigest()
+    )
+    return f"/fhir/R4/MedicationAdministration/{session.pk}"
+
+
+def _fhir_consent_url(c: Clinic) -> str:
+    from ketaclinic.consent.models import ConsentSignature
+    from ketaclinic.infusions.tests.chart_driver import consent_signed
+
+    consent_signed(c)
+    signature = ConsentSignature.objects.filter(patient=c.pat).first()
+    assert signature is not None, "the shipped consent documents are loaded by a migration"
+    return f"/fhir/R4/Consent/{signature.pk}"
+
+
 def _fhir_stored_url(resource_type: str) -> Callable[[Clinic], str]:
     def build(c: Clinic) -> str:
         from ketaclinic.fhir.services import questionnaire_response_record
@@ -696,7 +741,10 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     "fhir/R4/QuestionnaireResponse": (
         lambda c: "/fhir/R4/QuestionnaireResponse",
         # A patient may record their own self-report (Pat answers for Pat here).
-        [api("POST", _fhir_gad7_response, anon=401, staff=201, patient=201)],
+        [
+            api("POST", _fhir_gad7_response, anon=401, staff=201, patient=201),
+            api("GET", anon=401, staff=200, patient=200),
+        ],
     ),
     "fhir/R4/QuestionnaireResponse/<str:resource_id>": (
         _fhir_stored_url("QuestionnaireResponse"),
@@ -712,6 +760,68 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
     ),
     "fhir/R4/Flag": (
         lambda c: f"/fhir/R4/Flag?patient={c.pat.pk}&status=active",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    # Every other resource type of the FHIR search layer (ketaclinic/fhir/registry.py): staff
+    # read any patient's, a patient (Pat here) only their own; staff and chairs for all.
+    "fhir/R4/Flag/<str:resource_id>": (
+        _fhir_flag_url,
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Organization": (
+        lambda c: "/fhir/R4/Organization?_id=clinic",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Organization/<str:resource_id>": (
+        lambda c: "/fhir/R4/Organization/clinic",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Patient": (
+        lambda c: "/fhir/R4/Patient?_count=5",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Patient/<str:resource_id>": (
+        lambda c: f"/fhir/R4/Patient/{c.pat.pk}",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Practitioner": (
+        lambda c: "/fhir/R4/Practitioner?active=true",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Practitioner/<str:resource_id>": (
+        lambda c: f"/fhir/R4/Practitioner/staff-{c.users['ben'].pk}",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Location": (
+        lambda c: "/fhir/R4/Location",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Location/<str:resource_id>": (
+        _fhir_chair_url,
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Encounter": (
+        lambda c: f"/fhir/R4/Encounter?patient={c.pat.pk}&date=ge2020-01-01",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Encounter/<str:resource_id>": (
+        _fhir_encounter_url,
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/MedicationAdministration": (
+        lambda c: f"/fhir/R4/MedicationAdministration?patient={c.pat.pk}",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/MedicationAdministration/<str:resource_id>": (
+        _fhir_medication_administration_url,
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Consent": (
+        lambda c: f"/fhir/R4/Consent?patient={c.pat.pk}",
+        [api("GET", anon=401, staff=200, patient=200)],
+    ),
+    "fhir/R4/Consent/<str:resource_id>": (
+        _fhir_consent_url,
         [api("GET", anon=401, staff=200, patient=200)],
     ),
 }

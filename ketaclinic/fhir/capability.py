@@ -6,11 +6,45 @@ from typing import Any
 
 from django.utils import timezone
 
+from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
+from ketaclinic.fhir.search.engine import ResourceType
+from ketaclinic.fhir.search.params import DEFAULT_COUNT, MAX_COUNT
+
 FHIR_VERSION = "4.0.1"
 
 
 def _search(name: str, kind: str, doc: str) -> dict[str, Any]:
     return {"name": name, "type": kind, "documentation": doc}
+
+
+# Parameters every search accepts besides the type's own (FHIR R4 search, 3.1.1.5).
+RESULT_PARAMS = (
+    ("_count", "number", f"page size (default {DEFAULT_COUNT}, at most {MAX_COUNT})"),
+    ("_sort", "string", "_lastUpdated or the type's date parameter; - for descending"),
+    ("_summary", "token", "count: the total only"),
+)
+
+
+def _searchable(kind: ResourceType, *, versioned: bool = True) -> dict[str, Any]:
+    interactions = [{"code": "read"}, {"code": "search-type"}]
+    if kind.name in ("QuestionnaireResponse", "Questionnaire"):
+        interactions.append({"code": "create"})
+    resource: dict[str, Any] = {
+        "type": kind.name,
+        "interaction": interactions,
+        "versioning": "versioned" if versioned else "no-version",
+        "readHistory": False,
+        "conditionalRead": "not-match",
+        "searchParam": [_search(p.name, str(p.kind), p.documentation) for p in kind.params]
+        + [
+            _search(name, kind_, doc)
+            for name, kind_, doc in RESULT_PARAMS
+            if name != "_sort" or kind.sortable
+        ],
+    }
+    if kind.documentation:
+        resource["documentation"] = kind.documentation
+    return resource
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
@@ -32,45 +66,13 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "description": "Authorization: Bearer <token> (ketaclinic apitoken); "
                     "patients see only their own record.",
                 },
+                "documentation": "Searches page with _count and Bundle.link next/previous "
+                "(stable while records are added); unknown parameters are ignored and named in "
+                "an OperationOutcome entry, or refused with 400 under Prefer: handling=strict.",
                 "resource": [
-                    {
-                        "type": "Questionnaire",
-                        "interaction": [
-                            {"code": "read"},
-                            {"code": "search-type"},
-                            {"code": "create"},
-                        ],
-                        "documentation": "Every built-in rating scale; create (admin) imports a "
-                        "definition linked by LOINC code to a built-in instrument.",
-                        "searchParam": [
-                            _search("_id", "token", "the id"),
-                            _search("code", "token", "the LOINC panel code (system|code)"),
-                            _search("url", "uri", "the canonical URL"),
-                            _search("name", "string", "name or title, starts with, any case"),
-                        ],
-                    },
-                    {
-                        "type": "QuestionnaireResponse",
-                        "interaction": [{"code": "read"}, {"code": "create"}],
-                        "documentation": "A completed response to a built-in or imported "
-                        "Questionnaire: validated, scored, stored; the score is an Observation.",
-                    },
-                    {
-                        "type": "Observation",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [
-                            _search("patient", "reference", "required: the patient's id"),
-                            _search("code", "token", "e.g. http://loinc.org|70274-6"),
-                        ],
-                    },
-                    {
-                        "type": "Flag",
-                        "interaction": [{"code": "search-type"}],
-                        "searchParam": [
-                            _search("patient", "reference", "required: the patient's id"),
-                            _search("status", "token", "active or inactive"),
-                        ],
-                    },
+                    _searchable(QUESTIONNAIRE, versioned=False),
+                    _searchable(ORGANIZATION),
+                    *(_searchable(kind) for kind in TYPES.values()),
                 ],
             }
         ],

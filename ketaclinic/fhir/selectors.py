@@ -3,23 +3,27 @@ for a record the user may not see) and every resource read is an audited read.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.fhir import questionnaire as builtin
-from ketaclinic.fhir.flag import flag_json
 from ketaclinic.fhir.models import StoredResource
 from ketaclinic.fhir.outcome import FhirProblem, Issue
+from ketaclinic.fhir.registry import TYPES
+from ketaclinic.fhir.resources.organization import organizations
 from ketaclinic.fhir.scoring_plan import LOINC
-from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
-from ketaclinic.patients.selectors import patient_get_for_user, patients_visible_to
-
-SEARCH_LIMIT = 200
+from ketaclinic.fhir.search import engine
+from ketaclinic.fhir.search.cursor import Cursor
+from ketaclinic.fhir.search.engine import Built, Page, ResourceType
+from ketaclinic.fhir.search.params import Parsed, reference
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import patient_get_for_user
 
 
 def _token(value: str) -> tuple[str | None, str]:
@@ -30,13 +34,14 @@ def _token(value: str) -> tuple[str | None, str]:
     return None, value
 
 
-def questionnaire_search(params: dict[str, str]) -> list[tuple[str, str]]:
-    """(id, JSON text) of the built-in and imported Questionnaires matching every parameter."""
+def questionnaire_search(params: dict[str, str], snapshot: datetime | None = None) -> list[Built]:
+    """The built-in and imported Questionnaires matching every parameter, in their one
+    stable order: built-ins first, then imports by insert time (up to ``snapshot``)."""
     code_system, code = _token(params["code"]) if "code" in params else (None, None)
     url = params.get("url")
     name = params.get("name", "").lower()
     wanted_id = params.get("_id")
-    found: list[tuple[str, str]] = []
+    found: list[Built] = []
     for instrument, text in builtin.builtin_json_texts():
         if code is not None and (
             instrument.loinc_panel != code or code_system not in (None, LOINC)
@@ -49,8 +54,10 @@ def questionnaire_search(params: dict[str, str]) -> list[tuple[str, str]]:
         names = (builtin.computable_name(instrument).lower(), instrument.name.lower())
         if name and not any(n.startswith(name) for n in names):
             continue
-        found.append((builtin.builtin_id(instrument.code), text))
+        found.append(Built(builtin.builtin_id(instrument.code), text, None, None))
     rows = StoredResource.objects.filter(resource_type="Questionnaire")
+    if snapshot is not None:
+        rows = rows.filter(created_at__lte=snapshot)
     if code is not None:
         rows = rows.filter(code=code)
         if code_system is not None:
@@ -61,89 +68,87 @@ def questionnaire_search(params: dict[str, str]) -> list[tuple[str, str]]:
         rows = rows.filter(resource_id=wanted_id)
     if name:
         rows = rows.filter(name__istartswith=name)
-    found.extend(rows.order_by("created_at").values_list("resource_id", "json_text"))
+    found.extend(
+        Built(resource_id, text, None, created_at)
+        for resource_id, text, created_at in rows.order_by("created_at", "pk").values_list(
+            "resource_id", "json_text", "created_at"
+        )
+    )
     return found
 
 
-def questionnaire_get(resource_id: str) -> str:
+def questionnaire_get(resource_id: str) -> Built:
     found = questionnaire_search({"_id": resource_id})
     if not found:
         raise FhirProblem(404, [Issue("not-found", f"Questionnaire/{resource_id} is not known")])
-    return found[0][1]
+    return found[0]
 
 
-def _patient(user: Any, params: dict[str, str]) -> Patient:
-    raw = params.get("patient", "").removeprefix("Patient/")
-    if not raw:
+def _patients_named(user: Any, kind: ResourceType, parsed: Parsed) -> list[Patient]:
+    """The patients the search names (``patient=``, ``subject=``): 404 for one the user may
+    not see, as a read of it would answer; 400 when the type needs one and none is given."""
+    found = []
+    for name in kind.patient_params:
+        for raw in parsed.filters.get(name, []):
+            for part in raw.split(","):
+                try:
+                    patient_id = reference(part, "Patient")
+                except ValueError as exc:
+                    raise FhirProblem(400, [Issue("value", str(exc), name)]) from None
+                try:
+                    found.append(patient_get_for_user(user, patient_id, audit=False))
+                except Patient.DoesNotExist:
+                    raise FhirProblem(
+                        404, [Issue("not-found", f"Patient/{patient_id} is not known", name)]
+                    ) from None
+    if kind.requires_patient and not found:
         raise FhirProblem(400, [Issue("required", "the patient parameter is required", "patient")])
-    try:
-        return patient_get_for_user(user, raw, audit=False)
-    except Patient.DoesNotExist:
-        raise FhirProblem(404, [Issue("not-found", f"Patient/{raw} is not known")]) from None
-
-
-def _audit(user: Any, patient: Patient, object_type: str, ids: Sequence[str]) -> None:
-    targets = [AuditTarget(object_type, i, patient.pk) for i in ids] or [
-        AuditTarget("Patient", str(patient.pk), patient.pk)
-    ]
-    with transaction.atomic():
-        audit_record_many(actor=user, action=Action.READ, targets=targets)
-
-
-def observation_search(user: Any, params: dict[str, str]) -> list[tuple[str, str]]:
-    """(id, JSON text) of the patient's score Observations, newest first: one query."""
-    patient = _patient(user, params)
-    rows = StoredResource.objects.filter(patient=patient, resource_type="Observation")
-    if "code" in params:
-        system, code = _token(params["code"])
-        rows = rows.filter(code=code)
-        if system is not None:
-            rows = rows.filter(code_system=system)
-    found = list(
-        rows.order_by("-effective", "-pk").values_list("resource_id", "json_text")[:SEARCH_LIMIT]
-    )
-    _audit(user, patient, "Observation", [resource_id for resource_id, _ in found])
     return found
 
 
-def stored_get(user: Any, resource_type: str, resource_id: str) -> str:
-    """One stored patient resource (Observation, QuestionnaireResponse), access-checked."""
-    row = (
-        StoredResource.objects.filter(
-            resource_type=resource_type,
-            resource_id=resource_id,
-            patient__in=patients_visible_to(user),
-        )
-        .only("json_text", "patient_id")
-        .first()
-    )
-    if row is None or row.patient_id is None:
-        raise FhirProblem(404, [Issue("not-found", f"{resource_type}/{resource_id} is not known")])
-    with transaction.atomic():
-        audit_record_many(
-            actor=user,
-            action=Action.READ,
-            targets=[AuditTarget(resource_type, resource_id, row.patient_id)],
-        )
-    return row.json_text
-
-
-def flag_search(user: Any, params: dict[str, str]) -> list[tuple[str, str]]:
-    """(id, JSON text) of the patient's safety flags as FHIR Flags, newest first."""
-    patient = _patient(user, params)
-    rows = SafetyFlag.objects.filter(patient=patient)
-    status = params.get("status")
-    if status is not None:
-        if status not in ("active", "inactive"):
-            raise FhirProblem(400, [Issue("value", "status is active or inactive", "status")])
-        rows = (
-            rows.filter(status=FlagStatus.ACTIVE)
-            if status == "active"
-            else rows.exclude(status=FlagStatus.ACTIVE)
-        )
-    flags = list(rows.order_by("-opened_at", "-pk")[:SEARCH_LIMIT])
-    _audit(user, patient, "SafetyFlag", [str(flag.pk) for flag in flags])
-    base = builtin.canonical_base()
-    return [
-        (str(flag.pk), json.dumps(flag_json(flag, base), separators=(",", ":"))) for flag in flags
+def _audit(user: Any, kind: ResourceType, entries: Sequence[Built], named: list[Patient]) -> None:
+    """Each resource shown is an audited read; a search naming a patient that shows nothing
+    (or only counts) is an audited read of that patient."""
+    if kind.audit_type is None:
+        return
+    targets = [AuditTarget(kind.audit_type, e.resource_id, e.patient_id) for e in entries] or [
+        AuditTarget("Patient", str(p.pk), p.pk) for p in named
     ]
+    if targets:
+        with transaction.atomic():
+            audit_record_many(actor=user, action=Action.READ, targets=targets)
+
+
+def resource_search(type_name: str, user: Any, parsed: Parsed, cursor: Cursor | None) -> Page:
+    """One page of a search of ``type_name``, access-checked and audited."""
+    kind = TYPES[type_name]
+    named = _patients_named(user, kind, parsed)
+    page = engine.search(kind, user, parsed, cursor)
+    _audit(user, kind, page.entries, named)
+    return page
+
+
+def flag_search(user: Any, parsed: Parsed, cursor: Cursor | None) -> Page:
+    """The patient's safety flags as FHIR Flags (kept by name: the error tests replace it)."""
+    return resource_search("Flag", user, parsed, cursor)
+
+
+def resource_read(type_name: str, user: Any, resource_id: str) -> Built:
+    """One resource, access-checked (404 when not the user's to see) and audited."""
+    kind = TYPES[type_name]
+    built = engine.read(kind, user, resource_id)
+    if kind.audit_type is not None:
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget(kind.audit_type, built.resource_id, built.patient_id)],
+            )
+    return built
+
+
+def organization_list(user: Any) -> list[Built]:
+    """The clinic, for anyone who may use the API (staff and patients)."""
+    if not (user_can(user, "patient.view_any") or user_can(user, "patient.view_own")):
+        raise FhirProblem(403, [Issue("forbidden", "this account may not use the FHIR API")])
+    return organizations()

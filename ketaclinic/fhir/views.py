@@ -8,8 +8,10 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from ketaclinic.api.auth import BearerTokenAuth
@@ -17,6 +19,10 @@ from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
+from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
+from ketaclinic.fhir.search import engine
+from ketaclinic.fhir.search.engine import Built, Page
+from ketaclinic.fhir.search.params import handling
 from ketaclinic.lib.strict_json import json_path
 from ketaclinic.web.request_body import FHIR_MEDIA_TYPES, BodyRefused, json_body
 
@@ -41,9 +47,10 @@ def outcome_response(status: int, issues: list[Issue] | tuple[Issue, ...]) -> Ht
 
 
 def fhir_endpoint(
-    methods: tuple[str, ...], *, params: tuple[str, ...] = ()
+    methods: tuple[str, ...], *, params: tuple[str, ...] | None = ()
 ) -> Callable[[View], View]:
-    """Authenticate by bearer token, allow ``methods``, refuse unknown search parameters, and
+    """Authenticate by bearer token, allow ``methods``, refuse unknown search parameters
+    (``params=None``: the search layer handles them, leniently unless told to be strict), and
     answer every ``FhirProblem`` as an OperationOutcome."""
 
     def decorate(view: View) -> View:
@@ -59,7 +66,7 @@ def fhir_endpoint(
                 )
                 response["Allow"] = ", ".join(methods)
                 return response
-            if request.method == "GET":
+            if request.method == "GET" and params is not None:
                 unknown = sorted(set(request.GET) - set(params) - {"_format"})
                 repeated = sorted(k for k in request.GET if len(request.GET.getlist(k)) > 1)
                 problems = [
@@ -102,20 +109,63 @@ def _issues(refusal: BodyRefused, resource_type: str) -> list[Issue]:
     ]
 
 
-def _params(request: HttpRequest) -> dict[str, str]:
-    return {key: str(request.GET[key]) for key in request.GET if key != "_format"}
-
-
-def _search(
-    request: HttpRequest, entries: list[tuple[str, str]], resource_type: str
-) -> HttpResponse:
-    base = request.build_absolute_uri("/fhir/R4/")
+def _page_response(request: HttpRequest, type_name: str, page: Page) -> HttpResponse:
+    """The searchset: ``self`` echoes the parameters applied (ignored ones are named in the
+    OperationOutcome entry instead); ``next``/``previous`` add the paging cursor."""
+    parsed = page.parsed
+    applied = [(name, value) for name, values in parsed.filters.items() for value in values]
+    applied.append(("_count", str(parsed.result.count)))
+    if parsed.result.sort is not None:
+        name, descending = parsed.result.sort
+        applied.append(("_sort", f"-{name}" if descending else name))
+    if parsed.result.summary_count:
+        applied.append(("_summary", "count"))
+    url = request.build_absolute_uri(f"/fhir/R4/{type_name}")
+    links = [
+        (relation, f"{url}?{urlencode([*applied, ('_cursor', cursor)])}")
+        for relation, cursor in (("next", page.next_cursor), ("previous", page.previous_cursor))
+        if cursor is not None
+    ]
     return fhir_response(
         searchset(
-            request.build_absolute_uri(),
-            [(f"{base}{resource_type}/{resource_id}", text) for resource_id, text in entries],
+            f"{url}?{urlencode(applied)}",
+            [(f"{url}/{e.resource_id}", e.served_text()) for e in page.entries],
+            total=page.total,
+            links=links,
+            ignored=parsed.ignored,
         )
     )
+
+
+def _resource_search(request: HttpRequest, type_name: str) -> HttpResponse:
+    values = {key: request.GET.getlist(key) for key in request.GET}
+    prefer = handling(request.headers.get("Prefer", ""))
+    parsed, cursor = engine.parse(TYPES[type_name], values, prefer)
+    if type_name == "Flag":
+        page = selectors.flag_search(request.user, parsed, cursor)
+    else:
+        page = selectors.resource_search(type_name, request.user, parsed, cursor)
+    return _page_response(request, type_name, page)
+
+
+def _etag_matches(header: str, version_id: str) -> bool:
+    """``If-None-Match``: ``W/"v"``, ``"v"``, bare ``v`` (fhirpy sends it bare), or ``*``."""
+    for tag in header.split(","):
+        value = tag.strip().removeprefix("W/").strip('"')
+        if value in ("*", version_id):
+            return True
+    return False
+
+
+def _read_response(request: HttpRequest, built: Built) -> HttpResponse:
+    if _etag_matches(request.headers.get("If-None-Match", ""), built.version_id):
+        response = HttpResponse(status=304)
+    else:
+        response = fhir_response(built.served_text())
+    response["ETag"] = f'W/"{built.version_id}"'
+    if built.last_updated is not None:
+        response["Last-Modified"] = http_date(built.last_updated.timestamp())
+    return response
 
 
 @fhir_endpoint(("GET",))
@@ -123,7 +173,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(json.dumps(capability_statement(request.build_absolute_uri("/fhir/R4/"))))
 
 
-@fhir_endpoint(("GET", "POST"), params=("_id", "code", "url", "name"))
+@fhir_endpoint(("GET", "POST"), params=None)
 def questionnaire_type(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         stored = services.questionnaire_import(
@@ -134,16 +184,25 @@ def questionnaire_type(request: HttpRequest) -> HttpResponse:
             201,
             Location=f"/fhir/R4/Questionnaire/{stored.resource_id}",
         )
-    return _search(request, selectors.questionnaire_search(_params(request)), "Questionnaire")
+    values = {key: request.GET.getlist(key) for key in request.GET}
+    prefer = handling(request.headers.get("Prefer", ""))
+    parsed, cursor = engine.parse(QUESTIONNAIRE, values, prefer)
+    params = {name: given[-1] for name, given in parsed.filters.items() if given}
+    items = selectors.questionnaire_search(params, cursor.snapshot if cursor else None)
+    return _page_response(
+        request, "Questionnaire", engine.list_search(QUESTIONNAIRE, items, parsed, cursor)
+    )
 
 
 @fhir_endpoint(("GET",))
 def questionnaire_read(request: HttpRequest, resource_id: str) -> HttpResponse:
-    return fhir_response(selectors.questionnaire_get(resource_id))
+    return _read_response(request, selectors.questionnaire_get(resource_id))
 
 
-@fhir_endpoint(("POST",))
+@fhir_endpoint(("GET", "POST"), params=None)
 def questionnaire_response_type(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _resource_search(request, "QuestionnaireResponse")
     recorded = services.questionnaire_response_record(
         acting_user=request.user, body=_body(request, "QuestionnaireResponse")
     )
@@ -154,23 +213,36 @@ def questionnaire_response_type(request: HttpRequest) -> HttpResponse:
     )
 
 
+@fhir_endpoint(("GET",), params=None)
+def resource_type(request: HttpRequest, type_name: str) -> HttpResponse:
+    """Search any resource type of the registry (``registry.TYPES``)."""
+    return _resource_search(request, type_name)
+
+
 @fhir_endpoint(("GET",))
-def questionnaire_response_read(request: HttpRequest, resource_id: str) -> HttpResponse:
-    return fhir_response(selectors.stored_get(request.user, "QuestionnaireResponse", resource_id))
+def resource_read(request: HttpRequest, type_name: str, resource_id: str) -> HttpResponse:
+    """Read one resource; ETag is its version, ``If-None-Match`` answers 304."""
+    return _read_response(request, selectors.resource_read(type_name, request.user, resource_id))
 
 
-@fhir_endpoint(("GET",), params=("patient", "code"))
-def observation_type(request: HttpRequest) -> HttpResponse:
-    return _search(
-        request, selectors.observation_search(request.user, _params(request)), "Observation"
+@fhir_endpoint(("GET",), params=None)
+def organization_type(request: HttpRequest) -> HttpResponse:
+    values = {key: request.GET.getlist(key) for key in request.GET}
+    parsed, cursor = engine.parse(ORGANIZATION, values, handling(request.headers.get("Prefer", "")))
+    wanted = {i for given in parsed.filters.get("_id", []) for i in given.split(",")}
+    items = [
+        o
+        for o in selectors.organization_list(request.user)
+        if not wanted or o.resource_id in wanted
+    ]
+    return _page_response(
+        request, "Organization", engine.list_search(ORGANIZATION, items, parsed, cursor)
     )
 
 
 @fhir_endpoint(("GET",))
-def observation_read(request: HttpRequest, resource_id: str) -> HttpResponse:
-    return fhir_response(selectors.stored_get(request.user, "Observation", resource_id))
-
-
-@fhir_endpoint(("GET",), params=("patient", "status"))
-def flag_type(request: HttpRequest) -> HttpResponse:
-    return _search(request, selectors.flag_search(request.user, _params(request)), "Flag")
+def organization_read(request: HttpRequest, resource_id: str) -> HttpResponse:
+    found = [o for o in selectors.organization_list(request.user) if o.resource_id == resource_id]
+    if not found:
+        raise FhirProblem(404, [Issue("not-found", f"Organization/{resource_id} is not known")])
+    return _read_response(request, found[0])

@@ -87,10 +87,38 @@ def test_questionnaire_read_and_unknown_id(clinic: Clinic) -> None:
     assert missing.json()["issue"][0]["code"] == "not-found"
 
 
-def test_unknown_search_parameter_is_refused(clinic: Clinic) -> None:
-    response = clinic.api("ben").get("/fhir/R4/Questionnaire?title=x")
-    assert response.status_code == 400
-    assert response.json()["issue"][0]["expression"] == ["title"]
+def test_unknown_search_parameter_is_ignored_and_named_or_refused_when_strict(
+    clinic: Clinic,
+) -> None:
+    lenient = clinic.api("ben").get("/fhir/R4/Questionnaire?title=x&_count=500")
+    assert lenient.status_code == 200
+    outcome = [e for e in lenient.json()["entry"] if e["search"]["mode"] == "outcome"]
+    assert outcome[0]["resource"]["issue"][0]["expression"] == ["title"]
+    strict = clinic.api("ben").get(
+        "/fhir/R4/Questionnaire?title=x", headers={"Prefer": "handling=strict"}
+    )
+    assert strict.status_code == 400
+    assert strict.json()["issue"][0]["expression"] == ["title"]
+
+
+def test_questionnaire_search_pages_with_count(clinic: Clinic) -> None:
+    client = clinic.api("ben")
+    everything = [e["resource"]["id"] for e in _search(clinic, "_count=200")["entry"]]
+    seen: list[str] = []
+    url: str | None = "/fhir/R4/Questionnaire?_count=2"
+    pages = []
+    while url is not None:
+        page = client.get(url).json()
+        pages.append(page)
+        seen.extend(e["resource"]["id"] for e in page.get("entry", []))
+        url = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
+    assert seen == everything and len(pages) == -(-len(everything) // 2)
+    back = next(link["url"] for link in pages[-1]["link"] if link["relation"] == "previous")
+    previous = client.get(back).json()
+    assert [e["resource"]["id"] for e in previous["entry"]] == [
+        e["resource"]["id"] for e in pages[-2]["entry"]
+    ]
+    assert client.get("/fhir/R4/Questionnaire?_summary=count").json()["total"] == len(everything)
 
 
 def test_canonical_base_is_a_setting(clinic: Clinic, settings: object) -> None:
@@ -104,7 +132,19 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
     statement = valid(CapabilityStatement, response.content)
     assert statement["fhirVersion"] == "4.0.1"
     types = {resource["type"] for resource in statement["rest"][0]["resource"]}
-    assert types == {"Questionnaire", "QuestionnaireResponse", "Observation", "Flag"}
+    assert types == {
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Observation",
+        "Flag",
+        "Patient",
+        "Practitioner",
+        "Location",
+        "Encounter",
+        "MedicationAdministration",
+        "Consent",
+        "Organization",
+    }
 
 
 def test_anonymous_gets_401_operation_outcome(db: object) -> None:

@@ -1,0 +1,180 @@
+"""Every searchable resource type: its sources and the search parameters it supports.
+
+The CapabilityStatement lists exactly these parameters (``capability.py`` reads them here)."""
+
+from __future__ import annotations
+
+from ketaclinic.fhir.resources.consent import CONSENT_SOURCE
+from ketaclinic.fhir.resources.encounter import ENCOUNTER_SOURCE
+from ketaclinic.fhir.resources.medication import MEDICATION_ADMINISTRATION_SOURCE
+from ketaclinic.fhir.resources.patient import PATIENT_SOURCE
+from ketaclinic.fhir.resources.practitioner import LOCATION_SOURCE, PRACTITIONER_SOURCE
+from ketaclinic.fhir.resources.stored import FLAG_SOURCE, RESPONSE_SOURCE, SCORE_SOURCE
+from ketaclinic.fhir.resources.vitals import VITALS_SOURCES
+from ketaclinic.fhir.search.engine import ResourceType, SearchParam
+from ketaclinic.fhir.search.params import Kind
+
+_ID = SearchParam("_id", Kind.TOKEN, "the resource id (several, comma-separated)")
+_LAST_UPDATED = SearchParam(
+    "_lastUpdated", Kind.DATE, "when the resource last changed: eq, gt, lt, ge, le prefixes"
+)
+
+
+def _patient(required: bool = False) -> tuple[SearchParam, SearchParam]:
+    note = "required: " if required else ""
+    return (
+        SearchParam("patient", Kind.REFERENCE, f"{note}the patient (Patient/<id> or <id>)"),
+        SearchParam("subject", Kind.REFERENCE, "the patient, as subject (Patient/<id>)"),
+    )
+
+
+def _date(what: str, name: str = "date") -> SearchParam:
+    return SearchParam(name, Kind.DATE, f"{what}: eq (default), gt, lt, ge, le; YYYY[-MM[-DD]]")
+
+
+TYPES: dict[str, ResourceType] = {
+    t.name: t
+    for t in (
+        ResourceType(
+            "Patient",
+            (PATIENT_SOURCE,),
+            (_ID, _LAST_UPDATED),
+            audit_type="Patient",
+            sortable=("_lastUpdated",),
+            documentation="Patients see only themselves. No search by name or birth date: "
+            "that would put patient data in URLs.",
+        ),
+        ResourceType(
+            "Practitioner",
+            (PRACTITIONER_SOURCE,),
+            (_ID, _LAST_UPDATED, SearchParam("active", Kind.TOKEN, "true or false")),
+            audit_type=None,
+            sortable=("_lastUpdated",),
+            documentation="The clinic's staff (ids staff-<n>).",
+        ),
+        ResourceType(
+            "Location",
+            (LOCATION_SOURCE,),
+            (_ID, _LAST_UPDATED),
+            audit_type=None,
+            sortable=("_lastUpdated",),
+            documentation="The infusion chairs (ids chair-<n>).",
+        ),
+        ResourceType(
+            "Encounter",
+            (ENCOUNTER_SOURCE,),
+            (
+                _ID,
+                _LAST_UPDATED,
+                *_patient(),
+                _date("the session's booked start"),
+                SearchParam("status", Kind.TOKEN, "planned, arrived, in-progress, finished, …"),
+                SearchParam("location", Kind.REFERENCE, "the chair (Location/chair-<n>)"),
+            ),
+            audit_type="Encounter",
+            patient_params=("patient", "subject"),
+            documentation="Infusion sessions.",
+        ),
+        ResourceType(
+            "Observation",
+            (SCORE_SOURCE, *VITALS_SOURCES),
+            (
+                _ID,
+                _LAST_UPDATED,
+                *_patient(required=True),
+                _date("when it was observed (effective)"),
+                SearchParam("code", Kind.TOKEN, "e.g. http://loinc.org|70274-6 or |8867-4"),
+                SearchParam("category", Kind.TOKEN, "survey (scale scores) or vital-signs"),
+                SearchParam("encounter", Kind.REFERENCE, "the session (Encounter/<id>)"),
+            ),
+            audit_type="Observation",
+            patient_params=("patient", "subject"),
+            requires_patient=True,
+            documentation="Rating-scale scores (category survey) and the vital signs charted "
+            "in sessions (vital-signs profile, LOINC codes).",
+        ),
+        ResourceType(
+            "QuestionnaireResponse",
+            (RESPONSE_SOURCE,),
+            (_ID, _LAST_UPDATED, *_patient(), _date("when it was authored", "authored")),
+            audit_type="QuestionnaireResponse",
+            patient_params=("patient", "subject"),
+            sortable=("_lastUpdated", "authored"),
+        ),
+        ResourceType(
+            "Flag",
+            (FLAG_SOURCE,),
+            (
+                _ID,
+                _LAST_UPDATED,
+                *_patient(required=True),
+                _date("when the flag was raised"),
+                SearchParam("status", Kind.TOKEN, "active or inactive"),
+            ),
+            audit_type="SafetyFlag",
+            patient_params=("patient", "subject"),
+            requires_patient=True,
+            documentation="Safety flags, active until a clinician acknowledges them.",
+        ),
+        ResourceType(
+            "MedicationAdministration",
+            (MEDICATION_ADMINISTRATION_SOURCE,),
+            (
+                _ID,
+                _LAST_UPDATED,
+                *_patient(),
+                SearchParam("context", Kind.REFERENCE, "the session (Encounter/<id>)"),
+                _date("the session's booked start", "effective-time"),
+                SearchParam("status", Kind.TOKEN, "completed or not-done"),
+            ),
+            audit_type="MedicationAdministration",
+            patient_params=("patient", "subject"),
+            sortable=("_lastUpdated", "effective-time"),
+            documentation="The ketamine dose given, from the signed session record (ids are "
+            "the session's).",
+        ),
+        ResourceType(
+            "Consent",
+            (CONSENT_SOURCE,),
+            (
+                _ID,
+                _LAST_UPDATED,
+                SearchParam("patient", Kind.REFERENCE, "the patient (Patient/<id> or <id>)"),
+                _date("when it was signed"),
+                SearchParam("status", Kind.TOKEN, "active"),
+            ),
+            audit_type="ConsentSignature",
+            patient_params=("patient",),
+            documentation="Signed informed consents, one per document version signed.",
+        ),
+    )
+}
+
+
+# Questionnaires are searched as a list (built-ins are part of the software, not rows):
+# ``engine.list_search``; the parameters are parsed and listed the same way.
+QUESTIONNAIRE = ResourceType(
+    "Questionnaire",
+    (),
+    (
+        SearchParam("_id", Kind.TOKEN, "the id"),
+        SearchParam("code", Kind.TOKEN, "the LOINC panel code (system|code)"),
+        SearchParam("url", Kind.URI, "the canonical URL"),
+        SearchParam("name", Kind.STRING, "name or title, starts with, any case"),
+    ),
+    audit_type=None,
+    sortable=(),
+    documentation="Every built-in rating scale; create (admin) imports a definition linked "
+    "by LOINC code to a built-in instrument.",
+)
+
+
+# The clinic as one Organization, searched as a list like the Questionnaires.
+ORGANIZATION = ResourceType(
+    "Organization",
+    (),
+    (SearchParam("_id", Kind.TOKEN, "the id (clinic)"),),
+    audit_type=None,
+    sortable=(),
+    documentation="The clinic (id clinic); it manages the chairs.",
+)
