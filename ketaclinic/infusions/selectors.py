@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -53,12 +52,11 @@ def session_get_for_user(
         pk=pk
     )
     if audit:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
+        )
     return session
 
 
@@ -140,15 +138,13 @@ def board_rows(user: Any, *, now: datetime | None = None, audit: bool = True) ->
             )
         )
     if audit and rows:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[
-                    AuditTarget("Session", str(r.session.pk), r.session.course.patient_id)
-                    for r in rows
-                ],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[
+                AuditTarget("Session", str(r.session.pk), r.session.course.patient_id) for r in rows
+            ],
+        )
     return rows
 
 
@@ -396,8 +392,7 @@ def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -
             if t.session is not None
         ]
         if targets:
-            with transaction.atomic():
-                audit_record_many(actor=user, action=Action.READ, targets=targets)
+            audit_record_many(actor=user, action=Action.READ, targets=targets)
     return tiles
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -46,12 +46,11 @@ def patient_get_for_user(user: Any, patient_id: UUID | str, *, audit: bool = Tru
         raise Patient.DoesNotExist
     patient = patients_visible_to(user).get(pk=pk)
     if audit:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Patient", str(patient.pk), patient.pk)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Patient", str(patient.pk), patient.pk)],
+        )
     return patient
 
 
@@ -67,12 +66,11 @@ def _patients_matching(user: Any, query: str) -> QuerySet[Patient]:
 
 def _audit_listed(user: Any, patients: list[Patient]) -> None:
     if patients:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Patient", str(p.pk), p.pk) for p in patients],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Patient", str(p.pk), p.pk) for p in patients],
+        )
 
 
 def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT) -> list[Patient]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from ketaclinic.accounts.access import require
@@ -61,8 +60,7 @@ def clinician_day_for_user(user: Any, *, now: datetime | None = None) -> Clinici
     targets += [AuditTarget("Evaluation", str(e.pk), e.patient_id) for e in evaluations]
     targets += [AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions]
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
     return ClinicianDay(
         day=day,
         flags=Counted(flags, flags_q.count()),

@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.roles import Role
@@ -196,15 +195,14 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
         facts_list.append(facts)
     tiles = _tiles(chairs, facts_list, now)
     if facts_list:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[
-                    AuditTarget("Session", str(f.session.pk), f.session.course.patient_id)
-                    for f in facts_list
-                ],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[
+                AuditTarget("Session", str(f.session.pk), f.session.course.patient_id)
+                for f in facts_list
+            ],
+        )
     return Day(today=today, sessions=facts_list, tiles=tiles, presence=presence)
 
 
