@@ -10,7 +10,8 @@ from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
@@ -152,15 +153,20 @@ def patient_rows(patients: list[Patient]) -> list[PatientRow]:
         "-opened_at"
     ):
         flags[flag.patient_id].append(flag)
+    # Counted per course through its (course, start) index: a join and GROUP BY over the
+    # sessions read the clinic's whole history (~17 ms at 60,000 sessions).
+    done = (
+        Session.objects.filter(course=OuterRef("pk"), status__in=_DONE, phase="induction")
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     courses = {
         c.patient_id: c
         for c in Course.objects.filter(patient_id__in=ids)
         .select_related("protocol")
-        .annotate(
-            done=Count(
-                "sessions", filter=Q(sessions__status__in=_DONE, sessions__phase="induction")
-            )
-        )
+        .annotate(done=Coalesce(Subquery(done), 0))
         .order_by("started_at")
     }
     next_sessions = dict(
