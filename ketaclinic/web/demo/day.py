@@ -159,7 +159,11 @@ class DemoDay:
                 patient, story, index, cleared_at=self.now - timedelta(days=25, hours=index)
             )
         self._others(extra, at=self.now - timedelta(days=20))
-        days_used = {today}
+        days_used = {
+            today,
+            timezone.localdate(self.now - timedelta(hours=6)),
+            timezone.localdate(self.now + timedelta(hours=4)),
+        }
         for index, (story, patient) in enumerate(zip(STORIES, story_patients, strict=True)):
             for n in range(story.past):
                 day = today - timedelta(days=story.last_past + 2 * (story.past - 1 - n))
@@ -181,12 +185,13 @@ class DemoDay:
         self.run()
 
     def _hours(self, day: date) -> tuple[time, time]:
-        """The prescriber's hours on a day: 07:00-20:00, widened on the demo's own day so
-        that today's sessions (placed around the moment the demo is built) fall inside."""
+        """The prescriber's hours on a day: 07:00-20:00, widened on the days today's sessions
+        (placed from six hours before the moment the demo is built to four after) fall on:
+        near midnight they reach into the day before or after."""
         opens, closes = time(7, 0), time(20, 0)
-        if day == timezone.localdate(self.now):
-            earliest = timezone.localtime(self.now - timedelta(hours=6))
-            latest = timezone.localtime(self.now + timedelta(hours=4))
+        earliest = timezone.localtime(self.now - timedelta(hours=6))
+        latest = timezone.localtime(self.now + timedelta(hours=4))
+        if earliest.date() <= day <= latest.date():
             if earliest.date() < day:
                 opens = time(0, 0)
             else:
