@@ -99,7 +99,7 @@ def board_data(
     """Five queries: the sessions (with their last reading's id), the readings, the open
     alerts, the chart's entries."""
     wanted = Q(status__in=ACTIVE) if also is None else Q(status__in=ACTIVE) | also
-    sessions = list(
+    sessions: list[Session] = list(
         Session.objects.filter(wanted)
         .select_related("course__protocol", "course__patient", "chair")
         .annotate(
@@ -450,7 +450,14 @@ class MonitorBatch:
     up_to: int | None
 
 
-def monitor_batch(session: Session) -> MonitorBatch:
+def monitor_batch(session: Session, vitals: list[VitalsReading] | None = None) -> MonitorBatch:
+    """From the session's readings in time order when the caller has read them all (the
+    chart page), else in one query."""
+    if vitals is not None:
+        rows = [
+            v for v in vitals if v.source == "monitor" and v.confirmed_at is None and not v.artefact
+        ][:200]
+        return MonitorBatch(readings=rows, up_to=max((r.pk for r in rows), default=None))
     rows = list(
         VitalsReading.objects.filter(
             session=session, source="monitor", confirmed_at__isnull=True, artefact=False

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Window
+from django.db.models import Count, Exists, Model, OuterRef, QuerySet, Window
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.roles import Role
@@ -37,7 +37,10 @@ class ClinicianDay:
     to_sign: Counted[Session]
 
 
-def _counted(rows: QuerySet[T]) -> Counted[T]:
+M = TypeVar("M", bound=Model)
+
+
+def _counted(rows: QuerySet[M]) -> Counted[M]:
     """The first LIST_LIMIT rows and how many there are in all, in one query (a window
     count rides along on each row; no rows, none in all)."""
     items = list(rows.annotate(in_all=Window(Count("pk")))[:LIST_LIMIT])
