@@ -7,7 +7,9 @@ Which step is next and where a form shows is presentation only: the services dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -312,9 +314,14 @@ def next_step_key(facts: ChartFacts) -> str | None:
 @dataclass(frozen=True)
 class Step:
     spec: StepSpec
-    form: StepForm
-    allowed: bool
-    shown: bool
+    make_form: Callable[[], StepForm] = field(repr=False, compare=False)
+    allowed: bool = False
+    shown: bool = False
+
+    @functools.cached_property
+    def form(self) -> StepForm:
+        """Made when the page shows it: most steps do not apply in a given state."""
+        return self.make_form()
 
     @property
     def key(self) -> str:
@@ -334,6 +341,17 @@ class Step:
         return f"infusions/steps/_{name}.html"
 
 
+def _form_maker(
+    spec: StepSpec, bound: dict[str, StepForm], initial: dict[str, dict[str, Any]] | None
+) -> Callable[[], StepForm]:
+    def make() -> StepForm:
+        return bound.get(spec.form_key) or _empty_form(
+            spec.form_key, (initial or {}).get(spec.form_key)
+        )
+
+    return make
+
+
 def steps(
     user: Any,
     facts: ChartFacts,
@@ -347,15 +365,12 @@ def steps(
     for spec in STEPS:
         allowed = user_can(user, spec.permission)
         applies = _applies(spec.key, facts)
-        form = bound.get(spec.form_key) or _empty_form(
-            spec.form_key, (initial or {}).get(spec.form_key)
-        )
-        steps.append(Step(spec, form, allowed, allowed and applies))
+        steps.append(Step(spec, _form_maker(spec, bound, initial), allowed, allowed and applies))
     for form_key in bound:
         sharing = [s for s in steps if s.spec.form_key == form_key]
         if sharing and not any(s.shown for s in sharing):
             first = sharing[0]
-            steps[steps.index(first)] = Step(first.spec, first.form, first.allowed, True)
+            steps[steps.index(first)] = Step(first.spec, first.make_form, first.allowed, True)
     key = next_step_key(facts)
     next_step = next((s for s in steps if s.key == key), None)
     groups: dict[str, list[Step]] = {}
