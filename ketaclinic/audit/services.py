@@ -219,13 +219,70 @@ def _head_create() -> None:
         pass  # another writer created it first
 
 
-# No savepoint: the events belong to the caller's transaction, which rolls back whole if
-# they fail (a savepoint would cost two more round trips while holding the chain lock).
-@transaction.atomic(savepoint=False)
+@functools.lru_cache(maxsize=64)
+def _append_chained_sql(count: int) -> str:
+    """PostgreSQL: `_append_one_sql` for `count` events, still one statement. A recursive
+    WITH walks the events in order, each hash finished from its predecessor's as
+    `chain_hash` does; the head moves to the last of them."""
+    event, head = AuditEvent._meta, AuditChainHead._meta
+    data = [f for f in _EVENT_FIELDS if f.attname not in _CHAINED_FIELDS]
+    columns = ", ".join(str(f.column) for f in data)
+    casts = ", ".join(f"%s::{f.db_type(connection)}" for f in data)
+    rows = ", ".join([f"(%s::integer, %s::text, {casts})"] * count)
+    # Only our own table and column names are put into the text; values are parameters.
+    return (
+        "WITH RECURSIVE head AS ("  # noqa: S608
+        f"SELECT seq, hash FROM {head.db_table} WHERE id = 1 FOR UPDATE), "
+        f"input (n, text, {columns}) AS (VALUES {rows}), "
+        "chain (n, seq, prev_hash, hash) AS ("
+        "SELECT 0, head.seq, ''::text, head.hash::text FROM head "
+        "UNION ALL SELECT i.n, c.seq + 1, c.hash, encode(sha256(convert_to("
+        "c.hash || i.text || (c.seq + 1)::text || '}', 'UTF8')), 'hex') "
+        "FROM chain c JOIN input i ON i.n = c.n + 1), "
+        f"moved AS (UPDATE {head.db_table} h SET seq = c.seq, hash = c.hash "
+        f"FROM chain c WHERE h.id = 1 AND c.n = {int(count)}) "
+        f"INSERT INTO {event.db_table} ({columns}, seq, prev_hash, hash) "
+        f"SELECT {', '.join('i.' + str(f.column) for f in data)}, c.seq, c.prev_hash, c.hash "
+        "FROM input i JOIN chain c ON c.n = i.n "
+        f"RETURNING {event.pk.column}, seq, prev_hash, hash"
+    )
+
+
+def _append_chained(events: list[AuditEvent]) -> None:
+    """Chain several events on PostgreSQL in one statement (see `_append_one`): the page
+    that reads many rows audits them in one round trip, with no transaction of its own."""
+    data = [f for f in _EVENT_FIELDS if f.attname not in _CHAINED_FIELDS]
+    params: list[Any] = []
+    for n, event in enumerate(events, start=1):
+        payload = event_payload(event)
+        del payload["seq"]
+        params += [n, "\n" + chain_text_before(payload, "seq")]
+        params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in data]
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_append_chained_sql(len(events)), params)
+            rows = sorted(cursor.fetchall(), key=lambda row: row[1])
+        if rows:
+            for event, (pk, seq, prev_hash, hash_) in zip(events, rows, strict=True):
+                event.pk, event.seq, event.prev_hash, event.hash = pk, seq, prev_hash, hash_
+                event._state.adding = False
+                event._state.db = connection.alias
+            return
+        _head_create()
+    raise AuditChainHead.DoesNotExist
+
+
 def audit_record_many(
     *, actor: Any, action: Action | str, targets: Sequence[AuditTarget]
 ) -> list[AuditEvent]:
-    """Append one event per target, in one insert, under the chain-head lock."""
+    """Append one event per target under the chain-head lock.
+
+    On PostgreSQL one statement (atomic by itself): inside the caller's transaction it
+    commits or rolls back with the change it records; a read audited outside any
+    transaction costs one round trip, with no BEGIN and COMMIT around it. Elsewhere (SQLite)
+    the lock, the insert and the head's move, in a transaction of their own unless the
+    caller's.
+    """
     if not targets:
         return []
     actor_id, role = _actor_fields(actor)
@@ -243,10 +300,23 @@ def audit_record_many(
         )
         for target in targets
     ]
-    if len(events) == 1 and connection.vendor == "postgresql":
-        events[0].at = timezone.now()
-        _append_one(events[0])
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+        for event in events:
+            event.at = now
+        if len(events) == 1:
+            _append_one(events[0])
+        else:
+            _append_chained(events)
         return events
+    _append_locked(events)
+    return events
+
+
+# No savepoint: the events belong to the caller's transaction, which rolls back whole if
+# they fail (a savepoint would cost two more round trips while holding the chain lock).
+@transaction.atomic(savepoint=False)
+def _append_locked(events: list[AuditEvent]) -> None:
     seq, prev = _head_locked()  # as late as possible: the lock is held until commit
     now = timezone.now()  # after the lock, so that times follow the chain's order
     for event in events:
@@ -255,7 +325,6 @@ def audit_record_many(
         event.hash = chain_hash(prev, event_payload(event))
         prev = event.hash
     _append(events, seq=seq, hash_=prev)
-    return events
 
 
 def audit_record(
@@ -273,14 +342,13 @@ def audit_record(
 
 def audit_reads(user: Any, object_type: str, rows: Sequence[Any]) -> None:
     """Record that ``user`` read ``rows`` (each with ``pk`` and ``patient_id``), in one insert
-    and its own transaction; nothing when there are no rows."""
+    (one statement on PostgreSQL, else its own transaction); nothing when there are no rows."""
     if rows:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget(object_type, str(r.pk), r.patient_id) for r in rows],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget(object_type, str(r.pk), r.patient_id) for r in rows],
+        )
 
 
 @dataclass(frozen=True)

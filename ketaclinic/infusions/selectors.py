@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -53,12 +53,11 @@ def session_get_for_user(
         pk=pk
     )
     if audit:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
+        )
     return session
 
 
@@ -73,82 +72,125 @@ class BoardRow:
     stopped_at: datetime | None = None
 
 
-def board_rows(user: Any, *, now: datetime | None = None, audit: bool = True) -> list[BoardRow]:
-    """Every active session (checked in, infusing, in recovery), in a fixed number of queries."""
-    require(user, "session.view")
-    now = now or timezone.now()
-    sessions = list(
-        Session.objects.filter(status__in=ACTIVE)
+@dataclass
+class BoardData:
+    """What the board's rows are built from, read in a fixed number of queries; a page that
+    needs more of the same tables (Today) asks for it here, in the same queries."""
+
+    sessions: list[Session]
+    """The active sessions and those `also` asked for, in chair name and start order."""
+    rows: list[BoardRow]
+    """The active sessions' rows."""
+    vitals: list[VitalsReading]
+    """The active sessions' last readings and those `vitals_also` (given the sessions read)
+    asks for, in time order."""
+    entries: list[ChartEntry]
+    """Check-in, start and stop of every session read, and the `kinds_also` (by time)."""
+
+
+def board_data(
+    *,
+    now: datetime,
+    also: Q | None = None,
+    vitals_also: Callable[[list[Session]], Q] | None = None,
+    kinds_also: tuple[str, ...] = (),
+    annotations: dict[str, Any] | None = None,
+) -> BoardData:
+    """Five queries: the sessions (with their last reading's id), the readings, the open
+    alerts, the chart's entries."""
+    wanted = Q(status__in=ACTIVE) if also is None else Q(status__in=ACTIVE) | also
+    sessions: list[Session] = list(
+        Session.objects.filter(wanted)
         .select_related("course__protocol", "course__patient", "chair")
         .annotate(
             last_vitals_id=Subquery(
                 VitalsReading.objects.filter(session=OuterRef("pk"))
                 .order_by("-at", "-pk")
                 .values("pk")[:1]
-            )
+            ),
+            **(annotations or {}),
         )
         .order_by("chair__name", "start")
     )
-    ids = [s.pk for s in sessions]
-    vitals = {
-        v.pk: v
-        for v in VitalsReading.objects.filter(
-            pk__in=[getattr(s, "last_vitals_id", None) for s in sessions]
-        )
-    }
+    active = [s for s in sessions if s.status in ACTIVE]
+    ids = [s.pk for s in active]
+    last_ids = [getattr(s, "last_vitals_id", None) for s in active]
+    readings = Q(pk__in=[pk for pk in last_ids if pk is not None])
+    vitals_rows = list(
+        VitalsReading.objects.filter(
+            readings if vitals_also is None else readings | vitals_also(sessions)
+        ).order_by("at", "pk")
+    )
+    vitals = {v.pk: v for v in vitals_rows}
     alerts: dict[UUID, list[SessionAlert]] = {}
     for alert in SessionAlert.objects.filter(session_id__in=ids, acknowledged_at__isnull=True):
         alerts.setdefault(alert.session_id, []).append(alert)
+    board_kinds = (
+        ChartEntryKind.CHECK_IN,
+        ChartEntryKind.INFUSION_START,
+        ChartEntryKind.INFUSION_STOP,
+    )
+    entries = list(
+        ChartEntry.objects.filter(
+            session_id__in=[s.pk for s in sessions], kind__in=[*board_kinds, *kinds_also]
+        ).order_by("at", "pk")
+    )
     events: dict[UUID, dict[str, datetime]] = {}
-    for entry in ChartEntry.objects.filter(
-        session_id__in=ids,
-        kind__in=[
-            ChartEntryKind.CHECK_IN,
-            ChartEntryKind.INFUSION_START,
-            ChartEntryKind.INFUSION_STOP,
-        ],
-    ).order_by("at"):
-        events.setdefault(entry.session_id, {})[entry.kind] = entry.at
-    rows = []
-    for session in sessions:
-        protocol = session_protocol(session)
-        seen = events.get(session.pk, {})
-        started = seen.get(ChartEntryKind.INFUSION_START)
-        stopped = seen.get(ChartEntryKind.INFUSION_STOP)
-        minutes = None
-        if started is not None:
-            minutes = int(((stopped or now) - started).total_seconds() // 60)
-        last = vitals.get(getattr(session, "last_vitals_id", None) or -1)
-        due = None
-        if session.status != SessionStatus.CHECKED_IN:
-            interval = (
-                protocol.monitoring.vitals_interval_dosing_minutes.value
-                if session.status == SessionStatus.INFUSING
-                else protocol.monitoring.vitals_interval_recovery_minutes.value
-            )
-            since = max(last.at, started) if last and started else (last.at if last else started)
-            due = since + timedelta(minutes=interval) if since else None
-        rows.append(
-            BoardRow(
-                session=session,
-                minutes_infusing=minutes,
-                last_vitals=last,
-                open_alerts=alerts.get(session.pk, []),
-                next_vitals_due=due,
-                overdue=due is not None and due < now,
-                stopped_at=stopped,
-            )
+    for entry in entries:
+        if entry.kind in board_kinds:
+            events.setdefault(entry.session_id, {})[entry.kind] = entry.at
+    rows = [
+        _board_row(session, events.get(session.pk, {}), vitals, alerts, now) for session in active
+    ]
+    return BoardData(sessions=sessions, rows=rows, vitals=vitals_rows, entries=entries)
+
+
+def _board_row(
+    session: Session,
+    seen: dict[str, datetime],
+    vitals: dict[int, VitalsReading],
+    alerts: dict[UUID, list[SessionAlert]],
+    now: datetime,
+) -> BoardRow:
+    protocol = session_protocol(session)
+    started = seen.get(ChartEntryKind.INFUSION_START)
+    stopped = seen.get(ChartEntryKind.INFUSION_STOP)
+    minutes = None
+    if started is not None:
+        minutes = int(((stopped or now) - started).total_seconds() // 60)
+    last = vitals.get(getattr(session, "last_vitals_id", None) or -1)
+    due = None
+    if session.status != SessionStatus.CHECKED_IN:
+        interval = (
+            protocol.monitoring.vitals_interval_dosing_minutes.value
+            if session.status == SessionStatus.INFUSING
+            else protocol.monitoring.vitals_interval_recovery_minutes.value
         )
+        since = max(last.at, started) if last and started else (last.at if last else started)
+        due = since + timedelta(minutes=interval) if since else None
+    return BoardRow(
+        session=session,
+        minutes_infusing=minutes,
+        last_vitals=last,
+        open_alerts=alerts.get(session.pk, []),
+        next_vitals_due=due,
+        overdue=due is not None and due < now,
+        stopped_at=stopped,
+    )
+
+
+def board_rows(user: Any, *, now: datetime | None = None, audit: bool = True) -> list[BoardRow]:
+    """Every active session (checked in, infusing, in recovery), in a fixed number of queries."""
+    require(user, "session.view")
+    rows = board_data(now=now or timezone.now()).rows
     if audit and rows:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[
-                    AuditTarget("Session", str(r.session.pk), r.session.course.patient_id)
-                    for r in rows
-                ],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[
+                AuditTarget("Session", str(r.session.pk), r.session.course.patient_id) for r in rows
+            ],
+        )
     return rows
 
 
@@ -340,22 +382,21 @@ def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -
 
     require(user, "session.view")
     now = now or timezone.now()
-    rows = board_rows(user, now=now, audit=False)
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    today_booked = Q(
+        status=SessionStatus.SCHEDULED,
+        start__gte=day_start,
+        start__lt=day_start + timedelta(days=1),
+    )
+    data = board_data(now=now, also=today_booked)
+    rows = data.rows
     by_chair: dict[int, BoardRow] = {}
     for row in rows:
         by_chair.setdefault(row.session.chair_id, row)
-    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     booked: dict[int, Session] = {}
-    for session in (
-        Session.objects.filter(
-            status=SessionStatus.SCHEDULED,
-            start__gte=day_start,
-            start__lt=day_start + timedelta(days=1),
-        )
-        .select_related("course__protocol", "course__patient", "chair")
-        .order_by("start")
-    ):
-        booked.setdefault(session.chair_id, session)
+    for session in sorted(data.sessions, key=lambda s: s.start):
+        if session.status == SessionStatus.SCHEDULED:
+            booked.setdefault(session.chair_id, session)
     doses: dict[UUID, DoseCheck] = {}
     for dose in DoseCheck.objects.filter(session_id__in=[r.session.pk for r in rows]).order_by(
         "calculated_at", "pk"
@@ -396,8 +437,7 @@ def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -
             if t.session is not None
         ]
         if targets:
-            with transaction.atomic():
-                audit_record_many(actor=user, action=Action.READ, targets=targets)
+            audit_record_many(actor=user, action=Action.READ, targets=targets)
     return tiles
 
 
@@ -410,7 +450,14 @@ class MonitorBatch:
     up_to: int | None
 
 
-def monitor_batch(session: Session) -> MonitorBatch:
+def monitor_batch(session: Session, vitals: list[VitalsReading] | None = None) -> MonitorBatch:
+    """From the session's readings in time order when the caller has read them all (the
+    chart page), else in one query."""
+    if vitals is not None:
+        rows = [
+            v for v in vitals if v.source == "monitor" and v.confirmed_at is None and not v.artefact
+        ][:200]
+        return MonitorBatch(readings=rows, up_to=max((r.pk for r in rows), default=None))
     rows = list(
         VitalsReading.objects.filter(
             session=session, source="monitor", confirmed_at__isnull=True, artefact=False

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
@@ -61,8 +60,7 @@ def _audit_reads(user: Any, inquiries: list[Inquiry]) -> None:
             seen.add(inquiry.pk)
             targets.append(AuditTarget("Inquiry", str(inquiry.pk), None))
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
 
 
 def _newest_first(rows: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
@@ -137,12 +135,11 @@ def inquiry_get_for_user(user: Any, inquiry_id: int) -> Inquiry:
     inquiry = Inquiry.objects.select_related("patient").get(pk=inquiry_id)
     _audit_reads(user, [inquiry])
     if inquiry.patient_id is not None:  # the page names the patient record it became
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Patient", str(inquiry.patient_id), inquiry.patient_id)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Patient", str(inquiry.patient_id), inquiry.patient_id)],
+        )
     return inquiry
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
+
 from ketaclinic.courses.models import Course
 from ketaclinic.eligibility.models import Evaluation
 from ketaclinic.infusions.models import Session, SessionStatus
@@ -26,6 +28,8 @@ GIVEN = (
     SessionStatus.SIGNED,
 )
 CHUNK = 5000
+FEW = 20
+"""Up to this many patients are read without a server-side cursor."""
 
 
 @dataclass
@@ -46,13 +50,22 @@ class PatientRows:
     scores: dict[str, list[Score]]
 
 
+def _stream(patient_ids: list[UUID] | None, rows: QuerySet[Any, Any]) -> Iterator[Any]:
+    """The whole clinic's rows through a server-side cursor, in chunks; a few patients'
+    (a patient's page) in one plain read: a cursor costs its DECLARE, FETCH and CLOSE round
+    trips (and, outside a transaction, a copy held to the end), for a few hundred rows."""
+    if patient_ids is not None and len(patient_ids) <= FEW:
+        return iter(list(rows))
+    return rows.iterator(chunk_size=CHUNK)
+
+
 def _sessions(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     rows = Session.objects.filter(status__in=GIVEN)
     if patient_ids is not None:
         rows = rows.filter(course__patient_id__in=patient_ids)
-    return (
-        rows.order_by("course__patient_id", "course_id", "start")
-        .values_list(
+    return _stream(
+        patient_ids,
+        rows.order_by("course__patient_id", "course_id", "start").values_list(
             "course__patient_id",
             "course_id",
             "course__protocol__code",
@@ -60,8 +73,7 @@ def _sessions(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
             "course__started_by_id",
             "start",
             "course__protocol__name",
-        )
-        .iterator(chunk_size=CHUNK)
+        ),
     )
 
 
@@ -69,10 +81,11 @@ def _scores(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     rows = Administration.objects.filter(total__isnull=False)
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=patient_ids)
-    return (
-        rows.order_by("patient_id", "instrument", "administered_at")
-        .values_list("patient_id", "instrument", "administered_at", "total")
-        .iterator(chunk_size=CHUNK)
+    return _stream(
+        patient_ids,
+        rows.order_by("patient_id", "instrument", "administered_at").values_list(
+            "patient_id", "instrument", "administered_at", "total"
+        ),
     )
 
 
@@ -80,10 +93,9 @@ def _diagnoses(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
     rows = Evaluation.objects.all()
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=patient_ids)
-    return (
-        rows.order_by("patient_id", "-created_at", "-id")
-        .values_list("patient_id", "input_json")
-        .iterator(chunk_size=CHUNK)
+    return _stream(
+        patient_ids,
+        rows.order_by("patient_id", "-created_at", "-id").values_list("patient_id", "input_json"),
     )
 
 

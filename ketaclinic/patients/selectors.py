@@ -9,8 +9,9 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db import models, transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db import models
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
@@ -46,12 +47,11 @@ def patient_get_for_user(user: Any, patient_id: UUID | str, *, audit: bool = Tru
         raise Patient.DoesNotExist
     patient = patients_visible_to(user).get(pk=pk)
     if audit:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Patient", str(patient.pk), patient.pk)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Patient", str(patient.pk), patient.pk)],
+        )
     return patient
 
 
@@ -67,12 +67,11 @@ def _patients_matching(user: Any, query: str) -> QuerySet[Patient]:
 
 def _audit_listed(user: Any, patients: list[Patient]) -> None:
     if patients:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Patient", str(p.pk), p.pk) for p in patients],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Patient", str(p.pk), p.pk) for p in patients],
+        )
 
 
 def patient_list_for_user(user: Any, query: str = "", *, limit: int = LIST_LIMIT) -> list[Patient]:
@@ -154,15 +153,20 @@ def patient_rows(patients: list[Patient]) -> list[PatientRow]:
         "-opened_at"
     ):
         flags[flag.patient_id].append(flag)
+    # Counted per course through its (course, start) index: a join and GROUP BY over the
+    # sessions read the clinic's whole history (~17 ms at 60,000 sessions).
+    done = (
+        Session.objects.filter(course=OuterRef("pk"), status__in=_DONE, phase="induction")
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     courses = {
         c.patient_id: c
         for c in Course.objects.filter(patient_id__in=ids)
         .select_related("protocol")
-        .annotate(
-            done=Count(
-                "sessions", filter=Q(sessions__status__in=_DONE, sessions__phase="induction")
-            )
-        )
+        .annotate(done=Coalesce(Subquery(done), 0))
         .order_by("started_at")
     }
     next_sessions = dict(

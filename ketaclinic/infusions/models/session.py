@@ -54,6 +54,11 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["chair", "start"]),
             models.Index(fields=["course", "start"]),
+            # The day's sessions (Today, the chair board's tiles) and the sessions in a state
+            # (the board's active ones, the records waiting for a signature), without reading
+            # the clinic's whole history (issue 13's page benchmark).
+            models.Index(fields=["start"], name="session_start"),
+            models.Index(fields=["status", "start"], name="session_status_start"),
         ]
         constraints = [
             models.CheckConstraint(

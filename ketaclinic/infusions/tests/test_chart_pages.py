@@ -217,6 +217,30 @@ def test_the_chart_page_and_its_record_take_a_fixed_number_of_queries(chart: Cha
     assert page.content.decode().count("Heart rate at or above 110/min") >= 12
     assert len(long) == len(short)
     assert len(long_pdf) == len(short_pdf)
+    # The whole request, pinned (the audit write: one statement on PostgreSQL).
+    assert len(short) == {"sqlite": 18, "postgresql": 16}[connection.vendor], len(short)
+
+
+def test_the_board_page_takes_a_fixed_number_of_queries(chart: Chart) -> None:
+    """The chair board's whole page, like its refresh: the same queries with one chair in use
+    as with four, their readings and alerts, and the history behind them."""
+    chart.infusing()
+    chart.vitals(heart_rate=120)
+    client = chart.clinic.client("ben")
+    client.get("/infusions/board/")  # warm the protocol cache
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/infusions/board/").status_code == 200
+    for n in range(3):
+        other = chart_for(chart.clinic, chair=f"Chair {n + 10}")
+        other.infusing(calculator="ada", witness="ben")
+        for _ in range(4):
+            other.vitals(heart_rate=121)
+    chart_for(chart.clinic, chair="Chair 20")  # booked, not arrived
+    with CaptureQueriesContext(connection) as four:
+        response = client.get("/infusions/board/")
+    assert response.content.decode().count("Heart rate at or above 110/min") == 4
+    assert len(four) == len(one)
+    assert len(one) == {"sqlite": 14, "postgresql": 12}[connection.vendor], len(one)
 
 
 def test_the_chart_header_names_the_state_dose_and_timer_in_the_clinic_zone(

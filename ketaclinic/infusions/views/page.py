@@ -7,7 +7,9 @@ Which step is next and where a form shows is presentation only: the services dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -54,7 +56,13 @@ from ketaclinic.infusions.selectors import (
     session_get_for_user,
     vitals_chart_data,
 )
-from ketaclinic.infusions.snapshot import rems_form, rems_minutes, session_snapshot
+from ketaclinic.infusions.snapshot import (
+    ChartRows,
+    chart_rows,
+    rems_form,
+    rems_minutes,
+    session_snapshot,
+)
 from ketaclinic.patients.selectors import patient_open_flags
 from ketaclinic.portal.selectors import ride_for_session
 
@@ -231,38 +239,36 @@ class ChartFacts:
     """The same, as the pure step rules read it (with who has signed and who is looking)."""
 
 
-def _latest(session: Session, kind: ChartEntryKind) -> ChartEntry | None:
-    return session.chart_entries.filter(kind=kind).order_by("-at", "-pk").first()
+def _latest(entries: list[ChartEntry], *kinds: ChartEntryKind) -> ChartEntry | None:
+    """The latest of the kinds among the chart's entries (read in time order)."""
+    return next((e for e in reversed(entries) if e.kind in kinds), None)
 
 
-def chart_facts(session: Session, user: Any) -> ChartFacts:
+def chart_facts(session: Session, user: Any, rows: ChartRows | None = None) -> ChartFacts:
+    """From the chart's rows (`chart_rows`, read here unless the caller has them)."""
+    rows = rows or chart_rows(session)
     status = str(session.status)
     now = timezone.now()
     protocol = services.session_protocol(session)
-    prechecks = _latest(session, ChartEntryKind.PRECHECKS)
+    prechecks = _latest(rows.entries, ChartEntryKind.PRECHECKS)
     problems = services.prechecks_problems(
         services.entry_data(prechecks) if prechecks else None, protocol=protocol, at=now
     )
     hold = (
         services.predose_hold_state(session, protocol=protocol) if status == S.CHECKED_IN else None
     )
-    stop = _latest(session, ChartEntryKind.INFUSION_STOP) if status == S.RECOVERY else None
-    dose = (
-        session.doses.select_related("calculated_by", "second_checked_by")
-        .order_by("-calculated_at", "-pk")
-        .first()
-    )
+    stop = _latest(rows.entries, ChartEntryKind.INFUSION_STOP) if status == S.RECOVERY else None
+    dose = rows.doses[-1] if rows.doses else None
     checked_in_with_dose = status == S.CHECKED_IN and dose is not None
     draw_problems = (
         services.dose_draw_problems(session, dose)
         if checked_in_with_dose and dose is not None
         else []
     )
-    exception = services.draw_exception(session)
+    exception = _latest(rows.entries, ChartEntryKind.DRAW_EXCEPTION)
+    pause_or_resume = _latest(rows.entries, ChartEntryKind.PAUSE, ChartEntryKind.RESUME)
     signed_roles = (
-        frozenset(str(r) for r in session.signatures.values_list("role", flat=True))
-        if status == S.DISCHARGED
-        else frozenset()
+        frozenset(str(s.role) for s in rows.signatures) if status == S.DISCHARGED else frozenset()
     )
     role = user_role(user)
     return ChartFacts(
@@ -277,7 +283,9 @@ def chart_facts(session: Session, user: Any) -> ChartFacts:
         draws=services.session_draws_list(session),
         draw_exception=exception,
         draw_problems=draw_problems,
-        paused=status == S.INFUSING and services.infusion_paused(session),
+        paused=status == S.INFUSING
+        and pause_or_resume is not None
+        and pause_or_resume.kind == ChartEntryKind.PAUSE,
         stopped_at=stop.at if stop else None,
         steps=step_rules.StepFacts(
             status=status,
@@ -307,9 +315,14 @@ def next_step_key(facts: ChartFacts) -> str | None:
 @dataclass(frozen=True)
 class Step:
     spec: StepSpec
-    form: StepForm
-    allowed: bool
-    shown: bool
+    make_form: Callable[[], StepForm] = field(repr=False, compare=False)
+    allowed: bool = False
+    shown: bool = False
+
+    @functools.cached_property
+    def form(self) -> StepForm:
+        """Made when the page shows it: most steps do not apply in a given state."""
+        return self.make_form()
 
     @property
     def key(self) -> str:
@@ -329,6 +342,17 @@ class Step:
         return f"infusions/steps/_{name}.html"
 
 
+def _form_maker(
+    spec: StepSpec, bound: dict[str, StepForm], initial: dict[str, dict[str, Any]] | None
+) -> Callable[[], StepForm]:
+    def make() -> StepForm:
+        return bound.get(spec.form_key) or _empty_form(
+            spec.form_key, (initial or {}).get(spec.form_key)
+        )
+
+    return make
+
+
 def steps(
     user: Any,
     facts: ChartFacts,
@@ -342,15 +366,12 @@ def steps(
     for spec in STEPS:
         allowed = user_can(user, spec.permission)
         applies = _applies(spec.key, facts)
-        form = bound.get(spec.form_key) or _empty_form(
-            spec.form_key, (initial or {}).get(spec.form_key)
-        )
-        steps.append(Step(spec, form, allowed, allowed and applies))
+        steps.append(Step(spec, _form_maker(spec, bound, initial), allowed, allowed and applies))
     for form_key in bound:
         sharing = [s for s in steps if s.spec.form_key == form_key]
         if sharing and not any(s.shown for s in sharing):
             first = sharing[0]
-            steps[steps.index(first)] = Step(first.spec, first.form, first.allowed, True)
+            steps[steps.index(first)] = Step(first.spec, first.make_form, first.allowed, True)
     key = next_step_key(facts)
     next_step = next((s for s in steps if s.key == key), None)
     groups: dict[str, list[Step]] = {}
@@ -391,12 +412,15 @@ class AlertRow:
 
 
 def alert_rows(
-    session: Session, bound: dict[int, AlertAcknowledgeForm] | None = None
+    session: Session,
+    bound: dict[int, AlertAcknowledgeForm] | None = None,
+    alerts: list[SessionAlert] | None = None,
 ) -> list[AlertRow]:
-    """The session's alerts, open ones first, the worst (stop before pause before call) first
-    among them, each newest first."""
+    """The session's alerts (`alerts` when the caller has read them), open ones first, the
+    worst (stop before pause before call) first among them, each newest first."""
     bound = bound or {}
-    alerts = session.alerts.select_related("acknowledged_by").order_by("-raised_at", "-pk")
+    read = alerts if alerts is not None else chart_rows(session).alerts
+    alerts = sorted(read, key=lambda a: (a.raised_at, a.pk), reverse=True)
     rows = [
         AlertRow(
             alert=alert,
@@ -424,14 +448,15 @@ def chart_render(
 ) -> HttpResponse:
     bound = bound or {}
     now = timezone.now()
-    snapshot = session_snapshot(session)
+    rows = chart_rows(session)
+    snapshot = session_snapshot(session, rows)
     record = getattr(session, "signed_record", None) if session.status == S.SIGNED else None
-    facts = chart_facts(session, request.user)
+    facts = chart_facts(session, request.user, rows)
     known = prechecks_known(session, at=now) if session.status == S.CHECKED_IN else None
     prefill = _prefill(facts, known, snapshot)
     next_step, groups = steps(request.user, facts, bound, prefill)
     protocol = services.session_protocol(session)
-    alerts = alert_rows(session, alert_forms)
+    alerts = alert_rows(session, alert_forms, rows.alerts)
     context = {
         "session": session,
         "patient": session.course.patient,
@@ -465,7 +490,7 @@ def chart_render(
         "step_groups": groups,
         "check_in_opens": session.start - services.CHECK_IN_EARLIEST,
         "discharge_gate": protocol.discharge,
-        "monitor_batch": monitor_batch(session),
+        "monitor_batch": monitor_batch(session, rows.vitals),
         # The patient's own "I have a ride home" from the portal, for check-in and pre-checks.
         "ride": ride_for_session(session),
     }

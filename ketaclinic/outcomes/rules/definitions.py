@@ -7,6 +7,7 @@ measure). A clinic may load its own set with another version; every figure carri
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -157,7 +158,9 @@ def definitions_from_dict(data: dict[str, Any]) -> OutcomeDefinitions:
     )
 
 
+@functools.cache
 def shipped_definitions() -> OutcomeDefinitions:
-    """The definitions KetaClinic ships (version 1)."""
+    """The definitions KetaClinic ships (version 1), read once per process (frozen: the
+    patient page asks for them twice per request)."""
     text = resources.files(__package__).joinpath("data/definitions-v1.json").read_text("utf-8")
     return definitions_from_dict(json.loads(text))

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ketaclinic.accounts.roles import Role
@@ -17,7 +17,6 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.courses.models import Chair, PrescriberPresence
 from ketaclinic.infusions.models import (
-    ChartEntry,
     ChartEntryKind,
     DoseCheck,
     Session,
@@ -27,7 +26,7 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.rules import monitoring
-from ketaclinic.infusions.selectors import ACTIVE, BoardRow, board_rows
+from ketaclinic.infusions.selectors import ACTIVE, BoardRow, board_data
 from ketaclinic.infusions.services import session_protocol
 
 S = SessionStatus
@@ -129,43 +128,64 @@ def _on_site(presence: list[PrescriberPresence], at: datetime) -> bool:
 
 
 def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
-    """Today's sessions (not cancelled), every chair's tile, the prescribers on site: nine
-    queries and one audit write, whatever the number of sessions or their history."""
+    """Today's sessions (not cancelled), every chair's tile, the prescribers on site: seven
+    queries and one audit write, whatever the number of sessions or their history.
+
+    The day's sessions are read with the board's (`board_data`), in its queries: whether a
+    second check waits and who has signed ride along as EXISTS columns, the baselines with
+    the last readings, the clinician reviews with the board's chart entries."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, end = day_bounds(today)
-    sessions = list(
-        Session.objects.filter(start__gte=start, start__lt=end)
-        .exclude(status=S.CANCELLED)
-        .select_related("course__patient", "course__protocol", "chair")
-        .order_by("start", "chair__name")
+    todays = Q(start__gte=start, start__lt=end) & ~Q(status=S.CANCELLED)
+    data = board_data(
+        now=now,
+        also=todays,
+        vitals_also=lambda read: Q(  # the baselines of today's checked-in sessions
+            session_id__in=[
+                s.pk for s in read if s.status == S.CHECKED_IN and start <= s.start < end
+            ],
+            phase=S.CHECKED_IN,
+        ),
+        kinds_also=(ChartEntryKind.CLINICIAN_REVIEW,),
+        annotations={
+            "check_waiting": Exists(
+                DoseCheck.objects.filter(session=OuterRef("pk"), second_checked_at__isnull=True)
+            ),
+            "nurse_signed": Exists(
+                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.NURSE.value)
+            ),
+            "clinician_signed": Exists(
+                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.CLINICIAN.value)
+            ),
+        },
     )
-    rows = {r.session.pk: r for r in board_rows(user, now=now, audit=False)}
-    ids = [s.pk for s in sessions]
-    checked_in = [s.pk for s in sessions if s.status == S.CHECKED_IN]
+    sessions = sorted(
+        (s for s in data.sessions if start <= s.start < end and s.status != S.CANCELLED),
+        key=lambda s: (s.start, s.chair.name),
+    )
+    rows = {r.session.pk: r for r in data.rows}
+    checked_in = {s.pk for s in sessions if s.status == S.CHECKED_IN}
     baselines: dict[UUID, VitalsReading] = {}
-    for reading in VitalsReading.objects.filter(
-        session_id__in=checked_in, phase=S.CHECKED_IN
-    ).order_by("at", "pk"):
-        baselines[reading.session_id] = reading  # the latest wins
+    for reading in data.vitals:  # in time order: the latest wins
+        if reading.session_id in checked_in and reading.phase == S.CHECKED_IN:
+            baselines[reading.session_id] = reading
     reviews: dict[UUID, datetime] = {}
     stops: dict[UUID, datetime] = {}
-    for entry in ChartEntry.objects.filter(
-        session_id__in=ids,
-        kind__in=[ChartEntryKind.CLINICIAN_REVIEW, ChartEntryKind.INFUSION_STOP],
-    ).order_by("at", "pk"):
+    for entry in data.entries:  # in time order: the latest wins
         if entry.kind == ChartEntryKind.CLINICIAN_REVIEW:
             reviews[entry.session_id] = entry.recorded_at
-        else:
+        elif entry.kind == ChartEntryKind.INFUSION_STOP:
             stops[entry.session_id] = entry.at
-    unchecked = set(
-        DoseCheck.objects.filter(
-            session_id__in=checked_in, second_checked_at__isnull=True
-        ).values_list("session_id", flat=True)
-    )
-    signed: set[tuple[UUID, str]] = set(
-        SessionSignature.objects.filter(session_id__in=ids).values_list("session_id", "role")
-    )
+    unchecked = {
+        s.pk for s in sessions if s.pk in checked_in and getattr(s, "check_waiting", False)
+    }
+    signed: set[tuple[UUID, str]] = set()
+    for s in sessions:
+        if getattr(s, "nurse_signed", False):
+            signed.add((s.pk, Role.NURSE.value))
+        if getattr(s, "clinician_signed", False):
+            signed.add((s.pk, Role.CLINICIAN.value))
     presence = list(
         PrescriberPresence.objects.filter(date=today, clinician__is_active=True)
         .select_related("clinician")
@@ -196,15 +216,14 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
         facts_list.append(facts)
     tiles = _tiles(chairs, facts_list, now)
     if facts_list:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[
-                    AuditTarget("Session", str(f.session.pk), f.session.course.patient_id)
-                    for f in facts_list
-                ],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[
+                AuditTarget("Session", str(f.session.pk), f.session.course.patient_id)
+                for f in facts_list
+            ],
+        )
     return Day(today=today, sessions=facts_list, tiles=tiles, presence=presence)
 
 

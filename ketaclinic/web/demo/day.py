@@ -159,7 +159,11 @@ class DemoDay:
                 patient, story, index, cleared_at=self.now - timedelta(days=25, hours=index)
             )
         self._others(extra, at=self.now - timedelta(days=20))
-        days_used = {today}
+        days_used = {
+            today,
+            timezone.localdate(self.now - timedelta(hours=6)),
+            timezone.localdate(self.now + timedelta(hours=4)),
+        }
         for index, (story, patient) in enumerate(zip(STORIES, story_patients, strict=True)):
             for n in range(story.past):
                 day = today - timedelta(days=story.last_past + 2 * (story.past - 1 - n))
