@@ -272,16 +272,24 @@ def _append_chained(events: list[AuditEvent]) -> None:
     raise AuditChainHead.DoesNotExist
 
 
+CHAINED_MAX = 32
+"""Up to this many events, PostgreSQL chains them in one statement (`_append_chained`: a page's
+reads, one round trip). A larger batch (the monitor feed's 200 readings) is chained in Python
+under the head's lock and inserted as binary arrays (`_append`): the one-statement form's text
+and its ~11 parameters per event change with the count, so psycopg converts them anew and
+never prepares it, which cost the feed more than the extra round trip (issue 17's bench)."""
+
+
 def audit_record_many(
     *, actor: Any, action: Action | str, targets: Sequence[AuditTarget]
 ) -> list[AuditEvent]:
     """Append one event per target under the chain-head lock.
 
-    On PostgreSQL one statement (atomic by itself): inside the caller's transaction it
-    commits or rolls back with the change it records; a read audited outside any
-    transaction costs one round trip, with no BEGIN and COMMIT around it. Elsewhere (SQLite)
-    the lock, the insert and the head's move, in a transaction of their own unless the
-    caller's.
+    On PostgreSQL, up to `CHAINED_MAX` events: one statement (atomic by itself); inside the
+    caller's transaction it commits or rolls back with the change it records, and a read
+    audited outside any transaction costs one round trip, with no BEGIN and COMMIT around it.
+    Otherwise (SQLite, or a larger batch): the lock, the insert and the head's move, in a
+    transaction of their own unless the caller's.
     """
     if not targets:
         return []
@@ -300,7 +308,7 @@ def audit_record_many(
         )
         for target in targets
     ]
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(events) <= CHAINED_MAX:
         now = timezone.now()
         for event in events:
             event.at = now

@@ -492,7 +492,7 @@ def chart_render(
         "discharge_gate": protocol.discharge,
         "monitor_batch": monitor_batch(session, rows.vitals),
         # The patient's own "I have a ride home" from the portal, for check-in and pre-checks.
-        "ride": ride_for_session(session),
+        "ride": ride_for_session(session) if session.status in BEFORE_START else None,
     }
     return render(request, "infusions/chart.html", context, status=status)
 
