@@ -75,3 +75,48 @@ def test_bad_preparation_data_is_refused_with_its_path(
     data["preparation"] = preparation
     with pytest.raises(ProtocolDataError, match=path):
         protocol_from_json(json.dumps(data))
+
+
+@pytest.mark.django_db
+def test_a_clinic_on_the_shipped_text_without_preparation_gets_a_new_version_with_it() -> None:
+    """Migration courses/0005: an unedited shipped version without the block is followed by a
+    new version with it (the portal can then tell the patient how to prepare); a second run
+    changes nothing; a clinic's own version is left alone."""
+    import importlib
+
+    from django.apps import apps
+
+    from ketaclinic.courses.models import Protocol as ProtocolRow
+    from ketaclinic.courses.tests.conftest import shipped_rows_ensure
+
+    shipped_rows_ensure()
+    migration = importlib.import_module(
+        "ketaclinic.courses.migrations.0005_shipped_protocols_preparation"
+    )
+    package = resources.files("ketaclinic.infusions.protocols")
+    name = next(n for n in SHIPPED_FILES if n.startswith("iv_racemic"))
+    old = json.loads((package / name).read_text(encoding="utf-8"))
+    del old["preparation"]  # the text as shipped before the portal
+    row = ProtocolRow.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    ProtocolRow.objects.filter(pk=row.pk).update(definition_json=json.dumps(old), version=1)
+    assert ProtocolRow.objects.get(pk=row.pk).definition().preparation is None
+
+    migration.add_shipped_versions(apps, None)
+    newest = ProtocolRow.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
+    assert newest.version == 2
+    assert newest.definition().preparation is not None
+    assert not ProtocolRow.objects.get(pk=row.pk).active
+    migration.add_shipped_versions(apps, None)  # again: nothing more to do
+    assert ProtocolRow.objects.filter(code=IV_RACEMIC_0_5_MG_KG_40_MIN).count() == 2
+
+    # A clinic's own version (created by someone, not shipped) keeps its text.
+    esketamine = ProtocolRow.objects.get(code=INTRANASAL_ESKETAMINE_56_MG, active=True)
+    own = json.loads(esketamine.definition_json)
+    del own["preparation"]
+    ProtocolRow.objects.filter(pk=esketamine.pk).update(
+        definition_json=json.dumps(own), source="the clinic's own edit"
+    )
+    migration.add_shipped_versions(apps, None)
+    assert ProtocolRow.objects.get(code=INTRANASAL_ESKETAMINE_56_MG, active=True).pk == (
+        esketamine.pk
+    )
