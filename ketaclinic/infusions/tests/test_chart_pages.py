@@ -58,6 +58,16 @@ def test_acknowledged_alerts_leave_the_board(chart: Chart) -> None:
     assert SessionAlert.objects.get(pk=alert["id"]).acknowledged_at is not None
 
 
+def _three_more_infusing_and_one_booked(chart: Chart) -> None:
+    """Three more chairs infusing, four readings and alerts each, and one booked chair."""
+    for n in range(3):
+        other = chart_for(chart.clinic, chair=f"Chair {n + 10}")
+        other.infusing(calculator="ada", witness="ben")
+        for _ in range(4):
+            other.vitals(heart_rate=121)
+    chart_for(chart.clinic, chair="Chair 20")  # booked, not arrived
+
+
 def test_board_tiles_take_a_fixed_number_of_queries(chart: Chart) -> None:
     """Whatever the number of chairs, sessions, readings and alerts (and the history behind
     them), the board's refresh takes the same number of queries."""
@@ -67,12 +77,7 @@ def test_board_tiles_take_a_fixed_number_of_queries(chart: Chart) -> None:
     client.get("/infusions/board/rows/")  # warm the protocol cache
     with CaptureQueriesContext(connection) as one:
         client.get("/infusions/board/rows/")
-    for n in range(3):
-        other = chart_for(chart.clinic, chair=f"Chair {n + 10}")
-        other.infusing(calculator="ada", witness="ben")
-        for _ in range(4):
-            other.vitals(heart_rate=121)
-    chart_for(chart.clinic, chair="Chair 20")  # booked, not arrived
+    _three_more_infusing_and_one_booked(chart)
     with CaptureQueriesContext(connection) as four:
         response = client.get("/infusions/board/rows/")
     assert response.content.decode().count("Heart rate at or above 110/min") == 4
@@ -234,12 +239,7 @@ def test_the_board_page_takes_a_fixed_number_of_queries(chart: Chart) -> None:
     client.get("/infusions/board/")  # warm the protocol cache
     with CaptureQueriesContext(connection) as one:
         assert client.get("/infusions/board/").status_code == 200
-    for n in range(3):
-        other = chart_for(chart.clinic, chair=f"Chair {n + 10}")
-        other.infusing(calculator="ada", witness="ben")
-        for _ in range(4):
-            other.vitals(heart_rate=121)
-    chart_for(chart.clinic, chair="Chair 20")  # booked, not arrived
+    _three_more_infusing_and_one_booked(chart)
     with CaptureQueriesContext(connection) as four:
         response = client.get("/infusions/board/")
     assert response.content.decode().count("Heart rate at or above 110/min") == 4
