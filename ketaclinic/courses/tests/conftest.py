@@ -12,29 +12,15 @@ from ketaclinic.courses import services
 from ketaclinic.courses.models import Chair, Course, PrescriberPresence, Protocol
 from ketaclinic.eligibility import clearance
 from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
-from ketaclinic.infusions.protocols.loader import SHIPPED_FILES
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import Clinic
+from ketaclinic.testing.shipped import shipped_data_ensure
 
 
 def shipped_rows_ensure() -> None:
-    """The data migration's rows; a transactional test's flush removes them for later tests."""
-    from importlib import resources
-
-    from ketaclinic.infusions.protocols import protocol_from_json
-
-    package = resources.files("ketaclinic.infusions.protocols")
-    for name in SHIPPED_FILES:
-        text = (package / name).read_text(encoding="utf-8")
-        definition = protocol_from_json(text, origin=name)
-        if not Protocol.objects.filter(code=definition.code).exists():
-            Protocol.objects.create(
-                code=definition.code,
-                version=1,
-                definition_json=text,
-                source=f"shipped default ({name})",
-                **services.protocol_columns(definition),
-            )
+    """The data migrations' protocols; a transactional test's flush removes them for later
+    tests."""
+    shipped_data_ensure(apps_only=("courses",))
 
 
 @pytest.fixture
