@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import base64
-import functools
-import importlib
 import io
 import json
 from typing import Any
 
 import pytest
-from django.db.migrations.loader import MigrationLoader
-from django.db.migrations.state import StateApps
 from django.test import Client
 from PIL import Image, ImageDraw
 
@@ -21,6 +17,7 @@ from ketaclinic.eligibility import services as evaluation_services
 from ketaclinic.eligibility.models import EligibilityDecision, Evaluation
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import Clinic
+from ketaclinic.testing.shipped import shipped_data_ensure
 
 # Meets every requirement of the shipped rules: an anxiety diagnosis, two adequate trials
 # (sertraline 150 mg for 10 weeks, 12 sessions of CBT), blood pressure recorded and normal.
@@ -61,23 +58,10 @@ GLAUCOMA_EVALUATION: dict[str, Any] = ELIGIBLE_EVALUATION | {"contraindications"
 PREGNANT_EVALUATION: dict[str, Any] = ELIGIBLE_EVALUATION | {"contraindications": ["pregnancy"]}
 
 
-SHIPPED_BY = ("intake", "0003_shipped_rules_and_consent")
-
-
-@functools.cache
-def _shipped_by_state() -> StateApps:
-    """The models as the data migration knew them (intake's, then; the same tables as today's)."""
-    state: StateApps = (
-        MigrationLoader(None, ignore_no_migrations=True).project_state(SHIPPED_BY).apps
-    )
-    return state
-
-
 def shipped_rows_ensure() -> None:
     """The data migration's rule set and documents; a transactional test's flush removes them
     for later tests."""
-    migration = importlib.import_module(f"ketaclinic.{SHIPPED_BY[0]}.migrations.{SHIPPED_BY[1]}")
-    migration.load_shipped(_shipped_by_state(), None)
+    shipped_data_ensure(apps_only=("intake",))
 
 
 @pytest.fixture(autouse=True)
