@@ -262,3 +262,26 @@ def test_the_chart_header_names_the_state_dose_and_timer_in_the_clinic_zone(
     assert "Dose <strong>36.3 mg</strong>" in text
     assert f"of 40 min <small>(from {local:%H:%M})</small>" in text
     assert f'data-since="{start.at.astimezone(ZoneInfo("Asia/Kolkata")).isoformat()}"' in text
+
+
+def test_a_monitor_set_without_a_cuff_reading_shows_dashes_not_none(chart: Chart) -> None:
+    """A bedside monitor sends SpO2 and pulse every few seconds and the cuff only now and then:
+    the chart's "last" line says what is missing with a dash, never Python's None."""
+    from ketaclinic.infusions.models import VitalsReading
+
+    chart.infusing()
+    VitalsReading.objects.create(
+        session=chart.session,
+        at=timezone.now(),
+        phase="infusing",
+        heart_rate_bpm=71,
+        spo2_percent=97,
+        source="monitor",
+        device="Bed 1 monitor",
+    )
+    text = chart.clinic.client("ben").get(f"/infusions/sessions/{chart.session.pk}/").content
+    last = re.search(r'<p class="vitals-last">(.*?)</p>', text.decode(), re.S)
+    assert last is not None
+    line = re.sub(r"<[^>]+>", "", last.group(1))
+    assert "None" not in line
+    assert "BP —, HR 71, SpO2 97%, RR —" in line
