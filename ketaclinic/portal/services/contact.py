@@ -30,7 +30,8 @@ _KINDS: dict[str, TextKind] = {
 def contact_update(*, acting_user: Any, changes: dict[str, str]) -> ContactChange | None:
     """Change the patient's own contact fields (others are a programming error). Nothing is
     written when nothing changed (None). The account's e-mail (for password reset) follows
-    the record's."""
+    the record's, and so does its sign-in name when that was the old address (as the
+    invitation makes it): a patient signs in with the address they now use."""
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise ValueError(f"not contact fields: {sorted(unknown)}")
@@ -55,7 +56,7 @@ def contact_update(*, acting_user: Any, changes: dict[str, str]) -> ContactChang
     patient.full_clean()
     patient.save(update_fields=[*changed, "updated_at"])
     if changed.get("email"):
-        User.objects.filter(pk=acting_user.pk).update(email=changed["email"])
+        _account_follows(acting_user, before["email"], changed["email"])
     row = ContactChange.objects.create(
         patient=patient,
         changed_by=acting_user,
@@ -70,3 +71,16 @@ def contact_update(*, acting_user: Any, changes: dict[str, str]) -> ContactChang
         patient_id=patient.pk,
     )
     return row
+
+
+def _account_follows(acting_user: Any, old_email: str, new_email: str) -> None:
+    account = User.objects.select_for_update().get(pk=acting_user.pk)
+    fields = ["email"]
+    account.email = new_email
+    if account.username.casefold() == old_email.casefold():
+        taken = User.objects.filter(username__iexact=new_email).exclude(pk=account.pk).exists()
+        if taken:
+            raise ValidationError({"email": ["Another account already uses this e-mail address."]})
+        account.username = new_email
+        fields.append("username")
+    account.save(update_fields=fields)

@@ -235,6 +235,64 @@ def test_contact_details_refuse_hidden_characters(clinic: Clinic) -> None:
     assert clinic.pat.phone == "555-0100"
 
 
+def test_a_post_that_leaves_a_field_out_keeps_that_field(clinic: Clinic) -> None:
+    """Only a field sent empty clears it: a truncated or scripted post loses nothing."""
+    clinic.pat.address = "1 Synthetic Way, Testville"
+    clinic.pat.save(update_fields=["address"])
+    response = clinic.client("pat").post("/portal/contact/", {"phone": "555-0199"})
+    assert response.status_code == 302
+    clinic.pat.refresh_from_db()
+    assert clinic.pat.phone == "555-0199"
+    assert clinic.pat.address == "1 Synthetic Way, Testville"
+    assert clinic.pat.email == "pat@example.org"
+    assert ContactChange.objects.get(patient=clinic.pat).after == {"phone": "555-0199"}
+
+
+def test_a_new_address_becomes_the_sign_in_name_when_the_old_one_was(clinic: Clinic) -> None:
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    from ketaclinic.testing import PASSWORD
+
+    account = clinic.users["pat"]
+    account.username = "pat@example.org"  # as an invitation makes it
+    account.save(update_fields=["username"])
+    response = clinic.client("pat").post(
+        "/portal/contact/",
+        {
+            "email": "pat.new@example.org",
+            "phone": "555-0100",
+            "address": "",
+            "emergency_contact": "",
+        },
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.username, account.email) == ("pat.new@example.org", "pat.new@example.org")
+    request = RequestFactory().post("/accounts/login/")
+    signed_in = authenticate(request, username="pat.new@example.org", password=PASSWORD)
+    assert signed_in is not None and signed_in.pk == account.pk
+
+
+def test_an_address_another_account_signs_in_with_is_refused(clinic: Clinic) -> None:
+    account = clinic.users["pat"]
+    account.username = "pat@example.org"
+    account.save(update_fields=["username"])
+    taken = clinic.users["cleo"].username
+    other = clinic.users["cleo"]
+    other.username = f"{taken}@example.org"
+    other.save(update_fields=["username"])
+    response = clinic.client("pat").post(
+        "/portal/contact/", {"email": f"{taken}@EXAMPLE.org", "phone": "555-0111"}
+    )
+    assert response.status_code == 422
+    assert "Another account already uses this e-mail address." in response.content.decode()
+    clinic.pat.refresh_from_db()
+    account.refresh_from_db()
+    assert clinic.pat.email == "pat@example.org"
+    assert account.username == "pat@example.org"
+
+
 def test_home_queries_do_not_grow_with_sessions_or_questionnaires(clinic: Clinic) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

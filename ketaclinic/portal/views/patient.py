@@ -183,7 +183,13 @@ def contact_details(request: HttpRequest) -> HttpResponse:
             try:
                 changed = contact.contact_update(
                     acting_user=request.user,
-                    changes={name: form.cleaned_data[name] for name in contact.CONTACT_FIELDS},
+                    # A field the request did not send is left as it is: only a field sent
+                    # empty clears it (a truncated or scripted post loses nothing).
+                    changes={
+                        name: form.cleaned_data[name]
+                        for name in contact.CONTACT_FIELDS
+                        if name in request.POST
+                    },
                 )
             except ValidationError as exc:
                 service_errors_onto(form, exc)
