@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -88,7 +89,19 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if role is not None
         else []
     )
+    patient = role == Role.PATIENT
     return {
+        # The account pages (password, sign-in codes) in the patient's own layout for a
+        # patient, never the staff one.
+        "account_layout": "portal/base.html" if patient else "base.html",
+        **(
+            {
+                "clinic_name": settings.KETACLINIC_CLINIC_NAME,
+                "clinic_phone": settings.KETACLINIC_CLINIC_PHONE,
+            }
+            if patient
+            else {}
+        ),
         "nav_items": items,
         "nav_primary": items[:NAV_INLINE],
         "nav_more": items[NAV_INLINE:],

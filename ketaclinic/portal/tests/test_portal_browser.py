@@ -116,6 +116,12 @@ def test_patient_accepts_invitation_confirms_ride_and_answers_gad7(
     expect(page.get_by_label("Phone", exact=True)).to_be_visible()
     _look(browser, "portal-contact")
 
+    page.locator(".kc-account summary").click()
+    page.get_by_role("link", name="Change password").click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    expect(page.locator("body")).to_have_class("portal")  # the patient's layout, not staff's
+    _look(browser, "portal-password")
+
     sign_out(page)
     browser.problems.assert_none()
 

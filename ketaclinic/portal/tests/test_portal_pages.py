@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from ketaclinic.audit.models import Action, AuditEvent
@@ -311,3 +312,19 @@ def test_home_queries_do_not_grow_with_sessions_or_questionnaires(clinic: Clinic
         session_make(clinic, start=_tomorrow_at_nine() + timedelta(days=days), chair=f"C{days}")
     _schedule(clinic, "phq9")
     assert count() == one
+
+
+@pytest.mark.parametrize(
+    "url", ["/account/password/change/", "/account/two_factor/", "/account/two_factor/setup/"]
+)
+def test_a_patients_account_pages_are_in_the_portal_layout(clinic: Clinic, url: str) -> None:
+    """Password and sign-in-code pages: the patient's own layout, never the staff navigation."""
+    patient_page = clinic.client("pat").get(url, follow=True)
+    assert patient_page.status_code == 200
+    html = patient_page.content.decode()
+    assert '<body class="portal">' in html
+    assert 'class="kc-nav"' not in html
+    assert f'Call the clinic on <a href="tel:{settings.KETACLINIC_CLINIC_PHONE}">' in html
+    staff_html = clinic.client("cleo").get(url, follow=True).content.decode()
+    assert 'class="kc-nav"' in staff_html
+    assert '<body class="portal">' not in staff_html
