@@ -150,6 +150,7 @@ class Diagnosis(models.Model):
     severity = models.CharField(max_length=16, blank=True, help_text="mild, moderate or severe.")
     evidence = models.CharField(max_length=300, blank=True, help_text="What it rests on, in words.")
     onset = models.DateTimeField(null=True, blank=True)
+    abatement = models.DateTimeField(null=True, blank=True, help_text="When it resolved.")
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

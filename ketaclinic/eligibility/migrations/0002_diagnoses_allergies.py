@@ -179,6 +179,10 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("onset", models.DateTimeField(blank=True, null=True)),
+                (
+                    "abatement",
+                    models.DateTimeField(blank=True, help_text="When it resolved.", null=True),
+                ),
                 ("recorded_at", models.DateTimeField()),
                 (
                     "created_at",

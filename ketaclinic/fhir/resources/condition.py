@@ -99,6 +99,8 @@ def condition_json(row: Diagnosis) -> dict[str, Any]:
     resource["subject"] = {"reference": f"Patient/{row.patient_id}"}
     if row.onset is not None:
         resource["onsetDateTime"] = row.onset.isoformat()
+    if row.abatement is not None:
+        resource["abatementDateTime"] = row.abatement.isoformat()
     resource["recordedDate"] = row.recorded_at.isoformat()
     if row.recorded_by_id is not None:
         resource["recorder"] = {"reference": f"Practitioner/{practitioner_id(row.recorded_by_id)}"}
