@@ -81,12 +81,11 @@ def _when(value: Any) -> datetime | None:
         return datetime.combine(value, time(), tzinfo=UTC)
     if isinstance(value, str):
         try:
+            if "T" not in value:  # a FHIR date (YYYY-MM-DD); partial dates are not kept
+                return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            try:
-                return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-            except ValueError:
-                return None
+            return None
         return parsed if parsed.tzinfo is not None else None
     return None
 
