@@ -269,3 +269,19 @@ def test_a_patient_sees_their_own_dose_orders_and_medications_only(clinic: Clini
     read = AuditEvent.objects.filter(object_type="MedicationRequest", action="R")
     assert read.filter(object_id=str(session.pk), patient_id=clinic.pat.pk).exists()
     assert AuditEvent.objects.filter(object_type="LedgerContainer", action="R").exists()
+
+
+def test_the_capability_statement_lists_the_new_types_and_the_transaction(clinic: Clinic) -> None:
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    response = clinic.api("ada").get("/fhir/R4/metadata")
+    CapabilityStatement.model_validate_json(response.content)
+    rest = response.json()["rest"][0]
+    assert [i["code"] for i in rest["interaction"]] == ["transaction"]
+    listed = {r["type"]: {p["name"] for p in r["searchParam"]} for r in rest["resource"]}
+    assert {"code", "clinical-status", "category", "recorded-date", "patient", "subject"} <= listed[
+        "Condition"
+    ]
+    assert {"code", "patient", "clinical-status", "date"} <= listed["AllergyIntolerance"]
+    assert {"code", "lot-number"} <= listed["Medication"]
+    assert {"patient", "status", "intent", "encounter"} <= listed["MedicationRequest"]
