@@ -113,7 +113,8 @@ def _entry(index: int, raw: Any, issues: list[Issue]) -> Entry | None:
         return None
     resource: dict[str, Any] = raw["resource"]
     resource_type = str(resource.get("resourceType"))
-    request = raw.get("request") if isinstance(raw.get("request"), dict) else {}
+    given = raw.get("request")
+    request: dict[str, Any] = given if isinstance(given, dict) else {}
     method, url = request.get("method"), str(request.get("url") or "")
     problems = []
     if resource_type not in MODELS:

@@ -140,8 +140,8 @@ def _build(rows: Sequence[Any]) -> list[Built]:
         latest[dose.session_id] = dose
     orders: dict[Any, list[DoseOrder]] = {}
     course_ids = {s.course_id for s in rows}
-    for order in DoseOrder.objects.filter(course_id__in=course_ids):
-        orders.setdefault(order.course_id, []).append(order)
+    for row in DoseOrder.objects.filter(course_id__in=course_ids):
+        orders.setdefault(row.course_id, []).append(row)
     drawn = session_containers(sessions)
     built = []
     for s in rows:
