@@ -51,6 +51,25 @@ _FOREIGN_REFERENCES = (
 )
 
 
+# Our fields -> where they came from in the imported resource (for the OperationOutcome).
+_FIELD_PATHS = {
+    "given_name": "name.given",
+    "family_name": "name.family",
+    "birth_date": "birthDate",
+    "sex_at_birth": "gender",
+    "phone": "telecom",
+    "email": "telecom",
+    "address": "address",
+    "icd10": "code",
+    "snomed": "code",
+    "display": "code.text",
+    "recorded_at": "recordedDate",
+    "onset": "onsetDateTime",
+    "abatement": "abatementDateTime",
+    "effective": "effectiveDateTime",
+}
+
+
 class _Refused(Exception):
     pass
 
@@ -190,7 +209,7 @@ def _issues_of(entry: Entry, exc: Exception) -> list[Issue]:
         return found
     if isinstance(exc, ValidationError):
         return [
-            Issue("invariant", f"{label}: {name}: {message}", where)
+            Issue("invariant", f"{label}: {message}", f"{where}.{_FIELD_PATHS.get(name, name)}")
             for name, messages in exc.message_dict.items()
             for message in messages
         ]

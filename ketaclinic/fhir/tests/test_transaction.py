@@ -211,7 +211,7 @@ def test_entries_refused_while_writing_are_named_too_and_all_is_rolled_back(
     assert answer.status_code == 400, answer.content
     where = " ".join(e for i in issues(answer) for e in i["expression"])
     assert "Bundle.entry[2].resource" in where
-    assert "Bundle.entry[3].resource" in where
+    assert "Bundle.entry[3].resource.name.family" in where
     assert "entry[0]" not in where and "entry[1]" not in where
     assert _counts() == before
 
