@@ -1810,6 +1810,65 @@ def test_every_url_pattern_is_in_the_matrix() -> None:
     assert not stale, f"matrix rows for URL patterns that no longer exist: {sorted(stale)}"
 
 
+# FHIR: the clinical record (issue 16): diagnoses, allergies, dose orders, the ledger's
+# containers as Medications (staff who see the ledger, and the patient whose dose it was), and
+# the transaction import (staff who may register patients).
+from ketaclinic.fhir.tests import matrix as fm  # noqa: E402  the rows' builders
+
+MATRIX.update(
+    {
+        "fhir/R4/": (
+            lambda c: "/fhir/R4/",
+            [
+                api(
+                    "POST",
+                    fm.transaction_bundle,
+                    anon=401,
+                    admin=200,
+                    clinician=200,
+                    nurse=403,
+                    intake=200,
+                    patient=403,
+                )
+            ],
+        ),
+        "fhir/R4/Condition": (
+            lambda c: f"/fhir/R4/Condition?patient={c.pat.pk}&clinical-status=active",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Condition/<str:resource_id>": (
+            fm.condition_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/AllergyIntolerance": (
+            lambda c: f"/fhir/R4/AllergyIntolerance?patient={c.pat.pk}",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/AllergyIntolerance/<str:resource_id>": (
+            fm.allergy_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/MedicationRequest": (
+            lambda c: f"/fhir/R4/MedicationRequest?patient={c.pat.pk}",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/MedicationRequest/<str:resource_id>": (
+            fm.medication_request_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Medication": (
+            lambda c: "/fhir/R4/Medication",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Medication/<str:resource_id>": (
+            fm.medication_url,
+            # intake does not see the ledger: 404, as for a container that does not exist
+            [api("GET", anon=401, admin=200, clinician=200, nurse=200, intake=404, patient=200)],
+        ),
+    }
+)
+
+
 def _client(clinic: Clinic, role: str, check: Check) -> Client:
     username = PERSONA[role]
     if username is None:

@@ -112,3 +112,93 @@ class EligibilityDecision(models.Model):
 
     def __str__(self) -> str:
         return f"decision {self.pk}: {self.decision}"
+
+
+class RecordSource(models.TextChoices):
+    EVALUATION = "evaluation", "Eligibility evaluation"
+    IMPORT = "import", "Imported (FHIR)"
+
+
+class ConditionCategory(models.TextChoices):
+    # http://terminology.hl7.org/CodeSystem/condition-category
+    ENCOUNTER_DIAGNOSIS = "encounter-diagnosis", "Encounter diagnosis"
+    PROBLEM_LIST_ITEM = "problem-list-item", "Problem list item"
+
+
+class Diagnosis(models.Model):
+    """One diagnosis as recorded: from an evaluation's list when the evaluation is saved, or
+    from an imported FHIR Condition. Written once, never changed (an evaluation is never
+    edited; a later one records its own rows). Served as a FHIR Condition."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
+    evaluation = models.ForeignKey(
+        Evaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="diagnosis_rows"
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the evaluation.")
+    source = models.CharField(max_length=16, choices=RecordSource.choices)
+    icd10 = models.CharField("ICD-10-CM", max_length=16, blank=True)
+    snomed = models.CharField("SNOMED CT", max_length=20, blank=True)
+    display = models.CharField(max_length=300)
+    category = models.CharField(
+        max_length=24,
+        choices=ConditionCategory.choices,
+        default=ConditionCategory.ENCOUNTER_DIAGNOSIS,
+    )
+    # http://terminology.hl7.org/CodeSystem/condition-clinical and condition-ver-status
+    clinical_status = models.CharField(max_length=16, default="active", blank=True)
+    verification_status = models.CharField(max_length=20, default="confirmed")
+    severity = models.CharField(max_length=16, blank=True, help_text="mild, moderate or severe.")
+    evidence = models.CharField(max_length=300, blank=True, help_text="What it rests on, in words.")
+    onset = models.DateTimeField(null=True, blank=True)
+    abatement = models.DateTimeField(null=True, blank=True, help_text="When it resolved.")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["recorded_at", "position", "id"]
+        indexes = [
+            models.Index(fields=["patient", "recorded_at"], name="elig_diagnosis_patient_at")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(icd10="", snomed=""), name="elig_diagnosis_has_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"diagnosis {self.icd10 or self.snomed}"
+
+
+class Allergy(models.Model):
+    """One allergy as recorded with an evaluation (or "no known allergies": ``no_known``).
+    Written once, never changed. Served as a FHIR AllergyIntolerance."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    evaluation = models.ForeignKey(
+        Evaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="allergy_rows"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=16, choices=RecordSource.choices)
+    substance = models.CharField(max_length=300, blank=True, help_text="As the clinician typed it.")
+    no_known = models.BooleanField(default=False, help_text="The clinician recorded none.")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["recorded_at", "position", "id"]
+        indexes = [models.Index(fields=["patient", "recorded_at"], name="elig_allergy_patient_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(no_known=True, substance="") | (Q(no_known=False) & ~Q(substance="")),
+                name="elig_allergy_substance_or_none",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "no known allergies" if self.no_known else f"allergy {self.pk}"

@@ -22,11 +22,15 @@ from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.eligibility.baseline_scores import baseline_scores_problems
+from ketaclinic.eligibility.diagnoses import record_fields
 from ketaclinic.eligibility.models import (
+    Allergy,
     DecisionChoice,
+    Diagnosis,
     EligibilityDecision,
     Evaluation,
     ProposalOutcome,
+    RecordSource,
     RuleSetVersion,
 )
 from ketaclinic.eligibility.rules import (
@@ -293,6 +297,7 @@ def evaluation_create(*, acting_user: Any, patient: Patient, data: Mapping[str, 
     )
     row.full_clean()
     row.save(force_insert=True)
+    evaluation_records_write(row)
     audit_record(
         actor=acting_user,
         action=Action.CREATE,
@@ -302,6 +307,22 @@ def evaluation_create(*, acting_user: Any, patient: Patient, data: Mapping[str, 
     )
     inquiries_follow_eligibility(acting_user=acting_user, patient_id=patient.pk, step="evaluated")
     return row
+
+
+def evaluation_records_write(evaluation: Evaluation) -> None:
+    """A row per diagnosis and allergy of the evaluation (``diagnoses.py``), in the
+    evaluation's transaction; never changed afterwards (served as FHIR Condition and
+    AllergyIntolerance)."""
+    fields = record_fields(evaluation.input_json)
+    common = {
+        "patient_id": evaluation.patient_id,
+        "evaluation": evaluation,
+        "source": RecordSource.EVALUATION,
+        "recorded_at": evaluation.created_at,
+        "recorded_by_id": evaluation.created_by_id,
+    }
+    Diagnosis.objects.bulk_create([Diagnosis(**common, **f) for f in fields.diagnoses])
+    Allergy.objects.bulk_create([Allergy(**common, **f) for f in fields.allergies])
 
 
 # -- decisions ---------------------------------------------------------------------------------

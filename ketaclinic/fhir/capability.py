@@ -69,6 +69,16 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 "documentation": "Searches page with _count and Bundle.link next/previous "
                 "(stable while records are added); unknown parameters are ignored and named in "
                 "an OperationOutcome entry, or refused with 400 under Prefer: handling=strict.",
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": "POST [base] with a transaction Bundle of Patients and "
+                        "their Conditions, score Observations (LOINC total of one of our "
+                        "instruments) and QuestionnaireResponses: POST entries, urn:uuid and "
+                        "conditional references; all or nothing, every refused entry named. "
+                        "Administrator, clinician and intake (who may register patients).",
+                    }
+                ],
                 "resource": [
                     _searchable(QUESTIONNAIRE, versioned=False),
                     _searchable(ORGANIZATION),

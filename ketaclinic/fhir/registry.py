@@ -4,6 +4,7 @@ The CapabilityStatement lists exactly these parameters (``capability.py`` reads 
 
 from __future__ import annotations
 
+from ketaclinic.fhir.resources.clinical_types import CLINICAL_TYPES
 from ketaclinic.fhir.resources.consent import CONSENT_SOURCE
 from ketaclinic.fhir.resources.encounter import ENCOUNTER_SOURCE
 from ketaclinic.fhir.resources.medication import MEDICATION_ADMINISTRATION_SOURCE
@@ -178,3 +179,7 @@ ORGANIZATION = ResourceType(
     sortable=(),
     documentation="The clinic (id clinic); it manages the chairs.",
 )
+
+
+# Condition, AllergyIntolerance, Medication, MedicationRequest (resources/clinical_types.py).
+TYPES.update({t.name: t for t in CLINICAL_TYPES})

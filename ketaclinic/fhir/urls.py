@@ -10,6 +10,7 @@ SEARCHED = [name for name in TYPES if name != "QuestionnaireResponse"]
 
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
+    path("", views.transaction, name="transaction"),
     path("Questionnaire", views.questionnaire_type, name="questionnaire"),
     path("Questionnaire/<str:resource_id>", views.questionnaire_read, name="questionnaire_read"),
     path("Organization", views.organization_type, name="organization"),

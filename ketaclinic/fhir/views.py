@@ -18,6 +18,7 @@ from ketaclinic.api.auth import BearerTokenAuth
 from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
+from ketaclinic.fhir.importing.transaction import transaction_import
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
 from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search import engine
@@ -246,3 +247,10 @@ def organization_read(request: HttpRequest, resource_id: str) -> HttpResponse:
     if not found:
         raise FhirProblem(404, [Issue("not-found", f"Organization/{resource_id} is not known")])
     return _read_response(request, found[0])
+
+
+@fhir_endpoint(("POST",))
+def transaction(request: HttpRequest) -> HttpResponse:
+    """``POST [base]`` with a transaction Bundle (``importing/``): all or nothing."""
+    body = _body(request, "Bundle")
+    return fhir_response(json.dumps(transaction_import(acting_user=request.user, body=body)))

@@ -17,8 +17,9 @@ from fhir.resources.R4B.medicationadministration import (
 )
 
 from ketaclinic.fhir.resources.common import code_filter, reference_filter, uuid_or_none, validated
+from ketaclinic.fhir.resources.container import medication_id, session_containers
 from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source, date_filter
-from ketaclinic.infusions.models import SignedRecord
+from ketaclinic.infusions.models import DoseCheck, SignedRecord
 from ketaclinic.patients.selectors import patients_visible_to
 
 SNOMED = "http://snomed.info/sct"
@@ -42,7 +43,11 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def medication_administration_json(record: SignedRecord) -> dict[str, Any]:
+def medication_administration_json(
+    record: SignedRecord, medication: str | None = None, request: bool = False
+) -> dict[str, Any]:
+    """``medication``: the Medication (ledger container) id when the dose was drawn from one
+    container; ``request``: whether the session has a dose order (MedicationRequest, same id)."""
     snapshot = json.loads(record.snapshot_json)
     protocol = snapshot.get("protocol", {})
     given = snapshot.get("administered_mg")
@@ -50,10 +55,19 @@ def medication_administration_json(record: SignedRecord) -> dict[str, Any]:
         "resourceType": "MedicationAdministration",
         "id": str(record.session_id),
         "status": "completed" if given is not None else "not-done",
-        "medicationCodeableConcept": {"text": str(protocol.get("medication") or "ketamine")},
+    }
+    if medication is not None:
+        resource["medicationReference"] = {"reference": f"Medication/{medication}"}
+    else:
+        resource["medicationCodeableConcept"] = {
+            "text": str(protocol.get("medication") or "ketamine")
+        }
+    resource |= {
         "subject": {"reference": f"Patient/{snapshot['patient']['id']}"},
         "context": {"reference": f"Encounter/{record.session_id}"},
     }
+    if request:
+        resource["request"] = {"reference": f"MedicationRequest/{record.session_id}"}
     start = _first_at(snapshot, "infusion_start")
     stop = _first_at(snapshot, "infusion_stop", last=True)
     if start is not None:
@@ -83,15 +97,25 @@ def medication_administration_json(record: SignedRecord) -> dict[str, Any]:
 
 
 def _build(rows: Sequence[Any]) -> list[Built]:
-    return [
-        Built(
-            str(r.session_id),
-            validated(FhirMedicationAdministration, medication_administration_json(r)),
-            r.session.course.patient_id,
-            getattr(r, LAST_UPDATED),
+    session_ids = [r.session_id for r in rows]
+    drawn = session_containers(session_ids)
+    ordered = set(
+        DoseCheck.objects.filter(session_id__in=session_ids).values_list("session_id", flat=True)
+    )
+    built = []
+    for r in rows:
+        containers = drawn.get(r.session_id, [])
+        medication = medication_id(containers[0]) if len(containers) == 1 else None
+        resource = medication_administration_json(r, medication, r.session_id in ordered)
+        built.append(
+            Built(
+                str(r.session_id),
+                validated(FhirMedicationAdministration, resource),
+                r.session.course.patient_id,
+                getattr(r, LAST_UPDATED),
+            )
         )
-        for r in rows
-    ]
+    return built
 
 
 def _rows(user: Any) -> QuerySet[Any]:

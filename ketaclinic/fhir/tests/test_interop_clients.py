@@ -132,6 +132,15 @@ def _every_type(clinic: Clinic) -> None:
     )
     assert answered.status_code == 201, answered.content
     SafetyFlag.objects.create(patient=clinic.pat, code="interop", title="Interop check")
+    # An evaluation: a Condition (F41.1) and an AllergyIntolerance; the signed session above
+    # gives the MedicationRequest and the Medication (its ledger container).
+    from ketaclinic.eligibility.tests.eligibility_helpers import (
+        evaluation_make,
+        shipped_rows_ensure,
+    )
+
+    shipped_rows_ensure()
+    evaluation_make(clinic)
 
 
 def test_fhirclient_strictly_parses_the_capability_statement_and_every_type(

@@ -144,6 +144,10 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
         "MedicationAdministration",
         "Consent",
         "Organization",
+        "Condition",
+        "AllergyIntolerance",
+        "Medication",
+        "MedicationRequest",
     }
 
 
