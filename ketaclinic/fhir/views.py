@@ -62,6 +62,8 @@ def fhir_endpoint(
             user, grant = fhir_caller(request)
             if user is None:
                 return outcome_response(401, [Issue("login", "send Authorization: Bearer <token>")])
+            if grant is not None and (refused := request_refusal(grant, request)):
+                return outcome_response(403, [Issue("forbidden", refused)])
             if request.method not in methods:
                 response = outcome_response(
                     405, [Issue("not-supported", f"{request.method} is not supported here")]
@@ -77,8 +79,6 @@ def fhir_endpoint(
                 ] + [Issue("not-supported", f"{name!r} is given twice", name) for name in repeated]
                 if problems:
                     return outcome_response(400, problems)
-            if grant is not None and (refused := request_refusal(grant, request)):
-                return outcome_response(403, [Issue("forbidden", refused)])
             with grant_bound(grant):
                 try:
                     response = view(request, *args, **kwargs)
