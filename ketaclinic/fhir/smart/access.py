@@ -39,8 +39,7 @@ def _rights(grant: Grant, kind: str) -> frozenset[str]:
     rights = {"consent.view"}
     rights.add("patient.view_any" if kind == ClientKind.SYSTEM else "patient.view_own")
     if any(
-        s.type_name in ("*", "QuestionnaireResponse") and "c" in s.permissions
-        for s in grant.scopes
+        s.type_name in ("*", "QuestionnaireResponse") and "c" in s.permissions for s in grant.scopes
     ):
         rights.add("scales.enter")  # services.questionnaire_response_record records a scale
     return frozenset(rights)
@@ -52,9 +51,7 @@ def principal_for_token(raw: str) -> tuple[Any, Grant] | None:
         return None
     found = (
         SmartAccessToken.objects.select_related("client__account")
-        .filter(
-            token_hash=token_hash(raw), expires_at__gt=timezone.now(), client__active=True
-        )
+        .filter(token_hash=token_hash(raw), expires_at__gt=timezone.now(), client__active=True)
         .first()
     )
     if found is None:

@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.smart.rules.requests import Asked, request_asks
 from ketaclinic.fhir.smart.rules.scopes import (
+    LETTER,
     ConstraintUnsupported,
     Grant,
-    LETTER,
     Interaction,
     permits,
     search_constraint,
@@ -28,9 +28,10 @@ def asked_of(request: HttpRequest) -> Asked:
 
 
 def _search_params(type_name: str) -> set[str]:
-    kind = TYPES.get(type_name) or {"Questionnaire": QUESTIONNAIRE, "Organization": ORGANIZATION}.get(
-        type_name
-    )
+    kind = TYPES.get(type_name) or {
+        "Questionnaire": QUESTIONNAIRE,
+        "Organization": ORGANIZATION,
+    }.get(type_name)
     return {p.name for p in kind.params} if kind is not None else set()
 
 
@@ -51,8 +52,10 @@ def _export_refusal(grant: Grant, asked: Asked, request: HttpRequest) -> str | N
     if asked.type_name == "Group" and not permits(grant, "Group", "read"):
         return _not_allowed("read", "Group")
     if not types:
-        return None if permits(grant, "*", "search") else (
-            "this access token does not cover every resource type: name them in _type"
+        return (
+            None
+            if permits(grant, "*", "search")
+            else ("this access token does not cover every resource type: name them in _type")
         )
     refused = [t for t in types if not permits(grant, t, "search")]
     return _not_allowed("search", ", ".join(refused)) if refused else None
@@ -86,7 +89,7 @@ def request_refusal(grant: Grant, request: HttpRequest) -> str | None:
             return f"{type_name} cannot be searched by {param!r}, which this token's scope needs"
         query: QueryDict = request.GET.copy()
         query.appendlist(param, value)
-        request.GET = query
+        request.GET = query  # type: ignore[assignment]  # a copy with the filter, for the view
         return None
     if interaction in ("create", "update"):
         try:

@@ -9,7 +9,7 @@ from typing import Any
 from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.smart.tokens import ALGORITHMS
 
-TOKEN_PATH = "auth/token"  # under the FHIR base: /fhir/R4/auth/token
+TOKEN_PATH = "auth/token"  # noqa: S105  a path, not a secret; under the FHIR base: /fhir/R4/auth/token
 SMART_SERVICE = {
     "coding": [
         {

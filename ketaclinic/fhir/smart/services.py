@@ -74,6 +74,18 @@ def scopes_check(text: str, kind: str) -> str:
     return " ".join(dict.fromkeys(str(s) for s in scopes))
 
 
+def _checked(errors: dict[str, list[str]], jwks_text: str, scopes_text: str, kind: str) -> None:
+    """The key set's and the scopes' problems, under their field names."""
+    try:
+        jwks_check(jwks_text)
+    except ValidationError as exc:
+        errors["jwks"] = exc.messages
+    try:
+        scopes_check(scopes_text, kind)
+    except ValidationError as exc:
+        errors["scopes"] = exc.messages
+
+
 def _audit(acting_user: Any, action: Action, client: SmartClient) -> None:
     audit_record(
         actor=acting_user,
@@ -107,14 +119,7 @@ def smart_client_register(
         errors["kind"] = ["the whole clinic or one patient"]
     elif (kind == ClientKind.PATIENT) != (patient is not None):
         errors["patient"] = ["choose the patient for a one-patient program, and only then"]
-    for field, check in (
-        ("jwks", lambda: jwks_check(jwks_text)),
-        ("scopes", lambda: scopes_check(scopes_text, kind)),
-    ):
-        try:
-            check()
-        except ValidationError as exc:
-            errors[field] = exc.messages
+    _checked(errors, jwks_text, scopes_text, kind)
     if errors:
         raise ValidationError(errors)
     account = User(
@@ -155,14 +160,7 @@ def smart_client_change(
     """New keys (rotation), scopes or name; ``active=False`` ends its tokens at once."""
     require(acting_user, "user.manage")
     errors: dict[str, list[str]] = {}
-    for field, check in (
-        ("jwks", lambda: jwks_check(jwks_text)),
-        ("scopes", lambda: scopes_check(scopes_text, client.kind)),
-    ):
-        try:
-            check()
-        except ValidationError as exc:
-            errors[field] = exc.messages
+    _checked(errors, jwks_text, scopes_text, client.kind)
     if errors:
         raise ValidationError(errors)
     client.name = name

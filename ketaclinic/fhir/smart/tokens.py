@@ -33,7 +33,7 @@ ALGORITHMS = ("RS384", "ES384")
 ASSERTION_MAX_SECONDS = 300  # backend-services.md: exp "no more than five minutes in the future"
 LEEWAY_SECONDS = 60  # clock skew allowed on exp, iat and nbf
 TOKEN_SECONDS = 300  # backend-services.md: access tokens SHOULD live no longer than 5 minutes
-TOKEN_PREFIX = "kcs_"  # tells a SMART access token from an API token (ketaclinic apitoken)
+TOKEN_PREFIX = "kcs_"  # noqa: S105  a label, not a secret; tells a SMART access token from an API token (ketaclinic apitoken)
 
 
 class OAuthError(Exception):
@@ -94,7 +94,9 @@ def _verified(assertion: str, client: SmartClient, header: dict[str, object]) ->
     try:
         return jwt.decode(assertion, matching[0], algorithms=[str(alg)])
     except JoseError:
-        raise OAuthError("invalid_client", "the assertion's signature does not verify", 401) from None
+        raise OAuthError(
+            "invalid_client", "the assertion's signature does not verify", 401
+        ) from None
 
 
 def _claims_check(token: jwt.Token, client: SmartClient, token_url: str, now: int) -> datetime:

@@ -59,9 +59,7 @@ def token(request: HttpRequest) -> HttpResponse:
             token_url=request.build_absolute_uri(FHIR_BASE + TOKEN_PATH),
         )
     except OAuthError as error:
-        return _json(
-            {"error": error.error, "error_description": error.description}, error.status
-        )
+        return _json({"error": error.error, "error_description": error.description}, error.status)
     return _json(
         {
             "access_token": issued.access_token,

@@ -22,7 +22,7 @@ Key = RSAKey | ECKey
 
 
 def key_pair(alg: str = "RS384", kid: str | None = None) -> Key:
-    params = {"kid": kid or f"{alg.lower()}-{uuid.uuid4().hex[:8]}", "use": "sig", "alg": alg}
+    params: Any = {"kid": kid or f"{alg.lower()}-{uuid.uuid4().hex[:8]}", "use": "sig", "alg": alg}
     if alg == "ES384":
         return ECKey.generate_key("P-384", parameters=params)
     return RSAKey.generate_key(2048, parameters=params)
@@ -54,7 +54,11 @@ def register(
 
 
 def assertion(
-    client: SmartClient, key: Key, *, aud: str = TOKEN_URL, header: dict[str, Any] | None = None,
+    client: SmartClient,
+    key: Key,
+    *,
+    aud: str = TOKEN_URL,
+    header: dict[str, Any] | None = None,
     **claims: Any,
 ) -> str:
     now = int(timezone.now().timestamp())

@@ -112,10 +112,10 @@ def test_a_one_patient_program_sees_that_patient_only(clinic: Clinic) -> None:
     mine = _bundle(http.get(f"/fhir/R4/Observation?patient={clinic.pat.pk}"))
     assert mine["total"] == 1
     responses = _bundle(http.get("/fhir/R4/QuestionnaireResponse"))
-    assert {r["subject"]["reference"] for r in _matches(responses)} == {
-        f"Patient/{clinic.pat.pk}"
-    }
-    quinns = _matches(_bundle(clinic.api("ada").get(f"/fhir/R4/Observation?patient={clinic.quinn.pk}")))
+    assert {r["subject"]["reference"] for r in _matches(responses)} == {f"Patient/{clinic.pat.pk}"}
+    quinns = _matches(
+        _bundle(clinic.api("ada").get(f"/fhir/R4/Observation?patient={clinic.quinn.pk}"))
+    )
     assert http.get(f"/fhir/R4/Observation/{quinns[0]['id']}").status_code == 404
 
 
@@ -153,8 +153,16 @@ def test_every_bundle_entry_is_checked_against_the_grant() -> None:
     """The searchset writer drops entries the token may not read: what _include and
     $everything put in a Bundle is covered without their code knowing of scopes."""
     base = "http://testserver/fhir/R4"
-    survey = {"resourceType": "Observation", "id": "o1", "category": [{"coding": [{"system": CATEGORY, "code": "survey"}]}]}
-    vital = {"resourceType": "Observation", "id": "o2", "category": [{"coding": [{"system": CATEGORY, "code": "vital-signs"}]}]}
+    survey = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "category": [{"coding": [{"system": CATEGORY, "code": "survey"}]}],
+    }
+    vital = {
+        "resourceType": "Observation",
+        "id": "o2",
+        "category": [{"coding": [{"system": CATEGORY, "code": "vital-signs"}]}],
+    }
     entries = [
         (f"{base}/Patient/p1", json.dumps({"resourceType": "Patient", "id": "p1"})),
         (f"{base}/Observation/o1", json.dumps(survey)),
@@ -169,7 +177,9 @@ def test_every_bundle_entry_is_checked_against_the_grant() -> None:
     assert shown(None) == ["p1", "o1", "o2"]  # a person's token: their role rules decided
     assert shown(Grant((scope_parse("system/Observation.rs"),))) == ["o1", "o2"]
     assert shown(Grant((scope_parse("system/Patient.r"),))) == ["p1"]
-    assert shown(Grant((scope_parse(f"system/Observation.rs?category={CATEGORY}|vital-signs"),))) == ["o2"]
+    assert shown(
+        Grant((scope_parse(f"system/Observation.rs?category={CATEGORY}|vital-signs"),))
+    ) == ["o2"]
     assert shown(Grant((scope_parse("system/Observation.c"),))) == []
 
 
@@ -186,8 +196,9 @@ def test_a_persons_api_token_works_as_before(clinic: Clinic) -> None:
 def test_bulk_export_needs_scopes_covering_every_type(clinic: Clinic) -> None:
     """The export endpoints (issue 16 item 3) are checked by path before they run: each
     ``_type`` needs search; no ``_type`` needs a ``*`` scope; a group, Group read."""
-    from ketaclinic.fhir.smart.check import request_refusal
     from django.test import RequestFactory
+
+    from ketaclinic.fhir.smart.check import request_refusal
 
     grant = Grant((scope_parse("system/Observation.rs"), scope_parse("system/Patient.rs")))
     factory = RequestFactory()

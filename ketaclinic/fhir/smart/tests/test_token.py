@@ -114,7 +114,9 @@ def test_a_signature_by_another_algorithm_key_is_refused(clinic: Clinic) -> None
     """RS384 header over a key registered as EC: the registered key does not verify it."""
     client, ec_key = register(clinic, "system/Observation.rs", alg="ES384")
     rsa = key_pair("RS384", kid=ec_key.kid)
-    _refused(token_request(Client(), assertion(client, rsa), "system/Observation.rs"), "invalid_client")
+    _refused(
+        token_request(Client(), assertion(client, rsa), "system/Observation.rs"), "invalid_client"
+    )
 
 
 def test_wrong_grant_and_assertion_types(clinic: Clinic) -> None:
@@ -148,7 +150,9 @@ def test_an_inactive_program_gets_no_token_and_its_tokens_stop(clinic: Clinic) -
         active=False,
     )
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(url).status_code == 401
-    _refused(token_request(Client(), assertion(client, key), "system/Observation.rs"), "invalid_client")
+    _refused(
+        token_request(Client(), assertion(client, key), "system/Observation.rs"), "invalid_client"
+    )
 
 
 def test_an_expired_access_token_is_refused(clinic: Clinic) -> None:
@@ -170,7 +174,7 @@ def test_registration_refuses_private_keys_bad_scopes_and_wrong_contexts(clinic:
     from ketaclinic.fhir.smart.services import smart_client_register
 
     key = key_pair("ES384")
-    base = {
+    base: dict[str, Any] = {
         "acting_user": clinic.users["dana"],
         "name": "x",
         "client_id": "lab-feed",
@@ -217,8 +221,10 @@ def test_smart_configuration_has_the_required_fields(clinic: Clinic) -> None:
 def test_the_capability_statement_names_the_smart_service(clinic: Clinic) -> None:
     answer = clinic.api("ada").get("/fhir/R4/metadata")
     statement = CapabilityStatement.model_validate_json(answer.content)
+    assert statement.rest is not None
     security = statement.rest[0].security
     assert security is not None and security.service is not None
+    assert security.service[0].coding is not None
     assert security.service[0].coding[0].code == "SMART-on-FHIR"
     uris = answer.json()["rest"][0]["security"]["extension"][0]
     assert uris["extension"][0] == {
