@@ -32,30 +32,30 @@ def jwks_check(text: str) -> str:
     try:
         data = json.loads(text)
     except ValueError:
-        raise ValidationError("the key set is not JSON") from None
+        raise ValidationError("The key set is not JSON.") from None
     keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(keys, list) or not keys:
-        raise ValidationError('the key set must be {"keys": [...]} with at least one key')
+        raise ValidationError('The key set must be {"keys": [...]} with at least one key.')
     kids: set[str] = set()
     for key in keys:
         if not isinstance(key, dict) or not isinstance(key.get("kid"), str) or not key["kid"]:
-            raise ValidationError("every key needs a kid")
+            raise ValidationError("Every key needs a kid.")
         if key["kid"] in kids:
-            raise ValidationError(f"kid {key['kid']!r} is given twice")
+            raise ValidationError(f"kid {key['kid']!r} is given twice.")
         kids.add(key["kid"])
         if key.get("kty") not in KEY_TYPES:
-            raise ValidationError(f"key {key['kid']!r}: only RSA and EC (P-384) keys are taken")
+            raise ValidationError(f"Key {key['kid']!r}: only RSA and EC (P-384) keys are taken.")
         curve = KEY_TYPES[key["kty"]]
         if curve is not None and key.get("crv") != curve:
-            raise ValidationError(f"key {key['kid']!r}: an EC key must be on {curve} (ES384)")
+            raise ValidationError(f"Key {key['kid']!r}: an EC key must be on {curve} (ES384).")
         if "d" in key:
             raise ValidationError(
-                f"key {key['kid']!r} holds a private part: register the public key only"
+                f"Key {key['kid']!r} holds a private part: register the public key only."
             )
     try:
         KeySet.import_key_set(data)
     except (JoseError, ValueError, TypeError) as exc:
-        raise ValidationError(f"the key set cannot be read: {type(exc).__name__}") from None
+        raise ValidationError(f"The key set cannot be read ({type(exc).__name__}).") from None
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
@@ -66,11 +66,13 @@ def scopes_check(text: str, kind: str) -> str:
     if problems:
         raise ValidationError(problems)
     if not scopes:
-        raise ValidationError("give at least one scope")
+        raise ValidationError("Give at least one scope.")
     wanted = "system" if kind == ClientKind.SYSTEM else "patient"
     wrong = [str(s) for s in scopes if s.context != wanted]
     if wrong:
-        raise ValidationError(f"this program may only hold {wanted}/ scopes: {' '.join(wrong)}")
+        raise ValidationError(
+            f"This program may hold {wanted}/ scopes only, not: {' '.join(wrong)}"
+        )
     return " ".join(dict.fromkeys(str(s) for s in scopes))
 
 
@@ -112,13 +114,13 @@ def smart_client_register(
     require(acting_user, "user.manage")
     errors: dict[str, list[str]] = {}
     if not CLIENT_ID.match(client_id):
-        errors["client_id"] = ["3-64 letters, digits, dots, dashes or underscores"]
+        errors["client_id"] = ["3-64 letters, digits, dots, dashes or underscores."]
     elif SmartClient.objects.filter(client_id=client_id).exists():
-        errors["client_id"] = ["a program with this client id is registered already"]
+        errors["client_id"] = ["A program with this client id is registered already."]
     if kind not in ClientKind.values:
-        errors["kind"] = ["the whole clinic or one patient"]
+        errors["kind"] = ["Choose the whole clinic or one patient."]
     elif (kind == ClientKind.PATIENT) != (patient is not None):
-        errors["patient"] = ["choose the patient for a one-patient program, and only then"]
+        errors["patient"] = ["Give the patient for a one-patient program, and only then."]
     _checked(errors, jwks_text, scopes_text, kind)
     if errors:
         raise ValidationError(errors)
