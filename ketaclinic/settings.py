@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "ketaclinic.today",
     "ketaclinic.outcomes",
     "ketaclinic.portal",
+    "ketaclinic.fhir.smart",
 ]
 
 MIDDLEWARE = [

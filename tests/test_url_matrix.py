@@ -1802,6 +1802,40 @@ MATRIX.update(
 )
 
 
+def _smart_client_url(c: Clinic) -> str:
+    from ketaclinic.fhir.smart.tests.keys import register
+
+    return f"/setup/programs/{register(c, 'system/Observation.rs')[0].pk}/"
+
+
+# SMART Backend Services (ketaclinic/fhir/smart/): discovery is public; the token endpoint
+# takes a signed assertion, not a person's token (400 without one, for anyone); programs
+# are registered by the administrator.
+MATRIX.update(
+    {
+        "fhir/R4/.well-known/smart-configuration": (
+            lambda c: "/fhir/R4/.well-known/smart-configuration",
+            [api("GET", anon=200, staff=200, patient=200)],
+        ),
+        "fhir/R4/auth/token": (
+            lambda c: "/fhir/R4/auth/token",
+            [api("POST", anon=400, staff=400, patient=400)],
+        ),
+        "setup/programs/": (
+            lambda c: "/setup/programs/",
+            [
+                page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403),
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "setup/programs/<int:client_pk>/": (
+            _smart_client_url,
+            [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+    }
+)
+
+
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()
     missing = routes - set(MATRIX)

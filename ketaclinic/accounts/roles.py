@@ -15,6 +15,10 @@ class Role(StrEnum):
     NURSE = "nurse"
     INTAKE = "intake"
     PATIENT = "patient"
+    # A program registered by the administrator (SMART Backend Services, ketaclinic/fhir/smart/):
+    # its account is the audit trail's actor; it holds nothing in the table below, its rights
+    # come from its access token's scopes (``access.user_can`` reads them).
+    CLIENT = "client"
 
     @property
     def label(self) -> str:
@@ -27,6 +31,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.NURSE: "Infusion nurse",
     Role.INTAKE: "Intake coordinator",
     Role.PATIENT: "Patient",
+    Role.CLIENT: "Program (SMART client)",
 }
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE, Role.INTAKE})

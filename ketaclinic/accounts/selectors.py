@@ -53,7 +53,7 @@ def staff_users_for_admin(user: Any) -> list[StaffRow]:
     require(user, "user.manage")
     confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
     rows = (
-        User.objects.exclude(role=Role.PATIENT)
+        User.objects.exclude(role__in=[Role.PATIENT, Role.CLIENT])
         .annotate(has_totp=Exists(confirmed))
         .order_by("-is_active", "last_name", "first_name", "username")
     )
@@ -64,7 +64,7 @@ def staff_user_for_admin(user: Any, user_id: int) -> tuple[User, bool, list[Acco
     """One staff account, whether it has a confirmed TOTP device, and its changes (newest
     first); User.DoesNotExist for a patient's account or an unknown id."""
     require(user, "user.manage")
-    found = User.objects.exclude(role=Role.PATIENT).get(pk=user_id)
+    found = User.objects.exclude(role__in=[Role.PATIENT, Role.CLIENT]).get(pk=user_id)
     has_totp = TOTPDevice.objects.filter(user=found, confirmed=True).exists()
     changes = list(AccountChange.objects.filter(user=found).select_related("changed_by")[:50])
     return found, has_totp, changes

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from ketaclinic.fhir.outcome import Issue, operation_outcome_json
+from ketaclinic.fhir.smart.access import entry_permitted
 
 
 def searchset(
@@ -36,6 +37,7 @@ def searchset(
     parts = [
         '{"fullUrl":' + json.dumps(full_url) + ',"resource":' + text + ',"search":{"mode":"match"}}'
         for full_url, text in entries
+        if entry_permitted(full_url, text)  # a SMART token's scopes, per entry (fhir/smart/)
     ]
     if ignored:
         outcome = json.dumps(operation_outcome_json(list(ignored)), separators=(",", ":"))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search.engine import ResourceType
 from ketaclinic.fhir.search.params import DEFAULT_COUNT, MAX_COUNT
+from ketaclinic.fhir.smart.discovery import capability_security
 
 FHIR_VERSION = "4.0.1"
 
@@ -65,6 +66,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "cors": False,
                     "description": "Authorization: Bearer <token> (ketaclinic apitoken); "
                     "patients see only their own record.",
+                    # SMART Backend Services: programs get tokens at auth/token (fhir/smart/).
+                    **capability_security(base_url),
                 },
                 "documentation": "Searches page with _count and Bundle.link next/previous "
                 "(stable while records are added); unknown parameters are ignored and named in "

@@ -2,6 +2,7 @@ from django.urls import path
 
 from ketaclinic.fhir import views
 from ketaclinic.fhir.registry import TYPES
+from ketaclinic.fhir.smart import views as smart_views
 
 app_name = "fhir"
 
@@ -32,4 +33,11 @@ urlpatterns = [
         )
         for name in SEARCHED
     ),
+    # SMART Backend Services (fhir/smart/): discovery and the token endpoint.
+    path(
+        ".well-known/smart-configuration",
+        smart_views.smart_configuration_view,
+        name="smart_configuration",
+    ),
+    path("auth/token", smart_views.token, name="smart_token"),
 ]

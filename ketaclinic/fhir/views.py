@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from ketaclinic.api.auth import BearerTokenAuth
 from ketaclinic.fhir import selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
@@ -24,6 +23,8 @@ from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.engine import Built, Page
 from ketaclinic.fhir.search.params import handling
+from ketaclinic.fhir.smart.access import fhir_caller, grant_bound
+from ketaclinic.fhir.smart.check import request_refusal, response_refusal
 from ketaclinic.lib.strict_json import json_path
 from ketaclinic.web.request_body import FHIR_MEDIA_TYPES, BodyRefused, json_body
 
@@ -58,9 +59,12 @@ def fhir_endpoint(
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = BearerTokenAuth()(request)
+            # A person's API token, or a program's SMART access token with its grant.
+            user, grant = fhir_caller(request)
             if user is None:
                 return outcome_response(401, [Issue("login", "send Authorization: Bearer <token>")])
+            if grant is not None and (refused := request_refusal(grant, request)):
+                return outcome_response(403, [Issue("forbidden", refused)])
             if request.method not in methods:
                 response = outcome_response(
                     405, [Issue("not-supported", f"{request.method} is not supported here")]
@@ -76,10 +80,14 @@ def fhir_endpoint(
                 ] + [Issue("not-supported", f"{name!r} is given twice", name) for name in repeated]
                 if problems:
                     return outcome_response(400, problems)
-            try:
-                return view(request, *args, **kwargs)
-            except FhirProblem as problem:
-                return outcome_response(problem.status, problem.issues)
+            with grant_bound(grant):
+                try:
+                    response = view(request, *args, **kwargs)
+                except FhirProblem as problem:
+                    return outcome_response(problem.status, problem.issues)
+            if grant is not None and (refused := response_refusal(grant, request, response)):
+                return outcome_response(403, [Issue("forbidden", refused)])
+            return response
 
         return wrapper
 
