@@ -108,6 +108,13 @@ def entry_permitted(full_url: str, text: str) -> bool:
     if grant is None:
         return True
     type_name = _type_of(full_url)
+    resource: Any = None
+    if not (type_name[:1].isupper() and type_name.isalpha()):  # urn:uuid:...: read the type
+        try:
+            resource = json.loads(text)
+        except ValueError:
+            return False
+        type_name = str(resource.get("resourceType", "")) if isinstance(resource, dict) else ""
     if permits(grant, type_name, "read") or permits(grant, type_name, "search"):
         return True
     covering = [
@@ -118,9 +125,12 @@ def entry_permitted(full_url: str, text: str) -> bool:
     if not covering:
         return False
     # Only for constrained scopes: most entries never get here, and are never parsed.
-    try:
-        resource = json.loads(text)
-    except ValueError:
+    if resource is None:
+        try:
+            resource = json.loads(text)
+        except ValueError:
+            return False
+    if not isinstance(resource, dict):
         return False
     return permits(grant, type_name, "read", resource) or permits(
         grant, type_name, "search", resource

@@ -172,7 +172,7 @@ def test_every_bundle_entry_is_checked_against_the_grant() -> None:
     def shown(grant: Grant | None) -> list[str]:
         with grant_bound(grant):
             bundle = json.loads(searchset(f"{base}/Patient", entries))
-        return [e["fullUrl"].rsplit("/", 1)[1] for e in bundle.get("entry", [])]
+        return [e["resource"]["id"] for e in bundle.get("entry", [])]
 
     assert shown(None) == ["p1", "o1", "o2"]  # a person's token: their role rules decided
     assert shown(Grant((scope_parse("system/Observation.rs"),))) == ["o1", "o2"]
@@ -181,6 +181,10 @@ def test_every_bundle_entry_is_checked_against_the_grant() -> None:
         Grant((scope_parse(f"system/Observation.rs?category={CATEGORY}|vital-signs"),))
     ) == ["o2"]
     assert shown(Grant((scope_parse("system/Observation.c"),))) == []
+    # an entry named by urn:uuid: its resourceType decides
+    entries.append(("urn:uuid:5d1c", json.dumps({"resourceType": "Patient", "id": "p2"})))
+    assert shown(Grant((scope_parse("system/Patient.r"),))) == ["p1", "p2"]
+    assert shown(Grant((scope_parse("system/Observation.rs"),))) == ["o1", "o2"]
 
 
 def test_a_persons_api_token_works_as_before(clinic: Clinic) -> None:
