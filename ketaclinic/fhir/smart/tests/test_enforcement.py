@@ -216,3 +216,17 @@ def test_bulk_export_needs_scopes_covering_every_type(clinic: Clinic) -> None:
     assert not refused("/fhir/R4/$export", Grant((scope_parse("system/*.rs"),)))
     assert refused("/fhir/R4/Group/g1/$export?_type=Observation")
     assert refused("/fhir/R4/bulk/status/1")  # a path not mapped yet: closed to programs
+
+
+def test_a_programs_account_holds_nothing_without_its_token(clinic: Clinic) -> None:
+    """An API token minted for a program's account does not work (the account is inactive),
+    and the role table grants the client role nothing: only the SMART token's grant counts."""
+    from ketaclinic.accounts.access import user_can
+    from ketaclinic.accounts.roles import PERMISSIONS
+    from ketaclinic.accounts.services import apitoken_create
+
+    access_token(clinic, "system/*.rs")
+    account = SmartClient.objects.get().account
+    minted = apitoken_create(user=account, days=1)[1]
+    assert program(minted).get("/fhir/R4/Patient").status_code == 401
+    assert not any(user_can(account, permission) for permission in PERMISSIONS)
