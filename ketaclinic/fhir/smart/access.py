@@ -13,6 +13,7 @@ patient's own portal account holds the one-to-one link)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,18 @@ def _type_of(full_url: str) -> str:
     return parts[-2] if len(parts) >= 2 else ""
 
 
+@functools.lru_cache(maxsize=512)
+def _type_decision(grant: Grant, type_name: str) -> tuple[bool, bool]:
+    """(read or search allowed outright, some constrained scope covers it), once per grant
+    and type rather than once per entry."""
+    plain = permits(grant, type_name, "read") or permits(grant, type_name, "search")
+    covered = any(
+        s.type_name in ("*", type_name) and ("r" in s.permissions or "s" in s.permissions)
+        for s in grant.scopes
+    )
+    return plain, covered
+
+
 def entry_permitted(full_url: str, text: str) -> bool:
     """Whether the bound grant lets the caller see this Bundle entry (fullUrl ``.../Type/id``,
     the resource's JSON text): read or search of its type, and the scope's query constraints
@@ -108,19 +121,25 @@ def entry_permitted(full_url: str, text: str) -> bool:
     if grant is None:
         return True
     type_name = _type_of(full_url)
-    if permits(grant, type_name, "read") or permits(grant, type_name, "search"):
+    resource: Any = None
+    if not (type_name[:1].isupper() and type_name.isalpha()):  # urn:uuid:...: read the type
+        try:
+            resource = json.loads(text)
+        except ValueError:
+            return False
+        type_name = str(resource.get("resourceType", "")) if isinstance(resource, dict) else ""
+    plain, covered = _type_decision(grant, type_name)
+    if plain:
         return True
-    covering = [
-        s
-        for s in grant.scopes
-        if s.type_name in ("*", type_name) and ("r" in s.permissions or "s" in s.permissions)
-    ]
-    if not covering:
+    if not covered:
         return False
     # Only for constrained scopes: most entries never get here, and are never parsed.
-    try:
-        resource = json.loads(text)
-    except ValueError:
+    if resource is None:
+        try:
+            resource = json.loads(text)
+        except ValueError:
+            return False
+    if not isinstance(resource, dict):
         return False
     return permits(grant, type_name, "read", resource) or permits(
         grant, type_name, "search", resource

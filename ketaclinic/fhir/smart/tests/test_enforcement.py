@@ -172,7 +172,7 @@ def test_every_bundle_entry_is_checked_against_the_grant() -> None:
     def shown(grant: Grant | None) -> list[str]:
         with grant_bound(grant):
             bundle = json.loads(searchset(f"{base}/Patient", entries))
-        return [e["fullUrl"].rsplit("/", 1)[1] for e in bundle.get("entry", [])]
+        return [e["resource"]["id"] for e in bundle.get("entry", [])]
 
     assert shown(None) == ["p1", "o1", "o2"]  # a person's token: their role rules decided
     assert shown(Grant((scope_parse("system/Observation.rs"),))) == ["o1", "o2"]
@@ -181,6 +181,10 @@ def test_every_bundle_entry_is_checked_against_the_grant() -> None:
         Grant((scope_parse(f"system/Observation.rs?category={CATEGORY}|vital-signs"),))
     ) == ["o2"]
     assert shown(Grant((scope_parse("system/Observation.c"),))) == []
+    # an entry named by urn:uuid: its resourceType decides
+    entries.append(("urn:uuid:5d1c", json.dumps({"resourceType": "Patient", "id": "p2"})))
+    assert shown(Grant((scope_parse("system/Patient.r"),))) == ["p1", "p2"]
+    assert shown(Grant((scope_parse("system/Observation.rs"),))) == ["o1", "o2"]
 
 
 def test_a_persons_api_token_works_as_before(clinic: Clinic) -> None:
@@ -212,3 +216,17 @@ def test_bulk_export_needs_scopes_covering_every_type(clinic: Clinic) -> None:
     assert not refused("/fhir/R4/$export", Grant((scope_parse("system/*.rs"),)))
     assert refused("/fhir/R4/Group/g1/$export?_type=Observation")
     assert refused("/fhir/R4/bulk/status/1")  # a path not mapped yet: closed to programs
+
+
+def test_a_programs_account_holds_nothing_without_its_token(clinic: Clinic) -> None:
+    """An API token minted for a program's account does not work (the account is inactive),
+    and the role table grants the client role nothing: only the SMART token's grant counts."""
+    from ketaclinic.accounts.access import user_can
+    from ketaclinic.accounts.roles import PERMISSIONS
+    from ketaclinic.accounts.services import apitoken_create
+
+    access_token(clinic, "system/*.rs")
+    account = SmartClient.objects.get().account
+    minted = apitoken_create(user=account, days=1)[1]
+    assert program(minted).get("/fhir/R4/Patient").status_code == 401
+    assert not any(user_can(account, permission) for permission in PERMISSIONS)
