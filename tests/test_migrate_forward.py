@@ -172,6 +172,16 @@ def test_an_existing_database_migrates_to_the_new_layout_with_every_row(
     assert evaluation.patient_id == patient.pk
     assert evaluation.input_json == {"diagnoses": ["F41.1"], "baseline_scores": {"gad7": 15}}
     assert evaluation.ruleset_id == ids["ruleset"]
+    # eligibility 0002 gave the evaluation's diagnosis a row of its own (issue 16), with the
+    # GAD-7 15 severity band; no allergy list was given, so no allergy row.
+    (diagnosis,) = evaluation.diagnosis_rows.all()
+    assert (diagnosis.icd10, diagnosis.snomed, diagnosis.severity) == (
+        "F41.1",
+        "21897009",
+        "severe",
+    )
+    assert diagnosis.recorded_at == evaluation.created_at
+    assert not evaluation.allergy_rows.exists()
     assert RuleSetVersion.objects.get(pk=ids["ruleset"]).active
     decision = EligibilityDecision.objects.get(pk=ids["decision"])
     assert (decision.evaluation_id, decision.decision, decision.digest) == (

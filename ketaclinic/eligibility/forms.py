@@ -107,7 +107,8 @@ class EvaluationForm(CheckedTextForm, forms.Form):
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line.",
+        help_text="One per line. Leave empty when the patient knows of none: it is recorded "
+        "as no known allergies.",
     )
     contraindications = forms.MultipleChoiceField(
         label="Contraindication checklist",

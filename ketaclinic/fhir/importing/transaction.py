@@ -4,9 +4,10 @@ Patients first (``patients.services.patient_create``, its checks and audit), the
 entries in their order: Conditions as diagnosis rows (``eligibility.Diagnosis``, source
 import), score Observations as stored Observations of our instrument, QuestionnaireResponses
 through the FHIR create path (``fhir.services.questionnaire_response_record``: validated
-against the Questionnaire, scored, flags raised). Each entry is written in a savepoint, so a
-refusal is collected beside the others' and the rest still checked; if any entry was refused,
-everything is rolled back and one OperationOutcome names them all."""
+against the Questionnaire, scored, flags raised). Patients and responses are each written in a
+savepoint, so a refusal is collected beside the others' and the rest still checked; Conditions
+and Observations are checked row by row, then inserted together with one audit batch. If any
+entry was refused, everything is rolled back and one OperationOutcome names them all."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from fhir.resources.R4B.observation import Observation as FhirObservation
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
+from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.eligibility.models import Diagnosis, RecordSource
 from ketaclinic.fhir import services as fhir_services
 from ketaclinic.fhir.importing.entries import Entry, bundle_check, canonical
@@ -95,7 +96,9 @@ def _patient(acting_user: Any, entry: Entry) -> _Written:
     return _Written("201 Created", f"Patient/{patient.pk}", patient.pk)
 
 
-def _condition(acting_user: Any, entry: Entry, patient_id: Any) -> _Written:
+def _condition(entry: Entry, patient_id: Any) -> Diagnosis:
+    """The diagnosis row, checked (``ValidationError``) but not saved: the Conditions of a
+    Bundle are inserted together (one statement) once every entry has been checked."""
     fields = dict(entry.fields)
     recorded_at = fields.pop("recorded_at") or timezone.now()
     row = Diagnosis(
@@ -106,18 +109,11 @@ def _condition(acting_user: Any, entry: Entry, patient_id: Any) -> _Written:
         **fields,
     )
     row.full_clean(exclude=["patient"])
-    row.save(force_insert=True)
-    audit_record(
-        actor=acting_user,
-        action=Action.CREATE,
-        object_type="Condition",
-        object_id=row.pk,
-        patient_id=patient_id,
-    )
-    return _Written("201 Created", f"Condition/{row.pk}")
+    return row
 
 
-def _observation(acting_user: Any, entry: Entry, patient_id: Any) -> _Written:
+def _observation(entry: Entry, patient_id: Any) -> StoredResource:
+    """The stored score Observation, checked but not saved (inserted with the others)."""
     assert entry.instrument is not None
     resource = {k: v for k, v in canonical(entry.resource).items() if k not in _FOREIGN_REFERENCES}
     resource_id = str(uuid.uuid4())
@@ -133,7 +129,6 @@ def _observation(acting_user: Any, entry: Entry, patient_id: Any) -> _Written:
             {"coding": [{"system": CATEGORY_SYSTEM, "code": "survey", "display": "Survey"}]}
         )
     text = FhirObservation.model_validate(resource).model_dump_json()
-    effective = json.loads(text)["effectiveDateTime"]
     stored = StoredResource(
         resource_type="Observation",
         resource_id=resource_id,
@@ -144,20 +139,12 @@ def _observation(acting_user: Any, entry: Entry, patient_id: Any) -> _Written:
             for c in resource["code"]["coding"]
             if c.get("system") == LOINC and c.get("code")
         ),
-        effective=effective,
+        effective=json.loads(text)["effectiveDateTime"],
         instrument=entry.instrument.code,
         json_text=text,
     )
-    stored.full_clean(exclude=["patient"])
-    stored.save(force_insert=True)
-    audit_record(
-        actor=acting_user,
-        action=Action.CREATE,
-        object_type="Observation",
-        object_id=resource_id,
-        patient_id=patient_id,
-    )
-    return _Written("201 Created", f"Observation/{resource_id}")
+    stored.full_clean(exclude=["patient"], validate_unique=False)
+    return stored
 
 
 def _response(
@@ -220,6 +207,8 @@ def _write(acting_user: Any, entries: list[Entry]) -> tuple[dict[int, _Written],
     written: dict[int, _Written] = {}
     scores: dict[int, tuple[str, int | None]] = {}
     issues: list[Issue] = []
+    conditions: list[tuple[Entry, Diagnosis]] = []
+    observations: list[tuple[Entry, StoredResource]] = []
     ordered = [e for e in entries if e.resource_type == "Patient"]
     ordered += [e for e in entries if e.resource_type == "QuestionnaireResponse"]
     ordered += [e for e in entries if e.resource_type in ("Condition", "Observation")]
@@ -229,23 +218,46 @@ def _write(acting_user: Any, entries: list[Entry]) -> tuple[dict[int, _Written],
             if needed is not None and needed not in written:
                 continue  # its Patient entry was refused: named there
         try:
-            with transaction.atomic():
-                if entry.resource_type == "Patient":
+            if entry.resource_type == "Patient":
+                with transaction.atomic():
                     written[entry.index] = _patient(acting_user, entry)
-                    continue
-                patient_id = _patient_of(entry, written)
-                if entry.resource_type == "Condition":
-                    written[entry.index] = _condition(acting_user, entry, patient_id)
-                elif entry.resource_type == "QuestionnaireResponse":
+                continue
+            patient_id = _patient_of(entry, written)
+            if entry.resource_type == "Condition":
+                conditions.append((entry, _condition(entry, patient_id)))
+            elif entry.resource_type == "QuestionnaireResponse":
+                with transaction.atomic():
                     written[entry.index] = _response(acting_user, entry, patient_id, scores)
-                elif entry.derived_from_entry is not None:
-                    if entry.derived_from_entry in scores:
-                        written[entry.index] = _score_of_response(entry, scores)
-                else:
-                    written[entry.index] = _observation(acting_user, entry, patient_id)
+            elif entry.derived_from_entry is not None:
+                if entry.derived_from_entry in scores:
+                    written[entry.index] = _score_of_response(entry, scores)
+            else:
+                observations.append((entry, _observation(entry, patient_id)))
         except (FhirProblem, ValidationError, PermissionDenied) as exc:
             issues.extend(_issues_of(entry, exc))
+    if not issues:
+        _insert(acting_user, conditions, observations, written)
     return written, issues
+
+
+def _insert(
+    acting_user: Any,
+    conditions: list[tuple[Entry, Diagnosis]],
+    observations: list[tuple[Entry, StoredResource]],
+    written: dict[int, _Written],
+) -> None:
+    """The checked Conditions and Observations, one insert each and one audit batch."""
+    Diagnosis.objects.bulk_create([row for _, row in conditions], batch_size=500)
+    StoredResource.objects.bulk_create([row for _, row in observations], batch_size=500)
+    targets = []
+    for entry, row in conditions:
+        written[entry.index] = _Written("201 Created", f"Condition/{row.pk}")
+        targets.append(AuditTarget("Condition", str(row.pk), row.patient_id))
+    for entry, stored in observations:
+        written[entry.index] = _Written("201 Created", f"Observation/{stored.resource_id}")
+        targets.append(AuditTarget("Observation", stored.resource_id, stored.patient_id))
+    if targets:
+        audit_record_many(actor=acting_user, action=Action.CREATE, targets=targets)
 
 
 def _response_bundle(entries: list[Entry], written: dict[int, _Written]) -> dict[str, Any]:

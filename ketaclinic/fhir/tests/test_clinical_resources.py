@@ -285,3 +285,43 @@ def test_the_capability_statement_lists_the_new_types_and_the_transaction(clinic
     assert {"code", "patient", "clinical-status", "date"} <= listed["AllergyIntolerance"]
     assert {"code", "lot-number"} <= listed["Medication"]
     assert {"patient", "status", "intent", "encounter"} <= listed["MedicationRequest"]
+
+
+def _queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_searches_take_a_fixed_number_of_queries_whatever_the_rows(clinic: Clinic) -> None:
+    client = clinic.api("ada")
+    evaluation_make(clinic)
+    urls = [
+        f"/fhir/R4/Condition?patient={clinic.pat.pk}",
+        f"/fhir/R4/AllergyIntolerance?patient={clinic.pat.pk}",
+    ]
+    few = [_queries(client, url) for url in urls]
+    for _ in range(4):
+        evaluation_make(clinic, data=ELIGIBLE_EVALUATION | {"diagnoses": ["F41.1", "F42.2"]})
+    assert [_queries(client, url) for url in urls] == few
+
+
+def test_dose_order_searches_take_a_fixed_number_of_queries(clinic: Clinic) -> None:
+    from ketaclinic.infusions.tests.chart_driver import chart_for
+
+    _signed_session(clinic)
+    client = clinic.api("ada")
+    urls = [
+        f"/fhir/R4/MedicationRequest?patient={clinic.pat.pk}",
+        f"/fhir/R4/MedicationAdministration?patient={clinic.pat.pk}",
+        "/fhir/R4/Medication",
+    ]
+    one = [_queries(client, url) for url in urls]
+    # A second session, dose calculated and drawn (TOTP codes are single use: Ada calculates,
+    # Nurse Ben checks): a second dose order, another container drawn from.
+    chart_for(clinic).ready(calculator="ada", witness="ben")
+    assert client.get(urls[0]).json()["total"] == 2
+    assert [_queries(client, url) for url in urls] == one
