@@ -22,8 +22,10 @@ def searchset(
     total: int | None = None,
     links: Sequence[tuple[str, str]] = (),
     ignored: Sequence[Issue] = (),
+    included: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """``entries`` are (fullUrl, resource JSON text); the texts are inserted as they are."""
+    """``entries`` are (fullUrl, resource JSON text); the texts are inserted as they are.
+    ``included`` (same shape) are added by ``_include``/``_revinclude`` (search.mode include)."""
     head = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
@@ -37,6 +39,11 @@ def searchset(
         '{"fullUrl":' + json.dumps(full_url) + ',"resource":' + text + ',"search":{"mode":"match"}}'
         for full_url, text in entries
     ]
+    parts += [
+        '{"fullUrl":' + json.dumps(full_url) + ',"resource":' + text
+        + ',"search":{"mode":"include"}}'
+        for full_url, text in included
+    ]  # fmt: skip
     if ignored:
         outcome = json.dumps(operation_outcome_json(list(ignored)), separators=(",", ":"))
         parts.append(
