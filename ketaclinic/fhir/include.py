@@ -191,3 +191,39 @@ def audit_shown(user: Any, entries: Sequence[tuple[str, Built]]) -> None:
     if targets:
         with transaction.atomic():
             audit_record_many(actor=user, action=Action.READ, targets=targets)
+
+
+# -- the CapabilityStatement's part (capability.py) -----------------------------------------------
+
+EVERYTHING_DEFINITION = "http://hl7.org/fhir/OperationDefinition/Patient-everything"
+
+BINARY_CAPABILITY: dict[str, Any] = {
+    "type": "Binary",
+    "interaction": [{"code": "read"}],
+    "versioning": "no-version",
+    "readHistory": False,
+    "documentation": "The content of a DocumentReference (Binary/consent-<n>: the signed "
+    "consent's PDF), for whoever may read the DocumentReference; the PDF itself, or a Binary "
+    "resource under Accept: application/fhir+json.",
+}
+
+
+def record_capabilities(type_name: str, interactions: list[dict[str, str]]) -> dict[str, Any]:
+    """searchInclude/searchRevInclude, vread and history-instance (the current version only:
+    ``records.py``), and Patient's $everything, for a type of the registry."""
+    interactions += [{"code": "vread"}, {"code": "history-instance"}]
+    extra: dict[str, Any] = {"readHistory": False}
+    if includes_of(type_name):
+        extra["searchInclude"] = includes_of(type_name)
+    if revincludes_of(type_name):
+        extra["searchRevInclude"] = revincludes_of(type_name)
+    if type_name == "Patient":
+        extra["operation"] = [
+            {
+                "name": "everything",
+                "definition": EVERYTHING_DEFINITION,
+                "documentation": "Every resource of the patient's record the caller may read "
+                "(not the audit trail); _count with next links, _since, _type.",
+            }
+        ]
+    return extra

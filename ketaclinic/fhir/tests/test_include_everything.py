@@ -111,7 +111,7 @@ def test_unsupported_includes_are_named_or_refused_under_strict(clinic: Clinic) 
     strict = ada.get(url, headers={"Prefer": "handling=strict"})
     assert strict.status_code == 400
     assert issues(strict)[0]["code"] == "not-supported"
-    wrong_side = _get(ada, f"/fhir/R4/Patient?_include=Observation:patient")
+    wrong_side = _get(ada, "/fhir/R4/Patient?_include=Observation:patient")
     assert _mode(wrong_side, "outcome")
 
 
