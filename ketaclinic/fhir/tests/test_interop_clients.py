@@ -214,12 +214,13 @@ def test_fhirpy_follows_include_and_pages_through_everything(live: tuple[Clinic,
     assert {r["resourceType"] for r in encounters.fetch()} == {"Encounter"}
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {clinic.token('pat')}"
-    url: str | None = f"{base}/Patient/{clinic.pat.pk}/$everything?_count=200"
-    whole = session.get(url, timeout=30).json()
-    every = [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in whole["entry"]]
+    whole = session.get(f"{base}/Patient/{clinic.pat.pk}/$everything?_count=200", timeout=30)
+    every = [
+        f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in whole.json()["entry"]
+    ]
     seen: list[str] = []
     pages = 0
-    url = f"{base}/Patient/{clinic.pat.pk}/$everything?_count=4"
+    url: str | None = f"{base}/Patient/{clinic.pat.pk}/$everything?_count=4"
     while url is not None:
         bundle = fc_bundle.Bundle(session.get(url, timeout=30).json(), strict=True)
         seen += [f"{e.resource.resource_type}/{e.resource.id}" for e in bundle.entry or []]
