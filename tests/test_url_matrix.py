@@ -1868,6 +1868,7 @@ def test_a_patient_never_gets_a_staff_page() -> None:
                 wrong.append(f"{check.method} {route}: {check.expect['patient']}")
     assert not wrong, "staff pages a patient may open:\n" + "\n".join(wrong)
 
+
 # FHIR: staff roles, documents and their content, the audit trail (administrator only),
 # Provenance, history and versioned reads, $everything. Staff read any patient's, Pat her own.
 from ketaclinic.fhir.tests import matrix as fm  # noqa: E402  the rows' builders

@@ -144,6 +144,11 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
         "MedicationAdministration",
         "Consent",
         "Organization",
+        "PractitionerRole",
+        "DocumentReference",
+        "AuditEvent",
+        "Provenance",
+        "Binary",
     }
 
 
