@@ -41,7 +41,7 @@ def _staff_visible_to(user: Any) -> QuerySet[Any]:
     return users.none()
 
 
-staff_visible_to = _staff_visible_to  # PractitionerRole shares it (resources/practitioner_role.py)
+staff_visible_to = _staff_visible_to  # PractitionerRole shares it (resources/staff_role.py)
 
 
 def practitioner_json(user: Any) -> dict[str, Any]:
