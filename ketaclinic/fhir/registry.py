@@ -183,8 +183,8 @@ ORGANIZATION = ResourceType(
 # Staff roles, stored documents, the audit trail and signatures (issue 16, h16-records).
 from ketaclinic.fhir.resources.audit_event import AUDIT_EVENT_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.document_reference import DOCUMENT_REFERENCE_SOURCE  # noqa: E402
-from ketaclinic.fhir.resources.staff_role import PRACTITIONER_ROLE_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.provenance import PROVENANCE_SOURCES  # noqa: E402
+from ketaclinic.fhir.resources.staff_role import PRACTITIONER_ROLE_SOURCE  # noqa: E402
 
 TYPES.update(
     {
