@@ -38,34 +38,43 @@ def binary_read(request: HttpRequest, resource_id: str) -> HttpResponse:
         response = fhir_response(json.dumps(resource))
     else:
         response = HttpResponse(content.data, content_type=content.content_type)
-        response["Content-Disposition"] = f'inline; filename="{content.resource_id}.pdf"'
+        extension = "pdf" if content.content_type == "application/pdf" else "txt"
+        response["Content-Disposition"] = f'inline; filename="{content.resource_id}.{extension}"'
     response["Cache-Control"] = "no-store"
     return response
 
 
 @fhir_endpoint(("GET",), params=("_format",))
 def history(request: HttpRequest, type_name: str, resource_id: str) -> HttpResponse:
-    """A history Bundle with the versions kept: the current one (``records.py`` says why)."""
-    built = records.history(request.user, type_name, resource_id)
+    """A history Bundle with the versions kept, newest first (``records.py`` says which)."""
+    versions = records.history(request.user, type_name, resource_id)
     url = request.build_absolute_uri(f"/fhir/R4/{type_name}/{resource_id}")
-    response: dict[str, object] = {"status": "200 OK", "etag": f'W/"{built.version_id}"'}
-    if built.last_updated is not None:
-        response["lastModified"] = built.last_updated.isoformat()
     head = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"lastUpdated": timezone.now().isoformat()},
         "type": "history",
-        "total": 1,
+        "total": len(versions),
         "link": [{"relation": "self", "url": f"{url}/_history"}],
     }
-    entry = (
-        '{"fullUrl":' + json.dumps(url) + ',"resource":' + built.served_text()
-        + ',"request":' + json.dumps({"method": "PUT", "url": f"{type_name}/{resource_id}"})
-        + ',"response":' + json.dumps(response) + "}"
-    )  # fmt: skip
+    entries = []
+    for position, built in enumerate(versions):
+        first = position == len(versions) - 1 and len(versions) > 1
+        request_json = (
+            {"method": "POST", "url": type_name}
+            if first
+            else {"method": "PUT", "url": f"{type_name}/{resource_id}"}
+        )
+        response: dict[str, object] = {"status": "200 OK", "etag": f'W/"{built.version_id}"'}
+        if built.last_updated is not None:
+            response["lastModified"] = built.last_updated.isoformat()
+        entries.append(
+            '{"fullUrl":' + json.dumps(url) + ',"resource":' + built.served_text()
+            + ',"request":' + json.dumps(request_json)
+            + ',"response":' + json.dumps(response) + "}"
+        )  # fmt: skip
     text = json.dumps(head, separators=(",", ":"))
-    return fhir_response(text[:-1] + ',"entry":[' + entry + "]}")
+    return fhir_response(text[:-1] + ',"entry":[' + ",".join(entries) + "]}")
 
 
 @fhir_endpoint(("GET",), params=("_format",))

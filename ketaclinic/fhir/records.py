@@ -1,18 +1,21 @@
 """Reads across a patient's record: a document's content (``Binary``), a resource's history and
 ``Patient/{id}/$everything``. Each is access-checked as a read of its type and audited.
 
-Versions: no resource served here keeps earlier versions. Signed records (the
+Versions: the consent forms (DocumentReference ``consentform-<code>``) are versioned, and
+``_history`` lists every version of one. No other resource served here keeps earlier
+versions. Signed records (the
 MedicationAdministration and Provenance of a signed session, Consent, DocumentReference, an
 eligibility decision's Provenance), the stored score Observations and QuestionnaireResponses
 and the audit trail are written once and never change, so their one version is their whole
 history. Patients, staff (Practitioner, PractitionerRole), chairs, sessions (Encounter), vital
 signs (confirmed or marked as artefact later) and Flags (acknowledged) change in place, and
 their earlier versions are not kept. So ``_history`` answers the current version alone, and a
-versioned read answers it for the current ``versionId`` and 404 for any other. Protocol and
-consent-document versions are versioned in their apps but are not FHIR resources yet."""
+versioned read answers it for the current ``versionId`` and 404 for any other. Protocol versions
+are versioned in the courses app but are not FHIR resources yet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +34,13 @@ from ketaclinic.fhir.resources.document_reference import (
     PDF,
     consent_key,
     consent_signatures_visible_to,
+)
+from ketaclinic.fhir.resources.form_versions import TEXT as FORM_TEXT
+from ketaclinic.fhir.resources.form_versions import (
+    form_binary_key,
+    form_text,
+    form_versions,
+    forms_visible_to,
 )
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.cursor import CursorInvalid, cursor_loads
@@ -57,9 +67,15 @@ class Content:
 
 def binary_read(user: Any, resource_id: str) -> Content:
     """The content a DocumentReference points at, for whoever may read that DocumentReference;
-    404 otherwise (as a read of it would answer). Audited as a read of the Binary."""
+    404 otherwise (as a read of it would answer). A signed copy is audited as a read of the
+    Binary; a consent form is not patient data."""
     from ketaclinic.consent.pdf import consent_pdf_bytes
 
+    form = form_binary_key(resource_id)
+    if form is not None:
+        document = forms_visible_to(user).filter(code=form[0], version=form[1]).first()
+        if document is not None:
+            return Content(resource_id, FORM_TEXT, form_text(document))
     key = consent_key(resource_id)
     signature = (
         None
@@ -83,31 +99,39 @@ def binary_read(user: Any, resource_id: str) -> Content:
 # -- history and versioned reads -----------------------------------------------------------------
 
 
-def history(user: Any, type_name: str, resource_id: str) -> Built:
-    """The versions we keep of a resource: the current one (see the module's note)."""
+# Types with resources whose versions are kept: the versions of one, newest first (an empty
+# list: not one of the versioned resources of the type).
+VERSIONED: dict[str, Callable[[Any, str], Sequence[Built]]] = {
+    "DocumentReference": form_versions,
+}
+
+
+def history(user: Any, type_name: str, resource_id: str) -> list[Built]:
+    """The versions we keep of a resource, newest first (see the module's note): every version
+    of a consent form; the current version of anything else."""
     if type_name not in TYPES:
         raise FhirProblem(404, [Issue("not-found", f"{type_name} has no history here")])
-    return selectors.resource_read(type_name, user, resource_id)
+    current = selectors.resource_read(type_name, user, resource_id)  # access and audit
+    versions = VERSIONED[type_name](user, resource_id) if type_name in VERSIONED else []
+    return list(versions) or [current]
 
 
 def version_read(user: Any, type_name: str, resource_id: str, version_id: str) -> Built:
-    """``Resource/{id}/_history/{vid}``: the current version when ``vid`` is its versionId;
-    404 (OperationOutcome) for a version that is not kept or never was."""
-    if type_name not in TYPES:
-        raise FhirProblem(404, [Issue("not-found", f"{type_name} is not served here")])
-    current = selectors.resource_read(type_name, user, resource_id)
-    if version_id != current.version_id:
-        raise FhirProblem(
-            404,
-            [
-                Issue(
-                    "not-found",
-                    f"{type_name}/{resource_id} has no version {version_id!r} here: only the "
-                    f"current version ({current.version_id}) is kept",
-                )
-            ],
-        )
-    return current
+    """``Resource/{id}/_history/{vid}``: that version where versions are kept, else the current
+    version when ``vid`` is its versionId; 404 (OperationOutcome) for any other."""
+    versions = history(user, type_name, resource_id)
+    for version in versions:
+        if version.version_id == version_id:
+            return version
+    kept = (
+        f"only the current version ({versions[0].version_id}) is kept"
+        if len(versions) == 1
+        else f"the versions kept are {', '.join(v.version_id for v in versions)}"
+    )
+    raise FhirProblem(
+        404,
+        [Issue("not-found", f"{type_name}/{resource_id} has no version {version_id!r}: {kept}")],
+    )
 
 
 # -- Patient/{id}/$everything --------------------------------------------------------------------

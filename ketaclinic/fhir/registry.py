@@ -183,6 +183,7 @@ ORGANIZATION = ResourceType(
 # Staff roles, stored documents, the audit trail and signatures (issue 16, h16-records).
 from ketaclinic.fhir.resources.audit_event import AUDIT_EVENT_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.document_reference import DOCUMENT_REFERENCE_SOURCE  # noqa: E402
+from ketaclinic.fhir.resources.form_versions import FORM_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.provenance import PROVENANCE_SOURCES  # noqa: E402
 from ketaclinic.fhir.resources.staff_role import PRACTITIONER_ROLE_SOURCE  # noqa: E402
 
@@ -212,20 +213,28 @@ TYPES.update(
             ),
             ResourceType(
                 "DocumentReference",
-                (DOCUMENT_REFERENCE_SOURCE,),
+                (DOCUMENT_REFERENCE_SOURCE, FORM_SOURCE),
                 (
                     _ID,
                     _LAST_UPDATED,
                     *_patient(),
                     _date("when the document was signed"),
                     SearchParam("type", Kind.TOKEN, "http://loinc.org|59284-0 (consent)"),
-                    SearchParam("category", Kind.TOKEN, "consent (our document-category)"),
+                    SearchParam(
+                        "category",
+                        Kind.TOKEN,
+                        "consent (signed copies) or consent-form (the forms' versions), in our "
+                        "document-category code system",
+                    ),
                     SearchParam("related", Kind.REFERENCE, "the Consent (Consent/<id>)"),
                 ),
                 audit_type="DocumentReference",
                 patient_params=("patient", "subject"),
-                documentation="Signed consent PDFs (ids consent-<n>); the attachment's url "
-                "Binary/consent-<n> serves the PDF, with its size and SHA-1 hash.",
+                documentation="Signed consent PDFs (ids consent-<n>; the attachment's url "
+                "Binary/consent-<n> serves the PDF, with its size and SHA-1 hash) and the consent "
+                "forms (ids consentform-<code>, versioned: meta.versionId is the form's version, "
+                "_history lists every version, _history/<n> reads one; text in "
+                "Binary/consentform-<code>-v<n>).",
             ),
             ResourceType(
                 "AuditEvent",

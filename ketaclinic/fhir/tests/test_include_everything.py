@@ -247,3 +247,48 @@ def test_history_is_the_current_version_and_other_versions_are_404(clinic: Clini
     quinn = clinic.api("quinn")
     assert quinn.get(f"/fhir/R4/Patient/{clinic.pat.pk}/_history").status_code == 404
     assert quinn.get(f"/fhir/R4/Patient/{clinic.pat.pk}/_history/{version}").status_code == 404
+
+
+def test_a_consent_form_is_versioned_with_every_version_in_its_history(clinic: Clinic) -> None:
+    from datetime import date
+
+    from fhir.resources.R4B.bundle import Bundle as FhirBundle
+
+    from ketaclinic.consent.models import ConsentDocument
+    from ketaclinic.consent.services import consent_document_version_add
+
+    first = ConsentDocument.objects.filter(active=True).order_by("code").first()
+    assert first is not None, "the shipped consent documents are loaded by a migration"
+    second = consent_document_version_add(
+        acting_user=clinic.users["dana"],
+        code=first.code,
+        title=first.title,
+        body=first.body + "\nA sentence added in the next version.",
+        required=first.required,
+        effective_from=date(2026, 6, 1),
+    )
+    pat = clinic.api("pat")
+    form = f"consentform-{first.code.replace('_', '.')}"  # FHIR ids have no "_"
+    url = f"/fhir/R4/DocumentReference/{form}"
+    current = pat.get(url)
+    assert current.status_code == 200
+    assert current.json()["meta"]["versionId"] == str(second.version)
+    assert current["ETag"] == f'W/"{second.version}"'
+    history = pat.get(f"{url}/_history")
+    bundle = FhirBundle.model_validate_json(history.content)
+    assert bundle.type == "history" and bundle.total >= 2
+    versions = [e["resource"]["meta"]["versionId"] for e in history.json()["entry"]]
+    assert versions[:2] == [str(second.version), str(first.version)]
+    old = pat.get(f"{url}/_history/{first.version}")
+    assert old.status_code == 200 and old["ETag"] == f'W/"{first.version}"'
+    attachment = old.json()["content"][0]["attachment"]
+    text = pat.get(f"/fhir/R4/{attachment['url']}")
+    assert text.status_code == 200 and text["Content-Type"].startswith("text/plain")
+    assert text.content == first.body.encode() and attachment["size"] == len(text.content)
+    new_text = pat.get(f"/fhir/R4/Binary/{form}-v{second.version}").content
+    assert new_text.endswith(b"A sentence added in the next version.")
+    missing = pat.get(f"{url}/_history/999")
+    assert missing.status_code == 404 and "versions kept" in issues(missing)[0]["diagnostics"]
+    forms = _get(pat, "/fhir/R4/DocumentReference?category=consent-form")
+    assert form in {r["id"] for r in _mode(forms, "match")}
+    assert all(r["meta"]["versionId"].isdigit() for r in _mode(forms, "match"))
