@@ -261,3 +261,41 @@ def test_consents_and_decisions_have_provenance(clinic: Clinic) -> None:
     )
     recorded = [p["recorded"] for p in everything]
     assert recorded == sorted(recorded, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/fhir/R4/DocumentReference?category=consent",
+        "/fhir/R4/Provenance",
+        "/fhir/R4/AuditEvent",
+        "/fhir/R4/PractitionerRole",
+    ],
+)
+def test_a_page_of_the_new_types_costs_the_same_queries_however_many_entries(
+    clinic: Clinic, url: str
+) -> None:
+    """No query per entry: a page of 1 and a page of 4 take as many queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.consent.services import consent_missing, consent_record_witnessed
+
+    for patient, name in ((clinic.pat, "Pat Example"), (clinic.quinn, "Quinn Sample")):
+        for document in consent_missing(patient):
+            consent_record_witnessed(
+                acting_user=clinic.users["ben"],
+                patient=patient,
+                document_id=document.pk,
+                signed_name=name,
+            )
+    client = clinic.api("dana")
+    client.get(f"{url}{'&' if '?' in url else '?'}_count=1")  # the token's first use
+
+    def queries(count: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            bundle = _bundle(client, f"{url}{'&' if '?' in url else '?'}_count={count}")
+        assert len(_matches(bundle)) == count
+        return len(captured)
+
+    assert queries(1) == queries(4)
