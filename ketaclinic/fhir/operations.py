@@ -15,6 +15,7 @@ from django.utils import timezone
 from ketaclinic.fhir import records
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.outcome import FhirProblem, Issue
+from ketaclinic.fhir.search.params import Handling, handling
 from ketaclinic.fhir.views import _read_response, fhir_endpoint, fhir_response
 
 
@@ -87,8 +88,26 @@ def version_read(
     )
 
 
-@fhir_endpoint(("GET",), params=("_count", "_since", "_type", "_cursor", "_format"))
+EVERYTHING_PARAMS = ("_count", "_since", "_type", "_cursor", "_format")
+
+
+@fhir_endpoint(("GET",), params=None)
 def patient_everything(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """Unknown parameters are ignored and named in an OperationOutcome entry, or refused under
+    ``Prefer: handling=strict``, as in every search."""
+    unknown = sorted(set(request.GET) - set(EVERYTHING_PARAMS))
+    strict = handling(request.headers.get("Prefer", "")) == Handling.STRICT
+    ignored = [
+        Issue(
+            "not-supported",
+            f"unknown parameter {name!r}" + (" (strict)" if strict else " was ignored"),
+            name,
+            severity="error" if strict else "warning",
+        )
+        for name in unknown
+    ]
+    if ignored and strict:
+        raise FhirProblem(400, ignored)
     raw_count = request.GET.get("_count")
     if raw_count is not None and not raw_count.isdigit():
         raise FhirProblem(400, [Issue("value", "_count is a whole number (0 or more)", "_count")])
@@ -114,5 +133,6 @@ def patient_everything(request: HttpRequest, resource_id: str) -> HttpResponse:
             [(f"{base}{kind}/{e.resource_id}", e.served_text()) for kind, e in result.entries],
             total=result.total,
             links=links,
+            ignored=ignored,
         )
     )

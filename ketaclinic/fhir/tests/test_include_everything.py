@@ -189,6 +189,13 @@ def test_everything_pages_through_the_whole_record_once_and_only_the_patients(
     later = _get(pat, f"/fhir/R4/Patient/{clinic.pat.pk}/$everything?_since=2999-01-01T00:00:00Z")
     assert _mode(later, "match") == [] and later["total"] == 0
     assert pat.get(f"/fhir/R4/Patient/{clinic.quinn.pk}/$everything").status_code == 404
+    odd = _get(pat, f"/fhir/R4/Patient/{clinic.pat.pk}/$everything?_count=1&_elements=id")
+    assert _mode(odd, "outcome")[0]["issue"][0]["expression"] == ["_elements"]
+    strict = pat.get(
+        f"/fhir/R4/Patient/{clinic.pat.pk}/$everything?_elements=id",
+        headers={"Prefer": "handling=strict"},
+    )
+    assert strict.status_code == 400
     assert (
         pat.get(f"/fhir/R4/Patient/{clinic.pat.pk}/$everything?_type=AuditEvent").status_code == 400
     )
