@@ -45,6 +45,10 @@ FHIR_TYPES = {
     "ConsentSignature": "Consent",
     "Encounter": "Encounter",
     "MedicationAdministration": "MedicationAdministration",
+    "DocumentReference": "DocumentReference",
+    "Binary": "Binary",
+    "Provenance": "Provenance",
+    "AuditEvent": "AuditEvent",
 }
 
 audit_seq = int_id("audit-")

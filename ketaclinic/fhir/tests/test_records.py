@@ -125,6 +125,11 @@ def test_a_signed_consent_is_a_document_reference_whose_binary_is_the_pdf(clinic
     read_again = AuditEvent.objects.filter(seq__gt=before, object_type="Binary").get()
     assert read_again.object_id == f"consent-{signature.pk}"
     assert read_again.patient_id == clinic.pat.pk
+    # ... and the administrator finds that read in the trail, by the document's content
+    trail = clinic.api("dana").get(f"/fhir/R4/AuditEvent?entity=Binary/consent-{signature.pk}")
+    [event] = [e["resource"] for e in trail.json()["entry"] if e["search"]["mode"] == "match"]
+    assert event["agent"][0]["who"]["reference"] == f"Patient/{clinic.pat.pk}"
+    assert event["entity"][1]["what"]["reference"] == f"Patient/{clinic.pat.pk}"
     # As FHIR JSON: a Binary resource with the same bytes.
     as_json = client.get(
         f"/fhir/R4/Binary/consent-{signature.pk}", headers={"Accept": "application/fhir+json"}
