@@ -8,7 +8,8 @@ included) and each one shown is an audited read, like a match. They go into the 
 ``search.mode`` = ``include`` and do not count in ``total``. What is supported is listed here
 and in the CapabilityStatement (``searchInclude`` / ``searchRevInclude``); anything else is
 ignored and named in the Bundle's OperationOutcome, or refused under ``Prefer:
-handling=strict``. ``:iterate`` and ``*`` are not supported."""
+handling=strict``. ``:iterate`` and ``*`` are not supported. One ``_include`` or
+``_revinclude`` adds at most ``INCLUDE_LIMIT`` resources to a page."""
 
 from __future__ import annotations
 

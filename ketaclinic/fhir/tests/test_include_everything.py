@@ -93,13 +93,25 @@ def test_an_include_never_shows_what_the_user_may_not_read(clinic: Clinic) -> No
     from ketaclinic.patients.models import SafetyFlag
 
     SafetyFlag.objects.create(patient=clinic.quinn, code="x", title="Quinn's flag")
-    SafetyFlag.objects.create(patient=clinic.pat, code="y", title="Pat's flag")
+    pat_flag = SafetyFlag.objects.create(patient=clinic.pat, code="y", title="Pat's flag")
     quinn = clinic.api("quinn")
     bundle = _get(quinn, f"/fhir/R4/Flag?patient={clinic.quinn.pk}&_include=Flag:patient")
     assert [r["id"] for r in _mode(bundle, "include")] == [str(clinic.quinn.pk)]
     assert (
         quinn.get(f"/fhir/R4/Flag?patient={clinic.pat.pk}&_include=Flag:patient").status_code == 404
     )
+    # A page holding a reference to Pat, included for Quinn: Pat is not read, nor audited.
+    from ketaclinic.fhir import include
+    from ketaclinic.fhir.registry import TYPES
+    from ketaclinic.fhir.search import engine
+
+    pats_flag = engine.read(TYPES["Flag"], clinic.users["ada"], str(pat_flag.pk))
+    pairs = include.Requested(forward=tuple(p for p in include.PAIRS if p.name == "Flag:patient"))
+    before = AuditEvent.objects.count()
+    assert include.included(clinic.users["quinn"], "Flag", [pats_flag], pairs).entries == []
+    assert AuditEvent.objects.count() == before
+    shown = include.included(clinic.users["ada"], "Flag", [pats_flag], pairs).entries
+    assert [(kind, b.resource_id) for kind, b in shown] == [("Patient", str(clinic.pat.pk))]
 
 
 def test_unsupported_includes_are_named_or_refused_under_strict(clinic: Clinic) -> None:
