@@ -23,6 +23,7 @@ PATIENT_DATA = [
     ("API JSON", "api/v1/patients/<patient_id>", "api:ada"),
     ("FHIR JSON", "fhir/R4/Observation", "api:ada"),
     ("consent PDF", "intake/consents/<int:signature_id>/pdf/", "ada"),
+    ("FHIR Binary (consent PDF)", "fhir/R4/Binary/<str:resource_id>", "api:pat"),
     ("questionnaire link page", "scales/q/<str:token>/", None),
     ("consent link page", "intake/sign/<str:token>/", None),
     ("public page, signed in", "clinic/", "ben"),

@@ -1960,3 +1960,61 @@ def test_a_patient_never_gets_a_staff_page() -> None:
             if check.expect["patient"] not in (403, 404, 405):
                 wrong.append(f"{check.method} {route}: {check.expect['patient']}")
     assert not wrong, "staff pages a patient may open:\n" + "\n".join(wrong)
+
+
+# FHIR: staff roles, documents and their content, the audit trail (administrator only),
+# Provenance, history and versioned reads, $everything. Staff read any patient's, Pat her own.
+from ketaclinic.fhir.tests import matrix as fm  # noqa: E402  the rows' builders
+
+MATRIX.update(
+    {
+        "fhir/R4/PractitionerRole": (
+            lambda c: "/fhir/R4/PractitionerRole?role=nurse&active=true",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/PractitionerRole/<str:resource_id>": (
+            lambda c: f"/fhir/R4/PractitionerRole/role-{c.users['ben'].pk}",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/DocumentReference": (
+            lambda c: f"/fhir/R4/DocumentReference?patient={c.pat.pk}&category=consent",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/DocumentReference/<str:resource_id>": (
+            fm.document_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Binary/<str:resource_id>": (
+            fm.binary_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/AuditEvent": (
+            lambda c: f"/fhir/R4/AuditEvent?patient={c.pat.pk}&action=R",
+            [api("GET", anon=401, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "fhir/R4/AuditEvent/<str:resource_id>": (
+            fm.audit_event_url,
+            [api("GET", anon=401, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "fhir/R4/Provenance": (
+            lambda c: f"/fhir/R4/Provenance?patient={c.pat.pk}",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Provenance/<str:resource_id>": (
+            fm.provenance_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Patient/<str:resource_id>/$everything": (
+            lambda c: f"/fhir/R4/Patient/{c.pat.pk}/$everything?_count=5",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/<str:type_name>/<str:resource_id>/_history": (
+            lambda c: f"/fhir/R4/Patient/{c.pat.pk}/_history",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/<str:type_name>/<str:resource_id>/_history/<str:version_id>": (
+            fm.version_url,
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+    }
+)

@@ -25,6 +25,9 @@ def consent_pdf_bytes(signature: ConsentSignature) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(_latin1(f"{document.title} (version {document.version})"))
     pdf.set_creator("KetaClinic")
+    # The signature time, not now: the same signature gives the same bytes (and SHA-1, which
+    # the FHIR DocumentReference carries) every time the copy is rendered.
+    pdf.set_creation_date(signature.signed_at)
     pdf.add_page()
     pdf.set_font("Helvetica", "", 9)
     pdf.cell(0, 5, _latin1(settings.KETACLINIC_CLINIC_NAME), new_x="LMARGIN", new_y="NEXT")

@@ -23,8 +23,10 @@ def searchset(
     total: int | None = None,
     links: Sequence[tuple[str, str]] = (),
     ignored: Sequence[Issue] = (),
+    included: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """``entries`` are (fullUrl, resource JSON text); the texts are inserted as they are."""
+    """``entries`` are (fullUrl, resource JSON text); the texts are inserted as they are.
+    ``included`` (same shape) are added by ``_include``/``_revinclude`` (search.mode include)."""
     head = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
@@ -39,6 +41,12 @@ def searchset(
         for full_url, text in entries
         if entry_permitted(full_url, text)  # a SMART token's scopes, per entry (fhir/smart/)
     ]
+    parts += [
+        '{"fullUrl":' + json.dumps(full_url) + ',"resource":' + text
+        + ',"search":{"mode":"include"}}'
+        for full_url, text in included
+        if entry_permitted(full_url, text)
+    ]  # fmt: skip
     if ignored:
         outcome = json.dumps(operation_outcome_json(list(ignored)), separators=(",", ":"))
         parts.append(

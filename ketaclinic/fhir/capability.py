@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from ketaclinic.fhir.include import BINARY_CAPABILITY, record_capabilities
 from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search.engine import ResourceType
 from ketaclinic.fhir.search.params import DEFAULT_COUNT, MAX_COUNT
@@ -45,6 +46,8 @@ def _searchable(kind: ResourceType, *, versioned: bool = True) -> dict[str, Any]
     }
     if kind.documentation:
         resource["documentation"] = kind.documentation
+    if kind.name in TYPES:  # _include/_revinclude, vread, history, $everything (h16-records)
+        resource |= record_capabilities(kind.name, interactions)
     return resource
 
 
@@ -86,6 +89,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     _searchable(QUESTIONNAIRE, versioned=False),
                     _searchable(ORGANIZATION),
                     *(_searchable(kind) for kind in TYPES.values()),
+                    BINARY_CAPABILITY,
                 ],
             }
         ],

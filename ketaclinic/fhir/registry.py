@@ -183,3 +183,109 @@ ORGANIZATION = ResourceType(
 
 # Condition, AllergyIntolerance, Medication, MedicationRequest (resources/clinical_types.py).
 TYPES.update({t.name: t for t in CLINICAL_TYPES})
+
+
+# Staff roles, stored documents, the audit trail and signatures (issue 16, h16-records).
+from ketaclinic.fhir.resources.audit_event import AUDIT_EVENT_SOURCE  # noqa: E402
+from ketaclinic.fhir.resources.document_reference import DOCUMENT_REFERENCE_SOURCE  # noqa: E402
+from ketaclinic.fhir.resources.form_versions import FORM_SOURCE  # noqa: E402
+from ketaclinic.fhir.resources.provenance import PROVENANCE_SOURCES  # noqa: E402
+from ketaclinic.fhir.resources.staff_role import PRACTITIONER_ROLE_SOURCE  # noqa: E402
+
+TYPES.update(
+    {
+        t.name: t
+        for t in (
+            ResourceType(
+                "PractitionerRole",
+                (PRACTITIONER_ROLE_SOURCE,),
+                (
+                    _ID,
+                    _LAST_UPDATED,
+                    SearchParam("practitioner", Kind.REFERENCE, "Practitioner/staff-<n>"),
+                    SearchParam(
+                        "role",
+                        Kind.TOKEN,
+                        "doctor or nurse (http://terminology.hl7.org/CodeSystem/practitioner-role"
+                        "), or admin, clinician, nurse, intake in our staff-role code system",
+                    ),
+                    SearchParam("active", Kind.TOKEN, "true or false"),
+                ),
+                audit_type=None,
+                sortable=("_lastUpdated",),
+                documentation="Each staff member's role at the clinic (ids role-<n>, beside "
+                "Practitioner/staff-<n>); prescribers and nurses work at the chairs.",
+            ),
+            ResourceType(
+                "DocumentReference",
+                (DOCUMENT_REFERENCE_SOURCE, FORM_SOURCE),
+                (
+                    _ID,
+                    _LAST_UPDATED,
+                    *_patient(),
+                    _date("when the document was signed"),
+                    SearchParam("type", Kind.TOKEN, "http://loinc.org|59284-0 (consent)"),
+                    SearchParam(
+                        "category",
+                        Kind.TOKEN,
+                        "consent (signed copies) or consent-form (the forms' versions), in our "
+                        "document-category code system",
+                    ),
+                    SearchParam("related", Kind.REFERENCE, "the Consent (Consent/<id>)"),
+                ),
+                audit_type="DocumentReference",
+                patient_params=("patient", "subject"),
+                documentation="Signed consent PDFs (ids consent-<n>; the attachment's url "
+                "Binary/consent-<n> serves the PDF, with its size and SHA-1 hash) and the consent "
+                "forms (ids consentform-<code>, versioned: meta.versionId is the form's version, "
+                "_history lists every version, _history/<n> reads one; text in "
+                "Binary/consentform-<code>-v<n>).",
+            ),
+            ResourceType(
+                "AuditEvent",
+                (AUDIT_EVENT_SOURCE,),
+                (
+                    _ID,
+                    _LAST_UPDATED,
+                    _date("when it happened"),
+                    SearchParam("patient", Kind.REFERENCE, "the patient (Patient/<id>)"),
+                    SearchParam(
+                        "entity",
+                        Kind.REFERENCE,
+                        "the record (Type/id; a Patient: anything of theirs)",
+                    ),
+                    SearchParam(
+                        "agent", Kind.REFERENCE, "who (Practitioner/staff-<n>, Patient/<id>)"
+                    ),
+                    SearchParam("action", Kind.TOKEN, "C, R, U, D or E"),
+                ),
+                audit_type="AuditEvent",
+                patient_params=("patient",),
+                documentation="The hash-chained audit trail (ids audit-<seq>); administrators "
+                "only (403 for anyone else).",
+            ),
+            ResourceType(
+                "Provenance",
+                PROVENANCE_SOURCES,
+                (
+                    _ID,
+                    _LAST_UPDATED,
+                    SearchParam("patient", Kind.REFERENCE, "the patient whose record was signed"),
+                    SearchParam(
+                        "target",
+                        Kind.REFERENCE,
+                        "Encounter/, MedicationAdministration/, Consent/ or DocumentReference/<id>",
+                    ),
+                    SearchParam("agent", Kind.REFERENCE, "who signed (Practitioner/staff-<n>)"),
+                    _date("when it was signed", "recorded"),
+                ),
+                audit_type="Provenance",
+                patient_params=("patient",),
+                sortable=("_lastUpdated", "recorded"),
+                documentation="Who signed which record and when: signed sessions "
+                "(session-<id>), eligibility decisions (decision-<n>), consents (consent-<n>), "
+                "with the record's SHA-256 as signature data.",
+            ),
+        )
+    }
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.fhir import views
+from ketaclinic.fhir import operations, views
 from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.smart import views as smart_views
 
@@ -40,4 +40,17 @@ urlpatterns = [
         name="smart_configuration",
     ),
     path("auth/token", smart_views.token, name="smart_token"),
+    # Documents' content, history and versioned reads, $everything (fhir/operations.py).
+    path("Binary/<str:resource_id>", operations.binary_read, name="binary_read"),
+    path(
+        "Patient/<str:resource_id>/$everything",
+        operations.patient_everything,
+        name="patient_everything",
+    ),
+    path("<str:type_name>/<str:resource_id>/_history", operations.history, name="history"),
+    path(
+        "<str:type_name>/<str:resource_id>/_history/<str:version_id>",
+        operations.version_read,
+        name="version_read",
+    ),
 ]

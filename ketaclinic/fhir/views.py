@@ -14,10 +14,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from ketaclinic.fhir import selectors, services
+from ketaclinic.fhir import include, selectors, services
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.importing.transaction import transaction_import
+from ketaclinic.fhir.include import Included
 from ketaclinic.fhir.outcome import FhirProblem, Issue, operation_outcome_json
 from ketaclinic.fhir.registry import ORGANIZATION, QUESTIONNAIRE, TYPES
 from ketaclinic.fhir.search import engine
@@ -118,7 +119,9 @@ def _issues(refusal: BodyRefused, resource_type: str) -> list[Issue]:
     ]
 
 
-def _page_response(request: HttpRequest, type_name: str, page: Page) -> HttpResponse:
+def _page_response(
+    request: HttpRequest, type_name: str, page: Page, extra: Included | None = None
+) -> HttpResponse:
     """The searchset: ``self`` echoes the parameters applied (ignored ones are named in the
     OperationOutcome entry instead); ``next``/``previous`` add the paging cursor."""
     parsed = page.parsed
@@ -129,7 +132,9 @@ def _page_response(request: HttpRequest, type_name: str, page: Page) -> HttpResp
         applied.append(("_sort", f"-{name}" if descending else name))
     if parsed.result.summary_count:
         applied.append(("_summary", "count"))
+    applied += extra.applied if extra is not None else []
     url = request.build_absolute_uri(f"/fhir/R4/{type_name}")
+    base = request.build_absolute_uri("/fhir/R4/")
     links = [
         (relation, f"{url}?{urlencode([*applied, ('_cursor', cursor)])}")
         for relation, cursor in (("next", page.next_cursor), ("previous", page.previous_cursor))
@@ -142,6 +147,10 @@ def _page_response(request: HttpRequest, type_name: str, page: Page) -> HttpResp
             total=page.total,
             links=links,
             ignored=parsed.ignored,
+            included=[
+                (f"{base}{kind}/{e.resource_id}", e.served_text())
+                for kind, e in (extra.entries if extra is not None else [])
+            ],
         )
     )
 
@@ -150,11 +159,13 @@ def _resource_search(request: HttpRequest, type_name: str) -> HttpResponse:
     values = {key: request.GET.getlist(key) for key in request.GET}
     prefer = handling(request.headers.get("Prefer", ""))
     parsed, cursor = engine.parse(TYPES[type_name], values, prefer)
+    wanted = include.requested(type_name, values, prefer, parsed)
     if type_name == "Flag":
         page = selectors.flag_search(request.user, parsed, cursor)
     else:
         page = selectors.resource_search(type_name, request.user, parsed, cursor)
-    return _page_response(request, type_name, page)
+    extra = include.included(request.user, type_name, page.entries, wanted)
+    return _page_response(request, type_name, page, extra)
 
 
 def _etag_matches(header: str, version_id: str) -> bool:

@@ -41,6 +41,9 @@ def _staff_visible_to(user: Any) -> QuerySet[Any]:
     return users.none()
 
 
+staff_visible_to = _staff_visible_to  # PractitionerRole shares it (resources/staff_role.py)
+
+
 def practitioner_json(user: Any) -> dict[str, Any]:
     name: dict[str, Any] = {"text": user.get_full_name() or user.get_username()}
     if user.last_name:

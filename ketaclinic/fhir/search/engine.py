@@ -224,9 +224,15 @@ def _after(
     )
 
 
-def search(resource_type: ResourceType, user: Any, parsed: Parsed, cursor: Cursor | None) -> Page:
+def search(
+    resource_type: ResourceType,
+    user: Any,
+    parsed: Parsed,
+    cursor: Cursor | None,
+    snapshot: datetime | None = None,  # a first page under an earlier snapshot ($everything)
+) -> Page:
     result = parsed.result
-    snapshot = cursor.snapshot if cursor else timezone.now()
+    snapshot = cursor.snapshot if cursor else (snapshot or timezone.now())
     descending = bool(result.sort and result.sort[1])
     querysets = []
     for source in resource_type.sources:

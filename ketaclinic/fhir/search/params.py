@@ -17,7 +17,17 @@ MAX_COUNT = 200  # larger requests are served 200 at a time (FHIR allows a small
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 SUPPORTED_DATE_PREFIXES = ("eq", "gt", "lt", "ge", "le")
 # Result and format parameters every search accepts (they are not filters).
-RESULT_PARAMS = ("_count", "_sort", "_summary", "_total", "_format", "_cursor")
+# _include and _revinclude are read by ketaclinic/fhir/include.py.
+RESULT_PARAMS = (
+    "_count",
+    "_sort",
+    "_summary",
+    "_total",
+    "_format",
+    "_cursor",
+    "_include",
+    "_revinclude",
+)
 
 
 class Kind(StrEnum):

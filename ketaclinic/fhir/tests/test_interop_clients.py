@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -157,17 +158,20 @@ def test_fhirclient_strictly_parses_the_capability_statement_and_every_type(
     assert {*TYPES, "Questionnaire", "Organization"} <= served
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    admin = requests.Session()  # the audit trail is the administrator's (AuditEvent)
+    admin.headers["Authorization"] = f"Bearer {clinic.token('dana')}"
     for name in (*TYPES, "Questionnaire", "Organization"):
         patient_params = TYPES[name].patient_params if name in TYPES else ()
         query = f"patient={clinic.pat.pk}&_count=200" if patient_params else "_count=200"
-        response = session.get(f"{base}/{name}?{query}", timeout=30)
+        client = admin if name == "AuditEvent" else session
+        response = client.get(f"{base}/{name}?{query}", timeout=30)
         assert response.status_code == 200, (name, response.text)
         bundle = fc_bundle.Bundle(response.json(), strict=True)
         matches = [e.resource for e in bundle.entry or [] if e.search.mode == "match"]
         assert matches, f"no {name} to parse"
         assert all(r.resource_type == name for r in matches)
         for resource in matches:
-            read = session.get(f"{base}/{name}/{resource.id}", timeout=30)
+            read = client.get(f"{base}/{name}/{resource.id}", timeout=30)
             assert read.status_code == 200, (name, read.text)
             parsed = FHIRElementFactory.instantiate(name, read.json())
             assert parsed.id == resource.id
@@ -176,9 +180,78 @@ def test_fhirclient_strictly_parses_the_capability_statement_and_every_type(
         f"{base}/Observation?patient={clinic.pat.pk}&category=vital-signs&_count=1", timeout=30
     ).json()
     assert vitals["total"] >= 4
+    # The DocumentReference's content as a FHIR Binary, and a history Bundle, strictly parsed.
+    document = FHIRElementFactory.instantiate(
+        "DocumentReference",
+        session.get(f"{base}/DocumentReference?patient={clinic.pat.pk}", timeout=30).json()[
+            "entry"
+        ][0]["resource"],
+    )
+    binary = session.get(
+        f"{base}/{document.content[0].attachment.url}",
+        headers={"Accept": "application/fhir+json"},
+        timeout=30,
+    )
+    assert binary.status_code == 200, binary.text
+    assert FHIRElementFactory.instantiate("Binary", binary.json()).contentType == "application/pdf"
+    history = session.get(f"{base}/Patient/{clinic.pat.pk}/_history", timeout=30)
+    assert fc_bundle.Bundle(history.json(), strict=True).type == "history"
 
 
 def test_anonymous_clients_get_401(live: tuple[Clinic, str]) -> None:
     _, base = live
     assert requests.get(f"{base}/Patient", timeout=30).status_code == 401
     assert Client().get("/fhir/R4/Encounter").status_code == 401
+
+
+def test_fhirpy_follows_include_and_pages_through_everything(live: tuple[Clinic, str]) -> None:
+    """fhirpy's ``include()`` / ``revinclude()`` send _include / _revinclude; the included
+    resources come back in the Bundle (search.mode include). ``$everything`` pages by
+    Bundle.link next, which fhirpy follows in ``fetch_all`` of a raw operation search."""
+    clinic, base = live
+    _every_type(clinic)
+    fhir = _fhirpy(clinic, base, "pat")
+    encounters = (
+        fhir.resources("Encounter")
+        .search(patient=str(clinic.pat.pk))
+        .include("Encounter", "patient")
+        .revinclude("Provenance", "target")
+    )
+    raw = encounters.fetch_raw()
+    modes = {(e["resource"]["resourceType"], e["search"]["mode"]) for e in raw["entry"]}
+    assert modes >= {("Encounter", "match"), ("Patient", "include"), ("Provenance", "include")}
+    # fetch() keeps only the matches
+    assert {r["resourceType"] for r in encounters.fetch()} == {"Encounter"}
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {clinic.token('pat')}"
+    whole = session.get(f"{base}/Patient/{clinic.pat.pk}/$everything?_count=200", timeout=30)
+    every = [
+        f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in whole.json()["entry"]
+    ]
+    seen: list[str] = []
+    pages = 0
+    url: str | None = f"{base}/Patient/{clinic.pat.pk}/$everything?_count=4"
+    while url is not None:
+        bundle = fc_bundle.Bundle(session.get(url, timeout=30).json(), strict=True)
+        seen += [f"{e.resource.resource_type}/{e.resource.id}" for e in bundle.entry or []]
+        url = next((link.url for link in bundle.link if link.relation == "next"), None)
+        pages += 1
+    assert seen == every and len(set(seen)) == len(seen)
+    assert pages >= len(every) // 4
+    # fhirpy pages only type searches by itself (it keeps the entries of the searched type),
+    # so $everything is paged through its ``execute``: the next link, relative to the base.
+    pages_seen: list[str] = []
+    path, params = f"Patient/{clinic.pat.pk}/$everything", {"_count": "4"}
+    while True:
+        page = fhir.execute(path, method="get", params=params)
+        assert page["total"] == len(every)
+        pages_seen += [
+            f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in page["entry"]
+        ]
+        following = next((x["url"] for x in page["link"] if x["relation"] == "next"), None)
+        if following is None:
+            break
+        parts = urlsplit(following)
+        path = parts.path.removeprefix(urlsplit(base).path + "/")
+        params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    assert pages_seen == every

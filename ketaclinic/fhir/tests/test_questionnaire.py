@@ -148,6 +148,11 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
         "AllergyIntolerance",
         "Medication",
         "MedicationRequest",
+        "PractitionerRole",
+        "DocumentReference",
+        "AuditEvent",
+        "Provenance",
+        "Binary",
     }
 
 
