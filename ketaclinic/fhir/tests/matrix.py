@@ -77,7 +77,6 @@ def transaction_bundle(c: Clinic) -> dict[str, Any]:
     }
 
 
-
 def consent_signature_pk(c: Clinic) -> int:
     from ketaclinic.consent.models import ConsentSignature
     from ketaclinic.infusions.tests.chart_driver import consent_signed
