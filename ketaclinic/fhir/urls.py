@@ -32,3 +32,8 @@ urlpatterns = [
         for name in SEARCHED
     ),
 ]
+
+# Bulk Data export (ketaclinic/fhir/bulk/): first, so that ``Patient/$export`` is not a read.
+from ketaclinic.fhir.bulk import urls as bulk_urls  # noqa: E402
+
+urlpatterns = bulk_urls.urlpatterns + urlpatterns
