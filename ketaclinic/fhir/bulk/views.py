@@ -18,22 +18,30 @@ from ketaclinic.fhir.bulk.models import BulkExport, Cohort, ExportKind, ExportSt
 from ketaclinic.fhir.bulk.params import kick_off_params
 from ketaclinic.fhir.bulk.writer import attempt_dir
 from ketaclinic.fhir.outcome import FhirProblem, Issue
-from ketaclinic.fhir.search.params import handling
+from ketaclinic.fhir.search.params import Handling
 from ketaclinic.fhir.views import fhir_endpoint, outcome_response
 
 NDJSON = "application/fhir+ndjson"
 
 
-def _respond_async(request: HttpRequest) -> bool:
+def _prefer(request: HttpRequest) -> list[str]:
     prefer = request.headers.get("Prefer", "")
-    return any(p.strip().lower() == "respond-async" for p in prefer.replace(";", ",").split(","))
+    return [p.strip().lower().replace(" ", "") for p in prefer.replace(";", ",").split(",")]
+
+
+def _respond_async(request: HttpRequest) -> bool:
+    return "respond-async" in _prefer(request)
+
+
+def _handling(request: HttpRequest) -> Handling:
+    """Strict unless the client asks ``Prefer: handling=lenient`` (the IG: an unsupported
+    export parameter is an error by default, unlike a search's)."""
+    return Handling.LENIENT if "handling=lenient" in _prefer(request) else Handling.STRICT
 
 
 def _kick_off(request: HttpRequest, kind: str, cohort_id: str | None = None) -> HttpResponse:
     values = {key: request.GET.getlist(key) for key in request.GET}
-    kick_off = kick_off_params(
-        values, kind=kind, handling=handling(request.headers.get("Prefer", ""))
-    )
+    kick_off = kick_off_params(values, kind=kind, handling=_handling(request))
     export_allowed(request.user, kind=kind, types=kick_off.types)
     if not _respond_async(request):
         raise FhirProblem(
