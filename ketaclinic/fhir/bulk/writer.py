@@ -39,6 +39,7 @@ from ketaclinic.fhir.bulk.models import (
 from ketaclinic.fhir.bulk.members import cohort_patient_ids
 from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.resources.common import BuiltInvalid
+from ketaclinic.fhir.resources.stored import RESPONSE_SOURCE, SCORE_SOURCE
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source
 from ketaclinic.fhir.search.params import Handling
@@ -75,11 +76,12 @@ class _Files:
         self.done: list[_Part] = []
         self.current: dict[tuple[str, str], _Part] = {}
         self.numbers: dict[tuple[str, str], int] = {}
+        self.max_lines = config.file_lines()
 
     def write(self, part: str, resource_type: str, text: str, patient_id: Any) -> None:
         key = (part, resource_type)
         open_part = self.current.get(key)
-        if open_part is None or open_part.row.count >= config.file_lines():
+        if open_part is None or open_part.row.count >= self.max_lines:
             open_part = self._open(part, resource_type)
         open_part.handle.write(text)
         open_part.handle.write("\n")
@@ -168,6 +170,42 @@ def _chunks(rows: QuerySet[Any]) -> Iterator[list[Any]]:
         yield chunk
 
 
+# Sources whose rows hold the resource's validated JSON text (written once, validated at
+# write time: resources/stored.py): read as plain tuples, no model instances (the export's
+# fast path; a model instance and its three parsed datetimes cost more than the line).
+# Built exactly as their ``build`` does (``_build_stored``), served by ``served_text()``.
+TEXT_SOURCES = (SCORE_SOURCE, RESPONSE_SOURCE)
+_TEXT_FIELDS = ("resource_id", "json_text", "patient_id", LAST_UPDATED)
+
+
+def _is_text_source(source: Source) -> bool:
+    return any(source is text for text in TEXT_SOURCES)
+
+
+def _text_chunks(rows: QuerySet[Any]) -> Iterator[list[Built]]:
+    size = config.chunk_size()
+    chunk: list[Built] = []
+    for resource_id, text, patient_id, last_updated in rows.values_list(*_TEXT_FIELDS).iterator(
+        chunk_size=size
+    ):
+        chunk.append(Built(resource_id, text, patient_id, last_updated))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _source_chunks(source: Source, rows: QuerySet[Any]) -> Iterator[Iterator[Built | str]]:
+    """The source's resources a chunk at a time (a row that cannot be built: a sentence)."""
+    if _is_text_source(source):
+        for built in _text_chunks(rows):
+            yield iter(built)
+        return
+    for chunk in _chunks(rows):
+        yield _built(source, chunk)
+
+
 def _built(source: Source, chunk: list[Any]) -> Iterator[Built | str]:
     """The chunk's resources; a row that cannot be built is a sentence for the error file."""
     try:
@@ -238,8 +276,8 @@ def export_write(export: BulkExport) -> None:
         for type_name in types:
             _still_mine(export, progress, type_name)
             for source in TYPES[type_name].sources:
-                for chunk in _chunks(_rows(export, type_name, source, patients)):
-                    for item in _built(source, chunk):
+                for chunk in _source_chunks(source, _rows(export, type_name, source, patients)):
+                    for item in chunk:
                         if isinstance(item, str):
                             files.write(FilePart.ERROR, "OperationOutcome", _outcome_line(item), None)
                             continue
