@@ -61,7 +61,9 @@ def _observation(rid: str, pid: str, qid: str, at: datetime, total: int) -> dict
             }
         ],
         "code": {
-            "coding": [{"system": "http://loinc.org", "code": "70274-6", "display": "GAD-7 total score"}],
+            "coding": [
+                {"system": "http://loinc.org", "code": "70274-6", "display": "GAD-7 total score"}
+            ],
             "text": "GAD-7 total score",
         },
         "subject": {"reference": f"Patient/{pid}"},
@@ -120,7 +122,9 @@ def _generate(resources: int, patients: int, seed: int) -> dict[str, int]:
             yield common | {
                 "resource_type": "QuestionnaireResponse",
                 "resource_id": qid,
-                "json_text": json.dumps(_response(qid, str(pid), at, answers), separators=(",", ":")),
+                "json_text": json.dumps(
+                    _response(qid, str(pid), at, answers), separators=(",", ":")
+                ),
             }
             yield common | {
                 "resource_type": "Observation",
@@ -247,7 +251,8 @@ def main(argv: list[str]) -> None:
     print(
         f"export: status {export.status}, {written} resources in {len(files)} files "
         f"({size:,.0f} MB) in {seconds:.1f} s: {written / seconds:,.0f} resources/s "
-        f"(floor {floor_rows / floor_s:,.0f} rows/s; ratio {(written / seconds) / (floor_rows / floor_s):.2f}); "
+        f"(floor {floor_rows / floor_s:,.0f} rows/s; "
+        f"ratio {(written / seconds) / (floor_rows / floor_s):.2f}); "
         f"the export process's own CPU {cpu:.1f} s ({written / cpu:,.0f} resources per CPU-second; "
         "the rest is waiting for PostgreSQL and for the cores other processes hold); "
         f"RSS {rss_before:.0f} MB before, peak {peak[0]:.0f} MB during "

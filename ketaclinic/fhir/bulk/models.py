@@ -49,6 +49,9 @@ class CohortMember(models.Model):
             models.UniqueConstraint(fields=["cohort", "patient"], name="bulk_cohort_member_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"member of cohort {self.cohort_id}"
+
 
 class Tombstone(models.Model):
     """A resource that was deleted: exports with ``_since`` list it under ``deleted``."""
@@ -62,6 +65,9 @@ class Tombstone(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["deleted_at"], name="bulk_tombstone_at")]
+
+    def __str__(self) -> str:
+        return f"deleted {self.resource_type}/{self.resource_id}"
 
 
 class ExportKind(models.TextChoices):
@@ -141,3 +147,6 @@ class BulkExportFile(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["export", "name"], name="bulk_export_file_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of export {self.export_id}"

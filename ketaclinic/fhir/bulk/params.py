@@ -61,7 +61,11 @@ def _type_filter(raw: str, allowed: list[str]) -> tuple[str, str]:
     if type_name not in TYPES or type_name not in allowed:
         raise FhirProblem(
             400,
-            [Issue("not-supported", f"_typeFilter names {type_name!r}, not exported", "_typeFilter")],
+            [
+                Issue(
+                    "not-supported", f"_typeFilter names {type_name!r}, not exported", "_typeFilter"
+                )
+            ],
         )
     values = parse_qs(query, keep_blank_values=True)
     banned = [n for n in values if n.split(":", 1)[0] in _BANNED_IN_FILTER]
@@ -82,9 +86,7 @@ def _type_filter(raw: str, allowed: list[str]) -> tuple[str, str]:
     return type_name, query
 
 
-def kick_off_params(
-    values: dict[str, list[str]], *, kind: str, handling: Handling
-) -> KickOff:
+def kick_off_params(values: dict[str, list[str]], *, kind: str, handling: Handling) -> KickOff:
     """The parsed kick-off, or FhirProblem(400) naming what is wrong."""
     problems: list[Issue] = []
     ignored = []

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.fhir.bulk import config
+from ketaclinic.fhir.bulk.members import cohort_patient_ids
 from ketaclinic.fhir.bulk.models import (
     BulkExport,
     BulkExportFile,
@@ -36,7 +37,6 @@ from ketaclinic.fhir.bulk.models import (
     FilePart,
     Tombstone,
 )
-from ketaclinic.fhir.bulk.members import cohort_patient_ids
 from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.resources.common import BuiltInvalid
 from ketaclinic.fhir.resources.stored import RESPONSE_SOURCE, SCORE_SOURCE
@@ -247,7 +247,9 @@ def _patient_ids(export: BulkExport) -> list[str] | None:
     return [str(p) for p in cohort_patient_ids(export.cohort)]
 
 
-def _deleted(export: BulkExport, files: _Files, types: list[str], patients: list[str] | None) -> None:
+def _deleted(
+    export: BulkExport, files: _Files, types: list[str], patients: list[str] | None
+) -> None:
     if export.since is None:
         return
     tombstones = Tombstone.objects.filter(
@@ -258,7 +260,12 @@ def _deleted(export: BulkExport, files: _Files, types: list[str], patients: list
     if patients is not None:
         tombstones = tombstones.filter(patient_id__in=patients)
     for tombstone in tombstones.order_by("pk").iterator(chunk_size=config.chunk_size()):
-        entry = {"request": {"method": "DELETE", "url": f"{tombstone.resource_type}/{tombstone.resource_id}"}}
+        entry = {
+            "request": {
+                "method": "DELETE",
+                "url": f"{tombstone.resource_type}/{tombstone.resource_id}",
+            }
+        }
         bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
         files.write(FilePart.DELETED, "Bundle", json.dumps(bundle), tombstone.patient_id)
 
@@ -279,7 +286,9 @@ def export_write(export: BulkExport) -> None:
                 for chunk in _source_chunks(source, _rows(export, type_name, source, patients)):
                     for item in chunk:
                         if isinstance(item, str):
-                            files.write(FilePart.ERROR, "OperationOutcome", _outcome_line(item), None)
+                            files.write(
+                                FilePart.ERROR, "OperationOutcome", _outcome_line(item), None
+                            )
                             continue
                         files.write(FilePart.OUTPUT, type_name, item.served_text(), item.patient_id)
                         progress += 1

@@ -132,6 +132,9 @@ def _every_type(clinic: Clinic) -> None:
     )
     assert answered.status_code == 201, answered.content
     SafetyFlag.objects.create(patient=clinic.pat, code="interop", title="Interop check")
+    from ketaclinic.fhir.bulk.services import cohort_define  # a Group (bulk export cohort)
+
+    cohort_define(acting_user=clinic.users["dana"], name="Interop", patient_ids=[clinic.pat.pk])
 
 
 def test_fhirclient_strictly_parses_the_capability_statement_and_every_type(
@@ -151,6 +154,8 @@ def test_fhirclient_strictly_parses_the_capability_statement_and_every_type(
     for name in (*TYPES, "Questionnaire", "Organization"):
         patient_params = TYPES[name].patient_params if name in TYPES else ()
         query = f"patient={clinic.pat.pk}&_count=200" if patient_params else "_count=200"
+        if name == "Group":  # only those who may export see Groups
+            session.headers["Authorization"] = f"Bearer {clinic.token('dana')}"
         response = session.get(f"{base}/{name}?{query}", timeout=30)
         assert response.status_code == 200, (name, response.text)
         bundle = fc_bundle.Bundle(response.json(), strict=True)

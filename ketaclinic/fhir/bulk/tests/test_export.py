@@ -37,7 +37,9 @@ def live(
     return make_clinic(), f"{live_server.url}/fhir/R4"
 
 
-def _client(clinic: Clinic, base: str, who: str = "dana", jobs: Callable[[], None] = run_jobs) -> BulkClient:
+def _client(
+    clinic: Clinic, base: str, who: str = "dana", jobs: Callable[[], None] = run_jobs
+) -> BulkClient:
     return BulkClient(base, clinic.token(who), between_polls=jobs)
 
 
@@ -88,14 +90,19 @@ def test_a_client_kicks_off_polls_downloads_and_parses_every_line(live: tuple[Cl
 def test_a_group_export_holds_only_its_members(live: tuple[Clinic, str]) -> None:
     clinic, base = live
     _every_type(clinic)
-    cohort = cohort_define(acting_user=clinic.users["dana"], name="Quinn only", patient_ids=[clinic.quinn.pk])
+    cohort = cohort_define(
+        acting_user=clinic.users["dana"], name="Quinn only", patient_ids=[clinic.quinn.pk]
+    )
     client = _client(clinic, base)
     # The Group itself: read and searched by those who may export, validated.
     group = requests.get(f"{base}/Group/{cohort.pk}", headers=client.headers(), timeout=10)
     assert group.status_code == 200
     assert group.json()["member"] == [{"entity": {"reference": f"Patient/{clinic.quinn.pk}"}}]
     nurse = BulkClient(base, clinic.token("ben"))
-    assert requests.get(f"{base}/Group/{cohort.pk}", headers=nurse.headers(), timeout=10).status_code == 404
+    assert (
+        requests.get(f"{base}/Group/{cohort.pk}", headers=nurse.headers(), timeout=10).status_code
+        == 404
+    )
     manifest = client.wait(client.kick_off(f"Group/{cohort.pk}/$export"))
     parsed = client.download(manifest)
     patients = {str(r.id) for r in parsed["output"] if r.__resource_type__ == "Patient"}
@@ -126,7 +133,9 @@ def test_since_exports_what_changed_and_lists_what_was_deleted(live: tuple[Clini
     from django.utils import timezone
 
     clinic, base = live
-    cohort = cohort_define(acting_user=clinic.users["dana"], name="Old list", patient_ids=[clinic.pat.pk])
+    cohort = cohort_define(
+        acting_user=clinic.users["dana"], name="Old list", patient_ids=[clinic.pat.pk]
+    )
     since, cohort_id = timezone.now(), cohort.pk
     cohort_delete(acting_user=clinic.users["dana"], cohort=cohort)
     _every_type(clinic)  # after _since
@@ -150,14 +159,19 @@ def test_delete_cancels_and_removes_the_files(live: tuple[Clinic, str], settings
     assert cancelled.status_code == 202
     run_jobs()  # the queued job finds it cancelled and writes nothing
     assert requests.get(status_url, headers=client.headers(), timeout=10).status_code == 404
-    assert not (Path(settings.FHIR_BULK_DIR)).exists() or not any(Path(settings.FHIR_BULK_DIR).rglob("*.ndjson"))
+    assert not (Path(settings.FHIR_BULK_DIR)).exists() or not any(
+        Path(settings.FHIR_BULK_DIR).rglob("*.ndjson")
+    )
     # A completed export: DELETE removes its files, and its links stop working.
     status_url = client.kick_off("$export")
     manifest = client.wait(status_url)
     assert any(Path(settings.FHIR_BULK_DIR).rglob("*.ndjson"))
     assert requests.delete(status_url, headers=client.headers(), timeout=10).status_code == 202
     assert not any(Path(settings.FHIR_BULK_DIR).rglob("*.ndjson"))
-    assert requests.get(manifest["output"][0]["url"], headers=client.headers(), timeout=10).status_code == 404
+    assert (
+        requests.get(manifest["output"][0]["url"], headers=client.headers(), timeout=10).status_code
+        == 404
+    )
     assert requests.delete(status_url, headers=client.headers(), timeout=10).status_code == 404
 
 
@@ -182,7 +196,10 @@ def test_files_expire_and_the_sweep_removes_them(live: tuple[Clinic, str], setti
     assert not any(Path(settings.FHIR_BULK_DIR).rglob("*.ndjson"))
     assert BulkExport.objects.get().status == ExportStatus.EXPIRED
     assert requests.get(status_url, headers=client.headers(), timeout=10).status_code == 404
-    assert requests.get(manifest["output"][0]["url"], headers=client.headers(), timeout=10).status_code == 404
+    assert (
+        requests.get(manifest["output"][0]["url"], headers=client.headers(), timeout=10).status_code
+        == 404
+    )
     # The status URL itself refuses an expired export even before the sweep ran.
     status_url = client.kick_off("$export")
     client.wait(status_url)
@@ -194,7 +211,9 @@ def test_kick_off_refusals(live: tuple[Clinic, str]) -> None:
     clinic, base = live
     admin = _client(clinic, base)
 
-    def kick(path: str, who: BulkClient = admin, prefer: str = "respond-async", **params: str) -> Any:
+    def kick(
+        path: str, who: BulkClient = admin, prefer: str = "respond-async", **params: str
+    ) -> Any:
         return requests.get(
             f"{base}/{path}", params=params, headers=who.headers(Prefer=prefer), timeout=10
         )
@@ -210,7 +229,9 @@ def test_kick_off_refusals(live: tuple[Clinic, str]) -> None:
     assert kick("$export", _typeFilter="Observation?_count=5").status_code == 400
     assert kick("$export", _typeFilter="Observation?nonsense=1").status_code == 400
     assert kick("$export", _elements="id").status_code == 400
-    assert kick("$export", prefer="respond-async, handling=lenient", _elements="id").status_code == 202
+    assert (
+        kick("$export", prefer="respond-async, handling=lenient", _elements="id").status_code == 202
+    )
     assert kick("$export", _outputFormat="ndjson").status_code == 202
     assert kick("Group/4e1b6a55-0000-4000-8000-000000000000/$export").status_code == 404
     assert BulkExport.objects.count() == 2

@@ -45,7 +45,7 @@ def _database_url() -> str:
 
 
 def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603  our own command line
+    return subprocess.Popen(
         [sys.executable, "-m", "ketaclinic", "worker", "--interval", "0.2", "--verbosity", "0"],
         cwd=ROOT,
         env=env,

@@ -22,7 +22,7 @@ def _periodic_loop(stop: threading.Event, tick: float) -> None:
             if now >= due[job.task_path]:
                 try:
                     job.task().enqueue()
-                except Exception:  # noqa: BLE001  the database is away: try again next tick
+                except Exception:  # the database is away (or busy): try again next tick
                     close_old_connections()
                     continue
                 due[job.task_path] = now + job.every.total_seconds()
