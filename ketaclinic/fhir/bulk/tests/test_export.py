@@ -256,3 +256,30 @@ def test_a_failed_job_is_reported_at_the_status_url(
     assert failed.status_code == 500
     text = failed.json()["issue"][0]["diagnostics"]
     assert "RuntimeError" in text and "Pat" not in text
+
+
+def test_a_resource_that_does_not_validate_goes_to_the_error_file(
+    live: tuple[Clinic, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.fhir.resources import patient as patient_module
+    from ketaclinic.fhir.resources.common import BuiltInvalid
+
+    clinic, base = live
+    real = patient_module.validated
+
+    def refuse_quinn(model: Any, resource: dict[str, Any]) -> str:
+        if resource["id"] == str(clinic.quinn.pk):
+            raise BuiltInvalid("synthetic")
+        return real(model, resource)
+
+    monkeypatch.setattr(patient_module, "validated", refuse_quinn)
+    client = _client(clinic, base)
+    manifest = client.wait(client.kick_off("$export", {"_type": "Patient"}))
+    parsed = client.download(manifest)
+    assert [str(p.id) for p in parsed["output"]] == [str(clinic.pat.pk)]
+    assert [e["type"] for e in manifest["error"]] == ["OperationOutcome"]
+    (outcome,) = parsed["error"]
+    assert "did not validate" in outcome.issue[0].diagnostics
+    # It names the row (our id, as in any FHIR URL), never the data that failed.
+    assert str(clinic.quinn.pk) in outcome.issue[0].diagnostics
+    assert clinic.quinn.family_name not in outcome.issue[0].diagnostics
