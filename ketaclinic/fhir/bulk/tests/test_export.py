@@ -262,10 +262,10 @@ def test_a_resource_that_does_not_validate_goes_to_the_error_file(
     live: tuple[Clinic, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ketaclinic.fhir.resources import patient as patient_module
-    from ketaclinic.fhir.resources.common import BuiltInvalid
+    from ketaclinic.fhir.resources.common import BuiltInvalid, validated
 
     clinic, base = live
-    real = patient_module.validated
+    real = validated
 
     def refuse_quinn(model: Any, resource: dict[str, Any]) -> str:
         if resource["id"] == str(clinic.quinn.pk):
