@@ -336,6 +336,11 @@ def main() -> None:
 
         pages.main(sys.argv[2:])
         return
+    if sys.argv[1:2] == ["bulk"]:  # the Bulk Data export benchmark: bench/bulk.py
+        from bench.bulk import main as bulk_main
+
+        bulk_main(sys.argv[2:])
+        return
     if sys.argv[1:2] == ["outcomes"]:  # the outcomes benchmark: bench/outcomes.py
         from bench.outcomes import main as outcomes_main
 

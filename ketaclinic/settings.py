@@ -109,6 +109,10 @@ INSTALLED_APPS = [
     "ketaclinic.outcomes",
     "ketaclinic.portal",
     "ketaclinic.fhir.smart",
+    "django_tasks",
+    "django_tasks_db",
+    "ketaclinic.jobs",
+    "ketaclinic.fhir.bulk",
 ]
 
 MIDDLEWARE = [
@@ -322,3 +326,15 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Background jobs (django-tasks, its database backend): `ketaclinic worker` runs them beside
+# `ketaclinic serve` (ketaclinic/jobs/). Tasks are rows in the database: nothing else to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# FHIR Bulk Data export (ketaclinic/fhir/bulk/): where files are written, how long they are
+# kept, the polling interval (Retry-After) and when a silent job is taken as dead.
+FHIR_BULK_DIR = Path(env_str("KETACLINIC_BULK_DIR", str(VAR_DIR / "bulk"))).resolve()
+FHIR_BULK_EXPIRES_SECONDS = env_int("KETACLINIC_BULK_EXPIRES_SECONDS", 86_400)
+FHIR_BULK_RETRY_AFTER = env_int("KETACLINIC_BULK_RETRY_AFTER", 5)
+FHIR_BULK_STALE_SECONDS = env_int("KETACLINIC_BULK_STALE_SECONDS", 120)
+FHIR_BULK_CHUNK = env_int("KETACLINIC_BULK_CHUNK", 2000)

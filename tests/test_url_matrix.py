@@ -1831,6 +1831,74 @@ MATRIX.update(
         "setup/programs/<int:client_pk>/": (
             _smart_client_url,
             [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+
+# FHIR Bulk Data export (ketaclinic/fhir/bulk/) and Groups: administrators only (fhir.export).
+# A kick-off without ``Prefer: respond-async`` is a 400 for the administrator (the header is
+# required; the matrix sends none), after the 403 that every other role gets.
+def _bulk_cohort(c: Clinic) -> Any:
+    from ketaclinic.fhir.bulk.services import cohort_define
+
+    return cohort_define(acting_user=c.users["dana"], name="Matrix", patient_ids=[c.pat.pk])
+
+
+def _bulk_export(c: Clinic, *, completed: bool = False) -> Any:
+    from ketaclinic.fhir.bulk.models import BulkExportFile, ExportStatus
+    from ketaclinic.fhir.bulk.params import KickOff
+    from ketaclinic.fhir.bulk.services import bulk_export_start
+    from ketaclinic.fhir.bulk.writer import attempt_dir
+
+    export = bulk_export_start(
+        acting_user=c.users["dana"],
+        kind="system",
+        cohort=None,
+        kick_off=KickOff(types=["Patient"]),
+        request_url="matrix",
+    )
+    if completed:
+        folder = attempt_dir(export)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "Patient-1.ndjson").write_text('{"resourceType":"Patient","id":"x"}\n')
+        BulkExportFile.objects.create(
+            export=export, part="output", resource_type="Patient", name="Patient-1.ndjson", count=1
+        )
+        export.status = ExportStatus.COMPLETED
+        export.save(update_fields=["status"])
+    return export
+
+
+def _kick_off() -> list[Check]:
+    return [api("GET", anon=401, admin=400, clinician=403, nurse=403, intake=403, patient=403)]
+
+
+MATRIX.update(
+    {
+        "fhir/R4/$export": (lambda c: "/fhir/R4/$export", _kick_off()),
+        "fhir/R4/Patient/$export": (lambda c: "/fhir/R4/Patient/$export", _kick_off()),
+        "fhir/R4/Group/<str:resource_id>/$export": (
+            lambda c: f"/fhir/R4/Group/{_bulk_cohort(c).pk}/$export",
+            _kick_off(),
+        ),
+        "fhir/R4/$export-poll/<uuid:export_id>": (
+            lambda c: f"/fhir/R4/$export-poll/{_bulk_export(c).pk}",
+            [
+                api("GET", anon=401, admin=202, staff=404, patient=404),
+                api("DELETE", anon=401, admin=202, staff=404, patient=404),
+            ],
+        ),
+        "fhir/R4/$export-file/<uuid:export_id>/<str:name>": (
+            lambda c: (
+                f"/fhir/R4/$export-file/{_bulk_export(c, completed=True).pk}/Patient-1.ndjson"
+            ),
+            [api("GET", anon=401, admin=200, staff=404, patient=404)],
+        ),
+        # Others search Groups and find none (they may not export).
+        "fhir/R4/Group": (
+            lambda c: "/fhir/R4/Group",
+            [api("GET", anon=401, staff=200, patient=200)],
+        ),
+        "fhir/R4/Group/<str:resource_id>": (
+            lambda c: f"/fhir/R4/Group/{_bulk_cohort(c).pk}",
+            [api("GET", anon=401, admin=200, staff=404, patient=404)],
         ),
     }
 )

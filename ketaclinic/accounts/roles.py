@@ -95,6 +95,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "outcomes.approve": frozenset({C}),
     # FHIR: importing Questionnaire definitions (licensed wording, scoring expressions)
     "fhir.import": frozenset({A}),
+    # FHIR Bulk Data export: every patient's record leaves the clinic (and Groups list them)
+    "fhir.export": frozenset({A}),
     # ketamine ledger (DEA Schedule III): nurses draw and waste, clinicians and nurses
     # witness, the administrator (the registrant's delegate) receives, counts, destroys and
     # reports; patients never see it

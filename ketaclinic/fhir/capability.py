@@ -51,6 +51,20 @@ def _searchable(kind: ResourceType, *, versioned: bool = True) -> dict[str, Any]
     return resource
 
 
+# Bulk Data Access IG v2.0.0 (ketaclinic/fhir/bulk/): system, Patient and Group export.
+_BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
+BULK_OPERATIONS = [
+    {
+        "name": "export",
+        "definition": f"{_BULK}/export",
+        "documentation": "GET [base]/$export with Prefer: respond-async (administrators): "
+        "_type, _since, _until, _typeFilter, _outputFormat (application/fhir+ndjson)",
+    },
+    {"name": "patient-export", "definition": f"{_BULK}/patient-export"},
+    {"name": "group-export", "definition": f"{_BULK}/group-export"},
+]
+
+
 def capability_statement(base_url: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
@@ -58,6 +72,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "date": timezone.now().date().isoformat(),
         "publisher": "KetaClinic",
         "kind": "instance",
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "software": {"name": "KetaClinic"},
         "implementation": {"description": "KetaClinic FHIR R4 API", "url": base_url},
         "fhirVersion": FHIR_VERSION,
@@ -91,6 +106,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     *(_searchable(kind) for kind in TYPES.values()),
                     BINARY_CAPABILITY,
                 ],
+                "operation": BULK_OPERATIONS,
             }
         ],
     }

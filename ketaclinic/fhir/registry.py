@@ -7,6 +7,7 @@ from __future__ import annotations
 from ketaclinic.fhir.resources.clinical_types import CLINICAL_TYPES
 from ketaclinic.fhir.resources.consent import CONSENT_SOURCE
 from ketaclinic.fhir.resources.encounter import ENCOUNTER_SOURCE
+from ketaclinic.fhir.resources.group import GROUP_SOURCE
 from ketaclinic.fhir.resources.medication import MEDICATION_ADMINISTRATION_SOURCE
 from ketaclinic.fhir.resources.patient import PATIENT_SOURCE
 from ketaclinic.fhir.resources.practitioner import LOCATION_SOURCE, PRACTITIONER_SOURCE
@@ -147,6 +148,15 @@ TYPES: dict[str, ResourceType] = {
             audit_type="ConsentSignature",
             patient_params=("patient",),
             documentation="Signed informed consents, one per document version signed.",
+        ),
+        ResourceType(
+            "Group",
+            (GROUP_SOURCE,),
+            (_ID, _LAST_UPDATED),
+            audit_type="Group",
+            sortable=("_lastUpdated",),
+            documentation="Cohorts an administrator defines (a list, or every patient with a "
+            "course on a protocol), for Group/{id}/$export; only those who may export see them.",
         ),
     )
 }

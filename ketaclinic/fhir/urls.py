@@ -54,3 +54,8 @@ urlpatterns = [
         name="version_read",
     ),
 ]
+
+# Bulk Data export (ketaclinic/fhir/bulk/): first, so that ``Patient/$export`` is not a read.
+from ketaclinic.fhir.bulk import urls as bulk_urls  # noqa: E402
+
+urlpatterns = bulk_urls.urlpatterns + urlpatterns

@@ -153,7 +153,10 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
         "AuditEvent",
         "Provenance",
         "Binary",
+        "Group",
     }
+    operations = {op["name"] for op in statement["rest"][0]["operation"]}
+    assert operations == {"export", "patient-export", "group-export"}  # Bulk Data
 
 
 def test_anonymous_gets_401_operation_outcome(db: object) -> None:

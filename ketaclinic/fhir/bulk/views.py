@@ -1,0 +1,164 @@
+"""HTTP of the Bulk Data export (IG v2.0.0): kick-off (202 + Content-Location), status
+(202 + X-Progress + Retry-After, 429 when polled too fast, 200 + the manifest, an
+OperationOutcome when the job failed), DELETE to cancel, and the files (same token)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+from uuid import UUID
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.http import http_date
+
+from ketaclinic.fhir.bulk import config, services
+from ketaclinic.fhir.bulk.access import export_allowed
+from ketaclinic.fhir.bulk.models import BulkExport, Cohort, ExportKind, ExportStatus, FilePart
+from ketaclinic.fhir.bulk.params import kick_off_params
+from ketaclinic.fhir.bulk.writer import attempt_dir
+from ketaclinic.fhir.outcome import FhirProblem, Issue
+from ketaclinic.fhir.search.params import Handling
+from ketaclinic.fhir.views import fhir_endpoint, outcome_response
+
+NDJSON = "application/fhir+ndjson"
+
+
+def _prefer(request: HttpRequest) -> list[str]:
+    prefer = request.headers.get("Prefer", "")
+    return [p.strip().lower().replace(" ", "") for p in prefer.replace(";", ",").split(",")]
+
+
+def _respond_async(request: HttpRequest) -> bool:
+    return "respond-async" in _prefer(request)
+
+
+def _handling(request: HttpRequest) -> Handling:
+    """Strict unless the client asks ``Prefer: handling=lenient`` (the IG: an unsupported
+    export parameter is an error by default, unlike a search's)."""
+    return Handling.LENIENT if "handling=lenient" in _prefer(request) else Handling.STRICT
+
+
+def _kick_off(request: HttpRequest, kind: str, cohort_id: str | None = None) -> HttpResponse:
+    values = {key: request.GET.getlist(key) for key in request.GET}
+    kick_off = kick_off_params(values, kind=kind, handling=_handling(request))
+    export_allowed(request.user, kind=kind, types=kick_off.types)
+    if not _respond_async(request):
+        raise FhirProblem(
+            400, [Issue("invalid", "a Bulk Data export needs the header Prefer: respond-async")]
+        )
+    cohort = None
+    if cohort_id is not None:
+        cohort = Cohort.objects.filter(pk=cohort_id).first() if _uuid(cohort_id) else None
+        if cohort is None:
+            raise FhirProblem(404, [Issue("not-found", f"Group/{cohort_id} is not known")])
+    export = services.bulk_export_start(
+        acting_user=request.user,
+        kind=kind,
+        cohort=cohort,
+        kick_off=kick_off,
+        request_url=request.build_absolute_uri(),
+    )
+    status_url = request.build_absolute_uri(
+        reverse("fhir:bulk_status", kwargs={"export_id": export.pk})
+    )
+    response = HttpResponse(status=202)
+    response["Content-Location"] = status_url
+    return response
+
+
+def _uuid(raw: str) -> bool:
+    try:
+        UUID(raw)
+    except ValueError:
+        return False
+    return True
+
+
+@fhir_endpoint(("GET",), params=None)
+def system_export(request: HttpRequest) -> HttpResponse:
+    return _kick_off(request, ExportKind.SYSTEM)
+
+
+@fhir_endpoint(("GET",), params=None)
+def patient_export(request: HttpRequest) -> HttpResponse:
+    return _kick_off(request, ExportKind.PATIENT)
+
+
+@fhir_endpoint(("GET",), params=None)
+def group_export(request: HttpRequest, resource_id: str) -> HttpResponse:
+    return _kick_off(request, ExportKind.GROUP, resource_id)
+
+
+def _file_url(request: HttpRequest, export: BulkExport, name: str) -> str:
+    return request.build_absolute_uri(
+        reverse("fhir:bulk_file", kwargs={"export_id": export.pk, "name": name})
+    )
+
+
+def manifest(request: HttpRequest, export: BulkExport) -> dict[str, Any]:
+    """The complete export's manifest, from its published file rows only."""
+    parts: dict[str, list[dict[str, Any]]] = {p: [] for p in FilePart.values}
+    for row in export.files.all():
+        item: dict[str, Any] = {
+            "type": row.resource_type,
+            "url": _file_url(request, export, row.name),
+        }
+        if row.part != FilePart.ERROR:
+            item["count"] = row.count
+        parts[row.part].append(item)
+    return {
+        "transactionTime": export.transaction_time.isoformat(),
+        "request": export.request_url,
+        "requiresAccessToken": True,
+        "output": parts[FilePart.OUTPUT],
+        "deleted": parts[FilePart.DELETED],
+        "error": parts[FilePart.ERROR],
+    }
+
+
+def _progress(export: BulkExport) -> str:
+    if export.status == ExportStatus.QUEUED:
+        return "queued" if export.attempt == 1 else f"queued again (attempt {export.attempt})"
+    text = f"{export.progress} resources written"
+    return f"{text}; now {export.progress_type}"[:99] if export.progress_type else text
+
+
+@fhir_endpoint(("GET", "DELETE"))
+def export_status(request: HttpRequest, export_id: UUID) -> HttpResponse:
+    if request.method == "DELETE":
+        services.bulk_export_cancel(acting_user=request.user, export_id=export_id)
+        return HttpResponse(status=202)
+    poll = services.bulk_export_poll(user=request.user, export_id=export_id)
+    export = poll.export
+    wait = str(config.retry_after())
+    if poll.too_soon:
+        response = outcome_response(
+            429, [Issue("throttled", f"poll at most every {wait} seconds (Retry-After)")]
+        )
+        response["Retry-After"] = wait
+        return response
+    if export.status == ExportStatus.FAILED:
+        return outcome_response(500, [Issue("exception", export.error or "the export failed")])
+    if export.status != ExportStatus.COMPLETED:
+        response = HttpResponse(status=202)
+        response["X-Progress"] = _progress(export)
+        response["Retry-After"] = wait
+        return response
+    response = HttpResponse(
+        json.dumps(manifest(request, export)), content_type="application/json; charset=utf-8"
+    )
+    if export.expires_at is not None:
+        response["Expires"] = http_date(export.expires_at.timestamp())
+    return response
+
+
+@fhir_endpoint(("GET",))
+def export_file(request: HttpRequest, export_id: UUID, name: str) -> HttpResponse:
+    export, row = services.bulk_export_file(user=request.user, export_id=export_id, name=name)
+    path = attempt_dir(export) / row.name
+    if not path.is_file():
+        raise FhirProblem(404, [Issue("not-found", "this file is no longer here")])
+    # Streamed from the file (constant memory); fhir_endpoint's type says HttpResponse, and
+    # Django treats the two alike on the way out.
+    return cast(HttpResponse, FileResponse(path.open("rb"), content_type=NDJSON))
