@@ -1831,6 +1831,10 @@ MATRIX.update(
         "setup/programs/<int:client_pk>/": (
             _smart_client_url,
             [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+    }
+)
+
 
 # FHIR Bulk Data export (ketaclinic/fhir/bulk/) and Groups: administrators only (fhir.export).
 # A kick-off without ``Prefer: respond-async`` is a 400 for the administrator (the header is
