@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Final
@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import audit_record
+from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
 from ketaclinic.eligibility.baseline_scores import baseline_scores_problems
 from ketaclinic.eligibility.diagnoses import record_fields
 from ketaclinic.eligibility.models import (
@@ -323,6 +323,24 @@ def evaluation_records_write(evaluation: Evaluation) -> None:
     }
     Diagnosis.objects.bulk_create([Diagnosis(**common, **f) for f in fields.diagnoses])
     Allergy.objects.bulk_create([Allergy(**common, **f) for f in fields.allergies])
+
+
+def diagnoses_import(*, acting_user: Any, rows: Sequence[Diagnosis]) -> list[Diagnosis]:
+    """Diagnoses from another system (the Conditions of a FHIR transaction Bundle), each already
+    checked by the caller (``full_clean``): inserted in one statement and each audited, inside
+    the caller's transaction. Never changed afterwards, like an evaluation's."""
+    require(acting_user, "patient.create")
+    for row in rows:
+        row.source = RecordSource.IMPORT
+        row.evaluation = None
+    created = Diagnosis.objects.bulk_create(list(rows), batch_size=500)
+    if created:
+        audit_record_many(
+            actor=acting_user,
+            action=Action.CREATE,
+            targets=[AuditTarget("Condition", str(r.pk), r.patient_id) for r in created],
+        )
+    return created
 
 
 # -- decisions ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.eligibility.models import Diagnosis, RecordSource
+from ketaclinic.eligibility.services import diagnoses_import
 from ketaclinic.fhir import services as fhir_services
 from ketaclinic.fhir.importing.entries import Entry, bundle_check, canonical
 from ketaclinic.fhir.models import StoredResource
@@ -108,7 +109,9 @@ def _condition(entry: Entry, patient_id: Any) -> Diagnosis:
         recorded_by=None,
         **fields,
     )
-    row.full_clean(exclude=["patient"])
+    # The one constraint (an ICD-10-CM or SNOMED CT code) is what ``condition_fields`` checks;
+    # validating it here would cost a query and a savepoint per row (the database still has it).
+    row.full_clean(exclude=["patient"], validate_constraints=False)
     return row
 
 
@@ -247,12 +250,11 @@ def _insert(
     written: dict[int, _Written],
 ) -> None:
     """The checked Conditions and Observations, one insert each and one audit batch."""
-    Diagnosis.objects.bulk_create([row for _, row in conditions], batch_size=500)
-    StoredResource.objects.bulk_create([row for _, row in observations], batch_size=500)
-    targets = []
+    diagnoses_import(acting_user=acting_user, rows=[row for _, row in conditions])
     for entry, row in conditions:
         written[entry.index] = _Written("201 Created", f"Condition/{row.pk}")
-        targets.append(AuditTarget("Condition", str(row.pk), row.patient_id))
+    StoredResource.objects.bulk_create([row for _, row in observations], batch_size=500)
+    targets = []
     for entry, stored in observations:
         written[entry.index] = _Written("201 Created", f"Observation/{stored.resource_id}")
         targets.append(AuditTarget("Observation", stored.resource_id, stored.patient_id))
