@@ -111,9 +111,9 @@ def postgresql() -> Iterator[tuple[str, Path | None]]:
 
 
 @contextmanager
-def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[int]:
+def server(argv: list[str], env: dict[str, str], port: int, cwd: Path = ROOT) -> Iterator[int]:
     """A server process of ours (its id), stopped by that id afterwards."""
-    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.monotonic() + 60
         ready = 0
@@ -340,6 +340,11 @@ def main() -> None:
         from bench.bulk import main as bulk_main
 
         bulk_main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["fhir-search"]:  # the FHIR search benchmark: bench/fhir_search.py
+        from bench.fhir_search import main as fhir_search_main
+
+        fhir_search_main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["outcomes"]:  # the outcomes benchmark: bench/outcomes.py
         from bench.outcomes import main as outcomes_main

@@ -278,7 +278,7 @@ def test_the_capability_statement_lists_the_new_types_and_the_transaction(clinic
     CapabilityStatement.model_validate_json(response.content)
     rest = response.json()["rest"][0]
     assert [i["code"] for i in rest["interaction"]] == ["transaction"]
-    listed = {r["type"]: {p["name"] for p in r["searchParam"]} for r in rest["resource"]}
+    listed = {r["type"]: {p["name"] for p in r.get("searchParam", [])} for r in rest["resource"]}
     assert {"code", "clinical-status", "category", "recorded-date", "patient", "subject"} <= listed[
         "Condition"
     ]
