@@ -251,7 +251,7 @@ def _app(disorder: str, user: Any) -> tuple[float, float, tuple[int, int, int, i
 def _record_scores(
     targets: list[tuple[Any, Any]], user: Any, seed: int, *, upkeep: bool
 ) -> list[Any]:
-    """Record one GAD-7 score for each (patient, last infusion) 20 days after the last infusion,
+    """Record one GAD-7 score for each (patient, last infusion) 30 days after the last infusion,
     one transaction each (as the scales' entry does); ``upkeep`` False runs the same writes with
     the change triggers disabled (what a write costs without marking its patient; the foreign
     key checks stay). Returns the new rows' ids."""
@@ -269,9 +269,11 @@ def _record_scores(
                 row = Administration.objects.create(
                     patient_id=patient_id,
                     instrument="gad7",
-                    answers={},
+                    answers={"bench": "write"},  # an earlier run's are taken back (--reuse)
                     total=rng.randint(0, 21),
-                    administered_at=last_at + timedelta(days=20, hours=3),
+                    # after the generated scores' latest in the 14-31-day window (day 29), one
+                    # hour apart per round (no tie for "the latest")
+                    administered_at=last_at + timedelta(days=30, hours=seed % 12),
                     entered_by=user,
                     mode="staff_entry",
                 )
@@ -363,6 +365,7 @@ def main(argv: list[str]) -> None:
             f"{time.perf_counter() - t0:.1f} s: {counts}; {_load()}"
         )
     user = User.objects.get(username="ada")
+    Administration.objects.filter(answers={"bench": "write"}).delete()  # an earlier run's
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     refresh_times = []
     for _ in range(args.recompute_repeat):
