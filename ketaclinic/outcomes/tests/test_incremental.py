@@ -249,3 +249,28 @@ def test_after_many_changes_the_rows_equal_a_full_rebuild(
     assert _snapshot() == incremental
     assert len(incremental) >= 14
     assert shipped_definitions().label == "ketaclinic-outcomes v1"
+
+
+def test_the_page_the_api_and_the_public_figures_count_a_new_score(
+    cohort: tuple[Clinic, list[Any]],
+) -> None:
+    from ketaclinic.outcomes.publishing import figure_approve, figure_choose, figures_refresh
+
+    clinic, courses = cohort
+    figure = figure_choose(
+        acting_user=clinic.users["dana"], measure="gad7", timepoint="post_induction"
+    )
+    figure.min_patients = 1
+    figure.save(update_fields=["min_patients"])
+    figure_approve(acting_user=clinic.users["ada"], figure_id=figure.pk)
+    _score(clinic, courses[NEVER], _last_infusion(courses[NEVER]) + timedelta(days=25), 4)
+    html = clinic.client("ada").get("/outcomes/").content.decode()
+    assert "3 of 4 with data · 6 started · 2 missing" in html  # was 2 of 4
+    assert "changed after these figures were computed" not in html
+    _score(clinic, courses[2], _last_infusion(courses[2]) + timedelta(days=26), 1)
+    body = clinic.api("ada").get("/api/v1/outcomes/clinic?measure=gad7").json()
+    assert body["cells"][0]["rates"][0]["count"] == 4  # the API drained it too
+    Administration.objects.filter(patient_id=courses[2].patient_id, total=1).delete()
+    assert figures_refresh() == 1
+    figure.refresh_from_db()
+    assert figure.snapshot["cells"][0]["rates"]["responded"]["count"] == 3
