@@ -137,6 +137,18 @@ def install_triggers(connection: Any) -> None:
             cursor.execute(statement)
 
 
+def drop_triggers(connection: Any) -> None:
+    """Remove them (a migration back past the dirty table's: they would fail every write)."""
+    tables = _tables()
+    with connection.cursor() as cursor:
+        for name, table, *_ in WATCHED:
+            for suffix in ("_i", "_u", "_d"):
+                on = f" ON {tables[table]}" if connection.vendor == "postgresql" else ""
+                cursor.execute(f"DROP TRIGGER IF EXISTS {PREFIX}{name}{suffix}{on}")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP FUNCTION IF EXISTS {PREFIX}{name}_fn()")
+
+
 def triggers_installed(connection: Any) -> bool:
     """Whether every trigger is there (one catalogue query)."""
     names = trigger_names()
