@@ -1,12 +1,18 @@
 """The outcomes benchmark on PostgreSQL: `python -m bench outcomes [--patients N]`.
 
 Generates a synthetic clinic by COPY (patients, one course each with 6 infusions, a diagnosis,
-and GAD-7 and PHQ-9 scores: 20 responses a patient by default), recomputes the outcome rows
-(the app's job: set-based on PostgreSQL, every course, measure and timepoint), then times the
-clinic page's figures (response and remission at 14-31 days after induction, every disorder,
-and for one disorder) beside ONE hand-written SQL aggregate that computes the same counts from
-the raw administrations and sessions. Prints each time, the ratios (page alone, and recompute
-plus page, to the SQL), whether the counts match exactly, peak memory and the load average.
+and GAD-7 and PHQ-9 scores: 20 responses a patient by default), then:
+1. the full rebuild of the outcome rows (every course, measure and timepoint; set-based on
+   PostgreSQL): what the first run, a new definitions version or the nightly job costs;
+2. what the clinic page does (``outcomes_current``, which drains the patients marked dirty since,
+   then the figures), all patients and one disorder, beside ONE hand-written SQL aggregate
+   computing the same response and remission counts from the raw administrations and sessions,
+   in the same run: the counts must match exactly (asserted); the response and remission cells
+   and, separately, every figure of the page (trajectories, Kaplan-Meier, safety);
+3. the per-write upkeep: ``--writes`` GAD-7 scores recorded one transaction each, without and
+   with the change triggers, and the drain of the patients they marked;
+4. step 2 again after ``--writes`` new scores, so the page's first read drains them.
+Prints each time with the load average, the ratios to the SQL, and peak memory.
 ``--reuse`` keeps a clinic an earlier run generated (same --patients) instead of adding one.
 
 The database is KETACLINIC_DATABASE_URL (PostgreSQL; it is emptied of outcomes and filled).
@@ -193,11 +199,15 @@ def _generate(patients: int, per_patient: int, seed: int) -> dict[str, int]:
     counts = {}
     with connection.cursor() as django_cursor:
         raw = django_cursor.cursor
+        # triggers off for the bulk load (the change marks and the foreign-key checks): the
+        # bench runs a full rebuild next, as a clinic does after an import
+        django_cursor.execute("SET session_replication_role = replica")
         counts["patients"] = _copy(raw, Patient, patient_rows())
         counts["courses"] = _copy(raw, Course, course_rows())
         counts["sessions"] = _copy(raw, Session, session_rows())
         counts["evaluations"] = _copy(raw, Evaluation, evaluation_rows())
         counts["responses"] = _copy(raw, Administration, administration_rows())
+        django_cursor.execute("SET session_replication_role = origin")
         django_cursor.execute("ANALYZE")
     return counts
 
@@ -212,25 +222,103 @@ def _sql(prefix: str) -> tuple[float, tuple[int, int, int, int]]:
     return time.perf_counter() - t0, (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
-def _app(disorder: str) -> tuple[float, tuple[int, int, int, int]]:
+def _app(disorder: str, user: Any) -> tuple[float, float, tuple[int, int, int, int]]:
+    """What the clinic page does: bring the outcome rows up to date (drain the patients whose
+    rows changed), then read its figures. Returns (upkeep + response and remission cells,
+    upkeep + every figure of the page: cells, trajectories, Kaplan-Meier, safety), counts."""
     from ketaclinic.outcomes.rules.definitions import shipped_definitions
-    from ketaclinic.outcomes.selectors import Filters, cells_for
+    from ketaclinic.outcomes.selectors import Filters, cells_for, clinic_outcomes
+    from ketaclinic.outcomes.services import outcomes_current
 
     defs = shipped_definitions()
+    filters = Filters(measure="gad7", timepoint="post_induction", disorder=disorder)
     t0 = time.perf_counter()
-    cells = cells_for(
-        Filters(measure="gad7", timepoint="post_induction", disorder=disorder),
-        defs,
-        defs.measure("gad7"),
-    )
-    elapsed = time.perf_counter() - t0
+    outcomes_current(acting_user=user, definitions=defs)
+    cells = cells_for(filters, defs, defs.measure("gad7"))
+    cells_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    outcomes_current(acting_user=user, definitions=defs)
+    figures = clinic_outcomes(user, filters, defs)
+    page_s = time.perf_counter() - t0
+    assert not figures.pending
     total = cells[0]
-    return elapsed, (
-        total.started,
-        total.with_data,
-        total.counts.get("responded", 0),
-        total.counts.get("remitted", 0),
+    return (
+        cells_s,
+        page_s,
+        (
+            total.started,
+            total.with_data,
+            total.counts.get("responded", 0),
+            total.counts.get("remitted", 0),
+        ),
     )
+
+
+def _record_scores(
+    targets: list[tuple[Any, Any]], user: Any, seed: int, *, upkeep: bool
+) -> list[Any]:
+    """Record one GAD-7 score for each (patient, last infusion) 30 days after the last infusion,
+    one transaction each (as the scales' entry does); ``upkeep`` False runs the same writes with
+    the change triggers disabled (what a write costs without marking its patient; the foreign
+    key checks stay). Returns the new rows' ids."""
+    from django.db import transaction
+
+    from ketaclinic.scales.models import Administration
+
+    rng = random.Random(seed)  # noqa: S311  synthetic data
+    ids = []
+    if not upkeep:
+        _administration_triggers(enable=False)
+    try:
+        for patient_id, last_at in targets:
+            with transaction.atomic():
+                row = Administration.objects.create(
+                    patient_id=patient_id,
+                    instrument="gad7",
+                    answers={"bench": "write"},  # an earlier run's are taken back (--reuse)
+                    total=rng.randint(0, 21),
+                    # after the generated scores' latest in the 14-31-day window (day 29), one
+                    # hour apart per round (no tie for "the latest")
+                    administered_at=last_at + timedelta(days=30, hours=seed % 12),
+                    entered_by=user,
+                    mode="staff_entry",
+                )
+            ids.append(row.pk)
+    finally:
+        if not upkeep:
+            _administration_triggers(enable=True)
+    return ids
+
+
+def _administration_triggers(*, enable: bool) -> None:
+    from django.db import connection
+
+    from ketaclinic.outcomes.services.upkeep import PREFIX
+
+    with connection.cursor() as cursor:
+        for suffix in ("_i", "_u", "_d"):
+            cursor.execute(
+                f"ALTER TABLE scales_administration {'ENABLE' if enable else 'DISABLE'} "
+                f"TRIGGER {PREFIX}administration{suffix}"
+            )
+
+
+def _targets(count: int, seed: int) -> list[tuple[Any, Any]]:
+    """``count`` generated patients (a seeded sample) with their course's last infusion."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [1 / (seed + 2)])
+        cursor.execute(
+            """
+            SELECT c.patient_id, max(s.start) FROM courses_course c
+            JOIN patients_patient p ON p.id = c.patient_id AND p.given_name = 'Bench'
+            JOIN infusions_session s ON s.course_id = c.id
+            GROUP BY c.patient_id ORDER BY random() LIMIT %s
+            """,
+            [count],
+        )
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 def _load() -> str:
@@ -246,6 +334,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--recompute-repeat", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep an earlier run's clinic")
+    parser.add_argument(
+        "--writes", type=int, default=1000, help="scores recorded to time the upkeep and drain"
+    )
     args = parser.parse_args(argv)
     url = os.environ.get("KETACLINIC_DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -258,7 +349,9 @@ def main(argv: list[str]) -> None:
     from django.core.management import call_command
 
     from ketaclinic.accounts.models import User
-    from ketaclinic.outcomes.services import outcomes_refresh
+    from ketaclinic.outcomes.models import DirtyPatient
+    from ketaclinic.outcomes.services import outcomes_current, outcomes_refresh
+    from ketaclinic.scales.models import Administration
     from ketaclinic.testing import make_clinic
 
     call_command("migrate", verbosity=0)
@@ -273,34 +366,116 @@ def main(argv: list[str]) -> None:
     else:
         t0 = time.perf_counter()
         counts = _generate(args.patients, args.responses_per_patient, args.seed)
-        print(f"generated by COPY in {time.perf_counter() - t0:.1f} s: {counts}; {_load()}")
+        print(
+            f"generated by COPY (change triggers off: the full rebuild below follows) in "
+            f"{time.perf_counter() - t0:.1f} s: {counts}; {_load()}"
+        )
+    user = User.objects.get(username="ada")
+    Administration.objects.filter(answers={"bench": "write"}).delete()  # an earlier run's
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     refresh_times = []
     for _ in range(args.recompute_repeat):
         t0 = time.perf_counter()
         run = outcomes_refresh(acting_user=None)
         refresh_times.append(time.perf_counter() - t0)
-        print(f"recompute: {refresh_times[-1]:.1f} s; {_load()}")
+        print(f"full rebuild: {refresh_times[-1]:.1f} s; {_load()}")
     refresh_s = min(refresh_times)
+    print(
+        f"full rebuild (best of {len(refresh_times)}; first run, a definitions change, the "
+        f"nightly job): {refresh_s:.1f} s for {run.courses} courses, {run.rows} course outcome "
+        f"rows; {_load()}"
+    )
+    sql_all = _compare("nothing changed since the rebuild", args.repeat, user)
+    _sections()
+
+    targets = _targets(args.writes, args.seed)
+    plain_times = []
+    kept_s = 0.0
+    # without, with, without again: the machine is shared and its load moves; both shown
+    for step, upkeep in enumerate((False, True, False)):
+        t0 = time.perf_counter()
+        written = _record_scores(targets, user, args.seed + 3 * step, upkeep=upkeep)
+        seconds = time.perf_counter() - t0
+        if upkeep:
+            kept_s = seconds
+        else:
+            plain_times.append(seconds)
+            _administration_triggers(enable=False)  # taken back unmarked: the rows stay current
+            Administration.objects.filter(pk__in=written).delete()
+            _administration_triggers(enable=True)
+    plain_s = sum(plain_times) / len(plain_times)
+    marked = DirtyPatient.objects.count()
+    extra_ms = (kept_s - plain_s) / len(targets) * 1000
+    print(
+        f"per-write upkeep: {len(targets)} scores, one transaction each: "
+        f"{' and '.join(f'{t:.2f}' for t in plain_times)} s without the change triggers, "
+        f"{kept_s:.2f} s with them ({extra_ms:+.2f} ms a score against the mean without); "
+        f"{marked} patients marked; {_load()}"
+    )
+    t0 = time.perf_counter()
+    drained = outcomes_current(acting_user=None)
+    drain_s = time.perf_counter() - t0
+    assert drained is not None
+    print(
+        f"draining them alone: {drain_s:.2f} s ({drained.courses} courses, {drained.rows} "
+        f"course outcome rows rewritten); {_load()}"
+    )
+    _record_scores(targets, user, args.seed + 9, upkeep=True)
+    _compare(f"after {len(targets)} new scores (the page drains them)", args.repeat, user)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
-        f"recompute (best of {len(refresh_times)}): {refresh_s:.1f} s for {run.courses} courses, "
-        f"{run.rows} course outcome rows; peak RSS {rss_before / 1024:.0f} MB before, "
-        f"{rss_after / 1024:.0f} MB after; {_load()}"
+        f"peak RSS {rss_before / 1024:.0f} MB before the rebuild, {rss_after / 1024:.0f} MB at "
+        f"the end; for reference, full rebuild + page {refresh_s + sql_all[1]:.1f} s "
+        f"(ratio {(refresh_s + sql_all[1]) / sql_all[0]:.2f}x); {_load()}"
     )
-    for label, disorder, prefix in (("all patients", "", ""), ("social anxiety", "social", "F401")):
-        app_times, sql_times = [], []
+
+
+def _sections() -> None:
+    """Where the page's time goes, all patients: each section of its figures alone."""
+    from ketaclinic.outcomes.rules.definitions import shipped_definitions
+    from ketaclinic.outcomes.selectors import Filters, cells_for
+    from ketaclinic.outcomes.selectors.clinic import durability_for, trajectory_for
+    from ketaclinic.outcomes.selectors.safety import safety_for
+
+    defs = shipped_definitions()
+    filters = Filters(measure="gad7", timepoint="post_induction")
+    sections: list[tuple[str, Any]] = [
+        ("response and remission cells", lambda: cells_for(filters, defs, defs.measure("gad7"))),
+        ("trajectories (quartiles by infusion)", lambda: trajectory_for(filters)),
+        ("durability (Kaplan-Meier)", lambda: durability_for(filters)),
+        ("safety per 100 infusions (every session given)", lambda: safety_for(filters)),
+    ]
+    for name, section in sections:
+        t0 = time.perf_counter()
+        section()
+        print(f"   page section, all patients: {name} {time.perf_counter() - t0:.2f} s; {_load()}")
+
+
+def _compare(label: str, repeat: int, user: Any) -> tuple[float, float]:
+    """The page (upkeep + figures) beside the SQL, all patients and social anxiety. The first
+    app run of the first case drains what is dirty; best of ``repeat`` would hide it, so the
+    first run is printed too. Returns (SQL s, page s) for all patients."""
+    result = (0.0, 0.0)
+    print(f"-- {label}")
+    for name, disorder, prefix in (("all patients", "", ""), ("social anxiety", "social", "F401")):
+        cells_times, page_times, sql_times = [], [], []
         app_counts = sql_counts = (0, 0, 0, 0)
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             seconds, sql_counts = _sql(prefix)
             sql_times.append(seconds)
-            seconds, app_counts = _app(disorder)
-            app_times.append(seconds)
-        app_s, sql_s = min(app_times), min(sql_times)
-        match = "match exactly" if app_counts == sql_counts else "DIFFER"
+            cells_s, page_s, app_counts = _app(disorder, user)
+            cells_times.append(cells_s)
+            page_times.append(page_s)
+            assert app_counts == sql_counts, (app_counts, sql_counts)
+        sql_s = min(sql_times)
+        first, worst = cells_times[0], max(cells_times)
         print(
-            f"{label}: hand-written SQL {sql_s:.2f} s; page figures {app_s:.3f} s "
-            f"(ratio {app_s / sql_s:.2f}x); recompute + page {refresh_s + app_s:.1f} s "
-            f"(ratio {(refresh_s + app_s) / sql_s:.2f}x); counts (started, with data, "
-            f"responded, remitted) app {app_counts} SQL {sql_counts}: {match}; {_load()}"
+            f"{name}: hand-written SQL {sql_s:.2f} s; upkeep + response and remission cells "
+            f"first {first:.3f} s, worst {worst:.3f} s (ratio {worst / sql_s:.2f}x); upkeep + "
+            f"every figure of the page {max(page_times):.3f} s (ratio "
+            f"{max(page_times) / sql_s:.2f}x); counts (started, with data, responded, "
+            f"remitted) app {app_counts} SQL {sql_counts}: match exactly; {_load()}"
         )
+        if not disorder:
+            result = (sql_s, max(page_times))
+    return result

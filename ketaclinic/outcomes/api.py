@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from ketaclinic.accounts.access import require
 from ketaclinic.courses.selectors import course_get_for_user
 from ketaclinic.outcomes.rules import Assessment
 from ketaclinic.outcomes.rules.stats import Interval
@@ -17,6 +18,7 @@ from ketaclinic.outcomes.selectors import (
     clinic_outcomes,
     patient_outcome_summary,
 )
+from ketaclinic.outcomes.services import outcomes_current
 
 router = Router(tags=["outcomes"])
 
@@ -42,7 +44,10 @@ def _assessment(value: Assessment | None) -> dict[str, Any] | None:
 
 @router.get("/clinic", response=ClinicOutcomesOut, url_name="outcomes_clinic")
 def clinic(request: HttpRequest, filters: Query[FiltersIn]) -> dict[str, Any]:
-    figures = clinic_outcomes(request.user, Filters(**filters.dict()))
+    filters_in = Filters(**filters.dict())
+    require(request.user, "outcomes.view")
+    outcomes_current(acting_user=request.user)  # the patients changed since: recomputed first
+    figures = clinic_outcomes(request.user, filters_in)
     cells = []
     for cell in figures.cells:
         rates = []

@@ -101,10 +101,17 @@ class TimepointResult(models.Model):
         return f"{self.timepoint} {self.infusion_number}: {self.score}"
 
 
+class RefreshScope(models.TextChoices):
+    FULL = "full", "Every course"
+    CHANGED = "changed", "The courses of patients whose rows changed"
+
+
 class OutcomeRefresh(models.Model):
-    """One run of the recomputation: when, under which definitions, how many rows."""
+    """One run of the recomputation: when, under which definitions, how many rows; a full
+    rebuild or the drain of the changed patients (``DirtyPatient``)."""
 
     started_at = models.DateTimeField(default=timezone.now)
+    scope = models.CharField(max_length=8, choices=RefreshScope.choices, default=RefreshScope.FULL)
     finished_at = models.DateTimeField(null=True, blank=True)
     definitions_label = models.CharField(max_length=80)
     courses = models.PositiveIntegerField(default=0)
@@ -115,6 +122,20 @@ class OutcomeRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"outcome refresh {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DirtyPatient(models.Model):
+    """A patient whose outcome rows may no longer match the source rows: a score, session,
+    course, evaluation or protocol of theirs was written since the rows were computed. Database
+    triggers (``services.upkeep``) add the row in the writer's own transaction, whatever wrote
+    it (ORM, queryset update, raw SQL, COPY); ``outcomes_current`` recomputes these patients'
+    courses and deletes the rows before the clinic's figures are read. No foreign key: a
+    deleted patient must still be drained (its derived rows go)."""
+
+    patient_id = models.UUIDField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"outcomes to recompute for patient {self.patient_id}"
 
 
 class ExpectedCurve(models.Model):

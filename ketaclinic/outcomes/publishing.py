@@ -19,6 +19,7 @@ from ketaclinic.outcomes.models import CourseOutcome, PublicFigure
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
 from ketaclinic.outcomes.rules.published import comparisons, shipped_published, timepoint_text
 from ketaclinic.outcomes.selectors import Filters, cells_for
+from ketaclinic.outcomes.services import outcomes_current
 
 
 def min_patients() -> int:
@@ -27,6 +28,7 @@ def min_patients() -> int:
 
 def figure_snapshot(figure: PublicFigure) -> dict[str, Any]:
     defs = shipped_definitions()
+    outcomes_current(definitions=defs)  # the patients changed since: recomputed first
     measure = defs.measure(figure.measure)
     filters = Filters(measure=figure.measure, timepoint=figure.timepoint, disorder=figure.disorder)
     cells = cells_for(filters, defs, measure)

@@ -20,13 +20,14 @@ from ketaclinic.outcomes.forms import OutcomeFilterForm
 from ketaclinic.outcomes.models import ExportMode, PublicFigure, ResearchExport
 from ketaclinic.outcomes.publishing import figure_approve, figure_choose, figures_public
 from ketaclinic.outcomes.selectors import RATE_KEYS, ClinicFigures, clinic_outcomes
-from ketaclinic.outcomes.services import outcomes_refresh
+from ketaclinic.outcomes.services import outcomes_current, outcomes_refresh
 from ketaclinic.outcomes.tracking import check_infusion, curves_overview, flag_counts
 
 
 def _figures(request: HttpRequest) -> tuple[OutcomeFilterForm, ClinicFigures]:
     require(request.user, "outcomes.view")
     form = OutcomeFilterForm(request.GET or None)
+    outcomes_current(acting_user=request.user)  # the patients changed since: recomputed first
     return form, clinic_outcomes(request.user, form.filters())
 
 

@@ -12,7 +12,13 @@ from django.db.models import Count, Q, QuerySet
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
-from ketaclinic.outcomes.models import CourseOutcome, OutcomeRefresh, TimepointResult
+from ketaclinic.outcomes.models import (
+    CourseOutcome,
+    DirtyPatient,
+    OutcomeRefresh,
+    RefreshScope,
+    TimepointResult,
+)
 from ketaclinic.outcomes.rules import Interval, kaplan_meier, wilson
 from ketaclinic.outcomes.rules.definitions import (
     MeasureDefinition,
@@ -115,6 +121,10 @@ class ClinicFigures:
     comparisons: list[Comparison]
     published_label: str
     refreshed: OutcomeRefresh | None
+    # Whether some source rows changed after the figures were computed (patients still marked
+    # dirty, or rows computed under other definitions): the page says so rather than showing
+    # them as current. Callers run ``services.outcomes_current`` first, so this is rare.
+    pending: bool = False
 
     @property
     def sessions_given(self) -> int:
@@ -242,10 +252,12 @@ def durability_for(filters: Filters) -> tuple[list[KMStep], int]:
     return kaplan_meier(observations), len(observations)
 
 
-def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
+def clinic_outcomes(
+    user: Any, filters: Filters, definitions: OutcomeDefinitions | None = None
+) -> ClinicFigures:
     """The clinic outcomes page's figures. Audited (aggregate read, no patient named)."""
     require(user, "outcomes.view")
-    defs = shipped_definitions()
+    defs = definitions or shipped_definitions()
     measure = defs.measure(filters.measure)
     cells = cells_for(filters, defs, measure)
     km, responders = durability_for(filters)
@@ -281,4 +293,16 @@ def clinic_outcomes(user: Any, filters: Filters) -> ClinicFigures:
         ),
         published_label=published.label,
         refreshed=OutcomeRefresh.objects.filter(finished_at__isnull=False).first(),
+        pending=not rows_current(defs),
     )
+
+
+def rows_current(defs: OutcomeDefinitions) -> bool:
+    """No patient marked dirty, and the last full recompute used these definitions."""
+    last_full = (
+        OutcomeRefresh.objects.filter(scope=RefreshScope.FULL, finished_at__isnull=False)
+        .order_by("-started_at", "-pk")
+        .values_list("definitions_label", flat=True)
+        .first()
+    )
+    return last_full == defs.label and not DirtyPatient.objects.exists()

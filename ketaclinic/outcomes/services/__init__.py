@@ -1,9 +1,15 @@
 """Writes of the outcomes app: recomputing the per-course outcome rows from the source rows.
 
-The rows are derived data: a refresh replaces them all in one transaction. On PostgreSQL the
-database computes them set-based (``services.set_based``: a few statements over all courses, no
-row through Python); elsewhere (SQLite) the sources are read as ordered streams
-(``outcomes.sources``), judged by the pure rules one patient at a time and written in batches.
+The rows are derived data, kept current incrementally: every write to a row they are computed
+from marks its patient dirty (database triggers, ``services.upkeep``), and ``outcomes_current``,
+called before the clinic's figures are read, recomputes only those patients' courses, in one
+transaction with the drain of the marks (or everything, under new definitions). A full refresh
+replaces them all in one transaction (the first time, a definitions change, the nightly job).
+
+On PostgreSQL the database computes them set-based (``services.set_based``: a few statements
+over all courses, or the dirty patients' courses, no row through Python); elsewhere (SQLite)
+the sources are read as ordered streams (``outcomes.sources``), judged by the pure rules one
+patient at a time and written in batches.
 Both keep memory flat whatever the clinic's size, and a test holds them to the same rows. One
 audit event records the run (it reads every treated patient's scores; the rows it writes never
 leave the clinic page's aggregates).
@@ -20,10 +26,18 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
-from ketaclinic.outcomes.models import CourseOutcome, OutcomeRefresh, Timepoint, TimepointResult
+from ketaclinic.outcomes.models import (
+    CourseOutcome,
+    DirtyPatient,
+    OutcomeRefresh,
+    RefreshScope,
+    Timepoint,
+    TimepointResult,
+)
 from ketaclinic.outcomes.rules import Assessment, OutcomeDefinitions, course_outcome
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
 from ketaclinic.outcomes.services.set_based import refresh_set_based
+from ketaclinic.outcomes.services.upkeep import install_triggers, triggers_installed
 from ketaclinic.outcomes.sources import GIVEN, CourseInfo, PatientRows, patient_rows
 
 BATCH = 2000
@@ -122,14 +136,22 @@ def outcome_rows(
             yield from _course_rows(rows, course, defs, now)
 
 
-def _refresh_streamed(defs: OutcomeDefinitions, now: Any) -> tuple[int, int]:
-    TimepointResult.objects.all().delete()
-    CourseOutcome.objects.all().delete()
+def _refresh_streamed(
+    defs: OutcomeDefinitions, now: Any, patient_ids: list[UUID] | None = None
+) -> tuple[int, int]:
+    """Every course's rows, or those of the given patients' courses."""
+    if patient_ids is None:
+        DirtyPatient.objects.all().delete()
+        TimepointResult.objects.all().delete()
+        CourseOutcome.objects.all().delete()
+    else:
+        TimepointResult.objects.filter(outcome__patient_id__in=patient_ids).delete()
+        CourseOutcome.objects.filter(patient_id__in=patient_ids).delete()
     courses = 0
     last_course: UUID | None = None
     written = 0
     pending: list[tuple[CourseOutcome, list[TimepointResult]]] = []
-    for row, points in outcome_rows(patient_rows(), defs, now):
+    for row, points in outcome_rows(patient_rows(patient_ids), defs, now):
         if row.course_id != last_course:
             courses += 1
             last_course = row.course_id
@@ -142,20 +164,39 @@ def _refresh_streamed(defs: OutcomeDefinitions, now: Any) -> tuple[int, int]:
     return courses, written
 
 
-@transaction.atomic
-def outcomes_refresh(
-    *, acting_user: Any, definitions: OutcomeDefinitions | None = None, method: str = "auto"
+def _drain_streamed(defs: OutcomeDefinitions, now: Any) -> tuple[int, int]:
+    """The dirty patients' courses, a batch of patients at a time (memory stays flat)."""
+    courses = written = 0
+    while ids := list(DirtyPatient.objects.values_list("patient_id", flat=True)[:BATCH]):
+        DirtyPatient.objects.filter(patient_id__in=ids).delete()
+        c, w = _refresh_streamed(defs, now, ids)
+        courses, written = courses + c, written + w
+    return courses, written
+
+
+def _lock() -> None:
+    """One recompute at a time (a full rebuild and a drain must not interleave their deletes
+    and inserts); SQLite serialises writers already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('ketaclinic.outcomes'))")
+
+
+def _run(
+    defs: OutcomeDefinitions, method: str, scope: RefreshScope, acting_user: Any
 ) -> OutcomeRefresh:
-    """Recompute every course's outcome rows (replacing the previous ones). ``method``:
-    ``auto`` (set-based on PostgreSQL, streamed elsewhere), ``set_based`` or ``streamed``."""
-    defs = definitions or shipped_definitions()
     now = timezone.now()
-    run = OutcomeRefresh.objects.create(started_at=now, definitions_label=defs.label)
+    run = OutcomeRefresh.objects.create(started_at=now, definitions_label=defs.label, scope=scope)
     if method == "auto":
         method = "set_based" if connection.vendor == "postgresql" else "streamed"
+    changed_only = scope == RefreshScope.CHANGED
     if method == "set_based":
         given = tuple(str(status) for status in GIVEN)
-        courses, written = refresh_set_based(defs, now=now, core=CORE_MEASURES, given=given)
+        courses, written = refresh_set_based(
+            defs, now=now, core=CORE_MEASURES, given=given, changed_only=changed_only
+        )
+    elif changed_only:
+        courses, written = _drain_streamed(defs, now)
     else:
         courses, written = _refresh_streamed(defs, now)
     run.finished_at = timezone.now()
@@ -170,3 +211,45 @@ def outcomes_refresh(
         patient_id=None,
     )
     return run
+
+
+@transaction.atomic
+def outcomes_refresh(
+    *, acting_user: Any, definitions: OutcomeDefinitions | None = None, method: str = "auto"
+) -> OutcomeRefresh:
+    """Recompute every course's outcome rows (replacing the previous ones). ``method``:
+    ``auto`` (set-based on PostgreSQL, streamed elsewhere), ``set_based`` or ``streamed``."""
+    _lock()
+    defs = definitions or shipped_definitions()
+    return _run(defs, method, RefreshScope.FULL, acting_user)
+
+
+@transaction.atomic
+def outcomes_current(
+    *, acting_user: Any = None, definitions: OutcomeDefinitions | None = None, method: str = "auto"
+) -> OutcomeRefresh | None:
+    """Bring the outcome rows up to date before the clinic's figures are read; returns the run,
+    or None when they were current already (one catalogue query and two indexed reads).
+
+    - the change triggers are missing (a migration rebuilt a watched table): reinstalled, and
+      every course recomputed (writes since may have gone unmarked);
+    - no full rebuild yet, or the last one was under other definitions (a new threshold
+      version): every course recomputed under ``definitions``;
+    - patients marked dirty: their courses recomputed (all of them, whatever marked them), the
+      marks drained in the same transaction; the rest of the rows are untouched.
+    """
+    _lock()
+    defs = definitions or shipped_definitions()
+    last_full = (
+        OutcomeRefresh.objects.filter(scope=RefreshScope.FULL, finished_at__isnull=False)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if not triggers_installed(connection):
+        install_triggers(connection)
+        return _run(defs, method, RefreshScope.FULL, acting_user)
+    if last_full is None or last_full.definitions_label != defs.label:
+        return _run(defs, method, RefreshScope.FULL, acting_user)
+    if not DirtyPatient.objects.exists():
+        return None
+    return _run(defs, method, RefreshScope.CHANGED, acting_user)

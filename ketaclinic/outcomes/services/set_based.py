@@ -31,7 +31,7 @@ from django.db import connection
 from ketaclinic.courses.models import Course, Protocol
 from ketaclinic.eligibility.models import Evaluation
 from ketaclinic.infusions.models import Session
-from ketaclinic.outcomes.models import CourseOutcome, Timepoint, TimepointResult
+from ketaclinic.outcomes.models import CourseOutcome, DirtyPatient, Timepoint, TimepointResult
 from ketaclinic.outcomes.rules.course import LAST_INFUSION_DAYS, Status
 from ketaclinic.outcomes.rules.definitions import OutcomeDefinitions
 from ketaclinic.scales.models import Administration
@@ -86,7 +86,23 @@ def _tables() -> dict[str, str]:
         "administration": Administration._meta.db_table,
         "outcome": CourseOutcome._meta.db_table,
         "timepoint": TimepointResult._meta.db_table,
+        "dirty": DirtyPatient._meta.db_table,
     }
+
+
+# Only the courses of the patients in ``oc_scope`` (the drained dirty patients).
+SCOPE = """
+CREATE TEMP TABLE oc_scope ON COMMIT DROP AS
+WITH drained AS (DELETE FROM {dirty} RETURNING patient_id)
+SELECT DISTINCT patient_id FROM drained
+"""
+SCOPED = {
+    "scope_sessions": """
+  AND s.course_id IN (
+      SELECT id FROM {course} WHERE patient_id IN (SELECT patient_id FROM oc_scope))""",
+    "scope_scores": " AND patient_id IN (SELECT patient_id FROM oc_scope)",
+}
+UNSCOPED = {"scope_sessions": "", "scope_scores": ""}
 
 
 INFUSIONS = """
@@ -94,7 +110,7 @@ CREATE TEMP TABLE oc_infusion ON COMMIT DROP AS
 SELECT s.course_id, row_number() OVER w AS n, s.start,
        coalesce(lead(s.start) OVER w, s.start + make_interval(days => %(last_days)s)) AS until
 FROM {session} s
-WHERE s.status = ANY(%(given)s)
+WHERE s.status = ANY(%(given)s){scope_sessions}
 WINDOW w AS (PARTITION BY s.course_id ORDER BY s.start, s.id)
 """
 
@@ -144,7 +160,7 @@ WITH m AS (
     FROM oc_course c JOIN (
         SELECT DISTINCT patient_id, instrument FROM {administration}
         WHERE total IS NOT NULL AND instrument <> ALL(%(core)s::text[])
-          AND instrument IN (SELECT code FROM m)
+          AND instrument IN (SELECT code FROM m){scope_scores}
     ) a ON a.patient_id = c.patient_id
 )
 SELECT w.course_id, w.measure, c.patient_id, c.first_at, c.last_at,
@@ -280,10 +296,17 @@ WORK_MEM = "256MB"
 
 
 def refresh_set_based(
-    defs: OutcomeDefinitions, *, now: datetime, core: tuple[str, ...], given: tuple[str, ...]
+    defs: OutcomeDefinitions,
+    *,
+    now: datetime,
+    core: tuple[str, ...],
+    given: tuple[str, ...],
+    changed_only: bool = False,
 ) -> tuple[int, int]:
-    """Replace every outcome row; returns (courses, course outcome rows). PostgreSQL only; the
-    caller holds the transaction (the temporary tables go with it)."""
+    """Replace the outcome rows; returns (courses, course outcome rows). Every course's, or with
+    ``changed_only`` those of the patients marked dirty (drained in this transaction). The dirty
+    marks go either way: the rows written here are computed from every committed source row.
+    PostgreSQL only; the caller holds the transaction (the temporary tables go with it)."""
     tables = _tables()
     params = (
         _parameters(defs, core, given)
@@ -295,12 +318,25 @@ def refresh_set_based(
         }
         | {status.name.lower(): status.value for status in Status}
     )
+    scope = {k: v.format(**tables) for k, v in (SCOPED if changed_only else UNSCOPED).items()}
+    outcome, timepoint = tables["outcome"], tables["timepoint"]
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        cursor.execute(f"DELETE FROM {tables['timepoint']}")  # noqa: S608  table names from models
-        cursor.execute(f"DELETE FROM {tables['outcome']}")  # noqa: S608
+        if changed_only:
+            cursor.execute(SCOPE.format(**tables))
+            cursor.execute(
+                f"DELETE FROM {timepoint} t USING {outcome} o WHERE o.id = t.outcome_id"  # noqa: S608  table names from models
+                " AND o.patient_id IN (SELECT patient_id FROM oc_scope)"
+            )
+            cursor.execute(
+                f"DELETE FROM {outcome} WHERE patient_id IN (SELECT patient_id FROM oc_scope)"  # noqa: S608
+            )
+        else:
+            cursor.execute(f"DELETE FROM {tables['dirty']}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {timepoint}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {outcome}")  # noqa: S608
         for statement in (INFUSIONS, COURSES, MEASURES):
-            cursor.execute(statement.format(**tables), params)
+            cursor.execute(statement.format(**tables, **scope), params)
         cursor.execute("CREATE INDEX ON oc_infusion (course_id)")
         cursor.execute("ANALYZE oc_course; ANALYZE oc_infusion; ANALYZE oc_cm")
         cursor.execute(SCORES.format(**tables), params)
@@ -311,6 +347,7 @@ def refresh_set_based(
         cursor.execute("SELECT count(*) FROM oc_course")
         row = cursor.fetchone()
         courses = int(row[0]) if row else 0
-        for table in ("oc_score", "oc_cm", "oc_infusion", "oc_course"):
+        temporary = ["oc_score", "oc_cm", "oc_infusion", "oc_course"]
+        for table in [*temporary, *(["oc_scope"] if changed_only else [])]:
             cursor.execute(f"DROP TABLE {table}")
     return courses, outcomes

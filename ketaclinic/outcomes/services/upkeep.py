@@ -1,0 +1,177 @@
+"""Keeping the outcome rows current: database triggers mark a patient dirty whenever a row their
+outcomes are computed from is written, in the writer's own transaction.
+
+What the outcome rows of a course read, and so what marks its patient (``DirtyPatient``):
+- the patient's scores (``scales`` administrations: patient, instrument, total, time);
+- the course's sessions (which were given and when: course, status, start);
+- the course itself (patient, protocol, who started it);
+- the patient's evaluations (the diagnoses give the disorder: patient, input, time);
+- the protocol's code and route (every patient with a course on it).
+Inserts, deletes and updates of those columns all mark; other columns (notes, answers) do not.
+
+They are triggers, not Django signals, because signals miss ``QuerySet.update()``, bulk writes,
+raw SQL and COPY, and a missed write is a stale figure shown as current. A later migration that
+rebuilds one of these tables (SQLite remakes a table to alter it) drops its triggers: so they are
+installed after every ``migrate`` and ``outcomes_current`` checks they are all there before it
+trusts the rows (if one is missing it reinstalls them and rebuilds everything).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ketaclinic.courses.models import Course, Protocol
+from ketaclinic.eligibility.models import Evaluation
+from ketaclinic.infusions.models import Session
+from ketaclinic.outcomes.models import DirtyPatient
+from ketaclinic.scales.models import Administration
+
+PREFIX = "oc_dirty_"
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "dirty": DirtyPatient._meta.db_table,
+        "administration": Administration._meta.db_table,
+        "session": Session._meta.db_table,
+        "course": Course._meta.db_table,
+        "evaluation": Evaluation._meta.db_table,
+        "protocol": Protocol._meta.db_table,
+    }
+
+
+# (trigger suffix, table key, watched columns, how the patient is found from a row: a column of
+# the row, or a query from the row's own key). ``{row}`` is NEW or OLD.
+WATCHED: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    (
+        "administration",
+        "administration",
+        ("patient_id", "instrument", "total", "administered_at"),
+        "SELECT {row}.patient_id",
+    ),
+    (
+        "session",
+        "session",
+        ("course_id", "status", "start"),
+        "SELECT patient_id FROM {course} WHERE id = {row}.course_id",
+    ),
+    (
+        "course",
+        "course",
+        ("patient_id", "protocol_id", "started_by_id"),
+        "SELECT {row}.patient_id",
+    ),
+    (
+        "evaluation",
+        "evaluation",
+        ("patient_id", "input_json", "created_at"),
+        "SELECT {row}.patient_id",
+    ),
+    (
+        "protocol",
+        "protocol",
+        ("code", "route", "name"),
+        "SELECT patient_id FROM {course} WHERE protocol_id = {row}.id",
+    ),
+)
+
+
+def trigger_names() -> list[str]:
+    """Every trigger this module installs (PostgreSQL: one per table; SQLite: one per event)."""
+    return [f"{PREFIX}{name}{suffix}" for name, *_ in WATCHED for suffix in ("_i", "_u", "_d")]
+
+
+def _postgresql(tables: dict[str, str]) -> list[str]:
+    statements = []
+    for name, table, columns, patient in WATCHED:
+        new = patient.format(row="NEW", **tables)
+        old = patient.format(row="OLD", **tables)
+        function = f"{PREFIX}{name}_fn"
+        # Protocols have no insert or delete that matters: a new one has no courses, and a
+        # protocol in use cannot be deleted (PROTECT).
+        statements.append(f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        INSERT INTO {tables["dirty"]} (patient_id) {old} ON CONFLICT DO NOTHING;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO {tables["dirty"]} (patient_id) {new} ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$""")
+        cols = ", ".join(columns)
+        for suffix, event in (("_i", "INSERT"), ("_u", f"UPDATE OF {cols}"), ("_d", "DELETE")):
+            statements.append(
+                f"CREATE OR REPLACE TRIGGER {PREFIX}{name}{suffix} AFTER {event} "
+                f"ON {tables[table]} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            )
+    return statements
+
+
+def _sqlite(tables: dict[str, str]) -> list[str]:
+    statements = []
+    for name, table, columns, patient in WATCHED:
+        new = patient.format(row="NEW", **tables)
+        old = patient.format(row="OLD", **tables)
+        insert = f"INSERT OR IGNORE INTO {tables['dirty']} (patient_id) "
+        cols = ", ".join(columns)
+        for suffix, event, body in (
+            ("_i", "INSERT", f"{insert}{new};"),
+            ("_u", f"UPDATE OF {cols}", f"{insert}{old}; {insert}{new};"),
+            ("_d", "DELETE", f"{insert}{old};"),
+        ):
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {PREFIX}{name}{suffix} AFTER {event} "
+                f"ON {tables[table]} FOR EACH ROW BEGIN {body} END"
+            )
+    return statements
+
+
+def install_triggers(connection: Any) -> None:
+    """Create (or replace) every trigger; idempotent."""
+    tables = _tables()
+    statements = _postgresql(tables) if connection.vendor == "postgresql" else _sqlite(tables)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def drop_triggers(connection: Any) -> None:
+    """Remove them (a migration back past the dirty table's: they would fail every write)."""
+    tables = _tables()
+    with connection.cursor() as cursor:
+        for name, table, *_ in WATCHED:
+            for suffix in ("_i", "_u", "_d"):
+                on = f" ON {tables[table]}" if connection.vendor == "postgresql" else ""
+                cursor.execute(f"DROP TRIGGER IF EXISTS {PREFIX}{name}{suffix}{on}")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP FUNCTION IF EXISTS {PREFIX}{name}_fn()")
+
+
+def triggers_installed(connection: Any) -> bool:
+    """Whether every trigger is there (one catalogue query)."""
+    names = trigger_names()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
+                [names],
+            )
+        else:
+            marks = ", ".join("%s" for _ in names)
+            cursor.execute(
+                f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",  # noqa: S608
+                names,
+            )
+        row = cursor.fetchone()
+    return row is not None and int(row[0]) == len(names)
+
+
+def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """Installed after every migrate (a migration may have rebuilt a watched table)."""
+    from django.db import connections
+
+    connection = connections[using]
+    if DirtyPatient._meta.db_table in connection.introspection.table_names():
+        install_triggers(connection)
