@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.hashers import is_password_usable
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
@@ -43,8 +44,7 @@ def own_patient_id(user: Any) -> UUID:
 
 def _audit(user: Any, targets: list[AuditTarget]) -> None:
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
 
 
 def own_patient(user: Any) -> Patient:
@@ -163,19 +163,62 @@ class PortalStatus:
     has_account: bool
     open_invitation: PatientInvitation | None
     last_invitation: PatientInvitation | None
-    last_contact_change: ContactChange | None
+    last_contact_change_at: datetime | None
+
+
+_INVITATION_FIELDS = (
+    "id",
+    "user_id",
+    "email",
+    "invited_by_id",
+    "invited_at",
+    "expires_at",
+    "accepted_at",
+    "revoked_at",
+)
 
 
 def portal_status(patient: Patient) -> PortalStatus:
-    """The caller has checked access to the patient (the staff page read it)."""
-    account = User.objects.filter(patient=patient).first()
-    last = PatientInvitation.objects.filter(patient=patient).first()
-    open_one = last if last is not None and last.is_open() else None
+    """The caller has checked access to the patient (the staff page read it). One query: the
+    account's password (usable or not), the last invitation's fields and the time of the last
+    contact change, each a subquery on its (patient, time) index."""
+    latest = PatientInvitation.objects.filter(patient=OuterRef("pk")).order_by("-invited_at", "-pk")
+    row = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            portal_password=Subquery(
+                User.objects.filter(patient=OuterRef("pk")).order_by("pk").values("password")[:1]
+            ),
+            portal_account=Exists(User.objects.filter(patient=OuterRef("pk"))),
+            last_contact_change_at=Subquery(
+                ContactChange.objects.filter(patient=OuterRef("pk"))
+                .order_by("-changed_at", "-pk")
+                .values("changed_at")[:1]
+            ),
+            **{
+                f"invitation_{name}": Subquery(latest.values(name)[:1])
+                for name in _INVITATION_FIELDS
+            },
+        )
+        .values(
+            "portal_password",
+            "portal_account",
+            "last_contact_change_at",
+            *(f"invitation_{name}" for name in _INVITATION_FIELDS),
+        )
+        .get()
+    )
+    last = None
+    if row["invitation_id"] is not None:
+        last = PatientInvitation(
+            patient=patient, **{name: row[f"invitation_{name}"] for name in _INVITATION_FIELDS}
+        )
+        last._state.adding = False
     return PortalStatus(
-        has_account=account is not None and account.has_usable_password(),
-        open_invitation=open_one,
+        has_account=bool(row["portal_account"]) and is_password_usable(row["portal_password"]),
+        open_invitation=last if last is not None and last.is_open() else None,
         last_invitation=last,
-        last_contact_change=ContactChange.objects.filter(patient=patient).first(),
+        last_contact_change_at=row["last_contact_change_at"],
     )
 
 

@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -199,12 +198,11 @@ def draw_sessions_for_user(user: Any, *, today: date) -> list[Session]:
         .order_by("start", "chair__name")
     )
     if sessions:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
+        )
     return sessions
 
 
