@@ -3,15 +3,18 @@ account's ``patient_id``, never an id from the URL alone), and each read is audi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.hashers import is_password_usable
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
@@ -176,13 +179,23 @@ _INVITATION_FIELDS = (
     "accepted_at",
     "revoked_at",
 )
+_INVITATION_TIMES = ("invited_at", "expires_at", "accepted_at", "revoked_at")
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time from the invitation's JSON: ISO text from PostgreSQL, UTC text from SQLite."""
+    if value is None:
+        return None
+    moment = parse_datetime(str(value))
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
 
 
 def portal_status(patient: Patient) -> PortalStatus:
     """The caller has checked access to the patient (the staff page read it). One query: the
-    account's password (usable or not), the last invitation's fields and the time of the last
-    contact change, each a subquery on its (patient, time) index."""
-    latest = PatientInvitation.objects.filter(patient=OuterRef("pk")).order_by("-invited_at", "-pk")
+    account's password (usable or not), the last invitation (as one JSON object) and the time
+    of the last contact change, each a subquery on its (patient, time) index."""
     row = (
         Patient.objects.filter(pk=patient.pk)
         .annotate(
@@ -195,24 +208,24 @@ def portal_status(patient: Patient) -> PortalStatus:
                 .order_by("-changed_at", "-pk")
                 .values("changed_at")[:1]
             ),
-            **{
-                f"invitation_{name}": Subquery(latest.values(name)[:1])
-                for name in _INVITATION_FIELDS
-            },
+            last_invitation=Subquery(
+                PatientInvitation.objects.filter(patient=OuterRef("pk"))
+                .order_by("-invited_at", "-pk")
+                .values(json=JSONObject(**{name: name for name in _INVITATION_FIELDS}))[:1],
+                output_field=JSONField(),
+            ),
         )
-        .values(
-            "portal_password",
-            "portal_account",
-            "last_contact_change_at",
-            *(f"invitation_{name}" for name in _INVITATION_FIELDS),
-        )
+        .values("portal_password", "portal_account", "last_contact_change_at", "last_invitation")
         .get()
     )
     last = None
-    if row["invitation_id"] is not None:
-        last = PatientInvitation(
-            patient=patient, **{name: row[f"invitation_{name}"] for name in _INVITATION_FIELDS}
-        )
+    fields = row["last_invitation"]
+    if isinstance(fields, str):  # SQLite hands the object back as text
+        fields = json.loads(fields)
+    if fields:
+        for name in _INVITATION_TIMES:
+            fields[name] = _moment(fields[name])
+        last = PatientInvitation(patient=patient, **{k: fields[k] for k in _INVITATION_FIELDS})
         last._state.adding = False
     return PortalStatus(
         has_account=bool(row["portal_account"]) and is_password_usable(row["portal_password"]),

@@ -77,11 +77,15 @@ class LocationStock:
 EMPTY_SHOWN = 20
 
 
-def ledger_stock_for_user(user: Any, *, today: date) -> list[LocationStock]:
+def ledger_stock_for_user(
+    user: Any, *, today: date, locations: list[RegisteredLocation] | None = None
+) -> list[LocationStock]:
     """Every registered location: its storage locations with the containers in each and their
-    balances, replayed from the entries; in a fixed number of queries."""
+    balances, replayed from the entries; in a fixed number of queries. ``locations``: every
+    registered location, when the caller has read them (ordered by name)."""
     require(user, "ledger.view")
-    locations = list(RegisteredLocation.objects.order_by("name", "pk"))
+    if locations is None:
+        locations = list(RegisteredLocation.objects.order_by("name", "pk"))
     storages = {s.pk: s for s in StorageLocation.objects.order_by("location", "name", "pk")}
     containers = list(Container.objects.select_related("receipt").order_by("pk"))
     rows_by_container: dict[int, list[LedgerEntry]] = {c.pk: [] for c in containers}
