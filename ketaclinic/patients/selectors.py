@@ -301,6 +301,7 @@ def patient_summary(patient: Patient) -> PatientSummary:
     from ketaclinic.eligibility.models import Evaluation
     from ketaclinic.infusions.models import Session
     from ketaclinic.infusions.protocols import Phase as ProtocolPhase
+    from ketaclinic.infusions.services.common import protocol_definition
     from ketaclinic.scales.models import Administration
 
     # The latest evaluation's answers (allergies), the last charted weight and the next
@@ -335,7 +336,6 @@ def patient_summary(patient: Patient) -> PatientSummary:
             allergies = [str(a) for a in raw if str(a).strip()]
     course = (
         Course.objects.filter(patient=patient, status__in=_OPEN_COURSE)
-        .select_related("protocol")
         .annotate(
             done=Count(
                 "sessions",
@@ -346,7 +346,8 @@ def patient_summary(patient: Patient) -> PatientSummary:
     )
     total = None
     if course is not None:
-        rule = course.protocol.definition().schedule.get(ProtocolPhase(course.phase))
+        # Protocol rows never change: each is read and parsed once per process.
+        rule = protocol_definition(course.protocol_id).schedule.get(ProtocolPhase(course.phase))
         limit = getattr(rule, "max_sessions", None)
         total = limit.value if limit is not None else None
     latest: dict[str, list[tuple[int, datetime]]] = {}
