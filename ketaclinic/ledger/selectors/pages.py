@@ -3,6 +3,7 @@ can be for, open investigations."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -78,7 +79,7 @@ EMPTY_SHOWN = 20
 
 
 def ledger_stock_for_user(
-    user: Any, *, today: date, locations: list[RegisteredLocation] | None = None
+    user: Any, *, today: date, locations: Sequence[RegisteredLocation] | None = None
 ) -> list[LocationStock]:
     """Every registered location: its storage locations with the containers in each and their
     balances, replayed from the entries; in a fixed number of queries. ``locations``: every
