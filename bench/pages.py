@@ -290,6 +290,23 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _report(results: list[tuple[str, list[float], int]], repeat: int) -> None:
+    bare_p50 = statistics.median(results[0][1])
+    bare_p95 = _p(results[0][1], 0.95)
+    print(f"  {repeat} requests per page, round-robin, in-process (Django test client)")
+    print(
+        f"  {'page':32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} "
+        f"{'p50/bare':>9} {'p95/bare':>9}  load"
+    )
+    for label, values, n_queries in results:
+        p50, p95 = statistics.median(values), _p(values, 0.95)
+        print(
+            f"  {label:32} {p50:8.1f} {p95:8.1f} {n_queries:8d} "
+            f"{p50 / bare_p50:8.1f}x {p95 / bare_p95:8.1f}x  {_load()}",
+            flush=True,
+        )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench pages", description=__doc__.split("\n")[0]
@@ -297,6 +314,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the issue's clinic")
     parser.add_argument("--repeat", type=int, default=40, help="requests per page")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the clinic an earlier --keep run left in KETACLINIC_BENCH_DATABASE_URL "
+        "(same day), without building it again",
+    )
     args = parser.parse_args(argv)
     url, drop = _database(os.environ.get("KETACLINIC_BENCH_DATABASE_URL"))
     os.environ["KETACLINIC_DATABASE_URL"] = url
@@ -316,6 +339,9 @@ def main(argv: list[str]) -> None:
 
     try:
         print(f"page benchmark on PostgreSQL, scale {args.scale} ({_load()})", flush=True)
+        if args.reuse:
+            _report(measure(args.repeat), args.repeat)
+            return
         began = time.monotonic()
         call_command("migrate", verbosity=0)
         call_command("demo", stdout=StringIO())
@@ -337,16 +363,9 @@ def main(argv: list[str]) -> None:
             f"patient: 100 more sessions, 2,000 vitals, 300 responses ({_load()})",
             flush=True,
         )
-        results = measure(args.repeat)
-        bare_p95 = _p(results[0][1], 0.95)
-        print(f"  {args.repeat} requests per page, round-robin, in-process (Django test client)")
-        print(f"  {'page':32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'p95/bare':>9}  load")
-        for label, values, n_queries in results:
-            p50, p95 = statistics.median(values), _p(values, 0.95)
-            ratio = p95 / bare_p95
-            print(f"  {label:32} {p50:8.1f} {p95:8.1f} {n_queries:8d} {ratio:8.1f}x  {_load()}")
+        _report(measure(args.repeat), args.repeat)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             from django.db import connections
 
             connections.close_all()

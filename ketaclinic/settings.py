@@ -131,6 +131,8 @@ MIDDLEWARE = [
     # Chunked bodies read (never dropped) and every JSON API body read strictly before any
     # view; after the request id is made, so that refusals carry it (web/request_body.py)
     "ketaclinic.web.request_body.StrictBodyMiddleware",
+    # A page's reads of patient data written together before it is sent (audit/middleware.py)
+    "ketaclinic.audit.middleware.RequestReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ketaclinic.audit import context
+from ketaclinic.audit.services import audit_reads_flush
 
 
 def _ip_address(entry: str) -> str | None:
@@ -59,3 +60,26 @@ class RequestContextMiddleware:
             context.unbind(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RequestReadsMiddleware:
+    """Record a page's reads of patient data together: during a GET or HEAD, each read event is
+    collected (`audit_record_many`) and all are written in one statement when the view has
+    answered, before the answer leaves. If they cannot be written the request fails (a 500, or
+    a 503 when the database is unreachable) and nothing read is shown. Writes, and every event
+    of other methods, are recorded at once, inside the change's transaction.
+
+    Inside the request-id middleware (the events carry its id) and inside the error middleware
+    (a failure is answered as for any other error of the database)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = context.reads_open()
+        try:
+            return self.get_response(request)
+        finally:
+            audit_reads_flush(context.reads_close(token))

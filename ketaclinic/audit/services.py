@@ -295,8 +295,10 @@ def audit_record_many(
         return []
     actor_id, role = _actor_fields(actor)
     ctx = context.current()
+    now = timezone.now()
     events = [
         AuditEvent(
+            at=now,
             actor_id=actor_id,
             actor_role=role,
             action=Action(action).value,
@@ -308,17 +310,33 @@ def audit_record_many(
         )
         for target in targets
     ]
+    batch = context.reads_batch() if events[0].action == Action.READ else None
+    if batch is not None:
+        # A read during a page request: written with the request's other reads, in one
+        # statement, before the answer leaves (`audit_reads_flush`, from the middleware).
+        batch.extend(events)
+        return events
+    _write(events)
+    return events
+
+
+def _write(events: list[AuditEvent]) -> None:
     if connection.vendor == "postgresql" and len(events) <= CHAINED_MAX:
-        now = timezone.now()
-        for event in events:
-            event.at = now
         if len(events) == 1:
             _append_one(events[0])
         else:
             _append_chained(events)
-        return events
+        return
     _append_locked(events)
-    return events
+
+
+def audit_reads_flush(events: list[AuditEvent]) -> None:
+    """Write the read events a request collected (`context.reads_open`), in the order they
+    were read, each with the time it was read: on PostgreSQL one statement per `CHAINED_MAX`
+    events. The middleware calls it before the answer is sent, so a read that cannot be
+    recorded is never shown (the request fails instead)."""
+    for start in range(0, len(events), CHAINED_MAX):
+        _write(events[start : start + CHAINED_MAX])
 
 
 # No savepoint: the events belong to the caller's transaction, which rolls back whole if

@@ -36,6 +36,21 @@ def consent_signatures_for_patient(user: Any, patient: Patient) -> list[ConsentS
     return rows
 
 
+def consent_signature_lines_for_patient(user: Any, patient: Patient) -> list[ConsentSignature]:
+    """As `consent_signatures_for_patient` (the same rows, an audited read), with only what a
+    list of them shows: the document's title and version and when it was signed (not the
+    signature image, the document's text or the people's rows)."""
+    require(user, "consent.view")
+    rows = list(
+        ConsentSignature.objects.filter(patient=patient)
+        .select_related("document")
+        .only("pk", "patient_id", "signed_at", "document__title", "document__version")
+        .order_by("-signed_at", "-id")[:LIST_LIMIT]
+    )
+    audit_reads(user, "ConsentSignature", rows)
+    return rows
+
+
 def consent_signature_get_for_user(user: Any, signature_id: int | str) -> ConsentSignature:
     """A signature the user may see (a patient: their own); DoesNotExist (404) otherwise."""
     require(user, "consent.view")

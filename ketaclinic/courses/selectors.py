@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -50,8 +49,7 @@ def _parse_uuid(value: UUID | str) -> UUID | None:
 def _audit_courses(user: Any, courses: Iterable[Course]) -> None:
     targets = [AuditTarget("Course", str(c.pk), c.patient_id) for c in courses]
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
 
 
 def course_get_for_user(user: Any, course_id: UUID | str, *, audit: bool = True) -> Course:
@@ -183,8 +181,7 @@ def schedule_for_user(user: Any, first_day: date, days: int) -> list[ScheduleDay
         )
     targets = [AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions]
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
     return result
 
 
@@ -206,10 +203,9 @@ def session_get_for_booking(user: Any, session_id: UUID | str, *, audit: bool = 
         pk=pk
     )
     if audit:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Session", str(session.pk), session.course.patient_id)],
+        )
     return session

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-
 from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
@@ -115,8 +113,7 @@ def _audit(user: Any, kind: ResourceType, entries: Sequence[Built], named: list[
         AuditTarget("Patient", str(p.pk), p.pk) for p in named
     ]
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
 
 
 def resource_search(type_name: str, user: Any, parsed: Parsed, cursor: Cursor | None) -> Page:
@@ -138,12 +135,11 @@ def resource_read(type_name: str, user: Any, resource_id: str) -> Built:
     kind = TYPES[type_name]
     built = engine.read(kind, user, resource_id)
     if kind.audit_type is not None:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget(kind.audit_type, built.resource_id, built.patient_id)],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget(kind.audit_type, built.resource_id, built.patient_id)],
+        )
     return built
 
 

@@ -14,6 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from ketaclinic.infusions import services
+from ketaclinic.lib.form_renderer import INPUTS_IN_PYTHON
 from ketaclinic.lib.forms import CheckedTextForm
 
 MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -65,6 +66,9 @@ class StepForm(CheckedTextForm, forms.Form):
     step: str = "step"
     override_field: ClassVar[str | None] = None
     """A field only clinicians see (the service refuses it from anyone else)."""
+    # The chart renders some twenty of these widgets per page: written in Python, with the
+    # templates' HTML (ketaclinic/lib/form_renderer.py).
+    default_renderer = INPUTS_IN_PYTHON
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"id_{self.step}_%s")

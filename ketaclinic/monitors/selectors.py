@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
@@ -70,10 +69,9 @@ def assignable_sessions_for_user(user: Any) -> list[Session]:
         .order_by("chair__name", "start")
     )
     if sessions:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
+        )
     return sessions

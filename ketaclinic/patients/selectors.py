@@ -10,8 +10,8 @@ from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
@@ -95,6 +95,37 @@ def patient_page_for_user(
 
 def patient_open_flags(patient: Patient) -> list[SafetyFlag]:
     return list(SafetyFlag.objects.filter(patient=patient, status=FlagStatus.ACTIVE))
+
+
+def patient_flags(
+    patient: Patient, *, acknowledged: bool, limit: int = 20
+) -> tuple[list[SafetyFlag], list[SafetyFlag]]:
+    """The patient's open flags (as `patient_open_flags`) and, when ``acknowledged``, the
+    ``limit`` most recently acknowledged ones (as `patient_acknowledged_flags`), in one query:
+    each acknowledged flag numbered by a window, only the first ``limit`` kept."""
+    if not acknowledged:
+        return patient_open_flags(patient), []
+    rows = (
+        SafetyFlag.objects.filter(
+            patient=patient, status__in=[FlagStatus.ACTIVE, FlagStatus.ACKNOWLEDGED]
+        )
+        .select_related("acknowledged_by")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[F("acknowledged_at").desc(nulls_last=True), F("pk").desc()],
+            )
+        )
+        .filter(Q(status=FlagStatus.ACTIVE) | Q(rank__lte=limit))
+        .order_by("-opened_at")
+    )
+    open_flags: list[SafetyFlag] = []
+    done: list[SafetyFlag] = []
+    for flag in rows:
+        (open_flags if flag.status == FlagStatus.ACTIVE else done).append(flag)
+    done.sort(key=lambda f: (f.acknowledged_at is not None, f.acknowledged_at, f.pk), reverse=True)
+    return open_flags, done
 
 
 def patient_acknowledged_flags(patient: Patient, *, limit: int = 20) -> list[SafetyFlag]:
@@ -254,31 +285,57 @@ class PatientSummary:
 SCORES_READ = 60
 
 
+def _last_dose(patient: Any) -> QuerySet[Any]:
+    from ketaclinic.infusions.models import DoseCheck
+
+    return DoseCheck.objects.filter(
+        session__course__patient=patient, weight_kg__isnull=False
+    ).order_by("-pk")
+
+
 def patient_summary(patient: Patient) -> PatientSummary:
     """Allergies, the last charted weight, the open course's progress and next session, and the
-    latest total of each rating scale with its previous one: six queries whatever the length
+    latest total of each rating scale with its previous one: three queries whatever the length
     of the history (the caller has read the patient, audited)."""
     from ketaclinic.courses.models import Course
     from ketaclinic.eligibility.models import Evaluation
-    from ketaclinic.infusions.models import DoseCheck, Session
+    from ketaclinic.infusions.models import Session
     from ketaclinic.infusions.protocols import Phase as ProtocolPhase
+    from ketaclinic.infusions.services.common import protocol_definition
     from ketaclinic.scales.models import Administration
 
-    evaluation = Evaluation.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    # The latest evaluation's answers (allergies), the last charted weight and the next
+    # session, each a subquery on its index, in one query.
+    facts = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            evaluation_input=Subquery(
+                Evaluation.objects.filter(patient=OuterRef("pk"))
+                .order_by("-created_at", "-id")
+                .values("input_json")[:1],
+                output_field=models.JSONField(),
+            ),
+            weight_kg=Subquery(_last_dose(OuterRef("pk")).values("weight_kg")[:1]),
+            weight_at=Subquery(_last_dose(OuterRef("pk")).values("session__start")[:1]),
+            next_start=Subquery(
+                Session.objects.filter(
+                    course__patient=OuterRef("pk"), status="scheduled", start__gte=timezone.now()
+                )
+                .order_by("start")
+                .values("start")[:1]
+            ),
+        )
+        .values("evaluation_input", "weight_kg", "weight_at", "next_start")
+        .get()
+    )
     allergies: list[str] | None = None
-    if evaluation is not None and isinstance(evaluation.input_json, dict):
-        raw = evaluation.input_json.get("allergies")
+    evaluation_input = facts["evaluation_input"]
+    if isinstance(evaluation_input, dict):
+        raw = evaluation_input.get("allergies")
         if isinstance(raw, list):
             allergies = [str(a) for a in raw if str(a).strip()]
-    dose = (
-        DoseCheck.objects.filter(session__course__patient=patient, weight_kg__isnull=False)
-        .order_by("-pk")
-        .values_list("weight_kg", "session__start")
-        .first()
-    )
     course = (
         Course.objects.filter(patient=patient, status__in=_OPEN_COURSE)
-        .select_related("protocol")
         .annotate(
             done=Count(
                 "sessions",
@@ -289,17 +346,10 @@ def patient_summary(patient: Patient) -> PatientSummary:
     )
     total = None
     if course is not None:
-        rule = course.protocol.definition().schedule.get(ProtocolPhase(course.phase))
+        # Protocol rows never change: each is read and parsed once per process.
+        rule = protocol_definition(course.protocol_id).schedule.get(ProtocolPhase(course.phase))
         limit = getattr(rule, "max_sessions", None)
         total = limit.value if limit is not None else None
-    next_start = (
-        Session.objects.filter(
-            course__patient=patient, status="scheduled", start__gte=timezone.now()
-        )
-        .order_by("start")
-        .values_list("start", flat=True)
-        .first()
-    )
     latest: dict[str, list[tuple[int, datetime]]] = {}
     for instrument, score, at in (
         Administration.objects.filter(patient=patient, total__isnull=False)
@@ -315,11 +365,11 @@ def patient_summary(patient: Patient) -> PatientSummary:
     ]
     return PatientSummary(
         allergies=allergies,
-        weight_kg=dose[0] if dose else None,
-        weight_at=dose[1] if dose else None,
+        weight_kg=facts["weight_kg"],
+        weight_at=facts["weight_at"],
         course=course,
         done=int(getattr(course, "done", 0) or 0),
         total=total,
-        next_session=next_start,
+        next_session=facts["next_start"],
         scores=scores,
     )

@@ -63,7 +63,10 @@ def _detail_context(
     request: HttpRequest, patient: Patient, *, failed: tuple[int, FlagAcknowledgeForm] | None = None
 ) -> dict[str, object]:
     can_acknowledge = user_can(request.user, "flag.acknowledge")
-    flags = selectors.patient_open_flags(patient)
+    # The notes are the care team's: a patient reading their record sees the open flags only.
+    flags, acknowledged = selectors.patient_flags(
+        patient, acknowledged=user_can(request.user, "patient.view_any")
+    )
     forms = {flag.pk: FlagAcknowledgeForm(auto_id=f"ack-{flag.pk}-%s") for flag in flags}
     if failed is not None:
         forms[failed[0]] = failed[1]
@@ -71,12 +74,7 @@ def _detail_context(
         "patient": patient,
         "flags": flags,
         "flag_rows": [(flag, forms[flag.pk]) for flag in flags],
-        # The notes are the care team's: a patient reading their record sees the open flags only.
-        "acknowledged_flags": (
-            selectors.patient_acknowledged_flags(patient)
-            if user_can(request.user, "patient.view_any")
-            else []
-        ),
+        "acknowledged_flags": acknowledged,
         "can_acknowledge": can_acknowledge,
         "can_edit": user_can(request.user, "patient.change"),
         "summary": selectors.patient_summary(patient),

@@ -3,14 +3,18 @@ account's ``patient_id``, never an id from the URL alone), and each read is audi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.hashers import is_password_usable
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
@@ -43,8 +47,7 @@ def own_patient_id(user: Any) -> UUID:
 
 def _audit(user: Any, targets: list[AuditTarget]) -> None:
     if targets:
-        with transaction.atomic():
-            audit_record_many(actor=user, action=Action.READ, targets=targets)
+        audit_record_many(actor=user, action=Action.READ, targets=targets)
 
 
 def own_patient(user: Any) -> Patient:
@@ -163,19 +166,72 @@ class PortalStatus:
     has_account: bool
     open_invitation: PatientInvitation | None
     last_invitation: PatientInvitation | None
-    last_contact_change: ContactChange | None
+    last_contact_change_at: datetime | None
+
+
+_INVITATION_FIELDS = (
+    "id",
+    "user_id",
+    "email",
+    "invited_by_id",
+    "invited_at",
+    "expires_at",
+    "accepted_at",
+    "revoked_at",
+)
+_INVITATION_TIMES = ("invited_at", "expires_at", "accepted_at", "revoked_at")
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time from the invitation's JSON: ISO text from PostgreSQL, UTC text from SQLite."""
+    if value is None:
+        return None
+    moment = parse_datetime(str(value))
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
 
 
 def portal_status(patient: Patient) -> PortalStatus:
-    """The caller has checked access to the patient (the staff page read it)."""
-    account = User.objects.filter(patient=patient).first()
-    last = PatientInvitation.objects.filter(patient=patient).first()
-    open_one = last if last is not None and last.is_open() else None
+    """The caller has checked access to the patient (the staff page read it). One query: the
+    account's password (usable or not), the last invitation (as one JSON object) and the time
+    of the last contact change, each a subquery on its (patient, time) index."""
+    row = (
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(
+            portal_password=Subquery(
+                User.objects.filter(patient=OuterRef("pk")).order_by("pk").values("password")[:1]
+            ),
+            portal_account=Exists(User.objects.filter(patient=OuterRef("pk"))),
+            last_contact_change_at=Subquery(
+                ContactChange.objects.filter(patient=OuterRef("pk"))
+                .order_by("-changed_at", "-pk")
+                .values("changed_at")[:1]
+            ),
+            last_invitation=Subquery(
+                PatientInvitation.objects.filter(patient=OuterRef("pk"))
+                .order_by("-invited_at", "-pk")
+                .values(json=JSONObject(**{name: name for name in _INVITATION_FIELDS}))[:1],
+                output_field=JSONField(),
+            ),
+        )
+        .values("portal_password", "portal_account", "last_contact_change_at", "last_invitation")
+        .get()
+    )
+    last = None
+    fields = row["last_invitation"]
+    if isinstance(fields, str):  # SQLite hands the object back as text
+        fields = json.loads(fields)
+    if fields:
+        for name in _INVITATION_TIMES:
+            fields[name] = _moment(fields[name])
+        last = PatientInvitation(patient=patient, **{k: fields[k] for k in _INVITATION_FIELDS})
+        last._state.adding = False
     return PortalStatus(
-        has_account=account is not None and account.has_usable_password(),
-        open_invitation=open_one,
+        has_account=bool(row["portal_account"]) and is_password_usable(row["portal_password"]),
+        open_invitation=last if last is not None and last.is_open() else None,
         last_invitation=last,
-        last_contact_change=ContactChange.objects.filter(patient=patient).first(),
+        last_contact_change_at=row["last_contact_change_at"],
     )
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 from uuid import UUID
 
-from django.db import transaction
 from django.db.models import F, Model
 
 from ketaclinic.audit.models import Action
@@ -26,8 +25,7 @@ def _audit_reads(user: Any, patient: Patient, object_type: str, rows: Sequence[M
     targets = [AuditTarget(object_type, str(row.pk), patient.pk) for row in rows] or [
         AuditTarget("Patient", str(patient.pk), patient.pk)
     ]
-    with transaction.atomic():
-        audit_record_many(actor=user, action=Action.READ, targets=targets)
+    audit_record_many(actor=user, action=Action.READ, targets=targets)
 
 
 def safety_flags_list_for_user(

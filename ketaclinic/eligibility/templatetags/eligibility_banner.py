@@ -30,7 +30,9 @@ def patient_eligibility_summary(context: template.Context, patient: Any) -> dict
     user = context["request"].user
     can_view_consent = user_can(user, "consent.view")
     signatures = (
-        consent_selectors.consent_signatures_for_patient(user, patient) if can_view_consent else []
+        consent_selectors.consent_signature_lines_for_patient(user, patient)
+        if can_view_consent
+        else []
     )
     return {
         "can_view_evaluations": user_can(user, "evaluation.view"),

@@ -227,7 +227,7 @@ def test_the_chart_page_and_its_record_take_a_fixed_number_of_queries(chart: Cha
     assert len(long) == len(short)
     assert len(long_pdf) == len(short_pdf)
     # The whole request, pinned (the audit write: one statement on PostgreSQL).
-    assert len(short) == {"sqlite": 18, "postgresql": 16}[connection.vendor], len(short)
+    assert len(short) == {"sqlite": 17, "postgresql": 15}[connection.vendor], len(short)
 
 
 def test_the_board_page_takes_a_fixed_number_of_queries(chart: Chart) -> None:

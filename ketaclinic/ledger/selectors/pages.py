@@ -3,12 +3,12 @@ can be for, open investigations."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -78,11 +78,15 @@ class LocationStock:
 EMPTY_SHOWN = 20
 
 
-def ledger_stock_for_user(user: Any, *, today: date) -> list[LocationStock]:
+def ledger_stock_for_user(
+    user: Any, *, today: date, locations: Sequence[RegisteredLocation] | None = None
+) -> list[LocationStock]:
     """Every registered location: its storage locations with the containers in each and their
-    balances, replayed from the entries; in a fixed number of queries."""
+    balances, replayed from the entries; in a fixed number of queries. ``locations``: every
+    registered location, when the caller has read them (ordered by name)."""
     require(user, "ledger.view")
-    locations = list(RegisteredLocation.objects.order_by("name", "pk"))
+    if locations is None:
+        locations = list(RegisteredLocation.objects.order_by("name", "pk"))
     storages = {s.pk: s for s in StorageLocation.objects.order_by("location", "name", "pk")}
     containers = list(Container.objects.select_related("receipt").order_by("pk"))
     rows_by_container: dict[int, list[LedgerEntry]] = {c.pk: [] for c in containers}
@@ -199,12 +203,11 @@ def draw_sessions_for_user(user: Any, *, today: date) -> list[Session]:
         .order_by("start", "chair__name")
     )
     if sessions:
-        with transaction.atomic():
-            audit_record_many(
-                actor=user,
-                action=Action.READ,
-                targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
-            )
+        audit_record_many(
+            actor=user,
+            action=Action.READ,
+            targets=[AuditTarget("Session", str(s.pk), s.course.patient_id) for s in sessions],
+        )
     return sessions
 
 

@@ -43,17 +43,28 @@ def administration_split(
 
 
 def session_draws(session: Any) -> list[tuple[LedgerEntry, DrawState, ContainerLedger]]:
-    """The session's draws, in the order drawn, each with its replayed state."""
-    rows = list(
-        LedgerEntry.objects.filter(session=session, kind=EntryKind.DRAW)
+    """The session's draws, in the order drawn, each with its replayed state. One query: the
+    whole history of each container the session drew from (its draws among them)."""
+    drawn_from = LedgerEntry.objects.filter(session=session, kind=EntryKind.DRAW).values(
+        "container_id"
+    )
+    by_container: dict[int, list[LedgerEntry]] = {}
+    draws: list[LedgerEntry] = []
+    for row in (
+        LedgerEntry.objects.filter(container_id__in=drawn_from)
         .select_related("container")
         .order_by("seq")
-    )
+    ):
+        by_container.setdefault(row.container_id, []).append(row)
+        if row.kind == EntryKind.DRAW and row.session_id == session.pk:
+            draws.append(row)
     ledgers: dict[int, ContainerLedger] = {}
     result = []
-    for row in rows:
+    for row in draws:
         if row.container_id not in ledgers:
-            ledgers[row.container_id] = container_ledger(row.container)
+            ledgers[row.container_id] = container_ledger(
+                row.container, by_container[row.container_id]
+            )
         ledger = ledgers[row.container_id]
         result.append((row, ledger.draw_state(row), ledger))
     return result

@@ -1,0 +1,81 @@
+"""A form renderer that writes the plain input widgets (``<input>`` of every type, checkbox,
+``<textarea>``) in Python, with the same HTML as Django's widget templates, and leaves every
+other widget (selects, radios, multi-widgets) to those templates.
+
+Why: the session chart renders some twenty widgets on every page, and rendering each through
+Django's template engine (``input.html`` including ``attrs.html``) was about a fifth of the
+chart's time (bench/README.md, the page benchmark). The output is the same as the templates'
+(``ketaclinic/lib/tests/test_form_renderer.py`` compares them widget by widget), so a form
+can switch renderer without a visible change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.forms.renderers import DjangoTemplates
+from django.http import HttpRequest
+from django.utils.html import conditional_escape
+
+_INPUTS = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input",
+        "text",
+        "number",
+        "email",
+        "url",
+        "tel",
+        "password",
+        "search",
+        "hidden",
+        "date",
+        "datetime",
+        "time",
+        "color",
+        "checkbox",
+    )
+)
+_TEXTAREA = "django/forms/widgets/textarea.html"
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    """As ``attrs.html``: False leaves the attribute out, True writes its name alone."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(f" {conditional_escape(name)}")
+        else:
+            parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+    return "".join(parts)
+
+
+class InputsInPython(DjangoTemplates):
+    """Django's template renderer, except for the plain input widgets (see the module)."""
+
+    def render(
+        self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None
+    ) -> str:
+        widget = context.get("widget")
+        if widget is not None and template_name in _INPUTS:
+            value = widget["value"]
+            shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+            return (
+                f'<input type="{conditional_escape(widget["type"])}" '
+                f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
+            )
+        if widget is not None and template_name == _TEXTAREA:
+            value = widget["value"]
+            text = conditional_escape(value) if value else ""
+            return (
+                f'<textarea name="{conditional_escape(widget["name"])}"'
+                f"{_attrs(widget['attrs'])}>\n{text}</textarea>"
+            )
+        return str(super().render(template_name, context, request))
+
+
+INPUTS_IN_PYTHON = InputsInPython()
+"""One instance for every form that uses it (as Django keeps one default renderer: each
+instance builds its own template engine)."""
