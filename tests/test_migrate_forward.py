@@ -53,9 +53,10 @@ def old_layout(transactional_db: Any) -> Iterator[Apps]:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE_THE_MOVE)
     executor.loader.build_graph()
-    moved = {app for app, _ in BEFORE_THE_MOVE}
-    before = [node for node in _latest(executor) if node[0] not in moved]
-    before += [(app, name) for app, name in BEFORE_THE_MOVE if name is not None]
+    # The state of what is applied now: migrating the moved apps back also unapplied every later
+    # migration that depends on them (e.g. outcomes 0003, whose triggers read eligibility).
+    graph = executor.loader.graph
+    before = sorted(n for n in executor.loader.applied_migrations or {} if n in graph.nodes)
     try:
         yield executor.loader.project_state(before, at_end=True).apps
     finally:
