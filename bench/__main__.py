@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -229,22 +229,24 @@ def _body(n: int) -> bytes:
     return json.dumps(vitals).encode()
 
 
-def load(
+Request = tuple[str, str, bytes | None, dict[str, str]]
+"""One HTTP request of a load run: method, path, body, headers."""
+
+
+def drive(
     name: str,
     port: int,
-    sessions: list[str],
-    token: str,
     *,
+    request: Callable[[int, int], Request],
+    good: Callable[[int, bytes], bool],
     connections: int,
     seconds: float,
     warmup: float,
     cpu: CpuMeter | None = None,
 ) -> Result:
-    """`connections` threads, each a keep-alive connection posting vitals for its own session
-    for `warmup` + `seconds`; only the measured window counts (and its CPU time, if metered)."""
-    # Keys unique to this run: a setting measured twice (or a bench database reused) must
-    # not be answered from the idempotency store (200, a replay) instead of writing.
-    run = uuid.uuid4().hex[:12]
+    """`connections` threads, each a keep-alive connection sending `request(index, n)` (its
+    connection's index, its n-th request) for `warmup` + `seconds`; an answer counts when
+    `good(status, body)`. Only the measured window counts (and its CPU time, if metered)."""
     start_at = time.monotonic() + warmup
     stop_at = start_at + seconds
     lock = threading.Lock()
@@ -253,8 +255,6 @@ def load(
     failures: list[str] = []
 
     def worker(index: int) -> None:
-        path = f"/api/v1/sessions/{sessions[index % len(sessions)]}/vitals"
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
         mine: list[float] = []
         ok = errors = n = 0
@@ -263,23 +263,23 @@ def load(
             if began >= stop_at:
                 break
             n += 1
-            headers["Idempotency-Key"] = f"bench-{run}-{index}-{n}"
+            method, path, body, headers = request(index, n)
             try:
-                conn.request("POST", path, body=_body(n), headers=headers)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 answer = response.read()
-                good = response.status == 201
-                if not good and not failures:
+                passed = good(response.status, answer)
+                if not passed and not failures:
                     failures.append(f"{response.status} {answer[:300]!r}")
             except (OSError, http.client.HTTPException) as exc:
                 if not failures:
                     failures.append(repr(exc))
                 conn.close()
                 conn = http.client.HTTPConnection(HOST, port, timeout=30)
-                good = False
+                passed = False
             ended = time.monotonic()
             if began >= start_at and ended <= stop_at:
-                if good:
+                if passed:
                     ok += 1
                     mine.append((ended - began) * 1000)
                 else:
@@ -303,6 +303,43 @@ def load(
     if failures:
         print(f"{name}: first failure: {failures[0]}", file=sys.stderr)
     return Result(name, counts["ok"], counts["errors"], seconds, latencies, cpu)
+
+
+def load(
+    name: str,
+    port: int,
+    sessions: list[str],
+    token: str,
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    cpu: CpuMeter | None = None,
+) -> Result:
+    """Each connection posts vitals for its own session (`drive`)."""
+    # Keys unique to this run: a setting measured twice (or a bench database reused) must
+    # not be answered from the idempotency store (200, a replay) instead of writing.
+    run = uuid.uuid4().hex[:12]
+
+    def request(index: int, n: int) -> Request:
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": f"bench-{run}-{index}-{n}",
+        }
+        path = f"/api/v1/sessions/{sessions[index % len(sessions)]}/vitals"
+        return "POST", path, _body(n), headers
+
+    return drive(
+        name,
+        port,
+        request=request,
+        good=lambda status, _answer: status == 201,
+        connections=connections,
+        seconds=seconds,
+        warmup=warmup,
+        cpu=cpu,
+    )
 
 
 def _report(result: Result) -> str:

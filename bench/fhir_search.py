@@ -18,13 +18,11 @@ repeats the turns. Without KETACLINIC_BENCH_DATABASE_URL the bench starts its ow
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,8 +33,10 @@ from bench.__main__ import (
     MAX_SECONDS,
     ROOT,
     CpuMeter,
+    Request,
     Result,
     _postmaster_pid,
+    drive,
     free_port,
     postgresql,
     server,
@@ -59,66 +59,24 @@ def search_load(
     warmup: float,
     cpu: CpuMeter | None = None,
 ) -> Result:
-    """`connections` keep-alive connections, each searching patient after patient for
-    `warmup` + `seconds`; only the measured window counts (and its CPU time)."""
-    start_at = time.monotonic() + warmup
-    stop_at = start_at + seconds
-    lock = threading.Lock()
-    latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
-    failures: list[str] = []
+    """Each keep-alive connection searches patient after patient (`bench.__main__.drive`);
+    an answer counts when it is a 200 with 20 matches."""
+    headers = {"Accept": "application/fhir+json", "Authorization": f"Bearer {token}"}
 
-    def worker(index: int) -> None:
-        headers = {"Accept": "application/fhir+json", "Authorization": f"Bearer {token}"}
-        conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        mine: list[float] = []
-        ok = errors = 0
-        n = index
-        while True:
-            began = time.monotonic()
-            if began >= stop_at:
-                break
-            n += connections
-            path = f"/fhir/R4/Observation?patient={patients[n % len(patients)]}&_count=20"
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                answer = response.read()
-                good = response.status == 200 and answer.count(b'"mode":"match"') == 20
-                if not good and not failures:
-                    failures.append(f"{response.status} {answer[:300]!r}")
-            except (OSError, http.client.HTTPException) as exc:
-                if not failures:
-                    failures.append(repr(exc))
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
-                good = False
-            ended = time.monotonic()
-            if began >= start_at and ended <= stop_at:
-                if good:
-                    ok += 1
-                    mine.append((ended - began) * 1000)
-                else:
-                    errors += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            counts["ok"] += ok
-            counts["errors"] += errors
+    def request(index: int, n: int) -> Request:
+        patient = patients[(index + n * connections) % len(patients)]
+        return "GET", f"/fhir/R4/Observation?patient={patient}&_count=20", None, headers
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    if cpu is not None:
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        cpu.begin()
-        time.sleep(max(0.0, stop_at - time.monotonic()))
-        cpu.end()
-    for thread in threads:
-        thread.join()
-    if failures:
-        print(f"{name}: first failure: {failures[0]}", file=sys.stderr)
-    return Result(name, counts["ok"], counts["errors"], seconds, latencies, cpu)
+    return drive(
+        name,
+        port,
+        request=request,
+        good=lambda status, answer: status == 200 and answer.count(b'"mode":"match"') == 20,
+        connections=connections,
+        seconds=seconds,
+        warmup=warmup,
+        cpu=cpu,
+    )
 
 
 def report(result: Result, baseline: Result | None) -> str:
