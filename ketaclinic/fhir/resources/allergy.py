@@ -8,7 +8,6 @@ served as the clinician typed them (``code.text``), unconfirmed (reported at the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -22,11 +21,11 @@ from ketaclinic.fhir.resources.common import (
     int_id,
     pk_lookup,
     reference_filter,
+    rows_built,
     uuid_or_none,
-    validated,
 )
 from ketaclinic.fhir.resources.practitioner import practitioner_id
-from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source, date_filter
+from ketaclinic.fhir.search.engine import LAST_UPDATED, Source, date_filter
 from ketaclinic.fhir.search.params import token
 from ketaclinic.patients.selectors import patients_visible_to
 
@@ -64,16 +63,7 @@ def allergy_json(row: Allergy) -> dict[str, Any]:
     return resource
 
 
-def _build(rows: Sequence[Any]) -> list[Built]:
-    return [
-        Built(
-            str(r.pk),
-            validated(FhirAllergyIntolerance, allergy_json(r)),
-            r.patient_id,
-            getattr(r, LAST_UPDATED),
-        )
-        for r in rows
-    ]
+_build = rows_built(FhirAllergyIntolerance, allergy_json)
 
 
 def _rows(user: Any) -> QuerySet[Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import operator
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from pydantic import ValidationError
 
+from ketaclinic.fhir.search.engine import LAST_UPDATED, Built
 from ketaclinic.fhir.search.params import reference, token
 
 Filter = Callable[[QuerySet[Any], str], QuerySet[Any]]
@@ -93,3 +94,18 @@ def code_filter(mapping: dict[tuple[str, str], Q]) -> Filter:
         return rows.filter(reduce(operator.or_, matched))
 
     return apply
+
+
+def rows_built(
+    model: Any, to_json: Callable[[Any], dict[str, Any]]
+) -> Callable[[Sequence[Any]], list[Built]]:
+    """A source's ``build`` for rows served under their own primary key: each row's resource
+    (``to_json``) validated with ``model`` (fhir.resources), with its patient and lastUpdated."""
+
+    def build(rows: Sequence[Any]) -> list[Built]:
+        return [
+            Built(str(r.pk), validated(model, to_json(r)), r.patient_id, getattr(r, LAST_UPDATED))
+            for r in rows
+        ]
+
+    return build

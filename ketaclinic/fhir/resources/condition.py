@@ -23,11 +23,11 @@ from ketaclinic.fhir.resources.common import (
     int_id,
     pk_lookup,
     reference_filter,
+    rows_built,
     uuid_or_none,
-    validated,
 )
 from ketaclinic.fhir.resources.practitioner import practitioner_id
-from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source, date_filter
+from ketaclinic.fhir.search.engine import LAST_UPDATED, Source, date_filter
 from ketaclinic.fhir.search.params import token
 from ketaclinic.patients.selectors import patients_visible_to
 
@@ -111,16 +111,7 @@ def condition_json(row: Diagnosis) -> dict[str, Any]:
     return resource
 
 
-def _build(rows: Sequence[Any]) -> list[Built]:
-    return [
-        Built(
-            str(r.pk),
-            validated(FhirCondition, condition_json(r)),
-            r.patient_id,
-            getattr(r, LAST_UPDATED),
-        )
-        for r in rows
-    ]
+_build = rows_built(FhirCondition, condition_json)
 
 
 def _rows(user: Any) -> QuerySet[Any]:

@@ -5,7 +5,6 @@ snapshot digest is kept as an identifier so a reader can check it against the cl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -19,10 +18,10 @@ from ketaclinic.fhir.resources.common import (
     int_id,
     pk_lookup,
     reference_filter,
+    rows_built,
     uuid_or_none,
-    validated,
 )
-from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source, date_filter
+from ketaclinic.fhir.search.engine import LAST_UPDATED, Source, date_filter
 from ketaclinic.patients.selectors import patients_visible_to
 
 CONSENT_STATE_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
@@ -63,16 +62,7 @@ def consent_json(signature: ConsentSignature) -> dict[str, Any]:
     }
 
 
-def _build(rows: Sequence[Any]) -> list[Built]:
-    return [
-        Built(
-            str(s.pk),
-            validated(FhirConsent, consent_json(s)),
-            s.patient_id,
-            getattr(s, LAST_UPDATED),
-        )
-        for s in rows
-    ]
+_build = rows_built(FhirConsent, consent_json)
 
 
 def _rows(user: Any) -> QuerySet[Any]:
