@@ -97,14 +97,20 @@ def code_filter(mapping: dict[tuple[str, str], Q]) -> Filter:
 
 
 def rows_built(
-    model: Any, to_json: Callable[[Any], dict[str, Any]]
+    model: Any, to_json: Callable[[Any], dict[str, Any]], id_prefix: str = ""
 ) -> Callable[[Sequence[Any]], list[Built]]:
-    """A source's ``build`` for rows served under their own primary key: each row's resource
-    (``to_json``) validated with ``model`` (fhir.resources), with its patient and lastUpdated."""
+    """A source's ``build`` for rows served under their own primary key (after ``id_prefix``):
+    each row's resource (``to_json``) validated with ``model`` (fhir.resources), with its
+    patient and lastUpdated."""
 
     def build(rows: Sequence[Any]) -> list[Built]:
         return [
-            Built(str(r.pk), validated(model, to_json(r)), r.patient_id, getattr(r, LAST_UPDATED))
+            Built(
+                f"{id_prefix}{r.pk}",
+                validated(model, to_json(r)),
+                r.patient_id,
+                getattr(r, LAST_UPDATED),
+            )
             for r in rows
         ]
 

@@ -30,7 +30,13 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.consent.models import ConsentSignature
 from ketaclinic.eligibility.models import EligibilityDecision
 from ketaclinic.fhir.questionnaire import canonical_base
-from ketaclinic.fhir.resources.common import int_id, reference_filter, uuid_or_none, validated
+from ketaclinic.fhir.resources.common import (
+    int_id,
+    reference_filter,
+    rows_built,
+    uuid_or_none,
+    validated,
+)
 from ketaclinic.fhir.resources.practitioner import practitioner_id, practitioner_pk
 from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source, date_filter
 from ketaclinic.fhir.search.params import reference
@@ -237,16 +243,7 @@ def decision_provenance_json(decision: EligibilityDecision) -> dict[str, Any]:
     return resource
 
 
-def _build_decisions(rows: Sequence[Any]) -> list[Built]:
-    return [
-        Built(
-            f"decision-{d.pk}",
-            validated(FhirProvenance, decision_provenance_json(d)),
-            d.patient_id,
-            getattr(d, LAST_UPDATED),
-        )
-        for d in rows
-    ]
+_build_decisions = rows_built(FhirProvenance, decision_provenance_json, "decision-")
 
 
 DECISION_PROVENANCE = Source(
@@ -290,16 +287,7 @@ def consent_provenance_json(signature: ConsentSignature) -> dict[str, Any]:
     return resource
 
 
-def _build_consents(rows: Sequence[Any]) -> list[Built]:
-    return [
-        Built(
-            f"consent-{s.pk}",
-            validated(FhirProvenance, consent_provenance_json(s)),
-            s.patient_id,
-            getattr(s, LAST_UPDATED),
-        )
-        for s in rows
-    ]
+_build_consents = rows_built(FhirProvenance, consent_provenance_json, "consent-")
 
 
 def _consent_target(raw: str) -> int | None:
