@@ -65,6 +65,8 @@ urlpatterns = [
     path("infusions/", include("ketaclinic.infusions.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("portal/", include("ketaclinic.portal.urls")),
+    path("portal/care-plan/", include("ketaclinic.careplan.portal_urls")),
+    path("care-plans/", include("ketaclinic.careplan.urls")),
     path("monitors/", include("ketaclinic.monitors.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),

@@ -19,6 +19,10 @@ class Role(StrEnum):
     # its account is the audit trail's actor; it holds nothing in the table below, its rights
     # come from its access token's scopes (``access.user_can`` reads them).
     CLIENT = "client"
+    # An in-house integration therapist (issue 15): sees the care plans, scores and their own
+    # integration notes of the patients a signed care plan assigns to them; no ledger, dose,
+    # chart or eligibility rights.
+    THERAPIST = "therapist"
 
     @property
     def label(self) -> str:
@@ -32,9 +36,10 @@ ROLE_LABELS: dict[Role, str] = {
     Role.INTAKE: "Intake coordinator",
     Role.PATIENT: "Patient",
     Role.CLIENT: "Program (SMART client)",
+    Role.THERAPIST: "Integration therapist",
 }
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE, Role.INTAKE})
+STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN, Role.NURSE, Role.INTAKE, Role.THERAPIST})
 
 # Roles that must use a second factor (TOTP); optional for the others.
 # HIPAA 45 CFR 164.312(d): person or entity authentication, 2FA for clinical staff.
@@ -108,6 +113,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ledger.breakage": frozenset({A, N}),
     "ledger.manage": frozenset({A}),
     "ledger.report": frozenset({A}),
+    # care plans (ketaclinic/careplan/): a therapist reads only the plans of the patients a
+    # signed plan assigns to them (careplan/selectors.py adds the assignment)
+    "careplan.view": frozenset({A, C, N, Role.THERAPIST}),
+    "careplan.edit": frozenset({C}),
+    "careplan.sign": frozenset({C}),
+    "careplan.checkin": frozenset({C, N, Role.THERAPIST}),
+    "careplan.view_own": frozenset({P}),
+    # integration notes: the assigned therapist writes and signs; prescribers read them
+    "integration.write": frozenset({Role.THERAPIST}),
+    "integration.view": frozenset({C, Role.THERAPIST}),
 }
 
 

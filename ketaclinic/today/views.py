@@ -34,6 +34,8 @@ def today(request: HttpRequest) -> HttpResponse:
     if role == Role.INTAKE:
         context["intake"] = intake_day_for_user(request.user, today=timezone.localdate(now))
         return render(request, "today/intake.html", context)
+    if role == Role.THERAPIST:
+        return redirect("careplan:therapist_home")
     if role == Role.ADMIN:
         context["admin"] = admin_day_for_user(request.user, now=now)
         return render(request, "today/admin.html", context)

@@ -37,6 +37,7 @@ NAVIGATION = (
     NavItem("Your care", "portal:home", "patient.view_own"),
     NavItem("Audit trail", "audit:list", "audit.view"),
     NavItem("Setup", "accounts:setup", "user.manage"),
+    NavItem("My patients", "careplan:therapist_home", "integration.write"),
 )
 
 NAV_INLINE = 5
