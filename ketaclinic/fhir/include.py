@@ -214,6 +214,8 @@ def record_capabilities(type_name: str, interactions: list[dict[str, str]]) -> d
     ``records.py``), and Patient's $everything, for a type of the registry."""
     interactions += [{"code": "vread"}, {"code": "history-instance"}]
     extra: dict[str, Any] = {"readHistory": False}
+    if type_name == "CarePlan":  # every signed version is kept (resources/care_plan.py)
+        extra["readHistory"] = True
     if includes_of(type_name):
         extra["searchInclude"] = includes_of(type_name)
     if revincludes_of(type_name):

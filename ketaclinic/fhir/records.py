@@ -35,6 +35,7 @@ from ketaclinic.fhir.resources.document_reference import (
     consent_key,
     consent_signatures_visible_to,
 )
+from ketaclinic.fhir.resources.care_plan import care_plan_versions
 from ketaclinic.fhir.resources.form_versions import TEXT as FORM_TEXT
 from ketaclinic.fhir.resources.form_versions import (
     form_binary_key,
@@ -104,6 +105,8 @@ def binary_read(user: Any, resource_id: str) -> Content:
 VERSIONED: dict[str, Callable[[Any, str], Sequence[Built]]] = {
     "DocumentReference": form_versions,
 }
+# Care plans keep every signed version (resources/care_plan.py).
+VERSIONED["CarePlan"] = care_plan_versions
 
 
 def history(user: Any, type_name: str, resource_id: str) -> list[Built]:

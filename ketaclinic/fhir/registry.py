@@ -299,3 +299,26 @@ TYPES.update(
         )
     }
 )
+
+
+# Care plans (issue 15, h15-careplan): the signed versions, versioned reads.
+from ketaclinic.fhir.resources.care_plan import CARE_PLAN_SOURCE  # noqa: E402
+
+TYPES["CarePlan"] = ResourceType(
+    "CarePlan",
+    (CARE_PLAN_SOURCE,),
+    (
+        _ID,
+        _LAST_UPDATED,
+        *_patient(),
+        _date("when the current version was signed (period start)"),
+        SearchParam("status", Kind.TOKEN, "active, completed or revoked"),
+        SearchParam("intent", Kind.TOKEN, "plan"),
+    ),
+    audit_type="CarePlan",
+    patient_params=("patient", "subject"),
+    documentation="Each patient's care plan, from its last signed version (drafts are never "
+    "served): goals as contained Goal resources, interventions and the Stanley-Brown safety "
+    "plan as activities. Versioned: meta.versionId is the version number, _history lists "
+    "every signed version, _history/<n> reads one.",
+)
