@@ -30,12 +30,12 @@ from ketaclinic.fhir import selectors
 from ketaclinic.fhir.include import audit_shown
 from ketaclinic.fhir.outcome import FhirProblem, Issue
 from ketaclinic.fhir.registry import TYPES
+from ketaclinic.fhir.resources.care_plan import care_plan_versions
 from ketaclinic.fhir.resources.document_reference import (
     PDF,
     consent_key,
     consent_signatures_visible_to,
 )
-from ketaclinic.fhir.resources.care_plan import care_plan_versions
 from ketaclinic.fhir.resources.form_versions import TEXT as FORM_TEXT
 from ketaclinic.fhir.resources.form_versions import (
     form_binary_key,
