@@ -71,7 +71,7 @@ class GoalForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].choices = _instrument_choices()
+        self.fields["instrument"].choices = _instrument_choices()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -134,16 +134,17 @@ class PlanForm(forms.Form):
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         courses = Course.objects.filter(patient=patient).select_related("protocol")
-        self.fields["course"].choices = [("", "—")] + [
+        course_choices = [("", "—")] + [
             (
                 str(c.pk),
                 f"{c.protocol.name}, started {c.started_at:%Y-%m-%d} ({c.get_status_display()})",
             )
             for c in courses.order_by("-started_at")
         ]
+        self.fields["course"].choices = course_choices  # type: ignore[attr-defined]
         therapists = _therapist_choices()
-        self.fields["therapy_therapist"].choices = therapists
-        self.fields["integration_therapist"].choices = therapists
+        self.fields["therapy_therapist"].choices = therapists  # type: ignore[attr-defined]
+        self.fields["integration_therapist"].choices = therapists  # type: ignore[attr-defined]
         for area in LIFESTYLE_AREAS:
             self.fields[f"lifestyle_{area}"] = forms.CharField(
                 label=f"{LifestyleArea(area).label} goal",

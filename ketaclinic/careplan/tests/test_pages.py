@@ -187,7 +187,7 @@ def test_therapist_sees_only_the_plans_that_name_them(clinic: Clinic) -> None:
     landing = client.get("/care-plans/therapist/")
     assert landing.status_code == 200 and "Pat" in landing.content.decode()
     assert "Quinn" not in landing.content.decode()
-    assert client.get("/today/").url == "/care-plans/therapist/"
+    assert client.get("/today/")["Location"] == "/care-plans/therapist/"
     # No record, ledger, dose or chart rights.
     assert client.get(f"/patients/{clinic.pat.pk}/").status_code == 404
     assert client.get("/ledger/").status_code == 403
