@@ -19,7 +19,7 @@ from django.utils import timezone
 from ketaclinic.patients.models import SafetyFlag
 from ketaclinic.testing import Clinic
 
-ROLES = ("anon", "admin", "clinician", "nurse", "intake", "patient")
+ROLES = ("anon", "admin", "clinician", "nurse", "intake", "patient", "therapist")
 PERSONA = {
     "anon": None,
     "admin": "dana",
@@ -27,6 +27,9 @@ PERSONA = {
     "nurse": "ben",
     "intake": "cleo",
     "patient": "pat",
+    # The integration therapist (issue 15): made on first use (careplan/testing.py), named
+    # in Pat's signed care plan by the care plan rows' builders.
+    "therapist": "theo",
 }
 
 
@@ -75,6 +78,12 @@ def _fill(by_role: dict[str, int]) -> dict[str, int]:
     if staff is not None:
         for role in ("admin", "clinician", "nurse", "intake"):
             result.setdefault(role, staff)
+    if "therapist" not in result and "patient" in result and "intake" in result:
+        # Unless a row says otherwise, the therapist holds no right of the older rows: refused
+        # as the patient is on a staff page (403/404), refused as intake is on the portal's
+        # pages and what intake may not open, allowed only where both are (account pages).
+        patient, intake = result["patient"], result["intake"]
+        result["therapist"] = patient if patient in (401, 403, 404, 405, 410) else intake
     missing = set(ROLES) - set(result)
     assert not missing, f"matrix row lacks {missing}"
     return result
@@ -351,7 +360,7 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         lambda c: "/account/password/reset/done/",
         [page(anon=200, staff=200, patient=200)],
     ),
-    "today/": (lambda c: "/today/", [page(anon=302, staff=200, patient=404)]),
+    "today/": (lambda c: "/today/", [page(anon=302, staff=200, patient=404, therapist=302)]),
     "today/verify/": (
         lambda c: "/today/verify/",
         [form_post(anon=302, admin=302, clinician=403, nurse=403, intake=403, patient=403)],
@@ -1979,6 +1988,10 @@ def _client(clinic: Clinic, role: str, check: Check) -> Client:
     username = PERSONA[role]
     if username is None:
         return Client()
+    if username not in clinic.users:
+        from ketaclinic.careplan.testing import therapist_get_or_create
+
+        clinic.users[username] = therapist_get_or_create(username)
     if check.api:
         return clinic.api(username)
     return clinic.client(username)
@@ -2087,6 +2100,132 @@ MATRIX.update(
         "fhir/R4/<str:type_name>/<str:resource_id>/_history/<str:version_id>": (
             fm.version_url,
             [api("GET", anon=401, staff=200, patient=200)],
+        ),
+    }
+)
+
+
+# Care plans and integration notes (issue 15, h15-careplan): clinicians write and sign plans,
+# nurses and the administrator read them, the therapist the plans that name them; intake and
+# patients never see the staff pages; the patient reads their own signed plan in the portal.
+from ketaclinic.careplan.tests import matrix as cm  # noqa: E402  the rows' builders
+
+
+def _plan_page(**overrides: int) -> Check:
+    allowed = {"admin": 200, "clinician": 200, "nurse": 200, "therapist": 200}
+    return page(**{"anon": 302, "intake": 403, "patient": 403, **allowed, **overrides})
+
+
+def _therapist_only(ok: int, others: int = 403) -> Check:
+    return page(anon=302, staff=others, patient=others, therapist=ok)
+
+
+def _post_only() -> Check:
+    return page(anon=302, staff=405, patient=405, therapist=405)
+
+
+MATRIX.update(
+    {
+        "care-plans/patients/<uuid:patient_id>/": (cm.plan_url(""), [_plan_page()]),
+        "care-plans/patients/<uuid:patient_id>/draft/": (
+            cm.plan_url("draft/"),
+            [
+                _post_only(),
+                form_post(
+                    anon=302,
+                    admin=403,
+                    clinician=302,
+                    nurse=403,
+                    intake=403,
+                    patient=403,
+                    therapist=403,
+                ),
+            ],
+        ),
+        # An empty editor form is refused (422): the formsets' management data is missing.
+        "care-plans/patients/<uuid:patient_id>/edit/": (
+            cm.draft_url,
+            [
+                page(
+                    anon=302,
+                    admin=403,
+                    clinician=200,
+                    nurse=403,
+                    intake=403,
+                    patient=403,
+                    therapist=403,
+                ),
+                form_post(
+                    anon=302,
+                    admin=403,
+                    clinician=422,
+                    nurse=403,
+                    intake=403,
+                    patient=403,
+                    therapist=403,
+                ),
+            ],
+        ),
+        "care-plans/patients/<uuid:patient_id>/versions/": (
+            cm.plan_url("versions/"),
+            [_plan_page()],
+        ),
+        "care-plans/patients/<uuid:patient_id>/versions/<int:number>/": (
+            cm.plan_url("versions/1/"),
+            [_plan_page()],
+        ),
+        # An empty check-in: told to write one, back to the plan (302).
+        "care-plans/patients/<uuid:patient_id>/checkins/": (
+            cm.plan_url("checkins/"),
+            [
+                _post_only(),
+                form_post(
+                    anon=302,
+                    admin=403,
+                    clinician=302,
+                    nurse=302,
+                    intake=403,
+                    patient=403,
+                    therapist=302,
+                ),
+            ],
+        ),
+        "care-plans/therapist/": (lambda c: "/care-plans/therapist/", [_therapist_only(200)]),
+        # An empty note: the themes and the risk check are needed (422).
+        "care-plans/patients/<uuid:patient_id>/notes/new/": (
+            cm.plan_url("notes/new/"),
+            [
+                _therapist_only(200),
+                form_post(anon=302, staff=403, patient=403, therapist=422),
+            ],
+        ),
+        # Another's note is 404 for everyone but its therapist (ids say nothing).
+        "care-plans/notes/<int:note_id>/": (
+            cm.note_url(signed=False),
+            [
+                _therapist_only(200, others=404),
+                form_post(anon=302, staff=404, patient=404, therapist=422),
+            ],
+        ),
+        "care-plans/notes/<int:note_id>/addenda/": (
+            cm.note_url(signed=True, suffix="addenda/"),
+            [
+                _post_only(),
+                form_post(anon=302, staff=404, patient=404, therapist=302),
+            ],
+        ),
+        "portal/care-plan/": (
+            cm.portal_url,
+            [page(anon=302, staff=403, patient=200, therapist=403)],
+        ),
+        # FHIR CarePlan: intake and the therapist read none through FHIR (a search is empty).
+        "fhir/R4/CarePlan": (
+            cm.fhir_url(search=True),
+            [api("GET", anon=401, staff=200, patient=200, therapist=200)],
+        ),
+        "fhir/R4/CarePlan/<str:resource_id>": (
+            cm.fhir_url(search=False),
+            [api("GET", anon=401, staff=200, intake=404, patient=200, therapist=404)],
         ),
     }
 )

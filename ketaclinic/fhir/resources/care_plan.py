@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from fhir.resources.R4B.careplan import CarePlan as FhirCarePlan
 
+from ketaclinic.accounts.access import user_can
 from ketaclinic.careplan.models import CarePlanVersion, PlanStatus, VersionStatus
 from ketaclinic.careplan.rules.content import LIFESTYLE_AREAS
 from ketaclinic.careplan.rules.safety_plan import SECTIONS, professionals_with_crisis_line
@@ -189,7 +190,17 @@ def _build(rows: Sequence[Any]) -> list[Built]:
     return [care_plan_built(row) for row in rows]
 
 
+def _may_read(user: Any) -> bool:
+    """Staff who read care plans, a patient their own (patients_visible_to narrows it), a
+    program whatever its token's scopes allow (fhir/smart checks the type); not intake."""
+    if getattr(user, "granted_permissions", None) is not None:
+        return True
+    return user_can(user, "careplan.view") or user_can(user, "careplan.view_own")
+
+
 def _signed(user: Any) -> QuerySet[Any]:
+    if not _may_read(user):
+        return CarePlanVersion.objects.none()
     return CarePlanVersion.objects.filter(
         status=VersionStatus.SIGNED, plan__patient__in=patients_visible_to(user)
     ).select_related("plan")
