@@ -1989,7 +1989,7 @@ def _client(clinic: Clinic, role: str, check: Check) -> Client:
     if username is None:
         return Client()
     if username not in clinic.users:
-        from ketaclinic.careplan.testing import therapist_get_or_create
+        from ketaclinic.careplan.samples import therapist_get_or_create
 
         clinic.users[username] = therapist_get_or_create(username)
     if check.api:

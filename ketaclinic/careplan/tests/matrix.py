@@ -8,8 +8,8 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from ketaclinic.careplan.models import CarePlanVersion
+from ketaclinic.careplan.samples import plan_signed, therapist_get_or_create
 from ketaclinic.careplan.services import notes, plans
-from ketaclinic.careplan.testing import plan_signed, therapist_get_or_create
 from ketaclinic.testing import Clinic
 
 

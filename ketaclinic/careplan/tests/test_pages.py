@@ -19,9 +19,9 @@ from ketaclinic.careplan.models import (
     NoteStatus,
     VersionStatus,
 )
+from ketaclinic.careplan.samples import content_complete, plan_signed, therapist_get_or_create
 from ketaclinic.careplan.services import notes as note_services
 from ketaclinic.careplan.services import plans
-from ketaclinic.careplan.testing import content_complete, plan_signed, therapist_get_or_create
 from ketaclinic.infusions.tests.matrix import _chart
 from ketaclinic.patients.models import FlagStatus, SafetyFlag
 from ketaclinic.scales.models import AdministrationMode

@@ -11,8 +11,8 @@ from django.utils import timezone
 from fhir.resources.R4B.careplan import CarePlan as FhirCarePlan
 
 from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.careplan.samples import plan_signed, therapist_get_or_create
 from ketaclinic.careplan.services import plans
-from ketaclinic.careplan.testing import plan_signed, therapist_get_or_create
 from ketaclinic.testing import Clinic
 
 FHIR = "application/fhir+json"

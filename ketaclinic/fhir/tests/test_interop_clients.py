@@ -145,7 +145,7 @@ def _every_type(clinic: Clinic) -> None:
     from ketaclinic.fhir.bulk.services import cohort_define  # a Group (bulk export cohort)
 
     cohort_define(acting_user=clinic.users["dana"], name="Interop", patient_ids=[clinic.pat.pk])
-    from ketaclinic.careplan.testing import plan_signed  # a CarePlan (issue 15)
+    from ketaclinic.careplan.samples import plan_signed  # a CarePlan (issue 15)
 
     plan_signed(clinician=clinic.users["ada"], patient=clinic.pat)
 

@@ -10,6 +10,7 @@ from ketaclinic.courses.models import Course
 from ketaclinic.infusions.models import Session
 from ketaclinic.patients.models import Patient
 from ketaclinic.today.services import chains_verify
+from ketaclinic.web.demo.careplans import THERAPIST, careplans_ensure
 from ketaclinic.web.demo.clock import demo_clock
 from ketaclinic.web.demo.day import STORIES, STORY_FIRST_PATIENT, DemoDay
 from ketaclinic.web.demo.inquiries import inquiries_ensure
@@ -46,6 +47,8 @@ class Command(BaseCommand):
             if not built:
                 with demo_clock() as clock:
                     DemoDay(staff=staff, patients=patients, clock=clock).build()
+        with transaction.atomic():  # care plans and the therapist login (issue 15)
+            careplans_ensure(clinician=staff.ada, password=DEMO_PASSWORD)
         if not built:
             chains_verify(acting_user=None)
         self._report(staff_secrets={u: totp_secret(getattr(staff, u)) for u in ("ada", "dana")})
@@ -71,3 +74,4 @@ class Command(BaseCommand):
             write(f"  {username:6} {role.value:10} {label}{note}")
         for username in PATIENT_USERS:
             write(f"  {username:6} patient    sees only their own record")
+        write(f"  {THERAPIST[0]:6} therapist  {THERAPIST[3]}: the care plans that name them")

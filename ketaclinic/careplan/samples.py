@@ -1,4 +1,4 @@
-"""Builders the care plan's tests, the URL matrix and the demo share: a therapist account and
+"""Synthetic care plans the tests, the URL matrix and the demo share: a therapist account and
 a complete, signable plan's content (synthetic)."""
 
 from __future__ import annotations
