@@ -108,6 +108,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ledger.breakage": frozenset({A, N}),
     "ledger.manage": frozenset({A}),
     "ledger.report": frozenset({A}),
+    # secure messages (ketaclinic/messaging/): the care team reads, replies and assigns any
+    # patient's threads; a patient writes and reads their own; the administrator edits the
+    # urgent-word list
+    "message.staff": frozenset({A, C, N, IN}),
+    "message.own": frozenset({P}),
+    "message.words_edit": frozenset({A}),
 }
 
 
