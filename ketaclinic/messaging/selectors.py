@@ -56,7 +56,7 @@ def _visible(user: Any) -> QuerySet[Thread]:
 
 def _with_unread(rows: QuerySet[Thread], user: Any) -> QuerySet[Thread]:
     """Each thread with ``unread``: the other side's messages newer than the user's read."""
-    other_side = not is_staff_reader(user)  # a patient reads staff's; staff read patients'
+    other_side = is_staff_reader(user)  # from_patient: staff read the patient's, and back
     mine = ThreadRead.objects.filter(thread=OuterRef("pk"), user=user).values("read_at")[:1]
     return rows.annotate(my_read=Subquery(mine)).annotate(
         unread=Count(
@@ -72,7 +72,7 @@ def unread_total(user: Any) -> int:
     One query. Counts, not patient data: not audited."""
     if not (is_staff_reader(user) or user_can(user, "message.own")):
         return 0
-    other_side = not is_staff_reader(user)
+    other_side = is_staff_reader(user)
     mine = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user=user).values("read_at")[
         :1
     ]
