@@ -16,13 +16,23 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); a list, maybe empty."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Your message"),
         max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    attachment = forms.FileField(
+    attachment = MultipleFileField(
         label=_("Attach a file (optional)"),
         required=False,
         help_text=_("A PDF document or a photo (PNG or JPEG), up to %(size)s."),
@@ -33,10 +43,6 @@ class ReplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         help_text = self.fields["attachment"].help_text
         self.fields["attachment"].help_text = str(help_text) % {"size": size_label}
-
-    def clean_attachment(self) -> Any:
-        # Every file chosen (the widget allows several); the service checks each one.
-        return self.files.getlist(self.add_prefix("attachment")) if self.files else []
 
 
 class NewThreadForm(ReplyForm):
