@@ -57,7 +57,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Nobody (unassigned)"), *choices]
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "Nobody (unassigned)"), *choices]
 
 
 class UrgentWordsForm(forms.Form):

@@ -39,6 +39,9 @@ class Thread(models.Model):
     # Set when a patient's message holds an urgent word; cleared only by staff (audited).
     urgent_since = models.DateTimeField(null=True, blank=True)
 
+    # Set by the selectors' annotation: the other side's messages the reader has not read.
+    unread: int
+
     class Meta:
         ordering = ["-last_message_at"]
         indexes = [

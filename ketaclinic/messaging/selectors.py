@@ -58,7 +58,8 @@ def _with_unread(rows: QuerySet[Thread], user: Any) -> QuerySet[Thread]:
     """Each thread with ``unread``: the other side's messages newer than the user's read."""
     other_side = is_staff_reader(user)  # from_patient: staff read the patient's, and back
     mine = ThreadRead.objects.filter(thread=OuterRef("pk"), user=user).values("read_at")[:1]
-    return rows.annotate(my_read=Subquery(mine)).annotate(
+    # no-redef: Thread declares ``unread`` (typed for its readers); this sets it.
+    return rows.annotate(my_read=Subquery(mine)).annotate(  # type: ignore[no-redef]
         unread=Count(
             "messages",
             filter=Q(messages__from_patient=other_side)
@@ -73,9 +74,7 @@ def unread_total(user: Any) -> int:
     if not (is_staff_reader(user) or user_can(user, "message.own")):
         return 0
     other_side = is_staff_reader(user)
-    mine = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user=user).values("read_at")[
-        :1
-    ]
+    mine = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user=user).values("read_at")[:1]
     rows = Message.objects.filter(from_patient=other_side)
     if not is_staff_reader(user):
         rows = rows.filter(thread__patient_id=_own_patient_id(user))

@@ -4,7 +4,7 @@ The list is data (``data/urgent_words.json``, with its sources; the administrato
 a new version, see ``messaging.services.words``). A phrase matches when its words appear in the
 message as whole words, in order, separated by any spaces, whatever the case and accents
 ("SUICIDIO", "suicidio", "Suicídio"); an apostrophe in a phrase is optional and may be any of
-the apostrophe characters people type ("can't", "can’t", "cant", "can`t").
+the apostrophe characters people type ("can't", "can`t", "cant", or with U+2019).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class UrgentWords:
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, every apostrophe the ASCII one: "Can’T Respirár" ->
+    """Lower case, accents removed, every apostrophe the ASCII one: "Can`T Respirár" ->
     "can't respirar"."""
     # Apostrophes first: NFKD would turn the acute accent (U+00B4) into a space and a mark.
     decomposed = unicodedata.normalize("NFKD", _APOSTROPHE_RE.sub("'", text))

@@ -8,6 +8,7 @@ clinical; only that there is a message and where to sign in to read it.
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -28,7 +29,7 @@ def notice_send(*, to: str, subject: str, body: str) -> None:
         logger.exception("message notice not sent")
 
 
-def patient_notice(*, patient_id: object, portal_link: str) -> None:
+def patient_notice(*, patient_id: UUID, portal_link: str) -> None:
     """Tell the patient a member of the care team wrote (in the patient's language when the
     record has one)."""
     patient = Patient.objects.filter(pk=patient_id).only("email").first()

@@ -109,9 +109,7 @@ def message_reply(
     with transaction.atomic():
         thread = _thread_locked(acting_user, thread_id)
         patient = Patient.objects.select_for_update().get(pk=thread.patient_id)
-        return _append(
-            acting_user, thread, patient, text, checked, timezone.now(), inbox_link=link
-        )
+        return _append(acting_user, thread, patient, text, checked, timezone.now(), inbox_link=link)
 
 
 def _thread_locked(acting_user: Any, thread_id: UUID) -> Thread:

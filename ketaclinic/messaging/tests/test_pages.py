@@ -18,9 +18,7 @@ def test_a_patient_writes_reads_a_reply_and_answers_with_a_file(
     pat = clinic.client("pat")
     assert pat.get("/portal/messages/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        sent = pat.post(
-            "/portal/messages/new/", {"subject": "Parking", "body": "Where do I park?"}
-        )
+        sent = pat.post("/portal/messages/new/", {"subject": "Parking", "body": "Where do I park?"})
     thread = Thread.objects.get()
     assert sent.status_code == 302 and sent["Location"] == f"/portal/messages/{thread.pk}/"
     staff_reply(clinic, thread, body="Behind the building, bay 3.")
@@ -32,7 +30,8 @@ def test_a_patient_writes_reads_a_reply_and_answers_with_a_file(
     assert "Behind the building, bay 3." in page and "crisis" not in page
     assert 'class="msg-badge"' not in pat.get("/portal/messages/").content.decode()  # read
     answer = pat.post(
-        f"/portal/messages/{thread.pk}/", {"body": "Thanks, my letter attached", "attachment": pdf()}
+        f"/portal/messages/{thread.pk}/",
+        {"body": "Thanks, my letter attached", "attachment": pdf()},
     )
     assert answer.status_code == 302
     attachment = Attachment.objects.get()
@@ -142,7 +141,8 @@ def test_the_administrator_edits_the_urgent_words(clinic: Clinic) -> None:
     page = dana.get("/messages/urgent-words/").content.decode()
     assert "no puedo respirar" in page and "Joint Commission" in page
     saved = dana.post(
-        "/messages/urgent-words/", {"phrases": "chest pain\nsuicide", "reason": "Shorter (synthetic)"}
+        "/messages/urgent-words/",
+        {"phrases": "chest pain\nsuicide", "reason": "Shorter (synthetic)"},
     )
     assert saved.status_code == 302
     assert "Version 2" in dana.get("/messages/urgent-words/").content.decode()

@@ -20,7 +20,7 @@ DEFAULTS = published_defaults().phrases
         ("I keep thinking about suicide", ("suicide",)),
         ("SUICIDE", ("suicide",)),
         ("I feel like I can't breathe", ("can't breathe",)),
-        ("I feel like I can’t breathe", ("can't breathe",)),  # typographic apostrophe
+        ("I feel like I can\u2019t breathe", ("can't breathe",)),  # typographic apostrophe
         ("i cant breathe", ("can't breathe",)),
         ("I can`t   breathe!", ("can't breathe",)),  # grave accent, several spaces
         ("I cannot breathe", ("cannot breathe",)),
@@ -73,8 +73,8 @@ def test_a_phrase_of_an_edited_list_matches_as_the_shipped_ones_do() -> None:
 
 
 def test_fold_lowers_strips_accents_and_unifies_apostrophes() -> None:
-    assert fold("Can’T RespirÁr") == "can't respirar"
-    assert fold("MORIR´") == "morir'"
+    assert fold("Can\u2019T RespirÁr") == "can't respirar"
+    assert fold("MORIR\u00b4") == "morir'"
 
 
 def test_an_edited_list_is_trimmed_and_deduplicated() -> None:

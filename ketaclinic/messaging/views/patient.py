@@ -60,7 +60,9 @@ def _inbox_link(request: HttpRequest) -> str:
 
 @patient_page
 def thread_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "messaging/portal_list.html", {"threads": selectors.own_threads(request.user)})
+    return _render(
+        request, "messaging/portal_list.html", {"threads": selectors.own_threads(request.user)}
+    )
 
 
 @patient_page

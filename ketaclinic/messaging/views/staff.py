@@ -95,9 +95,7 @@ def thread_page(request: HttpRequest, thread_id: UUID) -> HttpResponse:
             flash.success(request, "Reply sent. The patient is told by e-mail, without its text.")
             return redirect("messaging:thread", thread_id=page.thread.pk)
     threads.thread_mark_read(acting_user=request.user, thread=page.thread)
-    assign = AssignForm(
-        initial={"assignee": page.thread.assigned_to_id}, choices=_assign_choices()
-    )
+    assign = AssignForm(initial={"assignee": page.thread.assigned_to_id}, choices=_assign_choices())
     context = {"page": page, "form": form, "assign": assign}
     return render(request, "messaging/thread.html", context, status=422 if posted else 200)
 
@@ -180,6 +178,4 @@ def urgent_words(request: HttpRequest) -> HttpResponse:
             flash.success(request, f"Version {row.version} of the list is in use.")
             return redirect("messaging:urgent_words")
     context = {"form": form, "current": current}
-    return render(
-        request, "messaging/urgent_words.html", context, status=422 if posted else 200
-    )
+    return render(request, "messaging/urgent_words.html", context, status=422 if posted else 200)
