@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "ketaclinic.jobs",
     "ketaclinic.fhir.bulk",
     "ketaclinic.careplan",
+    "ketaclinic.messaging",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketaclinic.web.context.navigation",
+                "ketaclinic.messaging.context.unread",
             ],
         },
     }
@@ -341,3 +343,13 @@ FHIR_BULK_EXPIRES_SECONDS = env_int("KETACLINIC_BULK_EXPIRES_SECONDS", 86_400)
 FHIR_BULK_RETRY_AFTER = env_int("KETACLINIC_BULK_RETRY_AFTER", 5)
 FHIR_BULK_STALE_SECONDS = env_int("KETACLINIC_BULK_STALE_SECONDS", 120)
 FHIR_BULK_CHUNK = env_int("KETACLINIC_BULK_CHUNK", 2000)
+
+# Secure messages (ketaclinic/messaging/): the largest attachment (bytes; PDF, PNG or JPEG,
+# checked from the file's bytes) and the clinic address told (without content) that a
+# patient wrote; empty sends no such notice.
+KETACLINIC_MESSAGE_ATTACHMENT_MAX_BYTES = env_int(
+    "KETACLINIC_MESSAGE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024
+)
+KETACLINIC_MESSAGES_NOTICE_EMAIL = env_str(
+    "KETACLINIC_MESSAGES_NOTICE_EMAIL", KETACLINIC_CLINIC_EMAIL
+)

@@ -1811,6 +1811,61 @@ MATRIX.update(
 )
 
 
+# Secure messages (ketaclinic/messaging/): the patient's own threads in the portal (staff 403:
+# theirs is the inbox); the care team's inbox and threads (a patient: 403 on the inbox, 404 on
+# a thread's pages, as for any staff page about one patient); the administrator's word list.
+MATRIX.update(
+    {
+        "portal/messages/": (
+            lambda c: "/portal/messages/",
+            [page(anon=302, staff=403, patient=200)],
+        ),
+        "portal/messages/new/": (
+            lambda c: "/portal/messages/new/",
+            # an empty form: a subject and a message are needed (422)
+            [page(anon=302, staff=403, patient=200), form_post(anon=302, staff=403, patient=422)],
+        ),
+        "portal/messages/<uuid:thread_id>/": (
+            pm.message_thread_url,
+            [page(anon=302, staff=403, patient=200), form_post(anon=302, staff=403, patient=422)],
+        ),
+        "portal/messages/attachments/<uuid:attachment_id>/": (
+            pm.message_attachment_url,
+            [page(anon=302, staff=403, patient=200)],
+        ),
+        "messages/": (lambda c: "/messages/", [page(anon=302, staff=200, patient=403)]),
+        "messages/threads/<uuid:thread_id>/": (
+            pm.staff_thread_url,
+            [page(anon=302, staff=200, patient=404), form_post(anon=302, staff=422, patient=404)],
+        ),
+        # An empty form unassigns the thread (302).
+        "messages/threads/<uuid:thread_id>/assign/": (
+            lambda c: pm.staff_thread_url(c, "assign/"),
+            [page(anon=302, staff=405, patient=405), form_post(anon=302, staff=302, patient=404)],
+        ),
+        "messages/threads/<uuid:thread_id>/urgent-clear/": (
+            lambda c: pm.staff_thread_url(c, "urgent-clear/"),
+            [page(anon=302, staff=405, patient=405), form_post(anon=302, staff=302, patient=404)],
+        ),
+        "messages/attachments/<uuid:attachment_id>/": (
+            pm.staff_attachment_url,
+            [page(anon=302, staff=200, patient=404)],
+        ),
+        "messages/patients/<uuid:patient_id>/": (
+            lambda c: f"/messages/patients/{c.pat.pk}/",
+            [page(anon=302, staff=200, patient=404)],
+        ),
+        "messages/urgent-words/": (
+            lambda c: "/messages/urgent-words/",
+            [
+                page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403),
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+    }
+)
+
+
 def _smart_client_url(c: Clinic) -> str:
     from ketaclinic.fhir.smart.tests.keys import register
 

@@ -123,6 +123,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # integration notes: the assigned therapist writes and signs; prescribers read them
     "integration.write": frozenset({Role.THERAPIST}),
     "integration.view": frozenset({C, Role.THERAPIST}),
+    # secure messages (ketaclinic/messaging/): the care team reads, replies and assigns any
+    # patient's threads; a patient writes and reads their own; the administrator edits the
+    # urgent-word list
+    "message.staff": frozenset({A, C, N, IN}),
+    "message.own": frozenset({P}),
+    "message.words_edit": frozenset({A}),
 }
 
 

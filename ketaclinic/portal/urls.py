@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ketaclinic.messaging.views import patient as message_pages
 from ketaclinic.portal.views import patient, staff, welcome
 
 app_name = "portal"
@@ -15,4 +16,13 @@ urlpatterns = [
     path("welcome/<str:uidb64>/<str:token>/", welcome.welcome, name="welcome"),
     # Staff: invite the patient (from the patient's staff page).
     path("invite/<uuid:patient_id>/", staff.invite, name="invite"),
+    # Secure messages with the care team (ketaclinic/messaging/): the patient's own threads.
+    path("messages/", message_pages.thread_list, name="messages"),
+    path("messages/new/", message_pages.thread_new, name="message_new"),
+    path("messages/<uuid:thread_id>/", message_pages.thread_page, name="message_thread"),
+    path(
+        "messages/attachments/<uuid:attachment_id>/",
+        message_pages.attachment,
+        name="message_attachment",
+    ),
 ]

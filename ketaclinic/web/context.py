@@ -38,6 +38,7 @@ NAVIGATION = (
     NavItem("Audit trail", "audit:list", "audit.view"),
     NavItem("Setup", "accounts:setup", "user.manage"),
     NavItem("My patients", "careplan:therapist_home", "integration.write"),
+    NavItem("Messages", "messaging:inbox", "message.staff"),
 )
 
 NAV_INLINE = 5
@@ -59,7 +60,13 @@ ROLE_ORDER: dict[Role, tuple[str, ...]] = {
         "courses:schedule",
         "intake:inquiries",
     ),
-    Role.INTAKE: ("today:home", "intake:inquiries", "patients:list", "courses:schedule"),
+    Role.INTAKE: (
+        "today:home",
+        "intake:inquiries",
+        "patients:list",
+        "courses:schedule",
+        "messaging:inbox",
+    ),
     Role.ADMIN: (
         "today:home",
         "patients:list",
@@ -86,7 +93,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if role is not None and (item.permission is None or user_can(user, item.permission))
     ]
     items = (
-        [{"label": item.label, "url": reverse(item.url_name)} for item in _ordered(role, allowed)]
+        [
+            {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
+            for item in _ordered(role, allowed)
+        ]
         if role is not None
         else []
     )

@@ -26,3 +26,29 @@ def due_questionnaire_url(c: Clinic) -> str:
         interval_days=14,
     )
     return "/portal/questionnaires/gad7/"
+
+
+def message_thread_url(c: Clinic) -> str:
+    from ketaclinic.messaging.tests.helpers import thread_of
+
+    return f"/portal/messages/{thread_of(c).pk}/"
+
+
+def message_attachment_url(c: Clinic) -> str:
+    from ketaclinic.messaging.services.threads import message_reply
+    from ketaclinic.messaging.tests.helpers import pdf, thread_of
+
+    sent = message_reply(
+        acting_user=c.users["ben"], thread_id=thread_of(c).pk, body="x", files=[pdf()], link="x"
+    )
+    return f"/portal/messages/attachments/{sent.message.attachments.get().pk}/"
+
+
+def staff_thread_url(c: Clinic, tail: str = "") -> str:
+    from ketaclinic.messaging.tests.helpers import thread_of
+
+    return f"/messages/threads/{thread_of(c).pk}/{tail}"
+
+
+def staff_attachment_url(c: Clinic) -> str:
+    return message_attachment_url(c).replace("/portal/messages/", "/messages/")

@@ -19,6 +19,10 @@ from ketaclinic.testing import Clinic
 # own record is the account's, never the URL's). A new route must be added to one of them.
 WITH_IDS = {"sessions/<uuid:session_id>/ride/", "questionnaires/<slug:code>/"}
 WITHOUT_IDS = {"", "questionnaires-sent/", "scores/", "contact/"}
+# Secure messages (ketaclinic/messaging/): another patient's thread or attachment answers
+# 404 (ketaclinic/messaging/tests/test_portal_message_access.py).
+WITH_IDS |= {"messages/<uuid:thread_id>/", "messages/attachments/<uuid:attachment_id>/"}
+WITHOUT_IDS |= {"messages/", "messages/new/"}
 NOT_THE_PATIENTS = {
     "welcome/": "the start of an invitation link; no login",
     "welcome/<str:uidb64>/<str:token>/": "the invitation link: its token is the key",

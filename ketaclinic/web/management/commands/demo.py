@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ketaclinic.courses.models import Course
 from ketaclinic.infusions.models import Session
+from ketaclinic.messaging.demo import messages_ensure
 from ketaclinic.patients.models import Patient
 from ketaclinic.today.services import chains_verify
 from ketaclinic.web.demo.careplans import THERAPIST, careplans_ensure
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             )
             patient_users_ensure()
             inquiries_ensure(intake=staff.cleo, today=timezone.localdate())
+            messages_ensure(nurse=staff.ben, intake=staff.cleo)
             built = Course.objects.exists()
             if not built:
                 with demo_clock() as clock:
