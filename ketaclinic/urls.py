@@ -66,6 +66,8 @@ urlpatterns = [
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("portal/", include("ketaclinic.portal.urls")),
     path("monitors/", include("ketaclinic.monitors.urls")),
+    path("portal/reminders/", include("ketaclinic.reminders.urls.portal")),
+    path("reminders/", include("ketaclinic.reminders.urls.staff")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),
     path("setup/programs/", include("ketaclinic.fhir.smart.urls")),
