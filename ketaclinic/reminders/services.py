@@ -142,7 +142,7 @@ def _claim(event: DueEvent, channel: str, now: datetime) -> Delivery | None:
     return delivery
 
 
-def _deliver(delivery: Delivery, patient: Patient) -> str:
+def _deliver(delivery: Delivery, patient: Patient, now: datetime) -> str:
     """Hand the claimed delivery to its channel and record the outcome (audited)."""
     message = reminder_render(
         kind=delivery.kind, channel=delivery.channel, patient=patient, event_at=delivery.event_at
@@ -159,7 +159,7 @@ def _deliver(delivery: Delivery, patient: Patient) -> str:
             fields = {
                 "status": DeliveryStatus.RETRY,
                 "error": refused.reason[:200],
-                "next_attempt_at": timezone.now() + wait,
+                "next_attempt_at": now + wait,
             }
     except Unconfirmed as unknown:
         fields = {"status": DeliveryStatus.UNCONFIRMED, "error": unknown.reason[:200]}
@@ -216,7 +216,7 @@ def _retry_due(now: datetime, summary: RunSummary) -> None:
         )
         if won:
             delivery.attempts += 1
-            summary.count(_deliver(delivery, delivery.patient))
+            summary.count(_deliver(delivery, delivery.patient, now))
 
 
 def reminders_run(*, now: datetime | None = None) -> RunSummary:
@@ -256,6 +256,6 @@ def reminders_run(*, now: datetime | None = None) -> RunSummary:
             delivery = _claim(event, channel, moment)
             if delivery is None:
                 continue
-            summary.count(_deliver(delivery, event.patient))
+            summary.count(_deliver(delivery, event.patient, moment))
     _retry_due(moment, summary)
     return summary
