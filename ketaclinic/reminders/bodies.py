@@ -24,7 +24,8 @@ def language_for(patient: Patient) -> str:
 
 def _when(moment: datetime) -> str:
     """ "Friday 4 December 2026, 09:00" in the clinic's zone, 24-hour, in the active language."""
-    return str(formats.date_format(timezone.localtime(moment), "l j F Y, H:i"))
+    # Translators: a PHP-style date format (Django's "date" filter); 24-hour clock.
+    return str(formats.date_format(timezone.localtime(moment), gettext("l j F Y, H:i")))
 
 
 def _lines(kind: str, event_at: datetime | None) -> tuple[str, str]:
