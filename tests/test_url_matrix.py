@@ -1822,6 +1822,7 @@ MATRIX.update(
     }
 )
 
+
 def _smart_client_url(c: Clinic) -> str:
     from ketaclinic.fhir.smart.tests.keys import register
 

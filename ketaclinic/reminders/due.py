@@ -28,7 +28,6 @@ from ketaclinic.scales.instruments import InstrumentUnknown
 from ketaclinic.scales.models import ScaleSchedule
 from ketaclinic.scales.schedules import due_for_patient
 
-
 # A reminder of a session is no use once it is this close (the patient must get ready).
 REMINDER_LEAD = timedelta(hours=1)
 

@@ -25,14 +25,14 @@ class Outgoing:
     body: str
 
 
-class NotAccepted(Exception):  # noqa: N818  (a provider's answer, not a programming error)
+class NotAccepted(Exception):
     def __init__(self, reason: str, *, permanent: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
 
 
-class Unconfirmed(Exception):  # noqa: N818  (an outcome, not a programming error)
+class Unconfirmed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -42,7 +42,7 @@ def earliest_send(due: datetime, quiet: QuietHours) -> datetime:
 def send_decision(
     *, due: datetime, now: datetime, quiet: QuietHours, event_at: datetime | None
 ) -> str:
-    """"send" now, "wait" (quiet hours, or not due yet), or "skip" (the quiet hours end only
+    """ "send" now, "wait" (quiet hours, or not due yet), or "skip" (the quiet hours end only
     after the event: a reminder after the appointment would be no use)."""
     if now < due:
         return "wait"

@@ -77,10 +77,10 @@ def fake_sms_provider() -> Iterator[FakeSmsProvider]:
     provider = FakeSmsProvider()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+        def do_POST(self) -> None:
             provider.handle(self)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -105,7 +105,7 @@ class _Inbox:
         self.reply: str | None = None  # e.g. "451 try later": refuse the next DATA
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             if self.reply is not None:
                 reply, self.reply = self.reply, None

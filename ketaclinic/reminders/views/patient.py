@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
+from ketaclinic.accounts.access import user_can
 from ketaclinic.portal import selectors as portal_selectors
-from ketaclinic.portal.views.patient import patient_page
-from ketaclinic.portal.views.rendering import portal_render
 from ketaclinic.reminders import services
 from ketaclinic.reminders.forms import PreferenceForm
 
 
-@patient_page
+@login_required
 def preferences(request: HttpRequest) -> HttpResponse:
+    """A signed-in patient's own settings (staff 403: the portal is the patient's)."""
+    if not user_can(request.user, "patient.view_own"):
+        raise PermissionDenied("patient.view_own")
     patient = portal_selectors.own_patient(request.user)
     current = services.preference_for(patient)
     form = PreferenceForm(
@@ -41,8 +46,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, gettext("Your reminder settings are saved."))
         return redirect("reminders_portal:preferences")
-    return portal_render(
-        request,
-        "reminders/preferences.html",
-        {"form": form, "patient": patient, "tab": "contact", "saved": current.pk is not None},
-    )
+    context = {
+        "form": form,
+        "patient": patient,
+        "tab": "contact",
+        "saved": current.pk is not None,
+        # What every portal page shows (portal/views/rendering.py does the same).
+        "clinic_name": settings.KETACLINIC_CLINIC_NAME,
+        "clinic_phone": settings.KETACLINIC_CLINIC_PHONE,
+    }
+    return render(request, "reminders/preferences.html", context)
