@@ -9,6 +9,7 @@ from django.utils import timezone
 from ketaclinic.courses.models import Course
 from ketaclinic.infusions.models import Session
 from ketaclinic.patients.models import Patient
+from ketaclinic.reminders.demo import reminder_preferences_ensure
 from ketaclinic.today.services import chains_verify
 from ketaclinic.web.demo.clock import demo_clock
 from ketaclinic.web.demo.day import STORIES, STORY_FIRST_PATIENT, DemoDay
@@ -41,6 +42,7 @@ class Command(BaseCommand):
                 max(options["patients"], STORY_FIRST_PATIENT + len(STORIES) + 3)
             )
             patient_users_ensure()
+            reminder_preferences_ensure()
             inquiries_ensure(intake=staff.cleo, today=timezone.localdate())
             built = Course.objects.exists()
             if not built:
