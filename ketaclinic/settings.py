@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "ketaclinic.fhir.bulk",
     "ketaclinic.careplan",
     "ketaclinic.messaging",
+    "ketaclinic.reminders",
 ]
 
 MIDDLEWARE = [
@@ -353,3 +354,29 @@ KETACLINIC_MESSAGE_ATTACHMENT_MAX_BYTES = env_int(
 KETACLINIC_MESSAGES_NOTICE_EMAIL = env_str(
     "KETACLINIC_MESSAGES_NOTICE_EMAIL", KETACLINIC_CLINIC_EMAIL
 )
+# Reminders (ketaclinic/reminders/): sent by `ketaclinic worker`, by e-mail (EMAIL_BACKEND above;
+# SMTP in production) and SMS. The SMS backend is a dotted path: the console one logs that a
+# message went (never the number or the text), the file one writes under var/sms, the HTTP one
+# posts to a Twilio-shaped REST provider (base URL, account sid, token, sender below).
+REMINDERS_CHANNELS = env_list("KETACLINIC_REMINDER_CHANNELS", ["email", "sms"])
+REMINDERS_SMS_BACKEND = env_str(
+    "KETACLINIC_SMS_BACKEND", "ketaclinic.reminders.channels.sms.ConsoleSMSBackend"
+)
+REMINDERS_SMS_FILE_PATH = VAR_DIR / "sms"
+REMINDERS_SMS_BASE_URL = env_str("KETACLINIC_SMS_BASE_URL", "https://api.twilio.com")
+REMINDERS_SMS_ACCOUNT_SID = env_str("KETACLINIC_SMS_ACCOUNT_SID", "")
+REMINDERS_SMS_AUTH_TOKEN = env_str("KETACLINIC_SMS_AUTH_TOKEN", "")
+REMINDERS_SMS_FROM = env_str("KETACLINIC_SMS_FROM", "")
+REMINDERS_SMS_TIMEOUT = env_int("KETACLINIC_SMS_TIMEOUT", 10)
+# The portal's address as patients reach it (the link in every reminder).
+REMINDERS_PORTAL_URL = env_str("KETACLINIC_PORTAL_URL", "http://localhost:8000/portal/")
+# A booked session still "scheduled" this long after its start was not attended (no check-in).
+REMINDERS_MISSED_AFTER_MINUTES = env_int("KETACLINIC_REMINDER_MISSED_AFTER_MINUTES", 120)
+# Missed sessions older than this are not followed up (a first run does not mail the past).
+REMINDERS_MISSED_WITHIN_DAYS = env_int("KETACLINIC_REMINDER_MISSED_WITHIN_DAYS", 3)
+# A failure the provider reports before accepting is tried again after 1, 2, 4, ... minutes,
+# at most this many times in all.
+REMINDERS_MAX_ATTEMPTS = env_int("KETACLINIC_REMINDER_MAX_ATTEMPTS", 4)
+REMINDERS_RETRY_BASE_SECONDS = env_int("KETACLINIC_REMINDER_RETRY_BASE_SECONDS", 60)
+# A delivery claimed this long ago and never confirmed is listed for staff (its worker died).
+REMINDERS_UNCONFIRMED_AFTER_SECONDS = env_int("KETACLINIC_REMINDER_UNCONFIRMED_SECONDS", 300)

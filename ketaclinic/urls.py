@@ -68,6 +68,8 @@ urlpatterns = [
     path("portal/care-plan/", include("ketaclinic.careplan.portal_urls")),
     path("care-plans/", include("ketaclinic.careplan.urls")),
     path("monitors/", include("ketaclinic.monitors.urls")),
+    path("portal/reminders/", include("ketaclinic.reminders.urls.portal")),
+    path("reminders/", include("ketaclinic.reminders.urls.staff")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("ketaclinic.fhir.urls")),
     path("setup/programs/", include("ketaclinic.fhir.smart.urls")),

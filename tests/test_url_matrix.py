@@ -1862,6 +1862,23 @@ MATRIX.update(
                 form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
             ],
         ),
+# Reminders (ketaclinic/reminders/): the patient's settings in the portal (an empty form is a
+# valid one: no channel, no quiet hours; saved, 302); staff see a patient's reminders and the
+# list of failed or unconfirmed ones.
+MATRIX.update(
+    {
+        "portal/reminders/": (
+            lambda c: "/portal/reminders/",
+            [page(anon=302, staff=403, patient=200), form_post(anon=302, staff=403, patient=302)],
+        ),
+        "reminders/attention/": (
+            lambda c: "/reminders/attention/",
+            [page(anon=302, staff=200, patient=403)],
+        ),
+        "reminders/patients/<uuid:patient_id>/": (
+            lambda c: f"/reminders/patients/{c.pat.pk}/",
+            [page(anon=302, staff=200, patient=404)],
+        ),
     }
 )
 

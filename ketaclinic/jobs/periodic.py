@@ -13,6 +13,7 @@ from django.conf import settings
 # (dotted path of a django-tasks task, interval in seconds). Apps add theirs here.
 DEFAULT_PERIODIC: tuple[tuple[str, int], ...] = (
     ("ketaclinic.fhir.bulk.tasks.bulk_export_sweep", 60),
+    ("ketaclinic.reminders.tasks.reminders_send_due", 60),
 )
 
 

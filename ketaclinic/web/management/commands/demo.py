@@ -10,6 +10,7 @@ from ketaclinic.courses.models import Course
 from ketaclinic.infusions.models import Session
 from ketaclinic.messaging.demo import messages_ensure
 from ketaclinic.patients.models import Patient
+from ketaclinic.reminders.demo import reminder_preferences_ensure
 from ketaclinic.today.services import chains_verify
 from ketaclinic.web.demo.careplans import THERAPIST, careplans_ensure
 from ketaclinic.web.demo.clock import demo_clock
@@ -43,6 +44,7 @@ class Command(BaseCommand):
                 max(options["patients"], STORY_FIRST_PATIENT + len(STORIES) + 3)
             )
             patient_users_ensure()
+            reminder_preferences_ensure()
             inquiries_ensure(intake=staff.cleo, today=timezone.localdate())
             messages_ensure(nurse=staff.ben, intake=staff.cleo)
             built = Course.objects.exists()

@@ -1,0 +1,1 @@
+"""Pure reminder rules (no Django): quiet hours and the retry back-off."""
