@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ketaclinic.jobs",
     "ketaclinic.fhir.bulk",
+    "ketaclinic.letters",
 ]
 
 MIDDLEWARE = [
