@@ -11,7 +11,9 @@ from uuid import UUID
 from django.db.models import Exists, OuterRef, QuerySet
 
 from ketaclinic.accounts.access import require, user_can
-from ketaclinic.audit.services import audit_reads
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import AuditTarget, audit_reads, audit_record_many
+from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.letters.models import Letter, LetterSending, LetterStatus, Recipient, Referral
 from ketaclinic.patients.models import Patient
@@ -169,3 +171,45 @@ def own_sent_letters(user: Any, patient_id: UUID) -> list[Letter]:
     )
     audit_reads(user, "Letter", rows)
     return rows
+
+
+DISCHARGE_LIMIT = 20
+
+
+def own_discharged_sessions(user: Any, patient_id: UUID) -> list[Session]:
+    """The patient's sessions after which they went home (discharged or signed), newest first:
+    each has its discharge instructions (portal). Audited reads."""
+    rows = list(
+        Session.objects.filter(
+            course__patient_id=patient_id,
+            course__patient__in=patients_visible_to(user),
+            status__in=[SessionStatus.DISCHARGED, SessionStatus.SIGNED],
+        )
+        .select_related("course__protocol")
+        .order_by("-start")[:DISCHARGE_LIMIT]
+    )
+    audit_record_many(
+        actor=user,
+        action=Action.READ,
+        targets=[AuditTarget("Session", str(s.pk), patient_id) for s in rows],
+    )
+    return rows
+
+
+def own_discharged_session(user: Any, patient_id: UUID, session_id: UUID) -> Session:
+    """One of them; Session.DoesNotExist for any other id (another patient's included)."""
+    session = (
+        Session.objects.filter(
+            course__patient_id=patient_id,
+            course__patient__in=patients_visible_to(user),
+            status__in=[SessionStatus.DISCHARGED, SessionStatus.SIGNED],
+        )
+        .select_related("course__protocol", "course__patient")
+        .get(pk=session_id)
+    )
+    audit_record_many(
+        actor=user,
+        action=Action.READ,
+        targets=[AuditTarget("Session", str(session.pk), patient_id)],
+    )
+    return session

@@ -13,6 +13,7 @@ from ketaclinic.today.services import chains_verify
 from ketaclinic.web.demo.clock import demo_clock
 from ketaclinic.web.demo.day import STORIES, STORY_FIRST_PATIENT, DemoDay
 from ketaclinic.web.demo.inquiries import inquiries_ensure
+from ketaclinic.web.demo.letters import letters_ensure
 from ketaclinic.web.demo.people import (
     DEMO_PASSWORD,
     PATIENT_USERS,
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             if not built:
                 with demo_clock() as clock:
                     DemoDay(staff=staff, patients=patients, clock=clock).build()
+            letters_ensure(staff=staff, today=timezone.localdate())
         if not built:
             chains_verify(acting_user=None)
         self._report(staff_secrets={u: totp_secret(getattr(staff, u)) for u in ("ada", "dana")})
