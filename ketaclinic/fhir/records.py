@@ -36,13 +36,13 @@ from ketaclinic.fhir.resources.document_reference import (
     consent_signatures_visible_to,
 )
 from ketaclinic.fhir.resources.form_versions import TEXT as FORM_TEXT
-from ketaclinic.fhir.resources.letter_document import letter_binary
 from ketaclinic.fhir.resources.form_versions import (
     form_binary_key,
     form_text,
     form_versions,
     forms_visible_to,
 )
+from ketaclinic.fhir.resources.letter_document import letter_binary
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.cursor import CursorInvalid, cursor_loads
 from ketaclinic.fhir.search.engine import Built
