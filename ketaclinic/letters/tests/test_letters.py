@@ -160,7 +160,7 @@ def test_sending_by_email_attaches_the_signed_pdf_and_records_who_when_how_to_wh
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["hal.moss@surgery.example"]
-    name, content, mimetype = message.attachments[0]
+    _name, content, mimetype = message.attachments[0]
     assert mimetype == "application/pdf" and content == bytes(letter.pdf or b"")
     assert clinic.pat.display_name not in message.body  # the body is a cover note only
     assert (sending.method, sending.to_name, sending.sent_by) == (
