@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "ketaclinic.careplan",
     "ketaclinic.messaging",
     "ketaclinic.reminders",
+    "ketaclinic.letters",
 ]
 
 MIDDLEWARE = [

@@ -74,6 +74,7 @@ urlpatterns = [
     path("fhir/R4/", include("ketaclinic.fhir.urls")),
     path("setup/programs/", include("ketaclinic.fhir.smart.urls")),
     path("messages/", include("ketaclinic.messaging.urls")),
+    path("letters/", include("ketaclinic.letters.urls")),
     # The public site last: it owns the remaining top-level paths (/about/, /screen/, ...).
     path("", include("ketaclinic.site.urls")),
 ]

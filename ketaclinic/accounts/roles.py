@@ -129,6 +129,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "message.staff": frozenset({A, C, N, IN}),
     "message.own": frozenset({P}),
     "message.words_edit": frozenset({A}),
+    # referrals in and letters out (ketaclinic/letters/): clinicians draft and sign letters,
+    # staff read them; intake and clinicians record referrals; the administrator edits the
+    # letter templates (published defaults otherwise)
+    "letter.draft": frozenset({C}),
+    "letter.sign": frozenset({C}),
+    "letter.view": frozenset({A, C, N, IN}),
+    "letter.templates": frozenset({A}),
+    "referral.manage": frozenset({A, C, IN}),
 }
 
 

@@ -43,6 +43,7 @@ from ketaclinic.fhir.resources.form_versions import (
     form_versions,
     forms_visible_to,
 )
+from ketaclinic.fhir.resources.letter_document import letter_binary
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.cursor import CursorInvalid, cursor_loads
 from ketaclinic.fhir.search.engine import Built
@@ -77,6 +78,15 @@ def binary_read(user: Any, resource_id: str) -> Content:
         document = forms_visible_to(user).filter(code=form[0], version=form[1]).first()
         if document is not None:
             return Content(resource_id, FORM_TEXT, form_text(document))
+    letter = letter_binary(user, resource_id)
+    if letter is not None and letter.pdf is not None:
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget("Binary", resource_id, letter.patient_id)],
+            )
+        return Content(resource_id, PDF, bytes(letter.pdf))
     key = consent_key(resource_id)
     signature = (
         None

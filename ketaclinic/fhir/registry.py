@@ -199,6 +199,7 @@ TYPES.update({t.name: t for t in CLINICAL_TYPES})
 from ketaclinic.fhir.resources.audit_event import AUDIT_EVENT_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.document_reference import DOCUMENT_REFERENCE_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.form_versions import FORM_SOURCE  # noqa: E402
+from ketaclinic.fhir.resources.letter_document import LETTER_DOCUMENT_SOURCE  # noqa: E402
 from ketaclinic.fhir.resources.provenance import PROVENANCE_SOURCES  # noqa: E402
 from ketaclinic.fhir.resources.staff_role import PRACTITIONER_ROLE_SOURCE  # noqa: E402
 
@@ -228,7 +229,7 @@ TYPES.update(
             ),
             ResourceType(
                 "DocumentReference",
-                (DOCUMENT_REFERENCE_SOURCE, FORM_SOURCE),
+                (DOCUMENT_REFERENCE_SOURCE, FORM_SOURCE, LETTER_DOCUMENT_SOURCE),
                 (
                     _ID,
                     _LAST_UPDATED,
@@ -238,7 +239,8 @@ TYPES.update(
                     SearchParam(
                         "category",
                         Kind.TOKEN,
-                        "consent (signed copies) or consent-form (the forms' versions), in our "
+                        "consent (signed copies), consent-form (the forms' versions) or letter "
+                        "(signed letters), in our "
                         "document-category code system",
                     ),
                     SearchParam("related", Kind.REFERENCE, "the Consent (Consent/<id>)"),
@@ -249,7 +251,9 @@ TYPES.update(
                 "Binary/consent-<n> serves the PDF, with its size and SHA-1 hash) and the consent "
                 "forms (ids consentform-<code>, versioned: meta.versionId is the form's version, "
                 "_history lists every version, _history/<n> reads one; text in "
-                "Binary/consentform-<code>-v<n>).",
+                "Binary/consentform-<code>-v<n>), and signed letters to other clinicians "
+                "(ids letter-<uuid>, category letter; the PDF stored at signing in "
+                "Binary/letter-<uuid>).",
             ),
             ResourceType(
                 "AuditEvent",

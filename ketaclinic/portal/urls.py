@@ -2,6 +2,7 @@ from django.urls import path
 
 from ketaclinic.messaging.views import patient as message_pages
 from ketaclinic.portal.views import patient, staff, welcome
+from ketaclinic.portal.views import documents, patient, staff, welcome
 
 app_name = "portal"
 urlpatterns = [
@@ -11,6 +12,14 @@ urlpatterns = [
     path("questionnaires-sent/", patient.questionnaire_done, name="questionnaire_done"),
     path("scores/", patient.scores, name="scores"),
     path("contact/", patient.contact_details, name="contact"),
+    # The patient's documents (issue 15 item 2): consent copies, discharge instructions, letters.
+    path("documents/", documents.documents, name="documents"),
+    path("documents/letters/<uuid:letter_id>/", documents.letter_pdf, name="letter_pdf"),
+    path(
+        "documents/sessions/<uuid:session_id>/after/",
+        documents.discharge_pdf,
+        name="discharge_pdf",
+    ),
     # The invitation link: its id (base64) and token, nothing about the patient.
     path("welcome/", welcome.welcome_base, name="welcome_base"),
     path("welcome/<str:uidb64>/<str:token>/", welcome.welcome, name="welcome"),

@@ -20,6 +20,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.intake.models import ContactAttempt, Inquiry, InquiryStatus, InquiryStatusChange
 from ketaclinic.intake.rules.pipeline import status_after_conversion, status_after_eligibility
 from ketaclinic.intake.self_screen import SELF_SCREEN_CODES, record_taken_at
+from ketaclinic.letters.services.referrals import referrals_carry_to_patient
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import patient_create
 from ketaclinic.scales.services import answers_flags_open
@@ -174,6 +175,8 @@ def inquiry_convert(*, acting_user: Any, inquiry: Inquiry, **patient_fields: Any
         patient_id=patient.pk,
     )
     _self_screen_flags_open(acting_user=acting_user, inquiry=locked, patient=patient)
+    # A referral recorded on the inquiry reaches the record, its referrer a letter recipient.
+    referrals_carry_to_patient(acting_user=acting_user, inquiry=locked, patient=patient)
     return patient
 
 

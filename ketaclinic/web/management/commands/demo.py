@@ -16,6 +16,7 @@ from ketaclinic.web.demo.careplans import THERAPIST, careplans_ensure
 from ketaclinic.web.demo.clock import demo_clock
 from ketaclinic.web.demo.day import STORIES, STORY_FIRST_PATIENT, DemoDay
 from ketaclinic.web.demo.inquiries import inquiries_ensure
+from ketaclinic.web.demo.letters import letters_ensure
 from ketaclinic.web.demo.people import (
     DEMO_PASSWORD,
     PATIENT_USERS,
@@ -53,6 +54,7 @@ class Command(BaseCommand):
                     DemoDay(staff=staff, patients=patients, clock=clock).build()
         with transaction.atomic():  # care plans and the therapist login (issue 15)
             careplans_ensure(clinician=staff.ada, password=DEMO_PASSWORD)
+            letters_ensure(staff=staff, today=timezone.localdate())
         if not built:
             chains_verify(acting_user=None)
         self._report(staff_secrets={u: totp_secret(getattr(staff, u)) for u in ("ada", "dana")})
