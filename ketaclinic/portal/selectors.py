@@ -23,7 +23,7 @@ from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Preparation, ProtocolDataError
 from ketaclinic.patients.models import Patient
-from ketaclinic.portal.explain import ABOUT
+from ketaclinic.portal.explain import ABOUT, ABOUT_ANY
 from ketaclinic.portal.models import ContactChange, PatientInvitation, RideConfirmation
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
@@ -135,7 +135,7 @@ class DueQuestionnaire:
 
     @property
     def about(self) -> str:
-        return ABOUT.get(self.instrument.code, "how much your symptoms bothered you")
+        return str(ABOUT.get(self.instrument.code, ABOUT_ANY))
 
 
 def due_questionnaires(user: Any) -> list[DueQuestionnaire]:
