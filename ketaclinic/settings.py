@@ -136,7 +136,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The visitor's language (cookie, then the browser's), after the session, before common
     # (its redirects keep the language); patient pages only, staff pages stay English
-    # (ketaclinic/portal/language.py, below, decides once the user is known).
+    # (ketaclinic/portal/middleware.py, below, decides once the user is known).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,7 +144,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     # A signed-in patient's own language (their portal record); staff always English.
-    "ketaclinic.portal.language.PatientLanguageMiddleware",
+    "ketaclinic.portal.middleware.PatientLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -85,7 +85,7 @@ class ContactChange(models.Model):
 class LanguagePreference(models.Model):
     """The language a patient chose for their pages (``settings.LANGUAGES``), kept on their
     portal record so that it follows them to any device after they sign in
-    (``ketaclinic/portal/language.py``). No row: the language of the browser or the cookie."""
+    (``ketaclinic/portal/middleware.py``). No row: the language of the browser or the cookie."""
 
     patient = models.OneToOneField(
         "patients.Patient", on_delete=models.PROTECT, related_name="portal_language"
