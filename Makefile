@@ -74,7 +74,8 @@ I18N_DIRS ?= portal site scales consent intake templates
 messages: $(STAMP)
 	for dir in $(I18N_DIRS); do \
 	  (cd ketaclinic/$$dir && mkdir -p locale && \
-	   ../../$(BIN)/django-admin makemessages --settings=ketaclinic.settings -l es \
+	   KETACLINIC_VAR_DIR=$(CURDIR)/var ../../$(BIN)/django-admin makemessages \
+	     --settings=ketaclinic.settings -l es \
 	     --no-obsolete --add-location=file -e html,txt,py) || exit 1; \
 	done
 	for po in ketaclinic/*/locale/*/LC_MESSAGES/django.po; do \

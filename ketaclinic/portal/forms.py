@@ -26,7 +26,9 @@ class RideForm(CheckedTextForm, forms.Form):
         label=_("Who is taking you home? (optional)"), max_length=100, required=False
     )
     confirm = forms.BooleanField(
-        label=_("Someone will take me home after this session, and I will not drive until tomorrow."),
+        label=_(
+            "Someone will take me home after this session, and I will not drive until tomorrow."
+        ),
         required=True,
         error_messages={"required": _("Tick the box to confirm.")},
     )

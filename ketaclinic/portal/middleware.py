@@ -57,9 +57,9 @@ class PatientLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         response = self.get_response(request)
-        if role == Role.PATIENT and language:
-            if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
-                _set_cookie(response, language)
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if role == Role.PATIENT and language and cookie != language:
+            _set_cookie(response, language)
         return response
 
 

@@ -24,10 +24,10 @@ from ketaclinic.intake.self_screen import (
     self_screen_urgent_flags,
 )
 from ketaclinic.intake.self_screen.token import self_screen_token_make
+from ketaclinic.scales.instruments import Instrument, translations
 from ketaclinic.site import selectors, services
 from ketaclinic.site.forms import PageForm, SelfScreenChooseForm, SelfScreenInstrumentForm
 from ketaclinic.site.rendering import markdown_to_safe_html
-from ketaclinic.scales.instruments import Instrument, translations
 
 
 def _clinic() -> dict[str, str]:

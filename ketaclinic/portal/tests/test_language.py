@@ -161,7 +161,9 @@ def test_dates_are_spanish_and_times_stay_24_hour(clinic: Clinic) -> None:
     start = (timezone.localtime() + timedelta(days=1)).replace(hour=15, minute=30, second=0)
     session_make(clinic, start=start)
     page = _pat_in_spanish(clinic).get("/portal/").content.decode()
-    months = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
+    months = (
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
+    )
     month = months.split()[start.month - 1]
     assert f"{start.day} de {month}, 15:30" in page
     assert "p.m." not in page and "PM" not in page

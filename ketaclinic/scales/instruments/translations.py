@@ -33,7 +33,8 @@ class Translation:
 # reproduce and translate). Wording cross-checked against two independent public
 # reproductions of those PDFs (a clinical app's PHQ-9/GAD-7 data and a survey platform's
 # PHQ-9 items; PMC12540321 table 2 reproduces the same PHQ-9 items in the tu form).
-# GAD-7's first answer is "Nunca" on the GAD-7 form and "Ningún día" on the PHQ-9 form.
+# GAD-7's first answer is "Nunca" on the GAD-7 form and "Ningún día" on the PHQ-9 form. The
+# dashes of PHQ-9 items 6 and 8 are the forms' en dashes (written \u2013 for the linter).
 PFIZER_SPANISH_USA = (
     "PHQ screeners (Pfizer Inc.), official Spanish for USA translation, phqscreeners.com"
 )
@@ -75,12 +76,12 @@ SPANISH: dict[str, Translation] = {
             "demasiado",
             "4": "Se ha sentido cansado(a) o con poca energía",
             "5": "Sin apetito o ha comido en exceso",
-            "6": "Se ha sentido mal con usted mismo(a) – o que es un fracaso o que ha quedado "
+            "6": "Se ha sentido mal con usted mismo(a) \u2013 o que es un fracaso o que ha quedado "
             "mal con usted mismo(a) o con su familia",
             "7": "Ha tenido dificultad para concentrarse en ciertas actividades, tales como "
             "leer el periódico o ver la televisión",
             "8": "¿Se ha movido o hablado tan lento que otras personas podrían haberlo notado? "
-            "o lo contrario – muy inquieto(a) o agitado(a) que ha estado moviéndose mucho más "
+            "o lo contrario \u2013 muy inquieto(a) o agitado(a) que ha estado moviéndose mucho más "
             "de lo normal",
             "9": "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
         },

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.lib.link_pages import patient_link_page
 from ketaclinic.scales import instruments, links
-from ketaclinic.scales.instruments import translations
 from ketaclinic.scales.forms import InstrumentForm, validation_errors_for
+from ketaclinic.scales.instruments import translations
 from ketaclinic.scales.models import LinkMode, PatientLink
 
 
