@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ketaclinic.scales.instruments import translations
 from ketaclinic.scales.trends import InstrumentTrend
 
 # What each self-report questionnaire asks about, in plain words (the instruments' own
@@ -129,7 +131,7 @@ def trend_in_words(trend: InstrumentTrend) -> TrendInWords:
     )
     return TrendInWords(
         code=instrument.code,
-        name=instrument.name,
+        name=translations.display_name(instrument, get_language()),
         about=str(ABOUT.get(instrument.code, ABOUT_ANY)),
         low=instrument.scoring.min_total,
         high=instrument.scoring.max_total,

@@ -15,6 +15,7 @@ from django.db.models import Exists, JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
@@ -26,7 +27,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.portal.explain import ABOUT, ABOUT_ANY
 from ketaclinic.portal.models import ContactChange, PatientInvitation, RideConfirmation
 from ketaclinic.scales import instruments
-from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
+from ketaclinic.scales.instruments import Instrument, InstrumentUnknown, translations
 from ketaclinic.scales.schedules import due_for_patient
 from ketaclinic.scales.services import short_name
 
@@ -132,6 +133,11 @@ class DueQuestionnaire:
     def short_name(self) -> str:
         """ "GAD-7" from "Generalized Anxiety Disorder 7-item scale (GAD-7)"."""
         return short_name(self.instrument)
+
+    @property
+    def name(self) -> str:
+        """The title in the active language where the instrument has an official translation."""
+        return translations.display_name(self.instrument, get_language())
 
     @property
     def about(self) -> str:

@@ -265,7 +265,7 @@ def test_the_invitation_e_mail_and_welcome_page_are_in_the_patient_s_language(
     message = mail.outbox[-1]
     assert message.subject == "Su cuenta de paciente en " + settings.KETACLINIC_CLINIC_NAME
     assert "Para elegir su contraseña, abra este enlace" in message.body
-    link = re.search(r"http://testserver(/portal/welcome/\S+/\S+/)", message.body)
+    link = re.search(r"http://testserver(/portal/welcome/\S+/\S+/)", str(message.body))
     assert link
     visitor = clinic.client(None)
     visitor.cookies[COOKIE] = "es"

@@ -116,6 +116,12 @@ def localised(instrument: Instrument, language: str) -> Instrument | None:
     return replace(instrument, name=translation.name, preamble=translation.preamble, items=items)
 
 
+def display_name(instrument: Instrument, language: str) -> str:
+    """The instrument's title in ``language`` where it has an official translation."""
+    shown = localised(instrument, language)
+    return shown.name if shown is not None else instrument.name
+
+
 def _item(item: Item, translation: Translation) -> Item:
     options = tuple(
         AnswerOption(
