@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ketaclinic.scales.instruments import translations
 from ketaclinic.scales.trends import InstrumentTrend
