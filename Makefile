@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APP_STAMP := $(VENV)/.installed-app
 PYCANON := 1.3.6
 
-.PHONY: run test lint types pytest demo clean bench
+.PHONY: run test lint types pytest demo clean bench messages
 
 # `make run` installs only what the app needs to run; `make test` (and lint, types, bench)
 # add the development tools (the `dev` extra).
@@ -65,3 +65,19 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# The Spanish catalogues of the patient-facing apps (ketaclinic/<app>/locale/es/, the project's
+# templates in ketaclinic/templates/locale/): extract the strings, then compile the .mo files.
+# Needs GNU gettext; both files are committed, so a machine without it still runs the app
+# (ketaclinic/web/tests/test_catalogues.py checks they are complete and agree).
+I18N_DIRS ?= portal site scales consent intake templates
+messages: $(STAMP)
+	for dir in $(I18N_DIRS); do \
+	  (cd ketaclinic/$$dir && mkdir -p locale && \
+	   KETACLINIC_VAR_DIR=$(CURDIR)/var ../../$(BIN)/django-admin makemessages \
+	     --settings=ketaclinic.settings -l es \
+	     --no-obsolete --add-location=file -e html,txt,py) || exit 1; \
+	done
+	for po in ketaclinic/*/locale/*/LC_MESSAGES/django.po; do \
+	  msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; \
+	done

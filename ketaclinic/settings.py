@@ -138,11 +138,17 @@ MIDDLEWARE = [
     # A page's reads of patient data written together before it is sent (audit/middleware.py)
     "ketaclinic.audit.middleware.RequestReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language (cookie, then the browser's), after the session, before common
+    # (its redirects keep the language); patient pages only, staff pages stay English
+    # (ketaclinic/portal/middleware.py, below, decides once the user is known).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
+    # A signed-in patient's own language (their portal record); staff always English.
+    "ketaclinic.portal.middleware.PatientLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -255,6 +261,16 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LANGUAGE_CODE = "en-us"
+# Patient-facing pages in English and Spanish; each app keeps its own catalogue in
+# ketaclinic/<app>/locale/ (`make messages`). Staff pages stay English.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# The project's own templates (base, sign-in, password) keep theirs here; apps in their own.
+LOCALE_PATHS = [PACKAGE_DIR / "templates" / "locale"]
+LANGUAGE_COOKIE_NAME = "kc_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = env_str("KETACLINIC_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -4,6 +4,7 @@ from two_factor.urls import urlpatterns as two_factor_urls
 
 from ketaclinic.accounts.views import two_factor_disable
 from ketaclinic.api.v1 import api
+from ketaclinic.portal.views import language as portal_language
 from ketaclinic.web import views as web_views
 
 web_patterns = (
@@ -67,6 +68,8 @@ urlpatterns = [
     path("portal/", include("ketaclinic.portal.urls")),
     path("portal/care-plan/", include("ketaclinic.careplan.portal_urls")),
     path("care-plans/", include("ketaclinic.careplan.urls")),
+    # The language switch of the patient-facing pages (English, Spanish).
+    path("i18n/language/", portal_language.language_set, name="set_language"),
     path("monitors/", include("ketaclinic.monitors.urls")),
     path("portal/reminders/", include("ketaclinic.reminders.urls.portal")),
     path("reminders/", include("ketaclinic.reminders.urls.staff")),

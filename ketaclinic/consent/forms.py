@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.consent.services import MAX_SIGNATURE_CHARS
 from ketaclinic.lib.forms import CheckedTextForm
@@ -10,16 +11,16 @@ from ketaclinic.lib.forms import CheckedTextForm
 
 class ConsentSignForm(CheckedTextForm, forms.Form):
     person_names = frozenset({"signed_name"})
-    signed_name = forms.CharField(label="Your full name", max_length=200)
+    signed_name = forms.CharField(label=_("Your full name"), max_length=200)
     signature = forms.CharField(
-        label="Your signature",
+        label=_("Your signature"),
         max_length=MAX_SIGNATURE_CHARS,
         widget=forms.HiddenInput(attrs={"id": "signature-data"}),
-        error_messages={"required": "Draw your signature in the box."},
+        error_messages={"required": _("Draw your signature in the box.")},
     )
     agree = forms.BooleanField(
-        label="I have read the document above, I could ask questions, and I agree to it.",
-        error_messages={"required": "Tick the box to confirm that you agree."},
+        label=_("I have read the document above, I could ask questions, and I agree to it."),
+        error_messages={"required": _("Tick the box to confirm that you agree.")},
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.intake.models import (
     AttemptMethod,
@@ -44,46 +45,46 @@ class InquiryForm(CheckedTextForm, forms.Form):
 
     person_names = frozenset({"name"})
 
-    name = forms.CharField(max_length=100, label="Your name")
-    email = forms.EmailField(max_length=254, required=False, label="E-mail address")
-    phone = forms.CharField(max_length=40, required=False, label="Phone number")
+    name = forms.CharField(max_length=100, label=_("Your name"))
+    email = forms.EmailField(max_length=254, required=False, label=_("E-mail address"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone number"))
     preferred_contact = forms.ChoiceField(
         choices=ContactMethod.choices,
         initial=ContactMethod.EMAIL,
         widget=forms.RadioSelect,
-        label="How should we contact you?",
+        label=_("How should we contact you?"),
     )
     concerns = forms.MultipleChoiceField(
         choices=Concern.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="What would you like help with?",
+        label=_("What would you like help with?"),
     )
     prior_treatments = forms.CharField(
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Treatments you have tried (optional)",
-        help_text="For example medicines, therapy such as CBT, and roughly for how long.",
+        label=_("Treatments you have tried (optional)"),
+        help_text=_("For example medicines, therapy such as CBT, and roughly for how long."),
     )
     message = forms.CharField(
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Anything else you would like us to know (optional)",
+        label=_("Anything else you would like us to know (optional)"),
     )
     heard_about = forms.CharField(
-        max_length=200, required=False, label="How did you hear about us? (optional)"
+        max_length=200, required=False, label=_("How did you hear about us? (optional)")
     )
     consent_to_contact = forms.BooleanField(
         required=True,
-        label="I agree that the clinic may contact me about this inquiry.",
-        error_messages={"required": "We can only answer if you agree to be contacted."},
+        label=_("I agree that the clinic may contact me about this inquiry."),
+        error_messages={"required": _("We can only answer if you agree to be contacted.")},
     )
     website = forms.CharField(
         max_length=200,
         required=False,
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     # No max_length: a field error on a hidden field would not be seen; see the length check.
@@ -91,8 +92,8 @@ class InquiryForm(CheckedTextForm, forms.Form):
     attach_self_screen = forms.BooleanField(
         required=False,
         initial=True,
-        label="Send these self-screen results with my inquiry",
-        help_text="Untick this to send your inquiry without the results.",
+        label=_("Send these self-screen results with my inquiry"),
+        help_text=_("Untick this to send your inquiry without the results."),
     )
 
     def self_screen_attached(self) -> tuple[list[ScreenResult], str]:

@@ -8,21 +8,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.intake.self_screen import self_screen_record_problems, self_screen_summaries
 
 
 class Concern(models.TextChoices):
-    GENERALIZED_ANXIETY = "generalized_anxiety", "Generalized anxiety"
-    SOCIAL_ANXIETY = "social_anxiety", "Social anxiety"
-    PANIC_DISORDER = "panic_disorder", "Panic disorder"
-    OCD = "ocd", "Obsessive-compulsive disorder (OCD)"
-    OTHER = "other", "Something else"
+    GENERALIZED_ANXIETY = "generalized_anxiety", _("Generalized anxiety")
+    SOCIAL_ANXIETY = "social_anxiety", _("Social anxiety")
+    PANIC_DISORDER = "panic_disorder", _("Panic disorder")
+    OCD = "ocd", _("Obsessive-compulsive disorder (OCD)")
+    OTHER = "other", _("Something else")
 
 
 class ContactMethod(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    PHONE = "phone", "Phone"
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
 
 
 class InquiryStatus(models.TextChoices):

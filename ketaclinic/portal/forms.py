@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
+from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.accounts.models import User
 from ketaclinic.lib.forms import CheckedTextForm
@@ -14,31 +15,33 @@ class WelcomePasswordForm(SetPasswordForm):  # type: ignore[type-arg]  # not sub
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(user, *args, **kwargs)
-        self.fields["new_password1"].label = "Choose a password"
-        self.fields["new_password2"].label = "Type it again"
+        self.fields["new_password1"].label = _("Choose a password")
+        self.fields["new_password2"].label = _("Type it again")
 
 
 class RideForm(CheckedTextForm, forms.Form):
     person_names = frozenset({"escort_name"})
 
     escort_name = forms.CharField(
-        label="Who is taking you home? (optional)", max_length=100, required=False
+        label=_("Who is taking you home? (optional)"), max_length=100, required=False
     )
     confirm = forms.BooleanField(
-        label="Someone will take me home after this session, and I will not drive until tomorrow.",
+        label=_(
+            "Someone will take me home after this session, and I will not drive until tomorrow."
+        ),
         required=True,
-        error_messages={"required": "Tick the box to confirm."},
+        error_messages={"required": _("Tick the box to confirm.")},
     )
 
 
 class ContactForm(CheckedTextForm, forms.Form):
-    email = forms.EmailField(label="E-mail", max_length=254, required=False)
-    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     address = forms.CharField(
-        label="Address", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Address"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     emergency_contact = forms.CharField(
-        label="Emergency contact (name, how they know you, phone)",
+        label=_("Emergency contact (name, how they know you, phone)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -80,3 +80,18 @@ class ContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"contact change {self.pk}"
+
+
+class LanguagePreference(models.Model):
+    """The language a patient chose for their pages (``settings.LANGUAGES``), kept on their
+    portal record so that it follows them to any device after they sign in
+    (``ketaclinic/portal/middleware.py``). No row: the language of the browser or the cookie."""
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.PROTECT, related_name="portal_language"
+    )
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"language {self.language} for patient {self.patient_id}"

@@ -15,6 +15,7 @@ from django.db.models import Exists, JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
@@ -23,10 +24,10 @@ from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Preparation, ProtocolDataError
 from ketaclinic.patients.models import Patient
-from ketaclinic.portal.explain import ABOUT
+from ketaclinic.portal.explain import ABOUT, ABOUT_ANY
 from ketaclinic.portal.models import ContactChange, PatientInvitation, RideConfirmation
 from ketaclinic.scales import instruments
-from ketaclinic.scales.instruments import Instrument, InstrumentUnknown
+from ketaclinic.scales.instruments import Instrument, InstrumentUnknown, translations
 from ketaclinic.scales.schedules import due_for_patient
 from ketaclinic.scales.services import short_name
 
@@ -134,8 +135,13 @@ class DueQuestionnaire:
         return short_name(self.instrument)
 
     @property
+    def name(self) -> str:
+        """The title in the active language where the instrument has an official translation."""
+        return translations.display_name(self.instrument, get_language())
+
+    @property
     def about(self) -> str:
-        return ABOUT.get(self.instrument.code, "how much your symptoms bothered you")
+        return str(ABOUT.get(self.instrument.code, ABOUT_ANY))
 
 
 def due_questionnaires(user: Any) -> list[DueQuestionnaire]:

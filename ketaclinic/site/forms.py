@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.intake.self_screen import (
     SELF_SCREEN_CODES,
@@ -13,6 +14,7 @@ from ketaclinic.intake.self_screen import (
 from ketaclinic.scales.forms import InstrumentForm
 from ketaclinic.scales.instruments import Instrument
 from ketaclinic.site.models import Page
+from ketaclinic.site.templatetags.self_screen_words import WORDS
 
 
 class PageForm(forms.ModelForm[Page]):
@@ -31,9 +33,10 @@ def _self_screen_choices() -> list[tuple[str, str]]:
     choices = []
     for code in SELF_SCREEN_CODES:
         instrument = self_screen_instrument(code)
-        topic = TOPICS[code].capitalize()
+        topic = str(WORDS.get(TOPICS[code], TOPICS[code])).capitalize()
         count = len(instrument.items)
-        choices.append((code, f"{topic}: {SHORT_NAMES[code]}, {count} questions"))
+        words = _("%(topic)s: %(name)s, %(count)s questions")
+        choices.append((code, words % {"topic": topic, "name": SHORT_NAMES[code], "count": count}))
     return choices
 
 
@@ -44,8 +47,8 @@ class SelfScreenChooseForm(forms.Form):
         choices=_self_screen_choices,
         initial=list(SELF_SCREEN_CODES),
         widget=forms.CheckboxSelectMultiple,
-        label="Which questionnaires would you like to answer?",
-        error_messages={"required": "Choose at least one questionnaire."},
+        label=_("Which questionnaires would you like to answer?"),
+        error_messages={"required": _("Choose at least one questionnaire.")},
     )
 
     def codes(self) -> list[str]:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -23,6 +24,7 @@ from ketaclinic.intake.self_screen import (
     self_screen_urgent_flags,
 )
 from ketaclinic.intake.self_screen.token import self_screen_token_make
+from ketaclinic.scales.instruments import Instrument, translations
 from ketaclinic.site import selectors, services
 from ketaclinic.site.forms import PageForm, SelfScreenChooseForm, SelfScreenInstrumentForm
 from ketaclinic.site.rendering import markdown_to_safe_html
@@ -138,6 +140,10 @@ def inquiry_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "site/inquiry_thanks.html", {"clinic": _clinic()})
 
 
+def _shown(instrument: Instrument) -> Instrument:
+    return translations.localised(instrument, get_language()) or instrument
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def self_screen(request: HttpRequest) -> HttpResponse:
@@ -156,7 +162,9 @@ def self_screen(request: HttpRequest) -> HttpResponse:
     answering = request.POST.get("step") == "answer"
     forms = [
         SelfScreenInstrumentForm(
-            request.POST if answering else None, instrument=self_screen_instrument(code)
+            request.POST if answering else None,
+            # The official Spanish wording when Spanish is active (both have one).
+            instrument=_shown(self_screen_instrument(code)),
         )
         for code in choose.codes()
     ]

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -30,7 +30,7 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.patients.models import Patient
-from ketaclinic.portal.models import PatientInvitation
+from ketaclinic.portal.models import LanguagePreference, PatientInvitation
 
 # A clinic choice, not a clinical number: long enough for a weekend, short enough that a
 # forgotten e-mail does not open an account months later. Never longer than Django's
@@ -150,8 +150,12 @@ def invitation_send(*, acting_user: Any, patient: Patient, link_base: str) -> Is
         "hours": INVITATION_HOURS,
         "clinic_phone": settings.KETACLINIC_CLINIC_PHONE,
     }
-    subject = render_to_string("portal/email/invitation_subject.txt", context).strip()
-    body = render_to_string("portal/email/invitation_body.txt", context)
+    # In the patient's own language when they chose one (a new invitation after they did);
+    # else English, the staff's language.
+    kept = LanguagePreference.objects.filter(patient_id=locked.pk).values_list("language").first()
+    with translation.override(kept[0] if kept else "en"):
+        subject = render_to_string("portal/email/invitation_subject.txt", context).strip()
+        body = render_to_string("portal/email/invitation_body.txt", context)
     # After commit: no e-mail for an invitation that was rolled back.
     transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return issued

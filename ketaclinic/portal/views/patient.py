@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import user_can
@@ -27,7 +29,7 @@ from ketaclinic.portal.views.rendering import portal_render
 from ketaclinic.scales import instruments, trends
 from ketaclinic.scales import services as scale_services
 from ketaclinic.scales.forms import InstrumentForm
-from ketaclinic.scales.instruments import InstrumentUnknown
+from ketaclinic.scales.instruments import InstrumentUnknown, translations
 from ketaclinic.scales.models import AdministrationMode
 from ketaclinic.scales.selectors import patient_self_report_support_needed
 
@@ -83,7 +85,7 @@ def ride(request: HttpRequest, session_id: UUID) -> HttpResponse:
             except ValidationError as exc:
                 service_errors_onto(form, exc)
             else:
-                messages.success(request, "Thank you: your ride home is confirmed.")
+                messages.success(request, _("Thank you: your ride home is confirmed."))
                 return redirect("portal:home")
         status = 422
     return portal_render(
@@ -109,7 +111,10 @@ def questionnaire(request: HttpRequest, code: str) -> HttpResponse:
     instrument = _due_instrument(request, code)
     patient = selectors.own_patient(request.user)
     data = request.POST if request.method == "POST" else None
-    form = InstrumentForm(data, instrument=instrument)
+    # The official translation where one exists; else the English form with a note. The
+    # answers are scored by the instrument's own definition whichever wording was shown.
+    shown = translations.localised(instrument, get_language())
+    form = InstrumentForm(data, instrument=shown or instrument)
     flag_raised = ""
     if data is not None:
         if form.is_valid():
@@ -144,6 +149,7 @@ def questionnaire(request: HttpRequest, code: str) -> HttpResponse:
         "instrument": instrument,
         "form": form,
         "has_errors": bool(form.errors),
+        "english_only": shown is None,
         "support": bool(flag_raised) or patient_self_report_support_needed(patient),
         "tab": "questionnaires",
     }
@@ -194,7 +200,7 @@ def contact_details(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 service_errors_onto(form, exc)
             else:
-                text = "Your details were saved." if changed else "Nothing was changed."
+                text = _("Your details were saved.") if changed else _("Nothing was changed.")
                 messages.success(request, text)
                 return redirect("portal:contact")
         status = 422

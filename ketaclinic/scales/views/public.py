@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -17,6 +18,7 @@ from ketaclinic.audit.middleware import client_address
 from ketaclinic.lib.link_pages import patient_link_page
 from ketaclinic.scales import instruments, links
 from ketaclinic.scales.forms import InstrumentForm, validation_errors_for
+from ketaclinic.scales.instruments import translations
 from ketaclinic.scales.models import LinkMode, PatientLink
 
 
@@ -25,7 +27,14 @@ def _gone(request: HttpRequest, reason: str, status: int) -> HttpResponse:
 
 
 def _forms(link: PatientLink, data: object = None) -> list[InstrumentForm]:
-    return [InstrumentForm(data, instrument=instruments.get(code)) for code in link.instruments]
+    # The official translation in the visitor's language where one exists, else English.
+    return [
+        InstrumentForm(data, instrument=_shown(instruments.get(code))) for code in link.instruments
+    ]
+
+
+def _shown(instrument: instruments.Instrument) -> instruments.Instrument:
+    return translations.localised(instrument, get_language()) or instrument
 
 
 @patient_link_page
