@@ -245,3 +245,31 @@ class PublicFigure(models.Model):
 
     def __str__(self) -> str:
         return f"public figure {self.measure} {self.timepoint} {self.disorder}"
+
+
+class SessionSafetyRow(models.Model):
+    """One given infusion's safety figures, derived from its chart (``services.safety_rows``):
+    its dose, its peak blood-pressure rise over the pre-infusion baseline, its peak
+    dissociation scores, its planned and infused minutes, its side effects charted. Kept
+    current like the outcome rows (the same change triggers mark its patient; the drain
+    recomputes the marked patients' sessions), so that the page's safety section is a few
+    grouped aggregates over these rows. Values that depend on versioned definitions (the dose
+    band, the early-stop margin) are applied when the page reads, never stored."""
+
+    session_id = models.UUIDField(primary_key=True)
+    course_id = models.UUIDField(db_index=True)
+    patient_id = models.UUIDField(db_index=True)
+    weight_based = models.BooleanField()  # the protocol doses by mg/kg
+    mg_per_kg = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    systolic_rise = models.IntegerField(null=True, blank=True)
+    diastolic_rise = models.IntegerField(null=True, blank=True)
+    cadss = models.IntegerField(null=True, blank=True)  # peak CADSS (0-92)
+    dissociation_0_4 = models.IntegerField(null=True, blank=True)  # peak 0-4 rating
+    planned_minutes = models.IntegerField(null=True, blank=True)
+    # Minutes infused (start to stop, less pauses), as ``rules.safety.infused_minutes``
+    # computes them; None when the start or the stop is not charted.
+    infused_minutes = models.FloatField(null=True, blank=True)
+    side_effects = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"safety of session {self.session_id}"

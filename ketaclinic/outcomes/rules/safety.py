@@ -209,33 +209,30 @@ class DoseBandRow:
 
 
 @dataclass
-class _Tally:
+class BandTally:
+    """A dose band's sessions and the histograms ({value: how many}) of their peak rises and
+    peak dissociation scores: what the database's grouped counts give, or a tally of
+    sessions."""
+
     sessions: int = 0
     systolic: Counter[int] = field(default_factory=Counter)
     diastolic: Counter[int] = field(default_factory=Counter)
     dissociation: dict[str, Counter[int]] = field(default_factory=dict)
 
 
-def by_dose_band(
-    sessions: Iterable[SessionSafety], definitions: SafetyDefinitions, instruments: Sequence[str]
+def band_order(definitions: SafetyDefinitions) -> list[str]:
+    """The bands in the order they are shown: by dose, then fixed doses, then no dose charted."""
+    return [b.code for b in definitions.dose_bands] + [NOT_WEIGHT_BASED, NO_DOSE]
+
+
+def band_rows(
+    tallies: Mapping[str, BandTally], definitions: SafetyDefinitions, instruments: Sequence[str]
 ) -> list[DoseBandRow]:
-    """One row per dose band that has sessions, in the bands' order (fixed doses, then those
-    without a dose charted, last): how
-    many sessions, and the spread of the peak rises and peak dissociation scores among those
-    that have them (each its own denominator, ``Spread.n``). Scores of different instruments
-    are never mixed."""
-    tallies: dict[str, _Tally] = {}
-    for s in sessions:
-        band = dose_band(s.mg_per_kg, definitions.dose_bands, weight_based=s.weight_based)
-        tally = tallies.setdefault(band, _Tally())
-        tally.sessions += 1
-        if s.systolic_rise is not None:
-            tally.systolic[s.systolic_rise] += 1
-        if s.diastolic_rise is not None:
-            tally.diastolic[s.diastolic_rise] += 1
-        for instrument, score in s.dissociation.items():
-            tally.dissociation.setdefault(instrument, Counter())[score] += 1
-    order = [b.code for b in definitions.dose_bands] + [NOT_WEIGHT_BASED, NO_DOSE]
+    """One row per dose band that has sessions, in the bands' order, with the spread of each
+    value among the sessions that have it (each its own denominator, ``Spread.n``)."""
+    unknown = set(tallies) - set(band_order(definitions))
+    if unknown:
+        raise ValueError(f"no such dose band: {sorted(unknown)}")
     return [
         DoseBandRow(
             band=code,
@@ -247,9 +244,31 @@ def by_dose_band(
                 i: spread(tallies[code].dissociation.get(i, Counter())) for i in instruments
             },
         )
-        for code in order
-        if code in tallies
+        for code in band_order(definitions)
+        if code in tallies and tallies[code].sessions > 0
     ]
+
+
+def by_dose_band(
+    sessions: Iterable[SessionSafety], definitions: SafetyDefinitions, instruments: Sequence[str]
+) -> list[DoseBandRow]:
+    """One row per dose band that has sessions, in the bands' order (fixed doses, then those
+    without a dose charted, last): how
+    many sessions, and the spread of the peak rises and peak dissociation scores among those
+    that have them (each its own denominator, ``Spread.n``). Scores of different instruments
+    are never mixed."""
+    tallies: dict[str, BandTally] = {}
+    for s in sessions:
+        band = dose_band(s.mg_per_kg, definitions.dose_bands, weight_based=s.weight_based)
+        tally = tallies.setdefault(band, BandTally())
+        tally.sessions += 1
+        if s.systolic_rise is not None:
+            tally.systolic[s.systolic_rise] += 1
+        if s.diastolic_rise is not None:
+            tally.diastolic[s.diastolic_rise] += 1
+        for instrument, score in s.dissociation.items():
+            tally.dissociation.setdefault(instrument, Counter())[score] += 1
+    return band_rows(tallies, definitions, instruments)
 
 
 def per_100(count: int, sessions: int) -> float | None:

@@ -10,7 +10,9 @@ On PostgreSQL the database computes them set-based (``services.set_based``: a fe
 over all courses, or the dirty patients' courses, no row through Python); elsewhere (SQLite)
 the sources are read as ordered streams (``outcomes.sources``), judged by the pure rules one
 patient at a time and written in batches.
-Both keep memory flat whatever the clinic's size, and a test holds them to the same rows. One
+Both keep memory flat whatever the clinic's size, and a test holds them to the same rows. The
+per-session safety rows (``services.safety_rows``) are recomputed in the same run for the same
+patients (every session, or the dirty patients' sessions). One
 audit event records the run (it reads every treated patient's scores; the rows it writes never
 leave the clinic page's aggregates).
 """
@@ -22,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from ketaclinic.audit.models import Action
@@ -36,6 +39,7 @@ from ketaclinic.outcomes.models import (
 )
 from ketaclinic.outcomes.rules import Assessment, OutcomeDefinitions, course_outcome
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
+from ketaclinic.outcomes.services.safety_rows import safety_rows_refresh
 from ketaclinic.outcomes.services.set_based import refresh_set_based
 from ketaclinic.outcomes.services.upkeep import install_triggers, triggers_installed
 from ketaclinic.outcomes.sources import GIVEN, CourseInfo, PatientRows, patient_rows
@@ -170,6 +174,7 @@ def _drain_streamed(defs: OutcomeDefinitions, now: Any) -> tuple[int, int]:
     while ids := list(DirtyPatient.objects.values_list("patient_id", flat=True)[:BATCH]):
         DirtyPatient.objects.filter(patient_id__in=ids).delete()
         c, w = _refresh_streamed(defs, now, ids)
+        safety_rows_refresh(ids)
         courses, written = courses + c, written + w
     return courses, written
 
@@ -195,10 +200,18 @@ def _run(
         courses, written = refresh_set_based(
             defs, now=now, core=CORE_MEASURES, given=given, changed_only=changed_only
         )
+        if changed_only:
+            # the drained patients, left in ``oc_scope`` by the outcome rows' recompute
+            safety_rows_refresh(RawSQL("SELECT patient_id FROM oc_scope", []))
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE oc_scope")
+        else:
+            safety_rows_refresh(None)
     elif changed_only:
         courses, written = _drain_streamed(defs, now)
     else:
         courses, written = _refresh_streamed(defs, now)
+        safety_rows_refresh(None)
     run.finished_at = timezone.now()
     run.courses = courses
     run.rows = written

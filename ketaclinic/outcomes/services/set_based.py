@@ -306,6 +306,8 @@ def refresh_set_based(
     """Replace the outcome rows; returns (courses, course outcome rows). Every course's, or with
     ``changed_only`` those of the patients marked dirty (drained in this transaction). The dirty
     marks go either way: the rows written here are computed from every committed source row.
+    With ``changed_only`` the drained patients stay in the temporary table ``oc_scope`` for the
+    caller (the safety rows are recomputed for the same patients), who drops it.
     PostgreSQL only; the caller holds the transaction (the temporary tables go with it)."""
     tables = _tables()
     params = (
@@ -347,7 +349,6 @@ def refresh_set_based(
         cursor.execute("SELECT count(*) FROM oc_course")
         row = cursor.fetchone()
         courses = int(row[0]) if row else 0
-        temporary = ["oc_score", "oc_cm", "oc_infusion", "oc_course"]
-        for table in [*temporary, *(["oc_scope"] if changed_only else [])]:
+        for table in ("oc_score", "oc_cm", "oc_infusion", "oc_course"):
             cursor.execute(f"DROP TABLE {table}")
     return courses, outcomes

@@ -6,7 +6,11 @@ What the outcome rows of a course read, and so what marks its patient (``DirtyPa
 - the course's sessions (which were given and when: course, status, start);
 - the course itself (patient, protocol, who started it);
 - the patient's evaluations (the diagnoses give the disorder: patient, input, time);
-- the protocol's code and route (every patient with a course on it).
+- the protocol's code, route and mg/kg dose (every patient with a course on it);
+- the chart of each session, which the per-session safety rows read: its vitals (values, phase,
+  time, source, confirmation, artefact), its chart entries (start, stop, pauses, assessments,
+  side effects) and its dose checks (amount, planned minutes). Alerts are counted live from
+  their own table, joined to the safety rows of the sessions given, so they need no mark.
 Inserts, deletes and updates of those columns all mark; other columns (notes, answers) do not.
 
 They are triggers, not Django signals, because signals miss ``QuerySet.update()``, bulk writes,
@@ -22,7 +26,7 @@ from typing import Any
 
 from ketaclinic.courses.models import Course, Protocol
 from ketaclinic.eligibility.models import Evaluation
-from ketaclinic.infusions.models import Session
+from ketaclinic.infusions.models import ChartEntry, DoseCheck, Session, VitalsReading
 from ketaclinic.outcomes.models import DirtyPatient
 from ketaclinic.scales.models import Administration
 
@@ -37,8 +41,17 @@ def _tables() -> dict[str, str]:
         "course": Course._meta.db_table,
         "evaluation": Evaluation._meta.db_table,
         "protocol": Protocol._meta.db_table,
+        "vitals": VitalsReading._meta.db_table,
+        "chartentry": ChartEntry._meta.db_table,
+        "dosecheck": DoseCheck._meta.db_table,
     }
 
+
+# The patient of a row of a session's chart.
+SESSION_PATIENT = (
+    "SELECT c.patient_id FROM {session} s JOIN {course} c ON c.id = s.course_id"
+    " WHERE s.id = {row}.session_id"
+)
 
 # (trigger suffix, table key, watched columns, how the patient is found from a row: a column of
 # the row, or a query from the row's own key). ``{row}`` is NEW or OLD.
@@ -70,8 +83,30 @@ WATCHED: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     (
         "protocol",
         "protocol",
-        ("code", "route", "name"),
+        ("code", "route", "name", "mg_per_kg"),
         "SELECT patient_id FROM {course} WHERE protocol_id = {row}.id",
+    ),
+    (
+        "vitals",
+        "vitals",
+        (
+            "session_id",
+            "at",
+            "phase",
+            "systolic_mmhg",
+            "diastolic_mmhg",
+            "source",
+            "confirmed_at",
+            "artefact",
+        ),
+        SESSION_PATIENT,
+    ),
+    ("chartentry", "chartentry", ("session_id", "kind", "at", "data_json"), SESSION_PATIENT),
+    (
+        "dosecheck",
+        "dosecheck",
+        ("session_id", "amount", "infusion_minutes", "calculated_at"),
+        SESSION_PATIENT,
     ),
 )
 

@@ -230,6 +230,7 @@ def test_after_many_changes_the_rows_equal_a_full_rebuild(
     cohort: tuple[Clinic, list[Any]],
 ) -> None:
     clinic, courses = cohort
+    _charted(clinic, courses)
     more = build_cohort(
         [Spec("F41.0", 10, (8, 6, 6, 5, 4, 3), follow_up=2, measure="pdss_sr")],
         clinician=clinic.users["ada"],
@@ -243,10 +244,21 @@ def test_after_many_changes_the_rows_equal_a_full_rebuild(
     Administration.objects.filter(patient_id=more[0].patient_id).update(total=1)
     Session.objects.filter(course=courses[5]).delete()  # a course deleted with its sessions
     courses[5].delete()
+    # chart writes that bypass save(): a queryset update and a raw delete
+    from ketaclinic.infusions.models import ChartEntry, VitalsReading
+
+    VitalsReading.objects.filter(systolic_mmhg=160).update(systolic_mmhg=175)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {ChartEntry._meta.db_table} WHERE kind = 'pause'"  # noqa: S608
+        )
     outcomes_current(acting_user=None)
     incremental = _snapshot()
+    safety = (_safety_snapshot(), _safety_figures())
     outcomes_refresh(acting_user=None)
     assert _snapshot() == incremental
+    assert (_safety_snapshot(), _safety_figures()) == safety
+    assert len(safety[0]) == 36 - 1 - 6 + 6  # a session and a course deleted; a new course
     assert len(incremental) >= 14
     assert shipped_definitions().label == "ketaclinic-outcomes v1"
 
@@ -274,3 +286,77 @@ def test_the_page_the_api_and_the_public_figures_count_a_new_score(
     assert figures_refresh() == 1
     figure.refresh_from_db()
     assert figure.snapshot["cells"][0]["rates"]["responded"]["count"] == 3
+
+
+def _safety_snapshot() -> list[tuple[Any, ...]]:
+    from ketaclinic.outcomes.models import SessionSafetyRow
+
+    return list(SessionSafetyRow.objects.order_by("session_id").values_list())
+
+
+def _safety_figures() -> Any:
+    from ketaclinic.outcomes.selectors import safety_for
+
+    return [safety_for(Filters(measure=m)) for m in ("gad7", "phq9")]
+
+
+def _charted(clinic: Clinic, courses: list[Any]) -> list[Session]:
+    """Charts on three sessions of two courses (the safety figures' hand-worked fixtures)."""
+    from ketaclinic.outcomes.tests.test_safety_figures import _chart
+
+    ada = clinic.users["ada"]
+    first = list(courses[RESPONDER].sessions.order_by("start"))
+    second = list(courses[NEVER].sessions.order_by("start"))
+    _chart(first[0], ada, mg_per_kg="0.5", baseline=(120, 80), during=[(150, 95)],
+           stop_minute=40, cadss=[8, 12])  # fmt: skip
+    _chart(first[1], ada, mg_per_kg="0.6", baseline=(130, 85), during=[(140, 84)],
+           stop_minute=25, cadss=[20], pause=(5, 8))  # fmt: skip
+    _chart(second[0], ada, mg_per_kg="1.0", baseline=(120, 80), during=[(160, 100)],
+           stop_minute=None)  # fmt: skip
+    return [first[0], first[1], second[0]]
+
+
+def test_chart_writes_mark_their_patient_and_reach_the_safety_figures(
+    cohort: tuple[Clinic, list[Any]],
+) -> None:
+    from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, DoseCheck, VitalsReading
+
+    clinic, courses = cohort
+    outcomes_current(acting_user=None)
+    assert [(b.band, b.sessions) for b in _safety_figures()[0].by_dose] == [("no_dose", 36)]
+    charted = _charted(clinic, courses)
+    patients = {courses[RESPONDER].patient_id, courses[NEVER].patient_id}
+    assert set(DirtyPatient.objects.values_list("patient_id", flat=True)) == patients
+    outcomes_current(acting_user=None)
+    before = _safety_figures()[0]
+    assert [(b.band, b.sessions) for b in before.by_dose] == [
+        ("0_5", 2),
+        ("1_0", 1),
+        ("no_dose", 33),
+    ]
+    assert before.by_dose[0].systolic_rise.maximum == 30
+    # a queryset update of a reading (no save): its patient is marked, the peak moves
+    VitalsReading.objects.filter(session=charted[0], systolic_mmhg=150).update(systolic_mmhg=170)
+    assert set(DirtyPatient.objects.values_list("patient_id", flat=True)) == {
+        courses[RESPONDER].patient_id
+    }
+    outcomes_current(acting_user=None)
+    assert _safety_figures()[0].by_dose[0].systolic_rise.maximum == 50
+    # raw SQL on a dose check, a deleted stop, an unconfirmed monitor row confirmed
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DoseCheck._meta.db_table} SET infusion_minutes = 60"  # noqa: S608
+            " WHERE session_id = %s",
+            [charted[1].pk.hex if connection.vendor == "sqlite" else charted[1].pk],
+        )
+    ChartEntry.objects.filter(session=charted[0], kind=ChartEntryKind.INFUSION_STOP).delete()
+    VitalsReading.objects.filter(session=charted[0], source="monitor").update(confirmed_at=START)
+    assert DirtyPatient.objects.count() == 1
+    outcomes_current(acting_user=None)
+    incremental = (_safety_snapshot(), _safety_figures())
+    outcomes_refresh(acting_user=None)
+    assert (_safety_snapshot(), _safety_figures()) == incremental
+    # a column the figures do not read marks nobody
+    VitalsReading.objects.filter(session=charted[0]).update(device="m2")
+    ChartEntry.objects.filter(session=charted[0]).update(reason="typo")
+    assert not DirtyPatient.objects.exists()
