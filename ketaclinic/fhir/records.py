@@ -42,6 +42,7 @@ from ketaclinic.fhir.resources.form_versions import (
     form_versions,
     forms_visible_to,
 )
+from ketaclinic.fhir.resources.session_record import record_pdf_stored, record_versions
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.cursor import CursorInvalid, cursor_loads
 from ketaclinic.fhir.search.engine import Built
@@ -76,6 +77,15 @@ def binary_read(user: Any, resource_id: str) -> Content:
         document = forms_visible_to(user).filter(code=form[0], version=form[1]).first()
         if document is not None:
             return Content(resource_id, FORM_TEXT, form_text(document))
+    stored = record_pdf_stored(user, resource_id)
+    if stored is not None:  # a signed session record's PDF (resources/session_record.py)
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
+                targets=[AuditTarget("Binary", resource_id, stored[0])],
+            )
+        return Content(resource_id, PDF, stored[1])
     key = consent_key(resource_id)
     signature = (
         None
@@ -102,7 +112,9 @@ def binary_read(user: Any, resource_id: str) -> Content:
 # Types with resources whose versions are kept: the versions of one, newest first (an empty
 # list: not one of the versioned resources of the type).
 VERSIONED: dict[str, Callable[[Any, str], Sequence[Built]]] = {
-    "DocumentReference": form_versions,
+    "DocumentReference": lambda user, resource_id: (
+        form_versions(user, resource_id) or record_versions(user, resource_id)
+    ),
 }
 
 
