@@ -343,6 +343,24 @@ def diagnoses_import(*, acting_user: Any, rows: Sequence[Diagnosis]) -> list[Dia
     return created
 
 
+def allergies_import(*, acting_user: Any, rows: Sequence[Allergy]) -> list[Allergy]:
+    """Allergies from another system (the AllergyIntolerances of a FHIR transaction Bundle),
+    each already checked by the caller (``full_clean``): inserted in one statement and each
+    audited, inside the caller's transaction; never changed afterwards, like a diagnosis."""
+    require(acting_user, "patient.create")
+    for row in rows:
+        row.source = RecordSource.IMPORT
+        row.evaluation = None
+    created = Allergy.objects.bulk_create(list(rows), batch_size=500)
+    if created:
+        audit_record_many(
+            actor=acting_user,
+            action=Action.CREATE,
+            targets=[AuditTarget("AllergyIntolerance", str(r.pk), r.patient_id) for r in created],
+        )
+    return created
+
+
 # -- decisions ---------------------------------------------------------------------------------
 
 # The decision that agrees with each proposal; a "needs review" proposal agrees with none, so

@@ -44,6 +44,7 @@ from ketaclinic.fhir.resources.form_versions import (
     forms_visible_to,
 )
 from ketaclinic.fhir.resources.letter_document import letter_binary
+from ketaclinic.fhir.resources.session_record import record_pdf_stored, record_versions
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.cursor import CursorInvalid, cursor_loads
 from ketaclinic.fhir.search.engine import Built
@@ -80,6 +81,8 @@ def binary_read(user: Any, resource_id: str) -> Content:
             return Content(resource_id, FORM_TEXT, form_text(document))
     letter = letter_binary(user, resource_id)
     if letter is not None and letter.pdf is not None:
+    stored = record_pdf_stored(user, resource_id)
+    if stored is not None:  # a signed session record's PDF (resources/session_record.py)
         with transaction.atomic():
             audit_record_many(
                 actor=user,
@@ -87,6 +90,9 @@ def binary_read(user: Any, resource_id: str) -> Content:
                 targets=[AuditTarget("Binary", resource_id, letter.patient_id)],
             )
         return Content(resource_id, PDF, bytes(letter.pdf))
+                targets=[AuditTarget("Binary", resource_id, stored[0])],
+            )
+        return Content(resource_id, PDF, stored[1])
     key = consent_key(resource_id)
     signature = (
         None
@@ -113,7 +119,9 @@ def binary_read(user: Any, resource_id: str) -> Content:
 # Types with resources whose versions are kept: the versions of one, newest first (an empty
 # list: not one of the versioned resources of the type).
 VERSIONED: dict[str, Callable[[Any, str], Sequence[Built]]] = {
-    "DocumentReference": form_versions,
+    "DocumentReference": lambda user, resource_id: (
+        form_versions(user, resource_id) or record_versions(user, resource_id)
+    ),
 }
 # Care plans keep every signed version (resources/care_plan.py).
 VERSIONED["CarePlan"] = care_plan_versions

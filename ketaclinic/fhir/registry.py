@@ -4,6 +4,8 @@ The CapabilityStatement lists exactly these parameters (``capability.py`` reads 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ketaclinic.fhir.resources.clinical_types import CLINICAL_TYPES
 from ketaclinic.fhir.resources.consent import CONSENT_SOURCE
 from ketaclinic.fhir.resources.encounter import ENCOUNTER_SOURCE
@@ -325,4 +327,14 @@ TYPES["CarePlan"] = ResourceType(
     "served): goals as contained Goal resources, interventions and the Stanley-Brown safety "
     "plan as activities. Versioned: meta.versionId is the version number, _history lists "
     "every signed version, _history/<n> reads one.",
+# The signed infusion session records (issue 16, h16-rest): another DocumentReference source.
+from ketaclinic.fhir.resources.session_record import SESSION_RECORD_SOURCE  # noqa: E402
+
+TYPES["DocumentReference"] = replace(
+    TYPES["DocumentReference"],
+    sources=(*TYPES["DocumentReference"].sources, SESSION_RECORD_SOURCE),
+    documentation=TYPES["DocumentReference"].documentation
+    + " Signed infusion session records (ids sessionrecord-<session id>, type LOINC 28570-0, "
+    "category session-record; versioned: version 1 is the PDF as signed, each addendum adds "
+    "one; the PDF of version n is Binary/sessionrecord-<session id>-v<n>).",
 )

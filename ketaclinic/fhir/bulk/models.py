@@ -104,6 +104,12 @@ class BulkExport(models.Model):
     since = models.DateTimeField(null=True, blank=True)
     until = models.DateTimeField(null=True, blank=True)
     request_url = models.TextField(help_text="The kick-off request, for the manifest.")
+    grant_scope = models.TextField(
+        blank=True,
+        default="",
+        help_text="A SMART program's granted scopes at kick-off (blank: a person's API token). "
+        "The job applies them to every type and row; polls and downloads need the same program.",
+    )
     status = models.CharField(
         max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )

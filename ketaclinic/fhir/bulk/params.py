@@ -42,6 +42,7 @@ class KickOff:
     until: datetime | None = None
     type_filters: dict[str, list[str]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    grant_scope: str = ""  # a SMART program's scopes, applied by the job
 
 
 def _instant(name: str, raw: str) -> datetime:

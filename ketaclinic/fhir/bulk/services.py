@@ -59,6 +59,7 @@ def bulk_export_start(
         since=kick_off.since,
         until=kick_off.until,
         request_url=request_url,
+        grant_scope=kick_off.grant_scope,
         transaction_time=min(kick_off.until or timezone.now(), timezone.now()),
     )
     audit_record(

@@ -19,6 +19,7 @@ from ketaclinic.fhir.bulk.params import kick_off_params
 from ketaclinic.fhir.bulk.writer import attempt_dir
 from ketaclinic.fhir.outcome import FhirProblem, Issue
 from ketaclinic.fhir.search.params import Handling
+from ketaclinic.fhir.smart.access import current_grant
 from ketaclinic.fhir.views import fhir_endpoint, outcome_response
 
 NDJSON = "application/fhir+ndjson"
@@ -42,7 +43,12 @@ def _handling(request: HttpRequest) -> Handling:
 def _kick_off(request: HttpRequest, kind: str, cohort_id: str | None = None) -> HttpResponse:
     values = {key: request.GET.getlist(key) for key in request.GET}
     kick_off = kick_off_params(values, kind=kind, handling=_handling(request))
-    export_allowed(request.user, kind=kind, types=kick_off.types)
+    grant = current_grant()
+    kick_off.types = export_allowed(
+        request.user, kind=kind, types=kick_off.types, named=bool(values.get("_type")), grant=grant
+    )
+    if grant is not None:
+        kick_off.grant_scope = grant.scope_text
     if not _respond_async(request):
         raise FhirProblem(
             400, [Issue("invalid", "a Bulk Data export needs the header Prefer: respond-async")]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import operator
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.fhir.bulk import config
+from ketaclinic.fhir.bulk.access import grant_covers
 from ketaclinic.fhir.bulk.members import cohort_patient_ids
 from ketaclinic.fhir.bulk.models import (
     BulkExport,
@@ -37,12 +38,21 @@ from ketaclinic.fhir.bulk.models import (
     FilePart,
     Tombstone,
 )
+from ketaclinic.fhir.outcome import FhirProblem
 from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.resources.common import BuiltInvalid
 from ketaclinic.fhir.resources.stored import RESPONSE_SOURCE, SCORE_SOURCE
 from ketaclinic.fhir.search import engine
 from ketaclinic.fhir.search.engine import LAST_UPDATED, Built, Source
 from ketaclinic.fhir.search.params import Handling
+from ketaclinic.fhir.smart.access import principal_for_scopes
+from ketaclinic.fhir.smart.models import SmartClient
+from ketaclinic.fhir.smart.rules.scopes import (
+    ConstraintUnsupported,
+    Grant,
+    permits,
+    search_constraint,
+)
 from ketaclinic.patients.selectors import patients_visible_to
 
 
@@ -133,12 +143,55 @@ def _filtered(source: Source, rows: QuerySet[Any], type_name: str, query: str) -
     return rows
 
 
+class ProgramGone(Exception):
+    """The SMART program that started the export was removed or deactivated meanwhile."""
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """Whom the job reads as: the requester, and a program's grant (None: a person)."""
+
+    user: Any
+    grant: Grant | None
+
+
+def _caller(export: BulkExport) -> _Caller:
+    """A person's export reads as that person; a program's as its account with the rights
+    of the scopes kept at kick-off (the request's token is gone by now: see bulk/access.py)."""
+    if not export.grant_scope:
+        return _Caller(export.requested_by, None)
+    client = SmartClient.objects.filter(account_id=export.requested_by_id, active=True).first()
+    if client is None:
+        raise ProgramGone
+    user, grant = principal_for_scopes(client, export.grant_scope)
+    return _Caller(user, grant)
+
+
+def _scoped(rows: QuerySet[Any], source: Source, type_name: str, grant: Grant | None) -> Any:
+    """The rows a program's constrained scope allows (``system/Observation.rs?category=...``):
+    the scope's filter, as a search under that scope gets it (fhir/smart/check.py)."""
+    if grant is None:
+        return rows
+    try:
+        constraint = search_constraint(grant, type_name)
+    except ConstraintUnsupported:
+        return rows.none()  # not covered (the kick-off left such types out): nothing
+    if constraint is None:
+        return rows
+    param, value = constraint
+    apply = source.filters.get(param)
+    return rows.none() if apply is None else apply(rows, value)
+
+
 def _rows(
-    export: BulkExport, type_name: str, source: Source, patients: list[str] | None
+    export: BulkExport,
+    type_name: str,
+    source: Source,
+    patients: list[str] | None,
+    caller: _Caller,
 ) -> QuerySet[Any]:
-    rows: QuerySet[Any] = source.rows(export.requested_by).annotate(
-        **{LAST_UPDATED: source.last_updated}
-    )
+    rows: QuerySet[Any] = source.rows(caller.user).annotate(**{LAST_UPDATED: source.last_updated})
+    rows = _scoped(rows, source, type_name, caller.grant)
     rows = rows.filter(**{f"{source.inserted}__lte": export.transaction_time})
     if export.since is not None:
         rows = rows.filter(**{f"{LAST_UPDATED}__gt": export.since})
@@ -234,13 +287,13 @@ def _still_mine(export: BulkExport, progress: int, type_name: str) -> None:
         raise ExportStopped
 
 
-def _patient_ids(export: BulkExport) -> list[str] | None:
+def _patient_ids(export: BulkExport, user: Any) -> list[str] | None:
     if export.kind == ExportKind.SYSTEM:
         return None
     if export.kind == ExportKind.PATIENT:
-        if user_can(export.requested_by, "patient.view_any"):
+        if user_can(user, "patient.view_any"):
             return None  # every patient: no filter needed
-        visible = patients_visible_to(export.requested_by)
+        visible = patients_visible_to(user)
         return [str(pk) for pk in visible.values_list("pk", flat=True)]
     if export.cohort is None:
         return []
@@ -270,27 +323,56 @@ def _deleted(
         files.write(FilePart.DELETED, "Bundle", json.dumps(bundle), tombstone.patient_id)
 
 
+def _row_check(grant: Grant | None, type_name: str) -> Callable[[str], bool] | None:
+    """Under a constrained scope, each resource is checked on its own as well (the filter
+    already chose the rows; this holds even where a filter and the scope could disagree).
+    None where no check is needed (a person, or a scope without constraints)."""
+    if grant is None or permits(grant, type_name, "search"):
+        return None
+
+    def allowed(text: str) -> bool:
+        resource = json.loads(text)
+        return isinstance(resource, dict) and permits(grant, type_name, "search", resource)
+
+    return allowed
+
+
 def export_write(export: BulkExport) -> None:
     """Write every file of ``export`` (status running, this attempt) and publish them."""
     folder = attempt_dir(export)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     files = _Files(export)
-    types: list[str] = json.loads(export.types_json)
-    patients = _patient_ids(export)
+    caller = _caller(export)
+    types = [
+        t
+        for t in json.loads(export.types_json)
+        if caller.grant is None or grant_covers(caller.grant, t)
+    ]
+    patients = _patient_ids(export, caller.user)
     progress = 0
     try:
         for type_name in types:
             _still_mine(export, progress, type_name)
+            check = _row_check(caller.grant, type_name)
             for source in TYPES[type_name].sources:
-                for chunk in _source_chunks(source, _rows(export, type_name, source, patients)):
+                try:
+                    found = _rows(export, type_name, source, patients, caller)
+                except FhirProblem:
+                    # A type the requester may not read at all (the audit trail for anyone
+                    # but an administrator, as its search answers 403): nothing of it.
+                    continue
+                for chunk in _source_chunks(source, found):
                     for item in chunk:
                         if isinstance(item, str):
                             files.write(
                                 FilePart.ERROR, "OperationOutcome", _outcome_line(item), None
                             )
                             continue
-                        files.write(FilePart.OUTPUT, type_name, item.served_text(), item.patient_id)
+                        text = item.served_text()
+                        if check is not None and not check(text):
+                            continue  # outside the scope's constraint: never written
+                        files.write(FilePart.OUTPUT, type_name, text, item.patient_id)
                         progress += 1
                     _still_mine(export, progress, type_name)
         _deleted(export, files, types, patients)

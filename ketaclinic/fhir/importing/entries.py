@@ -9,12 +9,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
+from ketaclinic.fhir.importing.allergy import allergy_fields, allergy_match, criteria_parse
 from ketaclinic.fhir.importing.mapping import (
     condition_fields,
     observation_score,
@@ -32,9 +34,17 @@ MODELS: dict[str, Any] = {
     "Condition": Condition,
     "Observation": Observation,
     "QuestionnaireResponse": QuestionnaireResponse,
+    "AllergyIntolerance": AllergyIntolerance,
 }
 # Where each type names its patient.
-SUBJECT = {"Condition": "subject", "Observation": "subject", "QuestionnaireResponse": "subject"}
+SUBJECT = {
+    "Condition": "subject",
+    "Observation": "subject",
+    "QuestionnaireResponse": "subject",
+    "AllergyIntolerance": "patient",
+}
+# Types whose entries may be conditional creates (request.ifNoneExist).
+CONDITIONAL = ("Patient", "AllergyIntolerance")
 
 
 def mrn_system() -> str:
@@ -55,6 +65,8 @@ class Entry:
     instrument: Instrument | None = None  # Observation: the instrument and total
     total: int | None = None
     derived_from_entry: int | None = None  # Observation: the bundle's QR it scores
+    criteria: dict[str, list[str]] | None = None  # AllergyIntolerance: its ifNoneExist
+    matched: Any = None  # AllergyIntolerance: the recorded allergy its condition found
 
     @property
     def path(self) -> str:
@@ -122,7 +134,7 @@ def _entry(index: int, raw: Any, issues: list[Issue]) -> Entry | None:
             Issue(
                 "not-supported",
                 f"{label}: {resource_type} entries are not imported (Patient, Condition, "
-                "Observation and QuestionnaireResponse are)",
+                "AllergyIntolerance, Observation and QuestionnaireResponse are)",
                 f"{path}.resource.resourceType",
             )
         )
@@ -138,11 +150,12 @@ def _entry(index: int, raw: Any, issues: list[Issue]) -> Entry | None:
         problems.append(
             Issue("value", f"{label}: request.url must be {resource_type!r}", f"{path}.request.url")
         )
-    if request.get("ifNoneExist") and resource_type != "Patient":
+    if request.get("ifNoneExist") and resource_type not in CONDITIONAL:
         problems.append(
             Issue(
                 "not-supported",
-                f"{label}: conditional create is supported for Patients only",
+                f"{label}: conditional create is supported for Patients and "
+                "AllergyIntolerances only",
                 f"{path}.request.ifNoneExist",
             )
         )
@@ -159,8 +172,10 @@ def _entry(index: int, raw: Any, issues: list[Issue]) -> Entry | None:
     full_url = raw.get("fullUrl") if isinstance(raw.get("fullUrl"), str) else None
     entry = Entry(index, resource_type, resource, full_url)
     if_none_exist = request.get("ifNoneExist")
-    if if_none_exist:
+    if if_none_exist and resource_type == "Patient":
         entry.existing = _conditional(str(if_none_exist), f"{path}.request.ifNoneExist", issues)
+    elif if_none_exist:
+        entry.criteria = criteria_parse(str(if_none_exist), f"{path}.request.ifNoneExist", issues)
     return entry
 
 
@@ -272,6 +287,30 @@ def _derived_from(entry: Entry, resolver: _Resolver) -> int | None:
     return None
 
 
+def _allergy_condition(entry: Entry, resolver: _Resolver, issues: list[Issue]) -> None:
+    """An allergy's ifNoneExist: its ``patient`` must name the entry's own patient; a match
+    among that patient's recorded allergies makes the entry a "200 OK" pointing at it."""
+    if entry.criteria is None:
+        return
+    where = f"{entry.path}.request.ifNoneExist"
+    named = entry.criteria["patient"][-1]
+    own = str((entry.resource.get("patient") or {}).get("reference") or "")
+    same = named == own or (
+        entry.patient is not None and named.rsplit("/", 1)[-1] == str(entry.patient.pk)
+    )
+    if not same:
+        issues.append(
+            Issue(
+                "value",
+                f"entry {entry.index}: the condition's patient must be the entry's own ({own})",
+                where,
+            )
+        )
+        return
+    if entry.patient is not None:  # a patient we have (a new one has no allergies yet)
+        entry.matched = allergy_match(entry.patient.pk, entry.fields, entry.criteria)
+
+
 def bundle_check(user: Any, body: Any) -> Checked:
     """Every entry checked; ``issues`` names every problem of every entry."""
     issues: list[Issue] = []
@@ -305,6 +344,9 @@ def bundle_check(user: Any, body: Any) -> Checked:
             )
         if entry.resource_type == "Condition":
             entry.fields, found = condition_fields(entry.resource)
+        elif entry.resource_type == "AllergyIntolerance":
+            entry.fields, found = allergy_fields(entry.resource)
+            _allergy_condition(entry, resolver, issues)
         elif entry.resource_type == "Observation":
             entry.instrument, entry.total, found = observation_score(entry.resource)
             entry.derived_from_entry = _derived_from(entry, resolver)

@@ -73,7 +73,7 @@ def patient_fields(resource: dict[str, Any]) -> tuple[dict[str, Any], list[Issue
     return fields, issues
 
 
-def _when(value: Any) -> datetime | None:
+def when(value: Any) -> datetime | None:
     """An aware datetime from a FHIR date or dateTime (a date is taken as midnight UTC)."""
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else None
@@ -148,9 +148,9 @@ def condition_fields(resource: dict[str, Any]) -> tuple[dict[str, Any], list[Iss
         "clinical_status": clinical,
         "verification_status": verification or "unconfirmed",
         "severity": severity,
-        "onset": _when(resource.get("onsetDateTime")),
-        "abatement": _when(resource.get("abatementDateTime")),
-        "recorded_at": _when(resource.get("recordedDate")),
+        "onset": when(resource.get("onsetDateTime")),
+        "abatement": when(resource.get("abatementDateTime")),
+        "recorded_at": when(resource.get("recordedDate")),
     }
     for name, key in (("onsetDateTime", "onset"), ("abatementDateTime", "abatement")):
         if resource.get(name) and fields[key] is None:
@@ -218,7 +218,7 @@ def observation_score(
         issues.append(
             Issue("value", "status must be final, amended or corrected", "Observation.status")
         )
-    if _when(resource.get("effectiveDateTime")) is None:
+    if when(resource.get("effectiveDateTime")) is None:
         issues.append(
             Issue(
                 "required",

@@ -24,14 +24,16 @@ from fhir.resources.R4B.observation import Observation as FhirObservation
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
-from ketaclinic.eligibility.models import Diagnosis, RecordSource
-from ketaclinic.eligibility.services import diagnoses_import
+from ketaclinic.eligibility.models import Allergy, Diagnosis, RecordSource
+from ketaclinic.eligibility.services import allergies_import, diagnoses_import
 from ketaclinic.fhir import services as fhir_services
 from ketaclinic.fhir.importing.entries import Entry, bundle_check, canonical
 from ketaclinic.fhir.models import StoredResource
 from ketaclinic.fhir.observation import CATEGORY_SYSTEM
 from ketaclinic.fhir.outcome import FhirProblem, Issue
 from ketaclinic.fhir.scoring_plan import LOINC
+from ketaclinic.fhir.smart.access import current_grant
+from ketaclinic.fhir.smart.rules.scopes import Grant, permits
 from ketaclinic.patients.services import patient_create
 
 # Observation elements that point into the other system's record: not kept (we import no
@@ -68,6 +70,8 @@ _FIELD_PATHS = {
     "recorded_at": "recordedDate",
     "onset": "onsetDateTime",
     "abatement": "abatementDateTime",
+    "substance": "code",
+    "no_known": "code",
     "effective": "effectiveDateTime",
 }
 
@@ -111,6 +115,20 @@ def _condition(entry: Entry, patient_id: Any) -> Diagnosis:
     )
     # The one constraint (an ICD-10-CM or SNOMED CT code) is what ``condition_fields`` checks;
     # validating it here would cost a query and a savepoint per row (the database still has it).
+    row.full_clean(exclude=["patient"], validate_constraints=False)
+    return row
+
+
+def _allergy(entry: Entry, patient_id: Any) -> Allergy:
+    """The allergy row, checked but not saved (inserted with the others, like Conditions)."""
+    fields = dict(entry.fields)
+    row = Allergy(
+        patient_id=patient_id,
+        source=RecordSource.IMPORT,
+        recorded_at=fields.pop("recorded_at") or timezone.now(),
+        recorded_by=None,
+        **fields,
+    )
     row.full_clean(exclude=["patient"], validate_constraints=False)
     return row
 
@@ -211,10 +229,13 @@ def _write(acting_user: Any, entries: list[Entry]) -> tuple[dict[int, _Written],
     scores: dict[int, tuple[str, int | None]] = {}
     issues: list[Issue] = []
     conditions: list[tuple[Entry, Diagnosis]] = []
+    allergies: list[tuple[Entry, Allergy]] = []
     observations: list[tuple[Entry, StoredResource]] = []
     ordered = [e for e in entries if e.resource_type == "Patient"]
     ordered += [e for e in entries if e.resource_type == "QuestionnaireResponse"]
-    ordered += [e for e in entries if e.resource_type in ("Condition", "Observation")]
+    ordered += [
+        e for e in entries if e.resource_type in ("Condition", "AllergyIntolerance", "Observation")
+    ]
     for entry in ordered:
         if entry.resource_type != "Patient":
             needed = entry.patient_entry
@@ -228,6 +249,12 @@ def _write(acting_user: Any, entries: list[Entry]) -> tuple[dict[int, _Written],
             patient_id = _patient_of(entry, written)
             if entry.resource_type == "Condition":
                 conditions.append((entry, _condition(entry, patient_id)))
+            elif entry.resource_type == "AllergyIntolerance" and entry.matched is not None:
+                written[entry.index] = _Written(
+                    "200 OK", f"AllergyIntolerance/{entry.matched.pk}"
+                )  # its conditional create found the allergy recorded already
+            elif entry.resource_type == "AllergyIntolerance":
+                allergies.append((entry, _allergy(entry, patient_id)))
             elif entry.resource_type == "QuestionnaireResponse":
                 with transaction.atomic():
                     written[entry.index] = _response(acting_user, entry, patient_id, scores)
@@ -240,6 +267,9 @@ def _write(acting_user: Any, entries: list[Entry]) -> tuple[dict[int, _Written],
             issues.extend(_issues_of(entry, exc))
     if not issues:
         _insert(acting_user, conditions, observations, written)
+        allergies_import(acting_user=acting_user, rows=[row for _, row in allergies])
+        for entry, row in allergies:
+            written[entry.index] = _Written("201 Created", f"AllergyIntolerance/{row.pk}")
     return written, issues
 
 
@@ -281,6 +311,35 @@ def _response_bundle(entries: list[Entry], written: dict[int, _Written]) -> dict
     }
 
 
+def entries_beyond_scopes(grant: Grant, body: Any) -> list[Issue]:
+    """A SMART program's transaction: every entry must be a create its scopes allow, on the
+    resource as sent (a constrained scope, ``system/Condition.c?category=...``, must hold on
+    it). All or nothing: one refused entry refuses the Bundle, each named. Checked before
+    anything is read or written; the envelope's own faults are left to ``bundle_check``."""
+    entries = body.get("entry") if isinstance(body, dict) else None
+    issues: list[Issue] = []
+    for index, raw in enumerate(entries if isinstance(entries, list) else []):
+        resource = raw.get("resource") if isinstance(raw, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        type_name = str(resource.get("resourceType"))
+        if not permits(grant, type_name, "create", resource):
+            content = " with this content" if _covers_create(grant, type_name) else ""
+            issues.append(
+                Issue(
+                    "forbidden",
+                    f"entry {index}: this access token's scopes do not allow create of "
+                    f"{type_name}{content}",
+                    f"Bundle.entry[{index}].resource",
+                )
+            )
+    return issues
+
+
+def _covers_create(grant: Grant, type_name: str) -> bool:
+    return any(s.type_name in ("*", type_name) and "c" in s.permissions for s in grant.scopes)
+
+
 def transaction_import(*, acting_user: Any, body: Any) -> dict[str, Any]:
     """Import a transaction Bundle, all or nothing; the transaction-response Bundle, or
     ``FhirProblem`` (400) naming every refused entry, with nothing stored."""
@@ -297,6 +356,11 @@ def transaction_import(*, acting_user: Any, body: Any) -> dict[str, Any]:
                 )
             ],
         ) from None
+    grant = current_grant()
+    if grant is not None:
+        scope_refusals = entries_beyond_scopes(grant, body)
+        if scope_refusals:
+            raise FhirProblem(403, scope_refusals)
     checked = bundle_check(acting_user, body)
     if checked.issues:
         raise FhirProblem(400, checked.issues)

@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ketaclinic.api.auth import BearerTokenAuth
-from ketaclinic.fhir.smart.models import ClientKind, SmartAccessToken
+from ketaclinic.fhir.smart.models import ClientKind, SmartAccessToken, SmartClient
 from ketaclinic.fhir.smart.rules.scopes import Grant, permits, scope_parse
 from ketaclinic.fhir.smart.tokens import TOKEN_PREFIX, token_hash
 
@@ -43,6 +43,10 @@ def _rights(grant: Grant, kind: str) -> frozenset[str]:
         s.type_name in ("*", "QuestionnaireResponse") and "c" in s.permissions for s in grant.scopes
     ):
         rights.add("scales.enter")  # services.questionnaire_response_record records a scale
+    if kind == ClientKind.SYSTEM and any("c" in s.permissions for s in grant.scopes):
+        # Opens the transaction import (POST [base]) only: each of its entries is checked
+        # against the scopes (importing/transaction.py); a one-patient program never imports.
+        rights.add("patient.create")
     return frozenset(rights)
 
 
@@ -57,9 +61,14 @@ def principal_for_token(raw: str) -> tuple[Any, Grant] | None:
     )
     if found is None:
         return None
-    client = found.client
+    return principal_for_scopes(found.client, found.scope)
+
+
+def principal_for_scopes(client: SmartClient, scope_text: str) -> tuple[Any, Grant]:
+    """The program's account with the rights of ``scope_text`` (a token's scopes, or those
+    kept with a Bulk Data export for its job, which runs without the request's token)."""
     grant = Grant(
-        tuple(scope_parse(s) for s in found.scope.split()),
+        tuple(scope_parse(s) for s in scope_text.split()),
         patient_id=str(client.patient_id) if client.patient_id else None,
         client_id=client.client_id,
     )

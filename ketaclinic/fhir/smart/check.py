@@ -46,18 +46,16 @@ def _not_allowed(interaction: str, type_name: str) -> str:
 
 
 def _export_refusal(grant: Grant, asked: Asked, request: HttpRequest) -> str | None:
-    """Bulk Data (interop.md section 5): the scopes must cover every exported type; a group
-    export needs Group read. Without ``_type``, every type: a ``*`` scope."""
+    """Bulk Data (interop.md section 5): the scopes must cover every exported type named in
+    ``_type`` (GET; a POST's Parameters are checked at kick-off, bulk/access.py); a group
+    export needs Group read. Without ``_type`` the export holds the types the scopes cover
+    (the IG: "all supported resources within the scope of the client authorization")."""
     types = [t for v in request.GET.getlist("_type") for t in v.split(",") if t]
-    if asked.type_name == "Group" and not permits(grant, "Group", "read"):
+    if asked.type_name == "Group" and not _covered(grant, "Group", "read"):
         return _not_allowed("read", "Group")
-    if not types:
-        return (
-            None
-            if permits(grant, "*", "search")
-            else ("this access token does not cover every resource type: name them in _type")
-        )
-    refused = [t for t in types if not permits(grant, t, "search")]
+    if not any("s" in s.permissions for s in grant.scopes):
+        return _not_allowed("search", "any resource type")
+    refused = [t for t in types if not _covered(grant, t, "search")]
     return _not_allowed("search", ", ".join(refused)) if refused else None
 
 
@@ -70,6 +68,13 @@ def request_refusal(grant: Grant, request: HttpRequest) -> str | None:
         return None
     if asked.kind == "export":
         return _export_refusal(grant, asked, request)
+    if asked.kind == "export-status":
+        return None  # the export's own program only: bulk/access.export_visible
+    if asked.kind == "transaction":
+        # Each entry is checked against the scopes, all or nothing (importing/transaction.py).
+        if any("c" in s.permissions for s in grant.scopes):
+            return None
+        return _not_allowed("create", "any resource type")
     if asked.kind == "unknown" or asked.type_name is None or asked.interaction is None:
         return "this endpoint is not open to SMART access tokens"
     type_name, interaction = asked.type_name, asked.interaction

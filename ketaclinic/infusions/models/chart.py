@@ -272,3 +272,37 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"addendum {self.pk}"
+
+
+class RecordDocument(models.Model):
+    """The signed session record as a PDF, stored once per version and never changed, so its
+    bytes (and size and SHA-1) are the same wherever it is served: the staff download and FHIR
+    ``DocumentReference``/``Binary`` (``fhir/resources/session_record.py``).
+
+    Version 1 is rendered at signing, in the signing transaction: the record as signed.
+    Each addendum adds a version, rendered in the addendum's transaction: the record as
+    signed with every addendum so far (``addendum`` names the one that made it). Earlier
+    versions are kept: the record as signed stays retrievable (FHIR ``_history/1``)."""
+
+    session = models.ForeignKey(
+        "infusions.Session", on_delete=models.PROTECT, related_name="record_documents"
+    )
+    version = models.PositiveIntegerField()
+    pdf = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha1 = models.CharField(max_length=40, help_text="Hex SHA-1 of the PDF bytes.")
+    addendum = models.OneToOneField(
+        Addendum, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "version"], name="infusions_record_document_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"record PDF v{self.version} of session {self.session_id}"

@@ -6,7 +6,7 @@ zone all times are in."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -57,12 +57,16 @@ class _Record(FPDF):
         self.multi_cell(0, 4.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _zone_name(zone: tzinfo) -> str:
-    short = timezone.localtime(timezone.now(), zone).tzname()
+def _zone_name(zone: tzinfo, at: datetime) -> str:
+    short = timezone.localtime(at, zone).tzname()
     return str(zone) if short == str(zone) else f"{zone} ({short})"
 
 
-def record_pdf_bytes(session: Session) -> bytes:
+def record_pdf_bytes(session: Session, *, at: datetime | None = None) -> bytes:
+    """The record as it stands. ``at`` (when it is stored: signing, an addendum) is the
+    PDF's creation date and the moment its zone is named at, so one render is one set of
+    bytes; the stored PDFs (``RecordDocument``) are what is served."""
+    at = at or timezone.now()
     snapshot = session_snapshot(session)
     zone = timezone.get_current_timezone()
 
@@ -77,7 +81,8 @@ def record_pdf_bytes(session: Session) -> bytes:
         f"Infusion session record - {patient['name']}, MRN {patient['mrn']}, "
         f"booked {when(snapshot['booked_start'])}"
     )
-    pdf.zone_name = _zone_name(zone)
+    pdf.zone_name = _zone_name(zone, at)
+    pdf.set_creation_date(at)
     pdf.set_title(_latin1(f"Session record {session.pk}"))
     pdf.set_creator("KetaClinic")
     pdf.add_page()

@@ -60,6 +60,11 @@ from ketaclinic.infusions.services.monitor_feed import (
     vitals_record_from_monitor,
     vitals_record_from_monitor_many,
 )
+from ketaclinic.infusions.services.record_document import (
+    record_document_latest_or_store,
+    record_document_store,
+    record_renderer_set,
+)
 from ketaclinic.infusions.services.side_effects import (
     SEVERITIES,
     SIDE_EFFECTS,
@@ -121,6 +126,9 @@ __all__ = [
     "predose_hold_state",
     "protocol_definition",
     "questionnaire_problems",
+    "record_document_latest_or_store",
+    "record_document_store",
+    "record_renderer_set",
     "session_check_in",
     "session_discharge",
     "session_draws_list",

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.infusions import services
 from ketaclinic.infusions.forms import AlertAcknowledgeForm
-from ketaclinic.infusions.models import SessionAlert
+from ketaclinic.infusions.models import SessionAlert, SessionStatus
 from ketaclinic.infusions.pdf import record_pdf_bytes
 from ketaclinic.infusions.selectors import chair_tiles
 from ketaclinic.infusions.views.page import chart_render, refused_page, session_or_404
@@ -61,7 +61,13 @@ def chart(request: HttpRequest, session_id: UUID) -> HttpResponse:
 @login_required
 def record_pdf(request: HttpRequest, session_id: UUID) -> HttpResponse:
     session = session_or_404(request, session_id)
-    response = HttpResponse(record_pdf_bytes(session), content_type="application/pdf")
+    if session.status == SessionStatus.SIGNED:
+        # Served from storage: the same bytes as FHIR's DocumentReference/Binary (its SHA-1).
+        stored = services.record_document_latest_or_store(acting_user=request.user, session=session)
+        content = bytes(stored.pdf)
+    else:
+        content = record_pdf_bytes(session)  # not signed yet: the chart as it stands now
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="session-{session.pk}.pdf"'
     return response
 

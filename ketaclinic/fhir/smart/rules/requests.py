@@ -12,7 +12,7 @@ from typing import Literal
 
 from ketaclinic.fhir.smart.rules.scopes import Interaction
 
-Kind = Literal["open", "resource", "export", "unknown"]
+Kind = Literal["open", "resource", "export", "export-status", "transaction", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,14 @@ def _is_type(segment: str) -> bool:
 def request_asks(method: str, path: str) -> Asked:
     """``path`` is the part after the FHIR base (``Observation/abc``, ``metadata``)."""
     parts = [p for p in path.strip("/").split("/") if p]
+    if parts == [] and method == "POST":
+        # A transaction Bundle: each entry is checked against the scopes (fhir/importing/).
+        return Asked("transaction", None, "create")
     if parts in ([], ["metadata"]):
         return OPEN if method in ("GET", "HEAD") else UNKNOWN
+    if parts[0] in ("$export-poll", "$export-file"):
+        # A Bulk Data export's status and files: only the program that started it (bulk/access.py).
+        return Asked("export-status")
     if parts == ["$export"] or (len(parts) >= 2 and parts[-1] == "$export"):
         type_name = parts[0] if _is_type(parts[0]) else None
         return Asked("export", type_name, "search")
