@@ -51,3 +51,34 @@ class StoredResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type}/{self.resource_id}"
+
+
+class VitalsText(models.Model):
+    """The validated JSON text of one vital-sign Observation (a reading's measure), kept so that
+    a search splices it instead of building and validating it again (PERFORMANCE.md).
+
+    It cannot be served stale: ``stamp`` is an MD5 of the builder's code and of the reading's
+    whole row and its patient (``fhir/search/fast.py``, computed by PostgreSQL in the search
+    statement itself), and a text is used only when its stamp equals the one computed from the
+    row as it is now. Any change to the reading (``save()``, ``QuerySet.update()``, raw SQL) or
+    to the builder's code changes the stamp; the text is then built, validated and stored again.
+    Deleting the reading deletes its texts (``ON DELETE CASCADE`` in the database, so raw SQL
+    deletes too; migration 0002)."""
+
+    reading = models.ForeignKey(
+        "infusions.VitalsReading",
+        on_delete=models.CASCADE,
+        db_constraint=False,  # the database's own constraint, ON DELETE CASCADE: migration 0002
+        related_name="+",
+    )
+    measure = models.CharField(max_length=8, help_text="bp, hr, spo2 or rr.")
+    stamp = models.CharField(max_length=32)
+    json_text = models.TextField(help_text="The Observation's JSON (no meta), validated with R4B.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reading", "measure"], name="fhir_vitals_text_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"vitals-{self.reading_id}-{self.measure}"

@@ -16,7 +16,7 @@ from ketaclinic.fhir.outcome import FhirProblem, Issue
 from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.resources.organization import organizations
 from ketaclinic.fhir.scoring_plan import LOINC
-from ketaclinic.fhir.search import engine
+from ketaclinic.fhir.search import engine, fast
 from ketaclinic.fhir.search.cursor import Cursor
 from ketaclinic.fhir.search.engine import Built, Page, ResourceType
 from ketaclinic.fhir.search.params import Parsed, reference
@@ -120,7 +120,11 @@ def resource_search(type_name: str, user: Any, parsed: Parsed, cursor: Cursor | 
     """One page of a search of ``type_name``, access-checked and audited."""
     kind = TYPES[type_name]
     named = _patients_named(user, kind, parsed)
-    page = engine.search(kind, user, parsed, cursor)
+    page = None
+    if fast.applies(kind, parsed):  # Observation?patient=<id>: one statement (search/fast.py)
+        page = fast.search(kind, named[0].pk, parsed, cursor)
+    if page is None:
+        page = engine.search(kind, user, parsed, cursor)
     _audit(user, kind, page.entries, named)
     return page
 
