@@ -371,6 +371,7 @@ KETACLINIC_MESSAGE_ATTACHMENT_MAX_BYTES = env_int(
 KETACLINIC_MESSAGES_NOTICE_EMAIL = env_str(
     "KETACLINIC_MESSAGES_NOTICE_EMAIL", KETACLINIC_CLINIC_EMAIL
 )
+
 # Reminders (ketaclinic/reminders/): sent by `ketaclinic worker`, by e-mail (EMAIL_BACKEND above;
 # SMTP in production) and SMS. The SMS backend is a dotted path: the console one logs that a
 # message went (never the number or the text), the file one writes under var/sms, the HTTP one

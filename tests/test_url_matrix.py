@@ -1862,6 +1862,10 @@ MATRIX.update(
                 form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
             ],
         ),
+    }
+)
+
+
 # Reminders (ketaclinic/reminders/): the patient's settings in the portal (an empty form is a
 # valid one: no channel, no quiet hours; saved, 302); staff see a patient's reminders and the
 # list of failed or unconfirmed ones.

@@ -81,8 +81,6 @@ def binary_read(user: Any, resource_id: str) -> Content:
             return Content(resource_id, FORM_TEXT, form_text(document))
     letter = letter_binary(user, resource_id)
     if letter is not None and letter.pdf is not None:
-    stored = record_pdf_stored(user, resource_id)
-    if stored is not None:  # a signed session record's PDF (resources/session_record.py)
         with transaction.atomic():
             audit_record_many(
                 actor=user,
@@ -90,6 +88,12 @@ def binary_read(user: Any, resource_id: str) -> Content:
                 targets=[AuditTarget("Binary", resource_id, letter.patient_id)],
             )
         return Content(resource_id, PDF, bytes(letter.pdf))
+    stored = record_pdf_stored(user, resource_id)
+    if stored is not None:  # a signed session record's PDF (resources/session_record.py)
+        with transaction.atomic():
+            audit_record_many(
+                actor=user,
+                action=Action.READ,
                 targets=[AuditTarget("Binary", resource_id, stored[0])],
             )
         return Content(resource_id, PDF, stored[1])

@@ -327,6 +327,8 @@ TYPES["CarePlan"] = ResourceType(
     "served): goals as contained Goal resources, interventions and the Stanley-Brown safety "
     "plan as activities. Versioned: meta.versionId is the version number, _history lists "
     "every signed version, _history/<n> reads one.",
+)
+
 # The signed infusion session records (issue 16, h16-rest): another DocumentReference source.
 from ketaclinic.fhir.resources.session_record import SESSION_RECORD_SOURCE  # noqa: E402
 

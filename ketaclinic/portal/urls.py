@@ -1,7 +1,6 @@
 from django.urls import path
 
 from ketaclinic.messaging.views import patient as message_pages
-from ketaclinic.portal.views import patient, staff, welcome
 from ketaclinic.portal.views import documents, patient, staff, welcome
 
 app_name = "portal"
