@@ -123,6 +123,9 @@ class GoalRow:
     latest: int | None
     latest_at: date | None
     target_date: date | None
+    instrument: str = ""  # a scale goal's instrument name, comparator code and threshold
+    comparator: str = ""
+    threshold: int | None = None
 
 
 def _latest_totals(patient: Patient, codes: set[str]) -> dict[str, Administration]:
@@ -166,6 +169,9 @@ def goal_rows(user: Any, patient: Patient, content: dict[str, Any]) -> list[Goal
                     latest=total,
                     latest_at=timezone.localdate(score.administered_at) if score else None,
                     target_date=None,
+                    instrument=instrument_name(measure.instrument),
+                    comparator=measure.comparator.value,
+                    threshold=measure.threshold,
                 )
             )
         else:

@@ -10,7 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.test import override_settings
+from django.utils import timezone, translation
 
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.careplan.models import (
@@ -295,9 +296,13 @@ def test_patient_reads_only_their_own_signed_plan_in_the_portal(clinic: Clinic) 
 
 @pytest.mark.django_db
 def test_portal_care_plan_in_spanish(clinic: Clinic) -> None:
+    """The app's own catalogue (careplan/locale/es): the page in Spanish, the patient's words
+    as they wrote them. (The language switcher is the portal's, issue 15 item 8.)"""
     plan_signed(clinician=clinic.users["ada"], patient=clinic.pat)
-    page = clinic.client("pat").get("/portal/care-plan/", HTTP_ACCEPT_LANGUAGE="es").content
-    text = page.decode()
-    if "LocaleMiddleware" not in str(__import__("django.conf").conf.settings.MIDDLEWARE):
-        pytest.skip("the portal's language machinery (h15-i18n) is not merged on this branch")
-    assert "Mi plan de cuidado" in text
+    with translation.override("es"):
+        assert translation.gettext("My care plan") == "Mi plan de cuidado"
+    with override_settings(LANGUAGE_CODE="es"):
+        page = clinic.client("pat").get("/portal/care-plan/").content.decode()
+    assert "Mi plan de seguridad" in page and "Mis metas" in page
+    assert "Meta: una puntuación menor de 10." in page
+    assert "Feel calm enough to sleep" in page  # the patient's own words are not translated

@@ -8,10 +8,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.careplan import selectors
 from ketaclinic.careplan.views.staff import version_context
+
+# The six Stanley-Brown steps (careplan/rules/safety_plan.py) as the patient reads them.
+PORTAL_PROMPTS = {
+    "warning_signs": _("Signs that a crisis may be starting"),
+    "coping": _("Things I can do on my own to feel calmer"),
+    "distraction": _("People and places that take my mind off things"),
+    "help_people": _("People I can ask for help"),
+    "professionals": _("Professionals and services I can call"),
+    "environment": _("How I keep myself safe"),
+}
 
 
 @login_required
@@ -28,4 +39,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     }
     if version is not None:
         context.update(version_context(request.user, patient, version))
+        context["portal_safety"] = [
+            (PORTAL_PROMPTS[section.key], items) for section, items in context["safety_sections"]
+        ]
     return render(request, "careplan/portal_plan.html", context)
