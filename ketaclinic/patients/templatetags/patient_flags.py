@@ -16,6 +16,7 @@ SOURCES: Final = {
     "Administration": "from a rating scale, recorded {opened}",
     "IncompleteResponse": "from an incomplete rating scale (no total), recorded {opened}",
     "Inquiry": "from the public self-screen sent with inquiry #{id}, answered {opened}",
+    "Message": "from urgent words in the patient's secure message, sent {opened}",
 }
 
 
