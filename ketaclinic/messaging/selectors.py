@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
@@ -139,8 +139,8 @@ def thread_for_user(user: Any, thread_id: UUID) -> ThreadPage:
     messages = list(
         Message.objects.filter(thread=thread)
         .select_related("author")
-        .prefetch_related("attachments")
-        .defer("attachments__data")
+        # The files' names and sizes, never their bytes (those only on download).
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.defer("data")))
         .order_by("sent_at", "id")
     )
     targets = [AuditTarget("MessageThread", str(thread.pk), thread.patient_id)]

@@ -6,7 +6,7 @@ screenshots are written for a person to look at."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 from pytest_django.live_server_helper import LiveServer
 
 from ketaclinic.messaging.models import Attachment, Message
@@ -62,9 +62,12 @@ def test_patient_reads_a_staff_message_and_replies_with_a_file(
     page.get_by_role("link", name="Parking on my session day").click()
     expect(page.locator("main")).to_contain_text("bays 1 to 6")
     page.get_by_label("Your message").fill("Thank you! My referral letter is attached.")
-    page.get_by_label("Attach a file (optional)").set_input_files(
-        files=[{"name": "referral letter.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}]
-    )
+    letter: FilePayload = {
+        "name": "referral letter.pdf",
+        "mimeType": "application/pdf",
+        "buffer": PDF_BYTES,
+    }
+    page.get_by_label("Attach a file (optional)").set_input_files(files=[letter])
     _look(browser, "portal-message-thread-reply", (390,))
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_role("status")).to_contain_text("Your reply was sent.")

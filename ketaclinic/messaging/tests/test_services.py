@@ -239,3 +239,19 @@ def test_the_administrator_publishes_a_new_word_list(clinic: Clinic) -> None:
         urgent_words_publish(acting_user=clinic.users["ada"], phrases=["x"], reason="y")
     with pytest.raises(ValidationError):
         urgent_words_publish(acting_user=clinic.users["dana"], phrases=[""], reason="y")
+
+
+def test_the_thread_page_never_loads_the_files_bytes(clinic: Clinic) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    thread = thread_of(clinic)
+    message_reply(
+        acting_user=clinic.users["ben"], thread_id=thread.pk, body="x", files=[pdf()], link="x"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.thread_for_user(clinic.users["ada"], thread.pk)
+        names = [a.filename for m in page.messages for a in m.attachments.all()]
+    assert names == ["results.pdf"]
+    attachment_reads = [q["sql"] for q in queries if "messaging_attachment" in q["sql"]]
+    assert attachment_reads and all('"data"' not in sql for sql in attachment_reads)

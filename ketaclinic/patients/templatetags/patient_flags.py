@@ -17,6 +17,7 @@ SOURCES: Final = {
     "IncompleteResponse": "from an incomplete rating scale (no total), recorded {opened}",
     "Inquiry": "from the public self-screen sent with inquiry #{id}, answered {opened}",
     "IntegrationNote": "from an integration therapist's signed note, {opened}",
+    "Message": "from urgent words in the patient's secure message, sent {opened}",
 }
 
 
