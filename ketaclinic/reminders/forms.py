@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-
 # A text box for "HH:MM": a browser's time picker shows 12-hour times in an en-US browser, and
 # the clinic's times are 24-hour.
 _CLOCK = {"inputmode": "numeric", "pattern": "[0-2][0-9]:[0-5][0-9]", "autocomplete": "off"}
