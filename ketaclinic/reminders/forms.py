@@ -5,6 +5,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+# A text box for "HH:MM": a browser's time picker shows 12-hour times in an en-US browser, and
+# the clinic's times are 24-hour.
+_CLOCK = {"inputmode": "numeric", "pattern": "[0-2][0-9]:[0-5][0-9]", "autocomplete": "off"}
+
 
 class PreferenceForm(forms.Form):
     email = forms.BooleanField(required=False, label=_("By e-mail"))
@@ -12,13 +16,16 @@ class PreferenceForm(forms.Form):
     quiet_start = forms.TimeField(
         required=False,
         label=_("Quiet from"),
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text=_("No reminders between these times (clinic time). Leave both empty for none."),
+        widget=forms.TimeInput(attrs=_CLOCK | {"placeholder": "21:00"}, format="%H:%M"),
+        help_text=_(
+            "No reminders between these times (clinic time, 24-hour, e.g. 21:00). "
+            "Leave both empty for none."
+        ),
     )
     quiet_end = forms.TimeField(
         required=False,
         label=_("Quiet until"),
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=forms.TimeInput(attrs=_CLOCK | {"placeholder": "08:00"}, format="%H:%M"),
     )
 
     def __init__(self, *args: Any, has_email: bool, has_phone: bool, **kwargs: Any) -> None:

@@ -24,7 +24,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     patient = portal_selectors.own_patient(request.user)
     current = services.preference_for(patient)
     form = PreferenceForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "email": current.email,
             "sms": current.sms,
