@@ -1979,20 +1979,20 @@ MATRIX.update(
 # referrals; staff read letters and referral PDFs; clinicians draft, sign and send; the
 # administrator edits the templates. A patient: 404 on a record's pages (their letters are in
 # the portal), 403 on the lists. The portal's documents: the patient's own.
-from ketaclinic.letters.tests import matrix as lm  # noqa: E402  the rows' builders
+from ketaclinic.letters.tests import matrix as letters_rows  # noqa: E402  the rows' builders
 
 _CLINICIAN_FORM = form_post(anon=302, admin=403, clinician=422, nurse=403, intake=403, patient=404)
 MATRIX.update(
     {
         "letters/inquiries/<int:inquiry_id>/referrals/": (
-            lm.inquiry_referrals_url,
+            letters_rows.inquiry_referrals_url,
             [
                 page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403),
                 form_post(anon=302, admin=422, clinician=422, nurse=403, intake=422, patient=403),
             ],
         ),
         "letters/referrals/<uuid:referral_id>/pdf/": (
-            lm.referral_pdf_url,
+            letters_rows.referral_pdf_url,
             [page(anon=302, staff=200, patient=404)],
         ),
         "letters/patients/<uuid:patient_id>/": (
@@ -2004,12 +2004,12 @@ MATRIX.update(
             [page(anon=302, staff=405, patient=405), _CLINICIAN_FORM],
         ),
         "letters/<uuid:letter_id>/": (
-            lm.draft_url(),
+            letters_rows.draft_url(),
             [page(anon=302, staff=200, patient=404), _CLINICIAN_FORM],
         ),
         # The clinician signs the draft (302); the roles after her may not.
         "letters/<uuid:letter_id>/sign/": (
-            lm.draft_url("sign/"),
+            letters_rows.draft_url("sign/"),
             [
                 page(anon=302, staff=405, patient=405),
                 form_post(anon=302, admin=403, clinician=302, nurse=403, intake=403, patient=404),
@@ -2017,11 +2017,11 @@ MATRIX.update(
         ),
         # An empty form: how to send is required (422).
         "letters/<uuid:letter_id>/send/": (
-            lm.signed_url("send/"),
+            letters_rows.signed_url("send/"),
             [page(anon=302, staff=405, patient=405), _CLINICIAN_FORM],
         ),
         "letters/<uuid:letter_id>/pdf/": (
-            lm.signed_url("pdf/"),
+            letters_rows.signed_url("pdf/"),
             [page(anon=302, staff=200, patient=404)],
         ),
         "letters/templates/": (
@@ -2047,11 +2047,11 @@ MATRIX.update(
             [page(anon=302, staff=403, patient=200)],
         ),
         "portal/documents/letters/<uuid:letter_id>/": (
-            lm.portal_letter_url,
+            letters_rows.portal_letter_url,
             [page(anon=302, staff=403, patient=200)],
         ),
         "portal/documents/sessions/<uuid:session_id>/after/": (
-            lm.portal_discharge_url,
+            letters_rows.portal_discharge_url,
             [page(anon=302, staff=403, patient=200)],
         ),
     }

@@ -3,6 +3,7 @@ portal's documents rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from ketaclinic.infusions.models import Session
@@ -39,7 +40,7 @@ def referral_pdf_url(c: Clinic) -> str:
     return f"/letters/referrals/{referral.pk}/pdf/"
 
 
-def draft_url(suffix: str = "") -> object:
+def draft_url(suffix: str = "") -> Callable[[Clinic], str]:
     def build(c: Clinic) -> str:
         course_make(c)
         letter = letter_draft(
@@ -50,7 +51,7 @@ def draft_url(suffix: str = "") -> object:
     return build
 
 
-def signed_url(suffix: str = "") -> object:
+def signed_url(suffix: str = "") -> Callable[[Clinic], str]:
     def build(c: Clinic) -> str:
         return f"/letters/{signed_letter(c).pk}/{suffix}"
 
