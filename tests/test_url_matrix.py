@@ -2066,6 +2066,89 @@ MATRIX.update(
 )
 
 
+# Referrals and letters (ketaclinic/letters/): intake, clinicians and the administrator record
+# referrals; staff read letters and referral PDFs; clinicians draft, sign and send; the
+# administrator edits the templates. A patient: 404 on a record's pages (their letters are in
+# the portal), 403 on the lists. The portal's documents: the patient's own.
+from ketaclinic.letters.tests import matrix as letters_rows  # noqa: E402  the rows' builders
+
+_CLINICIAN_FORM = form_post(anon=302, admin=403, clinician=422, nurse=403, intake=403, patient=404)
+MATRIX.update(
+    {
+        "letters/inquiries/<int:inquiry_id>/referrals/": (
+            letters_rows.inquiry_referrals_url,
+            [
+                page(anon=302, admin=200, clinician=200, nurse=403, intake=200, patient=403),
+                form_post(anon=302, admin=422, clinician=422, nurse=403, intake=422, patient=403),
+            ],
+        ),
+        "letters/referrals/<uuid:referral_id>/pdf/": (
+            letters_rows.referral_pdf_url,
+            [page(anon=302, staff=200, patient=404)],
+        ),
+        "letters/patients/<uuid:patient_id>/": (
+            lambda c: f"/letters/patients/{c.pat.pk}/",
+            [page(anon=302, staff=200, patient=404), _CLINICIAN_FORM],
+        ),
+        "letters/patients/<uuid:patient_id>/recipients/": (
+            lambda c: f"/letters/patients/{c.pat.pk}/recipients/",
+            [page(anon=302, staff=405, patient=405), _CLINICIAN_FORM],
+        ),
+        "letters/<uuid:letter_id>/": (
+            letters_rows.draft_url(),
+            [page(anon=302, staff=200, patient=404), _CLINICIAN_FORM],
+        ),
+        # The clinician signs the draft (302); the roles after her may not.
+        "letters/<uuid:letter_id>/sign/": (
+            letters_rows.draft_url("sign/"),
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=403, clinician=302, nurse=403, intake=403, patient=404),
+            ],
+        ),
+        # An empty form: how to send is required (422).
+        "letters/<uuid:letter_id>/send/": (
+            letters_rows.signed_url("send/"),
+            [page(anon=302, staff=405, patient=405), _CLINICIAN_FORM],
+        ),
+        "letters/<uuid:letter_id>/pdf/": (
+            letters_rows.signed_url("pdf/"),
+            [page(anon=302, staff=200, patient=404)],
+        ),
+        "letters/templates/": (
+            lambda c: "/letters/templates/",
+            [page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403)],
+        ),
+        "letters/templates/<slug:kind>/": (
+            lambda c: "/letters/templates/evaluation/",
+            [
+                page(anon=302, admin=200, clinician=403, nurse=403, intake=403, patient=403),
+                form_post(anon=302, admin=422, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "letters/templates/<slug:kind>/default/": (
+            lambda c: "/letters/templates/evaluation/default/",
+            [
+                page(anon=302, staff=405, patient=405),
+                form_post(anon=302, admin=302, clinician=403, nurse=403, intake=403, patient=403),
+            ],
+        ),
+        "portal/documents/": (
+            lambda c: "/portal/documents/",
+            [page(anon=302, staff=403, patient=200)],
+        ),
+        "portal/documents/letters/<uuid:letter_id>/": (
+            letters_rows.portal_letter_url,
+            [page(anon=302, staff=403, patient=200)],
+        ),
+        "portal/documents/sessions/<uuid:session_id>/after/": (
+            letters_rows.portal_discharge_url,
+            [page(anon=302, staff=403, patient=200)],
+        ),
+    }
+)
+
+
 def _client(clinic: Clinic, role: str, check: Check) -> Client:
     username = PERSONA[role]
     if username is None:
@@ -2108,8 +2191,8 @@ PATIENT_OUTSIDE_THE_PORTAL = {
     "": "the front door: sends a patient to the portal (302)",
     "me/": "the old address of a patient's record: sends them to the portal (302)",
     "intake/consents/<int:signature_id>/pdf/": (
-        "their own signed consent's PDF copy, until the portal's documents page (issue 15 "
-        "item 2, not built yet) links it"
+        "their own signed consent's PDF copy, linked from the portal's documents page "
+        "(/portal/documents/)"
     ),
 }
 

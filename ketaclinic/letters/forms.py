@@ -64,6 +64,11 @@ class RecipientForm(CheckedTextForm, forms.Form):
     )
 
 
+def _recipient_label(recipient: Recipient) -> str:
+    where = f", {recipient.organisation}" if recipient.organisation else ""
+    return f"{recipient.name} ({recipient.get_kind_display()}{where})"
+
+
 class DraftForm(forms.Form):
     kind = forms.ChoiceField(label="Letter", choices=LetterKind.choices)
     recipient = forms.ModelChoiceField(label="To", queryset=Recipient.objects.none())
@@ -73,9 +78,7 @@ class DraftForm(forms.Form):
         field = self.fields["recipient"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Recipient.objects.filter(pk__in=[r.pk for r in recipients])
-        field.label_from_instance = lambda r: (  # type: ignore[method-assign]
-            f"{r.name} ({r.get_kind_display()}{', ' + r.organisation if r.organisation else ''})"
-        )
+        field.label_from_instance = _recipient_label  # type: ignore[method-assign,assignment]
 
 
 class LetterEditForm(CheckedTextForm, forms.Form):

@@ -50,6 +50,7 @@ def letter_document_json(letter: Letter) -> dict[str, Any]:
     code, display = LETTER_TYPES[letter.kind]
     pdf = bytes(letter.pdf or b"")
     signed_at = letter.signed_at.isoformat() if letter.signed_at else None
+    signer = practitioner_id(letter.signed_by_id or letter.drafted_by_id)
     return {
         "resourceType": "DocumentReference",
         "id": letter_document_id(letter.pk),
@@ -68,8 +69,8 @@ def letter_document_json(letter: Letter) -> dict[str, Any]:
         ],
         "subject": {"reference": f"Patient/{letter.patient_id}"},
         "date": signed_at,
-        "author": [{"reference": f"Practitioner/{practitioner_id(letter.signed_by_id)}"}],
-        "authenticator": {"reference": f"Practitioner/{practitioner_id(letter.signed_by_id)}"},
+        "author": [{"reference": f"Practitioner/{signer}"}],
+        "authenticator": {"reference": f"Practitioner/{signer}"},
         "custodian": {"reference": f"Organization/{CLINIC_ID}"},
         "description": f"Letter: {letter.get_kind_display().lower()}",
         "content": [

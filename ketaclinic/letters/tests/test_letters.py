@@ -122,6 +122,7 @@ def test_the_signed_pdf_has_the_letterhead_patient_scores_and_signature(clinic: 
     ada = clinic.users["ada"]
     assert f"Signed by: {ada.get_full_name() or ada.get_username()}" in text
     assert "Role: Clinician (prescriber)" in text
+    assert letter.snapshot is not None
     assert f"Signed at: {letter.snapshot['signature']['signed_at']}" in text
     assert hashlib.sha256(bytes(letter.pdf)).hexdigest() == letter.pdf_sha256
     assert letter_verify(letter)
@@ -147,6 +148,7 @@ def test_a_letter_altered_in_the_database_no_longer_verifies(clinic: Clinic) -> 
     letter = signed_letter(clinic, sent=False)
     Letter.objects.filter(pk=letter.pk).update(body="tampered")
     letter.refresh_from_db()
+    assert letter.snapshot is not None
     letter.snapshot["content"]["body"] = "tampered"
     assert not letter_verify(letter)
 

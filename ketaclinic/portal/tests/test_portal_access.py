@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from ketaclinic.infusions.models import Session
 from ketaclinic.infusions.tests.chart_driver import session_make
 from ketaclinic.portal.models import ContactChange, RideConfirmation
 from ketaclinic.scales.models import Administration, RuleKind
@@ -23,6 +24,13 @@ WITHOUT_IDS = {"", "questionnaires-sent/", "scores/", "contact/"}
 # 404 (ketaclinic/messaging/tests/test_portal_message_access.py).
 WITH_IDS |= {"messages/<uuid:thread_id>/", "messages/attachments/<uuid:attachment_id>/"}
 WITHOUT_IDS |= {"messages/", "messages/new/"}
+# The patient's documents (ketaclinic/letters/tests/test_portal_documents.py tests these ids
+# against another patient's: 404).
+WITH_IDS |= {
+    "documents/letters/<uuid:letter_id>/",
+    "documents/sessions/<uuid:session_id>/after/",
+}
+WITHOUT_IDS |= {"documents/"}
 NOT_THE_PATIENTS = {
     "welcome/": "the start of an invitation link; no login",
     "welcome/<str:uidb64>/<str:token>/": "the invitation link: its token is the key",
@@ -100,3 +108,20 @@ def test_staff_get_403_on_the_patients_pages(clinic: Clinic) -> None:
         ride = f"/portal/sessions/{session.pk}/ride/"
         assert client.post(ride, {"confirm": "on"}).status_code == 403
     assert not RideConfirmation.objects.exists()
+
+
+def test_another_patients_documents_answer_404_like_missing_ones(clinic: Clinic) -> None:
+    from ketaclinic.letters.tests.records import signed_letter
+
+    letter = signed_letter(clinic, clinic.quinn)
+    session = Session.objects.filter(course__patient=clinic.quinn).first()
+    assert session is not None
+    pat = clinic.client("pat")
+    for url in (
+        f"/portal/documents/letters/{letter.pk}/",
+        f"/portal/documents/letters/{uuid.uuid4()}/",
+        f"/portal/documents/sessions/{session.pk}/after/",
+        f"/portal/documents/sessions/{uuid.uuid4()}/after/",
+    ):
+        assert pat.get(url).status_code == 404, url
+    assert clinic.client("quinn").get(f"/portal/documents/letters/{letter.pk}/").status_code == 200
