@@ -299,3 +299,29 @@ def test_a_shipped_public_page_is_in_spanish_until_the_english_is_edited(clinic:
     )
     edited = visitor.get("/clinic/ocd/").content.decode()
     assert "A new paragraph." in edited and "solo está disponible en inglés" in edited
+
+
+def test_the_fhir_questionnaire_carries_the_official_spanish_as_translations() -> None:
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    from ketaclinic.fhir.questionnaire import TRANSLATION, builtin_questionnaire
+
+    resource = builtin_questionnaire(instruments.get("gad7"), "https://clinic.example/fhir")
+    Questionnaire.model_validate(resource)
+
+    def content(element: dict[str, Any]) -> dict[str, str]:
+        found = {}
+        for extension in element["extension"]:
+            assert extension["url"] == TRANSLATION
+            parts = {part["url"]: part for part in extension["extension"]}
+            found[parts["lang"]["valueCode"]] = parts["content"]["valueString"]
+        return found
+
+    spanish = translations.SPANISH["gad7"]
+    assert content(resource["_title"]) == {"es": spanish.name}
+    first = resource["item"][0]
+    assert content(first["_text"]) == {"es": spanish.items["1"]}
+    displays = [content(o["valueCoding"]["_display"])["es"] for o in first["answerOption"]]
+    assert displays == [spanish.answers[w] for w in range(4)]
+    # No Spanish of our own for an instrument without an official translation.
+    assert "_title" not in builtin_questionnaire(instruments.get("spin"), "https://x.example")
