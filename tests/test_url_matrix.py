@@ -1998,6 +1998,17 @@ MATRIX.update(
     }
 )
 
+# The language switch of the patient-facing pages: anyone may post it (a visitor's cookie, a
+# patient's kept language; staff pages stay English whatever it says).
+MATRIX.update(
+    {
+        "i18n/language/": (
+            lambda c: "/i18n/language/",
+            [page(anon=405, staff=405, patient=405), form_post(anon=302, staff=302, patient=302)],
+        ),
+    }
+)
+
 
 def test_every_url_pattern_is_in_the_matrix() -> None:
     routes = all_routes()

@@ -17,8 +17,9 @@ from django.conf import settings
 from ketaclinic.fhir.fhirpath import ORDINAL_VALUE
 from ketaclinic.fhir.scoring_plan import LOINC
 from ketaclinic.scales import instruments
-from ketaclinic.scales.instruments import AnswerOption, Instrument, Item
+from ketaclinic.scales.instruments import AnswerOption, Instrument, Item, translations
 
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 _NAME = re.compile(r"\(([^()]+)\)\s*$")
 
 
@@ -52,6 +53,33 @@ def answer_coding(instrument: Instrument, option: AnswerOption, base: str) -> di
     }
 
 
+def _translated(texts: dict[str, str]) -> dict[str, Any]:
+    """A primitive's ``_text``/``_display``/``_title``: the official translations, with the
+    standard translation extension (language, content)."""
+    return {
+        "extension": [
+            {
+                "url": TRANSLATION,
+                "extension": [
+                    {"url": "lang", "valueCode": language},
+                    {"url": "content", "valueString": text},
+                ],
+            }
+            for language, text in sorted(texts.items())
+        ]
+    }
+
+
+def _official(instrument: Instrument) -> dict[str, Instrument]:
+    """language -> the instrument in its owner's translation (scales/instruments/translations)."""
+    found = {}
+    for language in sorted(translations.OFFICIAL):
+        shown = translations.localised(instrument, language)
+        if shown is not None:
+            found[language] = shown
+    return found
+
+
 def _item(instrument: Instrument, item: Item, base: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "linkId": item.link_id,
@@ -70,6 +98,18 @@ def _item(instrument: Instrument, item: Item, base: str) -> dict[str, Any]:
     }
     if item.loinc:
         entry["code"] = [{"system": LOINC, "code": item.loinc}]
+    official = _official(instrument)
+    if official and item.text:
+        entry["_text"] = _translated(
+            {lang: str(shown.item(item.link_id).text) for lang, shown in official.items()}
+        )
+        for index, answer in enumerate(entry["answerOption"]):
+            answer["valueCoding"]["_display"] = _translated(
+                {
+                    lang: shown.item(item.link_id).options[index].display
+                    for lang, shown in official.items()
+                }
+            )
     if item.enable_when:
         conditions = []
         for condition in item.enable_when:
@@ -105,6 +145,9 @@ def builtin_questionnaire(instrument: Instrument, base: str | None = None) -> di
         "copyright": instrument.licence,
         "item": [_item(instrument, item, base) for item in instrument.items],
     }
+    official = _official(instrument)
+    if official:
+        resource["_title"] = _translated({lang: shown.name for lang, shown in official.items()})
     if instrument.loinc_panel:
         resource["code"] = [
             {"system": LOINC, "code": instrument.loinc_panel, "display": instrument.name}

@@ -22,24 +22,20 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.portal.models import LanguagePreference
 
 STAFF_LANGUAGE = "en"
-SESSION_KEY = "_patient_language"
-"""The patient's kept language, read once per session (the switch updates it)."""
 
 
 def kept_language(request: HttpRequest) -> str:
-    """The signed-in patient's kept language, '' when they never chose one."""
-    session = request.session
-    if SESSION_KEY not in session:
-        patient_id = getattr(request.user, "patient_id", None)
-        found = (
-            LanguagePreference.objects.filter(patient_id=patient_id)
-            .values_list("language", flat=True)
-            .first()
-            if patient_id is not None
-            else None
-        )
-        session[SESSION_KEY] = found or ""
-    return str(session[SESSION_KEY])
+    """The signed-in patient's kept language, '' when they never chose one: one indexed
+    query per patient request (the same on every page, so the pages' query guards hold)."""
+    patient_id = getattr(request.user, "patient_id", None)
+    if patient_id is None:
+        return ""
+    found = (
+        LanguagePreference.objects.filter(patient_id=patient_id)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return found or ""
 
 
 class PatientLanguageMiddleware:

@@ -28,6 +28,7 @@ from ketaclinic.scales.instruments import Instrument, translations
 from ketaclinic.site import selectors, services
 from ketaclinic.site.forms import PageForm, SelfScreenChooseForm, SelfScreenInstrumentForm
 from ketaclinic.site.rendering import markdown_to_safe_html
+from ketaclinic.site.translated import PageShown, page_shown
 
 
 def _clinic() -> dict[str, str]:
@@ -41,18 +42,23 @@ def _clinic() -> dict[str, str]:
 
 
 def clinic_home(request: HttpRequest) -> HttpResponse:
-    context = {"clinic": _clinic(), "pages": selectors.page_list()}
+    context = {"clinic": _clinic(), "pages": _shown_pages()}
     return render(request, "site/home.html", context)
 
 
+def _shown_pages() -> list[PageShown]:
+    language = get_language()
+    return [page_shown(page, language) for page in selectors.page_list()]
+
+
 def page_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.page_get(slug)
+    page = page_shown(selectors.page_get(slug), get_language())
     context = {
         "clinic": _clinic(),
         "page": page,
         # Safe: nh3 keeps only the tags and attributes listed in rendering.py.
         "body_html": mark_safe(markdown_to_safe_html(page.body)),  # noqa: S308
-        "pages": selectors.page_list(),
+        "pages": _shown_pages(),
         "can_edit": user_can(request.user, "site.edit"),
     }
     return render(request, "site/page.html", context)

@@ -273,3 +273,55 @@ def test_the_invitation_e_mail_and_welcome_page_are_in_the_patient_s_language(
     page = visitor.get(landing["Location"]).content.decode()
     assert "Elija una contraseña para su cuenta de paciente" in page
     assert "Escríbala otra vez" in page
+
+
+def test_a_shipped_public_page_is_in_spanish_until_the_english_is_edited(clinic: Clinic) -> None:
+    from ketaclinic.site.services import page_update
+
+    visitor = clinic.client(None)
+    visitor.cookies[COOKIE] = "es"
+    page = visitor.get("/clinic/ocd/").content.decode()
+    assert "Trastorno obsesivo-compulsivo (TOC)" in page and "## " not in page
+    assert "La ketamina no está aprobada por la FDA" in page
+    assert "solo está disponible en inglés" not in page
+    # A page without a translation: English, marked, with the note in Spanish.
+    faq = visitor.get("/clinic/faq/").content.decode()
+    assert "solo está disponible en inglés" in faq and '<div lang="en">' in faq
+    assert "(en inglés)" in visitor.get("/clinic/").content.decode()
+    # An administrator changes the English: the old translation is no longer shown.
+    ocd = Page.objects.get(slug="ocd")
+    page_update(
+        acting_user=clinic.users["dana"],
+        page=ocd,
+        title=ocd.title,
+        summary=ocd.summary,
+        body=ocd.body + "\nA new paragraph.\n",
+    )
+    edited = visitor.get("/clinic/ocd/").content.decode()
+    assert "A new paragraph." in edited and "solo está disponible en inglés" in edited
+
+
+def test_the_fhir_questionnaire_carries_the_official_spanish_as_translations() -> None:
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    from ketaclinic.fhir.questionnaire import TRANSLATION, builtin_questionnaire
+
+    resource = builtin_questionnaire(instruments.get("gad7"), "https://clinic.example/fhir")
+    Questionnaire.model_validate(resource)
+
+    def content(element: dict[str, Any]) -> dict[str, str]:
+        found = {}
+        for extension in element["extension"]:
+            assert extension["url"] == TRANSLATION
+            parts = {part["url"]: part for part in extension["extension"]}
+            found[parts["lang"]["valueCode"]] = parts["content"]["valueString"]
+        return found
+
+    spanish = translations.SPANISH["gad7"]
+    assert content(resource["_title"]) == {"es": spanish.name}
+    first = resource["item"][0]
+    assert content(first["_text"]) == {"es": spanish.items["1"]}
+    displays = [content(o["valueCoding"]["_display"])["es"] for o in first["answerOption"]]
+    assert displays == [spanish.answers[w] for w in range(4)]
+    # No Spanish of our own for an instrument without an official translation.
+    assert "_title" not in builtin_questionnaire(instruments.get("spin"), "https://x.example")

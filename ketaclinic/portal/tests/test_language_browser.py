@@ -113,4 +113,16 @@ def test_a_patient_uses_the_portal_in_spanish_and_it_stays_spanish(
     page.get_by_role("button", name="Iniciar sesión").click()
     expect(page.get_by_role("heading", name=f"Hola, {pat.given_name}")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "es"
+
+    # The public site in the same language: the home page, a translated page, the self-screen.
+    page.goto("/clinic/")
+    expect(page.get_by_role("heading", name="Visítenos y contáctenos")).to_be_visible()
+    _look(browser, "site-es-home")
+    page.goto("/clinic/ocd/")
+    expect(page.get_by_role("heading", name="Trastorno obsesivo-compulsivo (TOC)")).to_be_visible()
+    _look(browser, "site-es-page")
+    page.goto("/clinic/self-screen/")
+    page.get_by_role("button", name="Empezar").click()
+    expect(page.locator("main")).to_contain_text(SPANISH["phq9"].items["9"])
+    _look(browser, "site-es-self-screen")
     browser.problems.assert_none()

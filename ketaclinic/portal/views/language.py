@@ -9,7 +9,6 @@ from django.views.i18n import set_language
 
 from ketaclinic.accounts.access import user_role
 from ketaclinic.accounts.roles import Role
-from ketaclinic.portal.middleware import SESSION_KEY
 from ketaclinic.portal.services import language as language_services
 
 
@@ -19,5 +18,4 @@ def language_set(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.get("language", "")
     if user_role(request.user) == Role.PATIENT and language_services.supported(chosen):
         language_services.language_choose(acting_user=request.user, language=chosen)
-        request.session[SESSION_KEY] = chosen
     return response
