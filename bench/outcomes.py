@@ -465,7 +465,7 @@ def _take_back_sessions() -> None:
 
     made = Session.objects.filter(phase="maintenance", chair__name="Bench chair")
     for model in (ChartEntry, VitalsReading, DoseCheck):
-        model.objects.filter(session__in=made).delete()  # type: ignore[attr-defined]
+        model.objects.filter(session__in=made).delete()
     made.delete()
 
 

@@ -208,7 +208,7 @@ def trajectory_for(filters: Filters, max_infusion: int = 12) -> list[TrajectoryP
     a server-side cursor let PostgreSQL pick a fast-start plan that took seconds.)"""
     outcomes = outcomes_filtered(filters).filter(baseline__isnull=False)
     base = outcomes.values("baseline").annotate(n=Count("id")).order_by()
-    baselines: Counter[int] = Counter({int(r["baseline"]): r["n"] for r in base})
+    baselines: Counter[int] = Counter({int(r["baseline"] or 0): r["n"] for r in base})
     points = [_point(0, baselines)] if baselines else []
     rows = (
         TimepointResult.objects.filter(

@@ -126,10 +126,10 @@ def safety_for(filters: Filters, definitions: SafetyDefinitions | None = None) -
         .annotate(n=Count("id"))
         .order_by("-n", "code")
     )
-    for row in alerts:
-        n = row["n"]
+    for alert in alerts:
+        n = alert["n"]
         result.append(
-            SafetyRow(f"Alert: {row['code']}", n, given, "infusions given", per_100(n, given))
+            SafetyRow(f"Alert: {alert['code']}", n, given, "infusions given", per_100(n, given))
         )
     result.append(
         SafetyRow(
