@@ -107,10 +107,11 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     {
                         "code": "transaction",
                         "documentation": "POST [base] with a transaction Bundle of Patients and "
-                        "their Conditions, score Observations (LOINC total of one of our "
-                        "instruments) and QuestionnaireResponses: POST entries, urn:uuid and "
-                        "conditional references; all or nothing, every refused entry named. "
-                        "Administrator, clinician and intake (who may register patients).",
+                        "their Conditions, AllergyIntolerances, score Observations (LOINC total "
+                        "of one of our instruments) and QuestionnaireResponses: POST entries, "
+                        "urn:uuid and conditional references; all or nothing, every refused "
+                        "entry named. Administrator, clinician and intake (who may register "
+                        "patients), or a SMART program whose create scopes cover every entry.",
                     }
                 ],
                 "resource": [
