@@ -57,11 +57,24 @@ BULK_OPERATIONS = [
     {
         "name": "export",
         "definition": f"{_BULK}/export",
-        "documentation": "GET [base]/$export with Prefer: respond-async (administrators): "
-        "_type, _since, _until, _typeFilter, _outputFormat (application/fhir+ndjson)",
+        "documentation": "GET or POST (a Parameters body) [base]/$export with Prefer: "
+        "respond-async (administrators; SMART programs within their scopes): _type, _since, "
+        "_until, _typeFilter, _outputFormat (application/fhir+ndjson), _elements (tagged "
+        "SUBSETTED), includeAssociatedData (LatestProvenanceResources, "
+        "RelevantProvenanceResources: the records' Provenance)",
     },
-    {"name": "patient-export", "definition": f"{_BULK}/patient-export"},
-    {"name": "group-export", "definition": f"{_BULK}/group-export"},
+    {
+        "name": "patient-export",
+        "definition": f"{_BULK}/patient-export",
+        "documentation": "As $export, for the Patient compartment; POST takes patient "
+        "(Patient references) to narrow it",
+    },
+    {
+        "name": "group-export",
+        "definition": f"{_BULK}/group-export",
+        "documentation": "As Patient/$export, for a Group's members (SMART: Group read); "
+        "POST takes patient (members of the Group)",
+    },
 ]
 
 
@@ -94,10 +107,11 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     {
                         "code": "transaction",
                         "documentation": "POST [base] with a transaction Bundle of Patients and "
-                        "their Conditions, score Observations (LOINC total of one of our "
-                        "instruments) and QuestionnaireResponses: POST entries, urn:uuid and "
-                        "conditional references; all or nothing, every refused entry named. "
-                        "Administrator, clinician and intake (who may register patients).",
+                        "their Conditions, AllergyIntolerances, score Observations (LOINC total "
+                        "of one of our instruments) and QuestionnaireResponses: POST entries, "
+                        "urn:uuid and conditional references; all or nothing, every refused "
+                        "entry named. Administrator, clinician and intake (who may register "
+                        "patients), or a SMART program whose create scopes cover every entry.",
                     }
                 ],
                 "resource": [

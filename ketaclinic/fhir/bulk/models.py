@@ -104,6 +104,14 @@ class BulkExport(models.Model):
     since = models.DateTimeField(null=True, blank=True)
     until = models.DateTimeField(null=True, blank=True)
     request_url = models.TextField(help_text="The kick-off request, for the manifest.")
+    patient_ids_json = models.TextField(
+        blank=True,
+        default="",
+        help_text="The kick-off's ``patient`` parameter: a JSON list of patient ids (blank: none).",
+    )
+    elements_json = models.TextField(
+        default="{}", help_text="``_elements``: resource type (or *) -> the elements kept."
+    )
     grant_scope = models.TextField(
         blank=True,
         default="",

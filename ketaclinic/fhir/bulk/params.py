@@ -17,7 +17,23 @@ from ketaclinic.fhir.search.params import RESULT_PARAMS, Handling
 
 # The IG: a server SHALL accept these three spellings of NDJSON.
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
-KNOWN = ("_outputFormat", "_type", "_since", "_until", "_typeFilter")
+KNOWN = (
+    "_outputFormat",
+    "_type",
+    "_since",
+    "_until",
+    "_typeFilter",
+    "_elements",
+    "patient",
+    "includeAssociatedData",
+)
+# includeAssociatedData (IG v2): the values this server honours. Our Provenance is one per
+# signed record (resources/provenance.py), so the latest is the only one: both add the
+# Provenance of the exported patients' records. Other values (``_custom``) are refused with an
+# OperationOutcome, or ignored under Prefer: handling=lenient, as for any unsupported parameter.
+ASSOCIATED = ("LatestProvenanceResources", "RelevantProvenanceResources")
+# _elements: a FHIR element name, alone or after its type (``Observation.status``).
+_ELEMENT = re.compile(r"^(?:([A-Z][A-Za-z]+)\.)?([a-z][A-Za-z0-9]*(?:\[x\])?)$")
 # v2 joins several filters with commas, v3 repeats the parameter: a comma starts a new filter
 # only where a type name and ``?`` follow (a comma inside a filter is an OR of values).
 _NEXT_FILTER = re.compile(r",(?=[A-Z][A-Za-z]+\?)")
@@ -43,6 +59,8 @@ class KickOff:
     type_filters: dict[str, list[str]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     grant_scope: str = ""  # a SMART program's scopes, applied by the job
+    patients: list[str] = field(default_factory=list)  # ``patient`` (POST): Patient references
+    elements: dict[str, list[str]] = field(default_factory=dict)  # type or "*" -> elements
 
 
 def _instant(name: str, raw: str) -> datetime:
@@ -87,6 +105,26 @@ def _type_filter(raw: str, allowed: list[str]) -> tuple[str, str]:
     return type_name, query
 
 
+def _elements(raw_values: list[str], types: list[str]) -> dict[str, list[str]]:
+    """``_elements`` (IG: experimental): ``element`` for every type, ``Type.element`` for one;
+    kept per type (``*``: every type)."""
+    found: dict[str, list[str]] = {}
+    for raw in (p.strip() for value in raw_values for p in value.split(",")):
+        if not raw:
+            continue
+        match = _ELEMENT.match(raw)
+        if match is None or (match.group(1) is not None and match.group(1) not in TYPES):
+            raise FhirProblem(
+                400,
+                [Issue("value", f"_elements: {raw!r} is not [Type.]element", "_elements")],
+            )
+        type_name = match.group(1) or "*"
+        if type_name != "*" and type_name not in types:
+            continue  # a type not exported: nothing to subset
+        found.setdefault(type_name, []).append(match.group(2))
+    return found
+
+
 def kick_off_params(values: dict[str, list[str]], *, kind: str, handling: Handling) -> KickOff:
     """The parsed kick-off, or FhirProblem(400) naming what is wrong."""
     problems: list[Issue] = []
@@ -111,6 +149,21 @@ def kick_off_params(values: dict[str, list[str]], *, kind: str, handling: Handli
                 "_outputFormat",
             )
         )
+    if values.get("patient") and kind == "system":
+        problems.append(
+            Issue("not-supported", "patient is for Patient and Group exports only", "patient")
+        )
+    associated = [v for raw in values.get("includeAssociatedData", []) for v in raw.split(",")]
+    unsupported = [v for v in associated if v not in ASSOCIATED]
+    if unsupported and handling != Handling.LENIENT:
+        problems.append(
+            Issue(
+                "not-supported",
+                f"includeAssociatedData {', '.join(unsupported)} is not supported (supported: "
+                f"{', '.join(ASSOCIATED)})",
+                "includeAssociatedData",
+            )
+        )
     if problems:
         raise FhirProblem(400, problems)
     allowed = compartment_types() if kind != "system" else exportable_types()
@@ -123,7 +176,11 @@ def kick_off_params(values: dict[str, list[str]], *, kind: str, handling: Handli
             [Issue("not-supported", f"resource types not {where}: {', '.join(unknown)}", "_type")],
         )
     types = [t for t in allowed if t in wanted] if wanted else allowed
+    if wanted and any(v in ASSOCIATED for v in associated) and "Provenance" not in types:
+        types.append("Provenance")  # the associated data asked for, beside the types named
     result = KickOff(types=types, ignored=ignored)
+    result.patients = [r for raw in values.get("patient", []) for r in raw.split(",") if r]
+    result.elements = _elements(values.get("_elements", []), types)
     if values.get("_since"):
         result.since = _instant("_since", values["_since"][-1])
     if values.get("_until"):

@@ -60,6 +60,8 @@ def bulk_export_start(
         until=kick_off.until,
         request_url=request_url,
         grant_scope=kick_off.grant_scope,
+        patient_ids_json=json.dumps(kick_off.patients) if kick_off.patients else "",
+        elements_json=json.dumps(kick_off.elements),
         transaction_time=min(kick_off.until or timezone.now(), timezone.now()),
     )
     audit_record(
@@ -71,6 +73,39 @@ def bulk_export_start(
     )
     _enqueue(export)
     return export
+
+
+def export_patients_check(
+    *, user: Any, references: Sequence[str], cohort: Cohort | None
+) -> list[str]:
+    """The kick-off's ``patient`` list as patient ids: each a patient the requester may see
+    and, for a Group export, a member of the group; else 400 naming each (the IG: "the server
+    SHOULD return details via an OperationOutcome")."""
+    from ketaclinic.fhir.bulk.members import cohort_patient_ids
+    from ketaclinic.patients.selectors import patients_visible_to
+
+    wanted = {ref: ref.rstrip("/").rsplit("/", 1)[-1] for ref in references}
+    valid = {ref: pk for ref, pk in wanted.items() if _is_uuid(pk)}
+    visible = patients_visible_to(user).filter(pk__in=list(valid.values()))
+    if cohort is not None:
+        visible = visible.filter(pk__in=cohort_patient_ids(cohort))
+    found = {str(pk) for pk in visible.values_list("pk", flat=True)}
+    missing = [ref for ref, pk in wanted.items() if pk not in found]
+    if missing:
+        where = "known, or not members of the group" if cohort is not None else "known"
+        raise FhirProblem(
+            400,
+            [Issue("not-found", f"patient {ref} is not {where}", "patient") for ref in missing],
+        )
+    return sorted(found)
+
+
+def _is_uuid(raw: str) -> bool:
+    try:
+        UUID(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def bulk_export_run(*, export_id: str, attempt: int) -> None:

@@ -11,16 +11,18 @@ from uuid import UUID
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.http import http_date
+from fhir.resources.R4B.parameters import Parameters as FhirParameters
+from pydantic import ValidationError
 
 from ketaclinic.fhir.bulk import config, services
 from ketaclinic.fhir.bulk.access import export_allowed
 from ketaclinic.fhir.bulk.models import BulkExport, Cohort, ExportKind, ExportStatus, FilePart
 from ketaclinic.fhir.bulk.params import kick_off_params
 from ketaclinic.fhir.bulk.writer import attempt_dir
-from ketaclinic.fhir.outcome import FhirProblem, Issue
+from ketaclinic.fhir.outcome import FhirProblem, Issue, issues_from_validation_error
 from ketaclinic.fhir.search.params import Handling
 from ketaclinic.fhir.smart.access import current_grant
-from ketaclinic.fhir.views import fhir_endpoint, outcome_response
+from ketaclinic.fhir.views import _body, fhir_endpoint, outcome_response
 
 NDJSON = "application/fhir+ndjson"
 
@@ -40,8 +42,54 @@ def _handling(request: HttpRequest) -> Handling:
     return Handling.LENIENT if "handling=lenient" in _prefer(request) else Handling.STRICT
 
 
+# A Parameters parameter's value, by its type (IG: _outputFormat string, _since/_until
+# instant, _type and _typeFilter string, patient Reference, includeAssociatedData code).
+_VALUE_KEYS = ("valueString", "valueInstant", "valueDateTime", "valueCode", "valueUri")
+
+
+def _parameters_values(body: Any) -> dict[str, list[str]]:
+    """A POST kick-off's ``Parameters`` as the same name -> values as a GET's query."""
+    try:
+        FhirParameters.model_validate(body)
+    except ValidationError as exc:
+        raise FhirProblem(400, issues_from_validation_error(exc, "Parameters")) from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise FhirProblem(400, [Issue("structure", "a POST kick-off's body is a Parameters")])
+    values: dict[str, list[str]] = {}
+    for index, parameter in enumerate(body.get("parameter") or []):
+        name = str(parameter.get("name"))
+        if isinstance(parameter.get("valueReference"), dict):
+            value = parameter["valueReference"].get("reference")
+        else:
+            value = next((parameter[k] for k in _VALUE_KEYS if k in parameter), None)
+        if not isinstance(value, str) or not value:
+            raise FhirProblem(
+                400,
+                [
+                    Issue(
+                        "value",
+                        f"{name}: expected a value (string, instant, code or Reference)",
+                        f"Parameters.parameter[{index}]",
+                    )
+                ],
+            )
+        values.setdefault(name, []).append(value)
+    return values
+
+
 def _kick_off(request: HttpRequest, kind: str, cohort_id: str | None = None) -> HttpResponse:
-    values = {key: request.GET.getlist(key) for key in request.GET}
+    if request.method == "POST":
+        values = _parameters_values(_body(request, "Parameters"))
+        if request.GET:
+            raise FhirProblem(
+                400, [Issue("invalid", "a POST kick-off takes its parameters in the body alone")]
+            )
+    else:
+        values = {key: request.GET.getlist(key) for key in request.GET}
+        if "patient" in values:
+            raise FhirProblem(
+                400, [Issue("not-supported", "patient is a POST parameter (IG)", "patient")]
+            )
     kick_off = kick_off_params(values, kind=kind, handling=_handling(request))
     grant = current_grant()
     kick_off.types = export_allowed(
@@ -58,6 +106,10 @@ def _kick_off(request: HttpRequest, kind: str, cohort_id: str | None = None) -> 
         cohort = Cohort.objects.filter(pk=cohort_id).first() if _uuid(cohort_id) else None
         if cohort is None:
             raise FhirProblem(404, [Issue("not-found", f"Group/{cohort_id} is not known")])
+    if kick_off.patients:
+        kick_off.patients = services.export_patients_check(
+            user=request.user, references=kick_off.patients, cohort=cohort
+        )
     export = services.bulk_export_start(
         acting_user=request.user,
         kind=kind,
@@ -81,17 +133,17 @@ def _uuid(raw: str) -> bool:
     return True
 
 
-@fhir_endpoint(("GET",), params=None)
+@fhir_endpoint(("GET", "POST"), params=None)
 def system_export(request: HttpRequest) -> HttpResponse:
     return _kick_off(request, ExportKind.SYSTEM)
 
 
-@fhir_endpoint(("GET",), params=None)
+@fhir_endpoint(("GET", "POST"), params=None)
 def patient_export(request: HttpRequest) -> HttpResponse:
     return _kick_off(request, ExportKind.PATIENT)
 
 
-@fhir_endpoint(("GET",), params=None)
+@fhir_endpoint(("GET", "POST"), params=None)
 def group_export(request: HttpRequest, resource_id: str) -> HttpResponse:
     return _kick_off(request, ExportKind.GROUP, resource_id)
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from ketaclinic.accounts.access import user_can
 from ketaclinic.fhir.bulk import config
 from ketaclinic.fhir.bulk.access import grant_covers
+from ketaclinic.fhir.bulk.elements import elements_subset
 from ketaclinic.fhir.bulk.members import cohort_patient_ids
 from ketaclinic.fhir.bulk.models import (
     BulkExport,
@@ -288,6 +289,19 @@ def _still_mine(export: BulkExport, progress: int, type_name: str) -> None:
 
 
 def _patient_ids(export: BulkExport, user: Any) -> list[str] | None:
+    """The patients whose compartments are exported (None: every one the user sees). The
+    kick-off's ``patient`` list narrows a Patient or Group export (checked at kick-off)."""
+    found = _compartment_ids(export, user)
+    if not export.patient_ids_json:
+        return found
+    listed: list[str] = json.loads(export.patient_ids_json)
+    if found is None:
+        visible = patients_visible_to(user).filter(pk__in=listed)
+        return [str(pk) for pk in visible.values_list("pk", flat=True)]
+    return [pk for pk in found if pk in set(listed)]
+
+
+def _compartment_ids(export: BulkExport, user: Any) -> list[str] | None:
     if export.kind == ExportKind.SYSTEM:
         return None
     if export.kind == ExportKind.PATIENT:
@@ -355,6 +369,7 @@ def export_write(export: BulkExport) -> None:
         for type_name in types:
             _still_mine(export, progress, type_name)
             check = _row_check(caller.grant, type_name)
+            subset = elements_subset(type_name, json.loads(export.elements_json))
             for source in TYPES[type_name].sources:
                 try:
                     found = _rows(export, type_name, source, patients, caller)
@@ -372,6 +387,8 @@ def export_write(export: BulkExport) -> None:
                         text = item.served_text()
                         if check is not None and not check(text):
                             continue  # outside the scope's constraint: never written
+                        if subset is not None:
+                            text = subset(text)
                         files.write(FilePart.OUTPUT, type_name, text, item.patient_id)
                         progress += 1
                     _still_mine(export, progress, type_name)

@@ -9,6 +9,24 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="bulkexport",
+            name="patient_ids_json",
+            field=models.TextField(
+                blank=True,
+                default="",
+                help_text="The kick-off's ``patient`` parameter: a JSON list of patient ids "
+                "(blank: none).",
+            ),
+        ),
+        migrations.AddField(
+            model_name="bulkexport",
+            name="elements_json",
+            field=models.TextField(
+                default="{}",
+                help_text="``_elements``: resource type (or *) -> the elements kept.",
+            ),
+        ),
+        migrations.AddField(
+            model_name="bulkexport",
             name="grant_scope",
             field=models.TextField(
                 blank=True,

@@ -35,6 +35,21 @@ class BulkClient:
         assert answer.status_code == 202, answer.text
         return answer.headers["Content-Location"]
 
+    def kick_off_post(self, path: str, parameters: list[dict[str, Any]]) -> str:
+        """A POST kick-off with a Parameters body (IG v2: the same parameters as a GET)."""
+        answer = requests.post(
+            f"{self.base}/{path}",
+            data=json.dumps({"resourceType": "Parameters", "parameter": parameters}),
+            headers=self.headers(
+                Accept="application/fhir+json",
+                Prefer="respond-async",
+                **{"Content-Type": "application/fhir+json"},
+            ),
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+        return answer.headers["Content-Location"]
+
     def wait(self, status_url: str, limit: float = 120) -> dict[str, Any]:
         """Poll until done, waiting what Retry-After says (or backing off) between polls."""
         started = time.monotonic()
