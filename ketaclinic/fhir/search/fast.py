@@ -134,18 +134,21 @@ def _statement(sort: str | None, later: bool, edge_source: int | None) -> str:
         f"{edge}, "
         f"page AS (SELECT src, pk, sort FROM keyed{after} ORDER BY {order} LIMIT %(limit)s) "
         "SELECT p.src, p.pk, p.sort, "
-        f"CASE WHEN p.src = 0 THEN s.created_at ELSE {_READING_LU} END, "
-        "s.resource_id, COALESCE(s.json_text, x.json_text), total.n"
+        "CASE WHEN p.src = 0 THEN s.created_at ELSE v.lu END, "
+        "s.resource_id, COALESCE(s.json_text, v.json_text), total.n"
         + (", (SELECT * FROM edge)" if edge else ", NULL")
         + " FROM (SELECT count(*) AS n FROM keyed) total "  # noqa: S608  (our names only)
+        # Each page row's texts by index look-ups: the reading in a LATERAL subquery (joined
+        # plainly, PostgreSQL hashed the whole readings table for 20 rows).
         "LEFT JOIN (page p "
-        f"LEFT JOIN {t['stored']} s ON p.src = 0 AND s.id = p.pk "
-        f"LEFT JOIN {t['reading']} r ON p.src > 0 AND r.id = p.pk "
-        f"LEFT JOIN {t['session']} se ON se.id = r.session_id "
-        f"LEFT JOIN {t['course']} co ON co.id = se.course_id "
-        f"LEFT JOIN {t['text']} x ON p.src > 0 AND x.reading_id = p.pk "
+        f"LEFT JOIN {t['stored']} s ON s.id = (CASE WHEN p.src = 0 THEN p.pk END) "
+        f"LEFT JOIN LATERAL (SELECT {_READING_LU} AS lu, x.json_text FROM {t['reading']} r "
+        f"JOIN {t['session']} se ON se.id = r.session_id "
+        f"JOIN {t['course']} co ON co.id = se.course_id "
+        f"LEFT JOIN {t['text']} x ON x.reading_id = r.id "
         f"AND x.measure = (CASE p.src {keys} END) "
-        f"AND x.stamp = {stamp_sql('r', 'co', '%(fingerprint)s')}"
+        f"AND x.stamp = {stamp_sql('r', 'co', '%(fingerprint)s')} "
+        "WHERE p.src > 0 AND r.id = p.pk) v ON true"
         f") ON true ORDER BY p.sort{direction}, p.src{direction}, p.pk{direction}"
     )
 
