@@ -282,9 +282,7 @@ def _append_chained_arrays_sql() -> str:
     event, head = AuditEvent._meta, AuditChainHead._meta
     data = [f for f in _EVENT_FIELDS if f.attname not in _CHAINED_FIELDS]
     columns = ", ".join(str(f.column) for f in data)
-    arrays = ", ".join(
-        f"%b::{str(f.db_type(connection)).split('(')[0]}[]" for f in data
-    )
+    arrays = ", ".join(f"%b::{str(f.db_type(connection)).split('(')[0]}[]" for f in data)
     # Only our own table, column and type names are put into the text; values are parameters.
     return (
         "WITH RECURSIVE head AS ("  # noqa: S608

@@ -111,16 +111,14 @@ def _statement(sort: str | None, later: bool, edge_source: int | None) -> str:
     if edge_source is not None:
         # The engine looks the edge's sort value up again from its row (the cursor holds no
         # date); gone (or without one), the engine answers: the caller falls back to it.
-        edge_sql = (
-            f"SELECT {score_sort} FROM {t['stored']} s WHERE s.id = %(edge)s"
-            if edge_source == 0
-            else f"SELECT {reading_sort} FROM {t['reading']} r WHERE r.id = %(edge)s"
-        )
+        # Our own table and column names only; values are parameters.
+        score_edge = f"SELECT {score_sort} FROM {t['stored']} s WHERE s.id = %(edge)s"  # noqa: S608
+        reading_edge = f"SELECT {reading_sort} FROM {t['reading']} r WHERE r.id = %(edge)s"  # noqa: S608
+        edge_sql = score_edge if edge_source == 0 else reading_edge
         edge = f", edge AS ({edge_sql})"
         compare = ">" if later else "<"
-        after = (
-            f" WHERE (sort, src, pk) {compare} ((SELECT * FROM edge), %(edge_source)s, %(edge)s)"
-        )
+        edge_row = "((SELECT * FROM edge), %(edge_source)s, %(edge)s)"
+        after = f" WHERE (sort, src, pk) {compare} {edge_row}"
     # Only our own table and column names are put into the text; values are parameters.
     return (
         "WITH keyed AS ("  # noqa: S608
@@ -136,18 +134,21 @@ def _statement(sort: str | None, later: bool, edge_source: int | None) -> str:
         f"{edge}, "
         f"page AS (SELECT src, pk, sort FROM keyed{after} ORDER BY {order} LIMIT %(limit)s) "
         "SELECT p.src, p.pk, p.sort, "
-        f"CASE WHEN p.src = 0 THEN s.created_at ELSE {_READING_LU} END, "
-        "s.resource_id, COALESCE(s.json_text, x.json_text), total.n"
+        "CASE WHEN p.src = 0 THEN s.created_at ELSE v.lu END, "
+        "s.resource_id, COALESCE(s.json_text, v.json_text), total.n"
         + (", (SELECT * FROM edge)" if edge else ", NULL")
-        + " FROM (SELECT count(*) AS n FROM keyed) total "
+        + " FROM (SELECT count(*) AS n FROM keyed) total "  # noqa: S608  (our names only)
+        # Each page row's texts by index look-ups: the reading in a LATERAL subquery (joined
+        # plainly, PostgreSQL hashed the whole readings table for 20 rows).
         "LEFT JOIN (page p "
-        f"LEFT JOIN {t['stored']} s ON p.src = 0 AND s.id = p.pk "
-        f"LEFT JOIN {t['reading']} r ON p.src > 0 AND r.id = p.pk "
-        f"LEFT JOIN {t['session']} se ON se.id = r.session_id "
-        f"LEFT JOIN {t['course']} co ON co.id = se.course_id "
-        f"LEFT JOIN {t['text']} x ON p.src > 0 AND x.reading_id = p.pk "
+        f"LEFT JOIN {t['stored']} s ON s.id = (CASE WHEN p.src = 0 THEN p.pk END) "
+        f"LEFT JOIN LATERAL (SELECT {_READING_LU} AS lu, x.json_text FROM {t['reading']} r "
+        f"JOIN {t['session']} se ON se.id = r.session_id "
+        f"JOIN {t['course']} co ON co.id = se.course_id "
+        f"LEFT JOIN {t['text']} x ON x.reading_id = r.id "
         f"AND x.measure = (CASE p.src {keys} END) "
-        f"AND x.stamp = {stamp_sql('r', 'co', '%(fingerprint)s')}"
+        f"AND x.stamp = {stamp_sql('r', 'co', '%(fingerprint)s')} "
+        "WHERE p.src > 0 AND r.id = p.pk) v ON true"
         f") ON true ORDER BY p.sort{direction}, p.src{direction}, p.pk{direction}"
     )
 
@@ -186,9 +187,7 @@ class _Row:
     text: str | None
 
 
-def search(
-    kind: ResourceType, patient: UUID, parsed: Parsed, cursor: Cursor | None
-) -> Page | None:
+def search(kind: ResourceType, patient: UUID, parsed: Parsed, cursor: Cursor | None) -> Page | None:
     """The engine's page for this search (same entries, total and cursors), or None when the
     engine must answer (a cursor whose position is gone)."""
     result = parsed.result
@@ -272,7 +271,7 @@ def _build_missing(wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Built]
     (read in the same statement, so a text never carries a newer stamp than its row)."""
     from ketaclinic.fhir.resources.vitals import VITALS_SOURCES
 
-    stamp = RawSQL(
+    stamp = RawSQL(  # noqa: S611  our own table names; the fingerprint is a parameter
         stamp_sql(f'"{VitalsReading._meta.db_table}"', f'"{Course._meta.db_table}"'),
         (builder_fingerprint(),),
     )

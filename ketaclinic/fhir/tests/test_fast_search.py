@@ -227,10 +227,8 @@ def test_a_stored_text_is_never_served_stale(clinic: Clinic) -> None:
     assert '"entered-in-error"' in _texts(clinic, patient)[f"vitals-{second.pk}-bp"]
 
     with connection.cursor() as cursor:  # raw SQL, behind the ORM's back
-        cursor.execute(
-            f"UPDATE {VitalsReading._meta.db_table} SET respiratory_rate = 29 WHERE id = %s",
-            [third.pk],
-        )
+        table = VitalsReading._meta.db_table
+        cursor.execute(f"UPDATE {table} SET respiratory_rate = 29 WHERE id = %s", [third.pk])  # noqa: S608
     assert '"value":29' in _texts(clinic, patient)[f"vitals-{third.pk}-rr"]
     changed = {pk for pk, stamp in VitalsText.objects.values_list("id", "stamp")} - {
         pk for pk, stamp in stored.items() if VitalsText.objects.filter(pk=pk, stamp=stamp)
@@ -242,9 +240,11 @@ def test_a_new_builder_builds_every_text_again(clinic: Clinic) -> None:
     patient = _record(clinic, readings=2, scores=0)
     _texts(clinic, patient)
     before = set(VitalsText.objects.values_list("stamp", flat=True))
-    with mock.patch.object(fast, "builder_fingerprint", return_value="another-builder"):
-        with CaptureQueriesContext(connection) as queries:
-            _texts(clinic, patient)
+    with (
+        mock.patch.object(fast, "builder_fingerprint", return_value="another-builder"),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        _texts(clinic, patient)
     assert any("fhir_vitalstext" in q["sql"] and "INSERT" in q["sql"] for q in queries)
     assert set(VitalsText.objects.values_list("stamp", flat=True)).isdisjoint(before)
 
@@ -255,7 +255,8 @@ def test_a_deleted_reading_takes_its_texts_with_it(clinic: Clinic) -> None:
     first, second, _third = VitalsReading.objects.filter(session__course__patient=patient)
     first.delete()  # the ORM
     with connection.cursor() as cursor:  # raw SQL: the database's ON DELETE CASCADE
-        cursor.execute(f"DELETE FROM {VitalsReading._meta.db_table} WHERE id = %s", [second.pk])
+        table = VitalsReading._meta.db_table
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [second.pk])  # noqa: S608  our name
     assert set(VitalsText.objects.values_list("reading_id", flat=True)) == {_third.pk}
     assert len(_texts(clinic, patient)) == 4
 
