@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from ketaclinic.accounts.access import user_can, user_role
 from ketaclinic.accounts.roles import Role
@@ -85,7 +86,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if role is not None and (item.permission is None or user_can(user, item.permission))
     ]
     items = (
-        [{"label": item.label, "url": reverse(item.url_name)} for item in _ordered(role, allowed)]
+        # gettext: a patient's one place ("Your care") in their language; staff pages are
+        # always English (portal/middleware.py), so staff labels read as written.
+        [
+            {"label": gettext(item.label), "url": reverse(item.url_name)}
+            for item in _ordered(role, allowed)
+        ]
         if role is not None
         else []
     )
