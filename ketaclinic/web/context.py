@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from ketaclinic.accounts.access import user_can, user_role
 from ketaclinic.accounts.roles import Role
@@ -93,8 +94,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if role is not None and (item.permission is None or user_can(user, item.permission))
     ]
     items = (
+        # gettext: a patient's one place ("Your care") in their language; staff pages are
+        # always English (portal/middleware.py), so staff labels read as written.
         [
-            {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
+            {"label": gettext(item.label), "url": reverse(item.url_name), "url_name": item.url_name}
             for item in _ordered(role, allowed)
         ]
         if role is not None
