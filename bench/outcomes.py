@@ -461,10 +461,16 @@ def main(argv: list[str]) -> None:
 
 def _take_back_sessions() -> None:
     """The sessions a run charted (and their charts): the generated ones are all induction."""
-    from ketaclinic.infusions.models import ChartEntry, DoseCheck, Session, VitalsReading
+    from ketaclinic.infusions.models import (
+        ChartEntry,
+        DoseCheck,
+        Session,
+        SessionAlert,
+        VitalsReading,
+    )
 
     made = Session.objects.filter(phase="maintenance", chair__name="Bench chair")
-    for model in (ChartEntry, VitalsReading, DoseCheck):
+    for model in (SessionAlert, ChartEntry, VitalsReading, DoseCheck):
         model.objects.filter(session__in=made).delete()
     made.delete()
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 
 from ketaclinic.infusions.models import SessionAlert
 from ketaclinic.outcomes.models import SessionSafetyRow
@@ -80,44 +81,69 @@ def _band(defs: SafetyDefinitions) -> Case:
     )
 
 
-def safety_for(filters: Filters, definitions: SafetyDefinitions | None = None) -> SafetyFigures:
-    defs = definitions or shipped_safety()
-    rows = safety_rows_for(filters).annotate(band=_band(defs))
+# The histograms read in the same scan as the per-band counts: (kind, column); kind 0 is the
+# band's own row (sessions, side effects, early stops and their denominator).
+HISTOGRAMS = ("systolic_rise", "diastolic_rise", *(code for code, _ in DISSOCIATION))
+
+UNION = """
+WITH s AS ({rows})
+SELECT 0, band, NULL, COUNT(*), SUM(side_effects), SUM(told), SUM(early) FROM s GROUP BY band
+{histograms}
+"""
+HISTOGRAM = """UNION ALL
+SELECT {kind}, band, {column}, COUNT(*), NULL, NULL, NULL FROM s
+WHERE {column} IS NOT NULL GROUP BY band, {column}"""
+
+
+def _tallies(
+    filters: Filters, defs: SafetyDefinitions
+) -> tuple[dict[str, BandTally], int, int, int]:
+    """Per dose band, the sessions and the histograms of each value, with the side effects,
+    the early stops and their denominator: one scan of the filtered rows (a common table
+    expression read once per histogram), whatever the number of sessions."""
     told = Q(planned_minutes__isnull=False, infused_minutes__isnull=False)
     early = told & Q(infused_minutes__lt=F("planned_minutes") - defs.early_stop_margin_minutes)
-    tallies: dict[str, BandTally] = {}
-    given = side_effects = told_n = early_n = 0
-    per_band = rows.values("band").annotate(
-        n=Count("pk"),
-        side=Sum("side_effects"),
-        told=Count("pk", filter=told),
-        early=Count("pk", filter=early),
-    )
-    for row in per_band.order_by():
-        tallies[row["band"]] = BandTally(sessions=row["n"])
-        given += row["n"]
-        side_effects += row["side"] or 0
-        told_n += row["told"]
-        early_n += row["early"]
-    histograms: list[tuple[str, str | None]] = [
-        ("systolic_rise", None),
-        ("diastolic_rise", None),
-        *((code, code) for code, _ in DISSOCIATION),
-    ]
-    for column, instrument in histograms:
-        counts = (
-            rows.filter(**{f"{column}__isnull": False})
-            .values("band", column)
-            .annotate(n=Count("pk"))
-            .order_by()
+    rows = (
+        safety_rows_for(filters)
+        .annotate(
+            band=_band(defs),
+            told=Case(When(told, then=Value(1)), default=Value(0)),
+            early=Case(When(early, then=Value(1)), default=Value(0)),
         )
-        for row in counts:
-            tally = tallies[row["band"]]
-            if instrument is not None:
-                histogram = tally.dissociation.setdefault(instrument, Counter())
-            else:
-                histogram = tally.systolic if column == "systolic_rise" else tally.diastolic
-            histogram[row[column]] += row["n"]
+        .values("band", "side_effects", "told", "early", *HISTOGRAMS)
+        .order_by()
+    )
+    sql, params = rows.query.sql_with_params()
+    histograms = "\n".join(
+        HISTOGRAM.format(kind=kind, column=column) for kind, column in enumerate(HISTOGRAMS, 1)
+    )
+    tallies: dict[str, BandTally] = {}
+    side_effects = told_n = early_n = 0
+    with connection.cursor() as cursor:
+        cursor.execute(UNION.format(rows=sql, histograms=histograms), params)
+        found = cursor.fetchall()
+    for kind, band, value, n, side, told_sum, early_sum in sorted(found, key=lambda r: r[0]):
+        if kind == 0:
+            tallies[band] = BandTally(sessions=n)
+            side_effects += side or 0
+            told_n += told_sum or 0
+            early_n += early_sum or 0
+            continue
+        tally = tallies[band]
+        column = HISTOGRAMS[kind - 1]
+        if column == "systolic_rise":
+            tally.systolic[value] += n
+        elif column == "diastolic_rise":
+            tally.diastolic[value] += n
+        else:
+            tally.dissociation.setdefault(column, Counter())[value] += n
+    return tallies, side_effects, told_n, early_n
+
+
+def safety_for(filters: Filters, definitions: SafetyDefinitions | None = None) -> SafetyFigures:
+    defs = definitions or shipped_safety()
+    tallies, side_effects, told_n, early_n = _tallies(filters, defs)
+    given = sum(t.sessions for t in tallies.values())
 
     result: list[SafetyRow] = []
     alerts = (

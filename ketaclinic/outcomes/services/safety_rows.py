@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
@@ -201,6 +202,12 @@ def safety_rows(scope: Scope) -> Iterator[SessionSafetyRow]:
 def safety_rows_refresh(scope: Scope) -> int:
     """Replace the safety rows of the patients in ``scope`` (every row when None); returns how
     many were written. The caller holds the transaction (and the recompute's lock)."""
+    if connection.vendor == "postgresql":
+        # The streams are server-side cursors, which PostgreSQL plans for their first 10 % of
+        # rows (index walks in order, nested loops); they are read to the end, so plan them as
+        # plain queries: the drain of 1,000 patients took 17 s at 20,000 patients without this.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
     existing = SessionSafetyRow.objects.all()
     if scope is not None:
         existing = existing.filter(patient_id__in=scope)
