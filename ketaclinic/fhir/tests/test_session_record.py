@@ -114,3 +114,24 @@ def test_a_session_signed_before_pdfs_were_stored_gets_one_on_first_download(
     assert bytes(RecordDocument.objects.get().pdf) == first.content
     assert clinic.client("ada").get(url).content == first.content
     assert len(_records(clinic)) == 1
+
+
+def test_a_pdf_that_cannot_be_drawn_never_stops_the_signature(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.infusions.models import SessionStatus
+    from ketaclinic.infusions.services import record_document as stored_pdfs
+
+    def broken(session: Any, *, at: Any) -> bytes:
+        raise ValueError("a drawing fault")
+
+    chart = chart_for(clinic)
+    real = list(stored_pdfs._renderers)
+    monkeypatch.setattr(stored_pdfs, "_renderers", [broken])
+    chart.signed()
+    assert chart.refresh().status == SessionStatus.SIGNED
+    assert not RecordDocument.objects.exists()
+    monkeypatch.setattr(stored_pdfs, "_renderers", real)
+    download = clinic.client("ada").get(f"/infusions/sessions/{chart.session.pk}/record.pdf")
+    assert download.status_code == 200
+    assert bytes(RecordDocument.objects.get().pdf) == download.content

@@ -10,6 +10,7 @@ staff download stores it on first need (``record_document_latest_or_store``)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.infusions.models import Addendum, RecordDocument, Session, SessionStatus
 from ketaclinic.infusions.services.common import _audit
 
+logger = logging.getLogger(__name__)
 Renderer = Callable[..., bytes]  # (session, *, at: datetime) -> the PDF's bytes
 _renderers: list[Renderer] = []
 
@@ -57,6 +59,23 @@ def record_document_store(
     )
     _audit(acting_user, Action.CREATE, "RecordDocument", document.pk, session)
     return document
+
+
+def record_document_store_or_defer(
+    *, acting_user: Any, session: Session, addendum: Addendum | None = None
+) -> RecordDocument | None:
+    """As ``record_document_store``, for signing and addenda: a PDF that cannot be drawn never
+    stops a signature or an addendum (the record itself is the snapshot and its SHA-256). Its
+    savepoint is rolled back, the failure logged (where and its class only: no patient data),
+    and the staff download stores the PDF on first need."""
+    try:
+        with transaction.atomic():
+            return record_document_store(
+                acting_user=acting_user, session=session, addendum=addendum
+            )
+    except Exception as exc:
+        logger.error("record PDF of session %s not stored (%s)", session.pk, type(exc).__name__)
+        return None
 
 
 def record_document_latest_or_store(*, acting_user: Any, session: Session) -> RecordDocument:

@@ -28,7 +28,7 @@ from ketaclinic.infusions.services.common import (
     _set_status,
 )
 from ketaclinic.infusions.services.monitor_feed import monitor_awaiting_problems
-from ketaclinic.infusions.services.record_document import record_document_store
+from ketaclinic.infusions.services.record_document import record_document_store_or_defer
 from ketaclinic.infusions.snapshot import session_snapshot
 from ketaclinic.lib.hashchain import canonical_json, digest
 
@@ -81,7 +81,7 @@ def session_sign(*, acting_user: Any, session: Session) -> Session:
         _set_status(locked, SessionStatus.SIGNED)
         _audit(acting_user, Action.UPDATE, "SignedRecord", record.pk, locked)
         # The PDF as signed, stored once: what the staff download and FHIR serve.
-        record_document_store(acting_user=acting_user, session=locked)
+        record_document_store_or_defer(acting_user=acting_user, session=locked)
     return locked
 
 
@@ -100,7 +100,7 @@ def addendum_add(*, acting_user: Any, session: Session, text: str) -> Addendum:
     )
     _audit(acting_user, Action.CREATE, "Addendum", addendum.pk, locked)
     # A new version of the stored PDF: the record as signed with every addendum so far.
-    record_document_store(acting_user=acting_user, session=locked, addendum=addendum)
+    record_document_store_or_defer(acting_user=acting_user, session=locked, addendum=addendum)
     return addendum
 
 
