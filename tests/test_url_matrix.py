@@ -764,7 +764,8 @@ MATRIX: dict[str, tuple[Callable[[Clinic], str], list[Check]]] = {
         # A patient may record their own self-report (Pat answers for Pat here).
         [
             api("POST", _fhir_gad7_response, anon=401, staff=201, patient=201),
-            api("GET", anon=401, staff=200, patient=200),
+            # the therapist: an empty Bundle (no patient of theirs is visible through FHIR)
+            api("GET", anon=401, staff=200, patient=200, therapist=200),
         ],
     ),
     "fhir/R4/QuestionnaireResponse/<str:resource_id>": (
