@@ -19,6 +19,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("today:home")
     if user_can(request.user, "patient.view_own"):
         return redirect("portal:home")
+    if user_can(request.user, "integration.write"):  # the integration therapist's patients
+        return redirect("careplan:therapist_home")
     return render(request, "web/home.html")
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ketaclinic.accounts.roles import IN, PERMISSIONS, A, C, N, P
+from ketaclinic.accounts.roles import IN, PERMISSIONS, A, C, N, P, Role
 
 README = Path(__file__).resolve().parents[3] / "README.md"
-COLUMNS = (A, C, N, IN, P)  # the README's column order
+COLUMNS = (A, C, N, IN, P, Role.THERAPIST)  # the README's column order
 
 
 def _readme_table() -> dict[str, frozenset[str]]:
     lines = README.read_text(encoding="utf-8").splitlines()
-    start = lines.index("| permission | admin | clinician | nurse | intake | patient |")
+    start = lines.index("| permission | admin | clinician | nurse | intake | patient | therapist |")
     table: dict[str, frozenset[str]] = {}
     for line in lines[start + 2 :]:
         if not line.startswith("|"):

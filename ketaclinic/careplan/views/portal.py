@@ -38,8 +38,9 @@ def plan(request: HttpRequest) -> HttpResponse:
         "signed": version,
     }
     if version is not None:
-        context.update(version_context(request.user, patient, version))
+        shown = version_context(request.user, patient, version)
+        context.update(shown)
         context["portal_safety"] = [
-            (PORTAL_PROMPTS[section.key], items) for section, items in context["safety_sections"]
+            (PORTAL_PROMPTS[section.key], items) for section, items in shown["safety_sections"]
         ]
     return render(request, "careplan/portal_plan.html", context)

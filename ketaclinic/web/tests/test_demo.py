@@ -43,8 +43,14 @@ def test_demo_builds_a_clinic_mid_day_twice_the_same_and_its_chains_verify(db: N
     assert ledger_verify() == []
     assert Patient.objects.count() == 50
     assert set(User.objects.values_list("role", flat=True)) == {
-        "admin", "clinician", "nurse", "intake", "patient",
+        "admin", "clinician", "nurse", "intake", "patient", "therapist",
     }  # fmt: skip
+    from ketaclinic.careplan.models import CarePlanVersion, IntegrationNote
+
+    # Issue 15: signed care plans (Pat's among them) and signed integration notes.
+    assert CarePlanVersion.objects.filter(status="signed").count() == 3
+    assert CarePlanVersion.objects.filter(plan__patient__user_account__username="pat").exists()
+    assert IntegrationNote.objects.filter(status="signed").count() == 2
     assert set(Inquiry.objects.values_list("status", flat=True)) == set(InquiryStatus.values)
     assert Evaluation.objects.exclude(decisions__isnull=False).exists()  # one waits for a decision
     assert EligibilityDecision.objects.filter(decision="not_eligible").exists()
