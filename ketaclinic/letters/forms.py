@@ -70,7 +70,7 @@ def _recipient_label(recipient: Recipient) -> str:
 
 
 class DraftForm(forms.Form):
-    kind = forms.ChoiceField(label="Letter", choices=LetterKind.choices)
+    kind = forms.ChoiceField(label="Kind of letter", choices=LetterKind.choices)
     recipient = forms.ModelChoiceField(label="To", queryset=Recipient.objects.none())
 
     def __init__(self, *args: Any, recipients: Any = (), **kwargs: Any) -> None:

@@ -202,7 +202,8 @@ def test_only_a_clinician_drafts_and_signs(clinic: Clinic) -> None:
     recipient = gp_make(clinic)
     for who in ("ben", "cleo", "dana"):
         response = clinic.client(who).post(
-            f"/letters/patients/{clinic.pat.pk}/", {"kind": "induction", "recipient": recipient.pk}
+            f"/letters/patients/{clinic.pat.pk}/",
+            {"draft-kind": "induction", "draft-recipient": recipient.pk},
         )
         assert response.status_code == 403, who
     draft = letter_draft(

@@ -58,8 +58,8 @@ def _patient_page(
         "referrals": selectors.referrals_for_patient(request.user, patient),
         "recipients": recipients,
         "letters": selectors.letters_for_patient(request.user, patient),
-        "draft_form": draft_form or DraftForm(recipients=recipients),
-        "recipient_form": recipient_form or RecipientForm(),
+        "draft_form": draft_form or DraftForm(recipients=recipients, prefix="draft"),
+        "recipient_form": recipient_form or RecipientForm(prefix="recipient"),
         "can_draft": user_can(request.user, "letter.draft"),
     }
     return render(request, "letters/patient_letters.html", context, status=status)
@@ -73,7 +73,7 @@ def patient_letters(request: HttpRequest, patient_id: UUID) -> HttpResponse:
         return _patient_page(request, patient)
     require(request.user, "letter.draft")
     recipients = selectors.recipients_for_patient(request.user, patient)
-    form = DraftForm(request.POST, recipients=recipients)
+    form = DraftForm(request.POST, recipients=recipients, prefix="draft")
     if form.is_valid():
         try:
             letter = letter_services.letter_draft(
@@ -95,7 +95,7 @@ def patient_letters(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 def recipient_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = _patient(request, patient_id)
     require(request.user, "letter.draft")
-    form = RecipientForm(request.POST)
+    form = RecipientForm(request.POST, prefix="recipient")
     if form.is_valid():
         try:
             recipient_add(acting_user=request.user, patient=patient, **form.cleaned_data)
