@@ -93,7 +93,13 @@ class LetterEditForm(CheckedTextForm, forms.Form):
 
 class SendForm(forms.Form):
     method = forms.ChoiceField(
-        label="How", choices=SendMethod.choices, widget=forms.RadioSelect, initial=SendMethod.EMAIL
+        label="How",
+        choices=[
+            (SendMethod.EMAIL, "By e-mail, the signed PDF attached"),
+            (SendMethod.PRINT, "Printed (posted or handed over)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=SendMethod.EMAIL,
     )
     to_email = forms.EmailField(
         label="E-mail address", required=False, help_text="Empty: the recipient's address."

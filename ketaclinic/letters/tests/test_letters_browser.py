@@ -89,11 +89,15 @@ def test_a_clinician_drafts_signs_and_prints_a_letter_and_the_patient_finds_her_
     body.fill(body.input_value() + "\n\nShe plans to continue weekly integration therapy.")
     page.get_by_role("button", name="Save the draft").click()
     expect(page.get_by_text("Draft saved.")).to_be_visible()
+    # Signing keeps what is typed, even without saving first.
+    body = page.get_by_label("Text of the letter")
+    body.fill(body.input_value() + "\nNo further sessions are booked.")
     page.get_by_role("button", name="Sign the letter").click()
     expect(page.get_by_text("Letter signed.")).to_be_visible()
     letter = Letter.objects.get(patient=pat)
     assert letter.status == LetterStatus.SIGNED
     assert "weekly integration therapy" in letter.body
+    assert letter.body.endswith("No further sessions are booked.")
     page.get_by_label("Printed (posted or handed over)").check()
     page.get_by_role("button", name="Send or record").click()
     expect(page.get_by_text("Printed (posted or handed over) to Dr Hal Moss")).to_be_visible()

@@ -160,7 +160,14 @@ def letter_detail(request: HttpRequest, letter_id: UUID) -> HttpResponse:
 def letter_sign(request: HttpRequest, letter_id: UUID) -> HttpResponse:
     letter = _letter(request, letter_id)
     require(request.user, "letter.sign")
+    edited = LetterEditForm(request.POST) if "body" in request.POST else None
+    if edited is not None and not edited.is_valid():
+        return _letter_page(request, letter, edit_form=edited, status=422)
     try:
+        if edited is not None:  # the text as the clinician sees it, saved before signing
+            letter_services.letter_edit(
+                acting_user=request.user, letter=letter, **edited.cleaned_data
+            )
         letter_services.letter_sign(acting_user=request.user, letter=letter)
     except letter_services.LetterSigned:
         messages.error(request, "This letter is already signed; it cannot change.")
