@@ -164,7 +164,8 @@ def test_sending_by_email_attaches_the_signed_pdf_and_records_who_when_how_to_wh
     assert message.to == ["hal.moss@surgery.example"]
     _name, content, mimetype = message.attachments[0]
     assert mimetype == "application/pdf" and content == bytes(letter.pdf or b"")
-    assert clinic.pat.display_name not in message.body  # the body is a cover note only
+    # the subject and body are a cover note only: the patient is named in the PDF alone
+    assert clinic.pat.display_name not in message.body + message.subject
     assert (sending.method, sending.to_name, sending.sent_by) == (
         "email",
         "Dr Hal Moss",
