@@ -165,7 +165,7 @@ def test_sending_by_email_attaches_the_signed_pdf_and_records_who_when_how_to_wh
     _name, content, mimetype = message.attachments[0]
     assert mimetype == "application/pdf" and content == bytes(letter.pdf or b"")
     # the subject and body are a cover note only: the patient is named in the PDF alone
-    assert clinic.pat.display_name not in message.body + message.subject
+    assert clinic.pat.display_name not in f"{message.subject} {message.body}"
     assert (sending.method, sending.to_name, sending.sent_by) == (
         "email",
         "Dr Hal Moss",
