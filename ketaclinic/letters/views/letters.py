@@ -53,13 +53,17 @@ def _patient_page(
     status: int = 200,
 ) -> HttpResponse:
     recipients = selectors.recipients_for_patient(request.user, patient)
+    # The record's referring provider (free text on the patient) offered as the first recipient.
+    suggested = patient.referring_provider if not recipients else ""
+    initial = {"kind": "referrer", "name": suggested} if suggested else {}
     context = {
         "patient": patient,
         "referrals": selectors.referrals_for_patient(request.user, patient),
         "recipients": recipients,
         "letters": selectors.letters_for_patient(request.user, patient),
         "draft_form": draft_form or DraftForm(recipients=recipients, prefix="draft"),
-        "recipient_form": recipient_form or RecipientForm(prefix="recipient"),
+        "recipient_form": recipient_form or RecipientForm(prefix="recipient", initial=initial),
+        "suggested": suggested,
         "can_draft": user_can(request.user, "letter.draft"),
     }
     return render(request, "letters/patient_letters.html", context, status=status)
