@@ -70,7 +70,7 @@ def _recipient_label(recipient: Recipient) -> str:
 
 
 class DraftForm(forms.Form):
-    kind = forms.ChoiceField(label="Letter", choices=LetterKind.choices)
+    kind = forms.ChoiceField(label="Kind of letter", choices=LetterKind.choices)
     recipient = forms.ModelChoiceField(label="To", queryset=Recipient.objects.none())
 
     def __init__(self, *args: Any, recipients: Any = (), **kwargs: Any) -> None:
@@ -93,7 +93,13 @@ class LetterEditForm(CheckedTextForm, forms.Form):
 
 class SendForm(forms.Form):
     method = forms.ChoiceField(
-        label="How", choices=SendMethod.choices, widget=forms.RadioSelect, initial=SendMethod.EMAIL
+        label="How",
+        choices=[
+            (SendMethod.EMAIL, "By e-mail, the signed PDF attached"),
+            (SendMethod.PRINT, "Printed (posted or handed over)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=SendMethod.EMAIL,
     )
     to_email = forms.EmailField(
         label="E-mail address", required=False, help_text="Empty: the recipient's address."

@@ -38,7 +38,7 @@ def score_note() -> str:
     defs = shipped_definitions()
     parts = [
         f"{m.name}: response = a fall of at least {m.response_fall_percent}% from baseline, "
-        f"remission = {m.remission_text}"
+        f"remission = a score {m.remission_text}"
         for code, m in defs.measures.items()
         if code in ("gad7", "phq9")
     ]

@@ -216,8 +216,10 @@ def letter_send(
     if method == SendMethod.EMAIL:
         pdf = bytes(locked.pdf)
         name = letter_file_name(locked)
+        # Nothing about the patient in the subject or body (mail servers log subjects): the
+        # letter itself is the attachment.
         message = EmailMessage(
-            subject=locked.subject,
+            subject=f"A letter from {settings.KETACLINIC_CLINIC_NAME}",
             body=(
                 f"Please find attached a letter from {settings.KETACLINIC_CLINIC_NAME}.\n\n"
                 f"{settings.KETACLINIC_CLINIC_NAME}, {settings.KETACLINIC_CLINIC_PHONE}"

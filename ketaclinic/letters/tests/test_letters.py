@@ -164,7 +164,8 @@ def test_sending_by_email_attaches_the_signed_pdf_and_records_who_when_how_to_wh
     assert message.to == ["hal.moss@surgery.example"]
     _name, content, mimetype = message.attachments[0]
     assert mimetype == "application/pdf" and content == bytes(letter.pdf or b"")
-    assert clinic.pat.display_name not in message.body  # the body is a cover note only
+    # the subject and body are a cover note only: the patient is named in the PDF alone
+    assert clinic.pat.display_name not in f"{message.subject} {message.body}"
     assert (sending.method, sending.to_name, sending.sent_by) == (
         "email",
         "Dr Hal Moss",
@@ -202,7 +203,8 @@ def test_only_a_clinician_drafts_and_signs(clinic: Clinic) -> None:
     recipient = gp_make(clinic)
     for who in ("ben", "cleo", "dana"):
         response = clinic.client(who).post(
-            f"/letters/patients/{clinic.pat.pk}/", {"kind": "induction", "recipient": recipient.pk}
+            f"/letters/patients/{clinic.pat.pk}/",
+            {"draft-kind": "induction", "draft-recipient": recipient.pk},
         )
         assert response.status_code == 403, who
     draft = letter_draft(

@@ -154,3 +154,16 @@ def test_the_referral_letter_downloads_for_staff_only_and_each_download_is_audit
     ).exists()
     assert clinic.client("pat").get(url).status_code == 404
     assert clinic.client(None).get(url).status_code == 302
+
+
+def test_the_records_referring_provider_is_offered_as_the_first_recipient(clinic: Clinic) -> None:
+    clinic.pat.referring_provider = "Dr Ivo Referrer, Hill Clinic"
+    clinic.pat.save(update_fields=["referring_provider"])
+    page = clinic.client("ada").get(f"/letters/patients/{clinic.pat.pk}/").content.decode()
+    assert 'value="Dr Ivo Referrer, Hill Clinic"' in page
+    response = clinic.client("ada").post(
+        f"/letters/patients/{clinic.pat.pk}/recipients/",
+        {"recipient-kind": "referrer", "recipient-name": "Dr Ivo Referrer"},
+    )
+    assert response.status_code == 302
+    assert Recipient.objects.get(patient=clinic.pat).kind == RecipientKind.REFERRER

@@ -53,13 +53,17 @@ def _patient_page(
     status: int = 200,
 ) -> HttpResponse:
     recipients = selectors.recipients_for_patient(request.user, patient)
+    # The record's referring provider (free text on the patient) offered as the first recipient.
+    suggested = patient.referring_provider if not recipients else ""
+    initial = {"kind": "referrer", "name": suggested} if suggested else {}
     context = {
         "patient": patient,
         "referrals": selectors.referrals_for_patient(request.user, patient),
         "recipients": recipients,
         "letters": selectors.letters_for_patient(request.user, patient),
-        "draft_form": draft_form or DraftForm(recipients=recipients),
-        "recipient_form": recipient_form or RecipientForm(),
+        "draft_form": draft_form or DraftForm(recipients=recipients, prefix="draft"),
+        "recipient_form": recipient_form or RecipientForm(prefix="recipient", initial=initial),
+        "suggested": suggested,
         "can_draft": user_can(request.user, "letter.draft"),
     }
     return render(request, "letters/patient_letters.html", context, status=status)
@@ -73,7 +77,7 @@ def patient_letters(request: HttpRequest, patient_id: UUID) -> HttpResponse:
         return _patient_page(request, patient)
     require(request.user, "letter.draft")
     recipients = selectors.recipients_for_patient(request.user, patient)
-    form = DraftForm(request.POST, recipients=recipients)
+    form = DraftForm(request.POST, recipients=recipients, prefix="draft")
     if form.is_valid():
         try:
             letter = letter_services.letter_draft(
@@ -95,7 +99,7 @@ def patient_letters(request: HttpRequest, patient_id: UUID) -> HttpResponse:
 def recipient_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     patient = _patient(request, patient_id)
     require(request.user, "letter.draft")
-    form = RecipientForm(request.POST)
+    form = RecipientForm(request.POST, prefix="recipient")
     if form.is_valid():
         try:
             recipient_add(acting_user=request.user, patient=patient, **form.cleaned_data)
@@ -160,7 +164,14 @@ def letter_detail(request: HttpRequest, letter_id: UUID) -> HttpResponse:
 def letter_sign(request: HttpRequest, letter_id: UUID) -> HttpResponse:
     letter = _letter(request, letter_id)
     require(request.user, "letter.sign")
+    edited = LetterEditForm(request.POST) if "body" in request.POST else None
+    if edited is not None and not edited.is_valid():
+        return _letter_page(request, letter, edit_form=edited, status=422)
     try:
+        if edited is not None:  # the text as the clinician sees it, saved before signing
+            letter_services.letter_edit(
+                acting_user=request.user, letter=letter, **edited.cleaned_data
+            )
         letter_services.letter_sign(acting_user=request.user, letter=letter)
     except letter_services.LetterSigned:
         messages.error(request, "This letter is already signed; it cannot change.")
