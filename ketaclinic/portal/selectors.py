@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, JSONField, OuterRef, Subquery
@@ -25,7 +26,12 @@ from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Preparation, ProtocolDataError
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.explain import ABOUT, ABOUT_ANY
-from ketaclinic.portal.models import ContactChange, PatientInvitation, RideConfirmation
+from ketaclinic.portal.models import (
+    ContactChange,
+    LanguagePreference,
+    PatientInvitation,
+    RideConfirmation,
+)
 from ketaclinic.scales import instruments
 from ketaclinic.scales.instruments import Instrument, InstrumentUnknown, translations
 from ketaclinic.scales.schedules import due_for_patient
@@ -245,3 +251,14 @@ def ride_for_session(session: Session) -> RideConfirmation | None:
     """The patient's ride confirmation for a session (the chart shows it at check-in; the
     caller has read the session)."""
     return RideConfirmation.objects.filter(session=session).first()
+
+
+def patient_language(patient_id: UUID | None) -> str:
+    """The language a patient chose for their pages (``LanguagePreference``), for what the
+    clinic sends them outside a request (reminders, message notices); the clinic's default
+    when they never chose one."""
+    if patient_id is None:
+        return str(settings.LANGUAGE_CODE)
+    kept = LanguagePreference.objects.filter(patient_id=patient_id).values_list("language")
+    row = kept.first()
+    return row[0] if row else str(settings.LANGUAGE_CODE)

@@ -11,15 +11,15 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal.selectors import patient_language
 from ketaclinic.reminders.channels import Outgoing
 from ketaclinic.reminders.models import Channel, Kind
 
 
 def language_for(patient: Patient) -> str:
-    """The language a patient's reminders are written in. For now the clinic's
-    (settings.LANGUAGE_CODE): this is the seam where the patient's own language preference
-    (h15-i18n's, on the patient or their account) is wired in at merge."""
-    return str(settings.LANGUAGE_CODE)
+    """The language a patient's reminders are written in: the one they chose for their pages
+    (portal ``LanguagePreference``), else the clinic's (settings.LANGUAGE_CODE)."""
+    return patient_language(patient.pk)
 
 
 def _when(moment: datetime) -> str:

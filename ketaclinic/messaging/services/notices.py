@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal.selectors import patient_language
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +31,12 @@ def notice_send(*, to: str, subject: str, body: str) -> None:
 
 
 def patient_notice(*, patient_id: UUID, portal_link: str) -> None:
-    """Tell the patient a member of the care team wrote (in the patient's language when the
-    record has one)."""
+    """Tell the patient a member of the care team wrote, in the language they chose for their
+    pages (the clinic's when they never chose)."""
     patient = Patient.objects.filter(pk=patient_id).only("email").first()
     if patient is None or not patient.email:
         return
-    language = getattr(patient, "language", "") or translation.get_language() or "en"
+    language = patient_language(patient_id)
     clinic = settings.KETACLINIC_CLINIC_NAME
     with translation.override(language):
         subject = _("A new message from %(clinic)s") % {"clinic": clinic}

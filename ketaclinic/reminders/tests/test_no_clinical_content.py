@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ketaclinic.eligibility.models import Diagnosis, RecordSource
 from ketaclinic.patients.models import Patient
-from ketaclinic.reminders import bodies
+from ketaclinic.portal.models import LanguagePreference
 from ketaclinic.reminders.services import reminders_run
 from ketaclinic.reminders.tests.fakes import FakeSmsProvider, fake_sms_provider
 from ketaclinic.reminders.tests.helpers import book, local, prefer, use_fake_provider
@@ -110,11 +110,12 @@ EMAIL_END = {
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_every_kind_and_channel_says_only_the_template(
-    clinic: Clinic, sms: FakeSmsProvider, monkeypatch: pytest.MonkeyPatch, language: str
+    clinic: Clinic, sms: FakeSmsProvider, language: str
 ) -> None:
     from django.utils import formats, translation
 
-    monkeypatch.setattr(bodies, "language_for", lambda patient: language)
+    if language != "en":  # the language the patient chose for their pages (portal)
+        LanguagePreference.objects.create(patient=clinic.pat, language=language)
     _set_up(clinic)
     summary = reminders_run(now=local(0, 12))
     assert summary.sent == 6  # three kinds, two channels
