@@ -140,3 +140,21 @@ def test_the_reset_e_mail_follows_the_account_not_the_browser(clinic: Clinic) ->
     spanish_browser.post("/account/password/reset/", {"email": _with_account_email(clinic, "ada")})
     assert mail.outbox[-1].subject == "KetaClinic: choose a new password"
     assert "To choose a new password, open this link" in mail.outbox[-1].body
+
+
+def test_the_public_site_s_account_menu_is_in_spanish_for_a_patient(clinic: Clinic) -> None:
+    """A signed-in patient on the public site meets the clinic's common layout: its account
+    menu (their role, the links, signing out) in their language; staff's stays English."""
+    pat = _pat_in_spanish(clinic)
+    page = _page(pat, "/clinic/")
+    assert "<small>Paciente</small>" in page
+    for spanish in ("Sesión iniciada como", "Seguridad y verificación en dos pasos"):
+        assert spanish in page, spanish
+    assert "Cambiar la contraseña" in page and "Cerrar sesión" in page
+    for english in ("<small>Patient</small>", "Log out", "Signed in as", "Change password"):
+        assert english not in page, english
+    ada = clinic.client("ada")
+    ada.cookies[COOKIE] = "es"
+    staff = ada.get("/clinic/").content.decode()
+    assert _lang(staff) == "en"
+    assert "Log out" in staff and "Signed in as" in staff and "Paciente" not in staff
