@@ -54,7 +54,7 @@ def test_two_factor_setup_is_in_spanish_for_a_patient(clinic: Clinic) -> None:
     assert "Configurar la verificación en dos pasos" in page
     assert "Usted decide si la usa" in page
     assert "Clinicians and administrators" not in page
-    assert "<body class=\"portal\">" in page  # the portal layout, not the staff one
+    assert '<body class="portal">' in page  # the portal layout, not the staff one
     step = pat.post("/account/two_factor/setup/", {"setup_view-current_step": "welcome"})
     page = step.content.decode()
     if "setup_view-current_step" in page and 'value="method"' in page:
