@@ -158,3 +158,16 @@ def test_the_public_site_s_account_menu_is_in_spanish_for_a_patient(clinic: Clin
     staff = ada.get("/clinic/").content.decode()
     assert _lang(staff) == "en"
     assert "Log out" in staff and "Signed in as" in staff and "Paciente" not in staff
+
+
+def test_the_error_page_is_in_the_patient_s_language(clinic: Clinic) -> None:
+    pat = _pat_in_spanish(clinic)
+    response = pat.get("/portal/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert _lang(page) == "es"
+    assert "Aquí no hay nada, o no tiene acceso." in page and "Volver a KetaClinic" in page
+    ada = clinic.client("ada")
+    ada.cookies[COOKIE] = "es"
+    staff = ada.get("/patients/no-such-page/").content.decode()
+    assert _lang(staff) == "en" and "There is nothing here" in staff
