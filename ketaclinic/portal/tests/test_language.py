@@ -408,6 +408,7 @@ def test_the_language_chosen_before_the_account_is_kept_after_the_welcome(
     ).exists()
     home = visitor.get("/portal/").content.decode()
     assert _html_lang(home) == "es"
+    assert "Hola, Robin" in home and "Hello, Robin" not in home
     # On a new device (no cookie), signed in again: still Spanish.
     visitor.logout()
     again = clinic.client(None)
