@@ -71,8 +71,10 @@ clean:
 # Needs GNU gettext; both files are committed, so a machine without it still runs the app
 # (ketaclinic/web/tests/test_catalogues.py checks they are complete and agree).
 I18N_DIRS ?= portal site scales consent intake templates
+I18N_DIRS += careplan messaging reminders letters
 messages: $(STAMP)
 	for dir in $(I18N_DIRS); do \
+	  [ -d ketaclinic/$$dir ] || continue; \
 	  (cd ketaclinic/$$dir && mkdir -p locale && \
 	   KETACLINIC_VAR_DIR=$(CURDIR)/var ../../$(BIN)/django-admin makemessages \
 	     --settings=ketaclinic.settings -l es \

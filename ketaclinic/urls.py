@@ -4,6 +4,7 @@ from two_factor.urls import urlpatterns as two_factor_urls
 
 from ketaclinic.accounts.views import two_factor_disable
 from ketaclinic.api.v1 import api
+from ketaclinic.portal.forms import AccountLanguagePasswordResetForm
 from ketaclinic.portal.views import language as portal_language
 from ketaclinic.web import views as web_views
 
@@ -35,7 +36,7 @@ urlpatterns = [
     ),
     path(
         "account/password/reset/",
-        auth_views.PasswordResetView.as_view(),
+        auth_views.PasswordResetView.as_view(form_class=AccountLanguagePasswordResetForm),
         name="password_reset",
     ),
     path(

@@ -3,11 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from ketaclinic.accounts.access import user_role
 from ketaclinic.accounts.models import User
+from ketaclinic.accounts.roles import Role
 from ketaclinic.lib.forms import CheckedTextForm
+from ketaclinic.portal.models import LanguagePreference
 
 
 class WelcomePasswordForm(SetPasswordForm):  # type: ignore[type-arg]  # not subscriptable at runtime
@@ -46,3 +50,27 @@ class ContactForm(CheckedTextForm, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class AccountLanguagePasswordResetForm(PasswordResetForm):
+    """Django's reset form, with each e-mail in its account's language: a patient's kept
+    language (else the page's, which they chose), staff English (as their pages)."""
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        context = kwargs.get("context", args[2] if len(args) > 2 else {})
+        language = _account_language(context.get("user"))
+        with translation.override(language or translation.get_language()):
+            super().send_mail(*args, **kwargs)
+
+
+def _account_language(user: Any) -> str:
+    if user is None:
+        return ""
+    if user_role(user) != Role.PATIENT:
+        return "en"
+    found = (
+        LanguagePreference.objects.filter(patient_id=user.patient_id)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return found or ""

@@ -120,6 +120,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_primary": items[:NAV_INLINE],
         "nav_more": items[NAV_INLINE:],
         "nav_role_label": Role(role).label if role else "",
+        # base.html shows a patient's role in their language (staff labels stay English).
+        "nav_is_patient": patient,
         "nav_person": _person(user) if role is not None else "",
         # Staff flag labels (the banner's) are for the care team; a patient never sees them.
         "viewer_is_staff": role is not None and user_can(user, "patient.view_any"),

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import Action
@@ -80,7 +81,9 @@ def _account_follows(acting_user: Any, old_email: str, new_email: str) -> None:
     if account.username.casefold() == old_email.casefold():
         taken = User.objects.filter(username__iexact=new_email).exclude(pk=account.pk).exists()
         if taken:
-            raise ValidationError({"email": ["Another account already uses this e-mail address."]})
+            raise ValidationError(
+                {"email": [_("Another account already uses this e-mail address.")]}
+            )
         account.username = new_email
         fields.append("username")
     account.save(update_fields=fields)

@@ -35,3 +35,18 @@ def language_choose(*, acting_user: Any, language: str) -> LanguagePreference:
         patient_id=patient_id,
     )
     return row
+
+
+def language_keep_chosen(*, acting_user: Any, language: str) -> LanguagePreference | None:
+    """Keep the language a patient chose before they had an account (the cookie on the
+    invitation's welcome page), once they are signed in: only a supported language other
+    than the default, and only when they have none kept yet (their own choice, or the one
+    the clinic recorded when inviting them, wins)."""
+    base = language.split("-", 1)[0].lower()
+    default = settings.LANGUAGE_CODE.split("-", 1)[0].lower()
+    if base == default or not supported(base):
+        return None
+    patient_id = own_patient_id(acting_user)
+    if LanguagePreference.objects.filter(patient_id=patient_id).exists():
+        return None
+    return language_choose(acting_user=acting_user, language=base)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
@@ -33,7 +34,7 @@ def ride_confirm(*, acting_user: Any, session_id: Any, escort_name: str = "") ->
         .get()
     )
     if session.status not in CONFIRMABLE or session.start < timezone.now() - _GRACE:
-        raise ValidationError({"session": ["This session can no longer be changed here."]})
+        raise ValidationError({"session": [_("This session can no longer be changed here.")]})
     existing = RideConfirmation.objects.filter(session=session).first()
     if existing is not None:
         existing.escort_name = escort_name

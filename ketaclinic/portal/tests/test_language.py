@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from ketaclinic.scales.models import Administration, RuleKind
 from ketaclinic.scales.schedules import schedule_create
 from ketaclinic.scales.scoring import score
 from ketaclinic.site.models import Page
+from ketaclinic.site.translated import CONTENT_DIR
 from ketaclinic.testing import Clinic, make_patient
 
 COOKIE = settings.LANGUAGE_COOKIE_NAME
@@ -275,6 +277,54 @@ def test_the_invitation_e_mail_and_welcome_page_are_in_the_patient_s_language(
     assert "Escríbala otra vez" in page
 
 
+SHIPPED_PAGES = sorted(path.stem for path in CONTENT_DIR.glob("*.md"))
+
+
+def _front(path: Path) -> tuple[dict[str, str], str]:
+    head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+    meta = {}
+    for line in head.splitlines():
+        key, _, value = line.partition(":")
+        meta[key.strip()] = value.strip()
+    return meta, body
+
+
+def test_every_shipped_public_page_has_its_spanish_with_the_same_structure() -> None:
+    """Same order on the site, same number of sections and list items, the same links and
+    the same numbered sources as the English page."""
+    assert len(SHIPPED_PAGES) == 8
+    for slug in SHIPPED_PAGES:
+        english_meta, english = _front(CONTENT_DIR / f"{slug}.md")
+        spanish_meta, spanish = _front(CONTENT_DIR / "es" / f"{slug}.md")
+        assert spanish_meta["position"] == english_meta["position"], slug
+        assert spanish_meta["title"] and spanish_meta["summary"], slug
+        for pattern in (r"^## ", r"^- ", r"^\d+\. ", r"\]\((/[^)]*)\)", r"\[[\d, ]+\]"):
+            flags = re.MULTILINE
+            assert re.findall(pattern, spanish, flags) == re.findall(pattern, english, flags), (
+                slug,
+                pattern,
+            )
+
+
+@pytest.mark.parametrize("slug", SHIPPED_PAGES)
+def test_a_shipped_public_page_renders_in_spanish(clinic: Clinic, slug: str) -> None:
+    spanish_meta, spanish = _front(CONTENT_DIR / "es" / f"{slug}.md")
+    visitor = clinic.client(None)
+    visitor.cookies[COOKIE] = "es"
+    response = visitor.get(f"/clinic/{slug}/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert _html_lang(page) == "es"
+    assert f"<h1>{spanish_meta['title']}</h1>" in page
+    for heading in re.findall(r"^## (.+)$", spanish, re.MULTILINE):
+        assert f">{heading}</h2>" in page, heading
+    assert "## " not in page
+    assert "solo está disponible en inglés" not in page and '<div lang="en">' not in page
+    for slug_other in SHIPPED_PAGES:  # every page's link in the list, under its Spanish title
+        title = _front(CONTENT_DIR / "es" / f"{slug_other}.md")[0]["title"]
+        assert f'href="/clinic/{slug_other}/"' in page and title in page
+
+
 def test_a_shipped_public_page_is_in_spanish_until_the_english_is_edited(clinic: Clinic) -> None:
     from ketaclinic.site.services import page_update
 
@@ -284,11 +334,9 @@ def test_a_shipped_public_page_is_in_spanish_until_the_english_is_edited(clinic:
     assert "Trastorno obsesivo-compulsivo (TOC)" in page and "## " not in page
     assert "La ketamina no está aprobada por la FDA" in page
     assert "solo está disponible en inglés" not in page
-    # A page without a translation: English, marked, with the note in Spanish.
-    faq = visitor.get("/clinic/faq/").content.decode()
-    assert "solo está disponible en inglés" in faq and '<div lang="en">' in faq
-    assert "(en inglés)" in visitor.get("/clinic/").content.decode()
-    # An administrator changes the English: the old translation is no longer shown.
+    assert "(en inglés)" not in visitor.get("/clinic/").content.decode()
+    # An administrator changes the English: the old translation is no longer shown, the
+    # English page is, marked, with the note in Spanish.
     ocd = Page.objects.get(slug="ocd")
     page_update(
         acting_user=clinic.users["dana"],
@@ -299,6 +347,8 @@ def test_a_shipped_public_page_is_in_spanish_until_the_english_is_edited(clinic:
     )
     edited = visitor.get("/clinic/ocd/").content.decode()
     assert "A new paragraph." in edited and "solo está disponible en inglés" in edited
+    assert '<div lang="en">' in edited
+    assert "(en inglés)" in visitor.get("/clinic/").content.decode()
 
 
 def test_the_fhir_questionnaire_carries_the_official_spanish_as_translations() -> None:
@@ -325,3 +375,59 @@ def test_the_fhir_questionnaire_carries_the_official_spanish_as_translations() -
     assert displays == [spanish.answers[w] for w in range(4)]
     # No Spanish of our own for an instrument without an official translation.
     assert "_title" not in builtin_questionnaire(instruments.get("spin"), "https://x.example")
+
+
+def _accept_invitation(clinic: Clinic, cookie: str, robin: Any) -> Client:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert clinic.client("cleo").post(f"/portal/invite/{robin.pk}/").status_code == 302
+    link = re.search(r"http://testserver(/portal/welcome/\S+/\S+/)", str(mail.outbox[-1].body))
+    assert link
+    visitor = clinic.client(None)
+    if cookie:
+        visitor.cookies[COOKIE] = cookie
+    landing = visitor.get(link.group(1))
+    password = "a-Long-enough-pass-2026"
+    done = visitor.post(landing["Location"], {"new_password1": password, "new_password2": password})
+    assert done.status_code == 302 and done["Location"] == "/portal/"
+    return visitor
+
+
+def _robin(email: str) -> Any:
+    return make_patient(given_name="Robin", family_name="Early", email=email)
+
+
+def test_the_language_chosen_before_the_account_is_kept_after_the_welcome(
+    clinic: Clinic,
+) -> None:
+    robin = _robin("robin.e@example.org")
+    visitor = _accept_invitation(clinic, "es", robin)
+    kept = LanguagePreference.objects.get(patient=robin)
+    assert kept.language == "es"
+    assert AuditEvent.objects.filter(
+        object_type="LanguagePreference", object_id=str(kept.pk), patient_id=robin.pk
+    ).exists()
+    home = visitor.get("/portal/").content.decode()
+    assert _html_lang(home) == "es"
+    assert "Hola, Robin" in home and "Hello, Robin" not in home
+    # On a new device (no cookie), signed in again: still Spanish.
+    visitor.logout()
+    again = clinic.client(None)
+    again.force_login(robin.user_account)
+    assert _html_lang(again.get("/portal/").content.decode()) == "es"
+
+
+def test_english_or_no_choice_before_the_account_keeps_nothing(clinic: Clinic) -> None:
+    for n, cookie in enumerate(("", "en")):
+        robin = _robin(f"robin{n}@example.org")
+        visitor = _accept_invitation(clinic, cookie, robin)
+        assert not LanguagePreference.objects.filter(patient=robin).exists()
+        assert _html_lang(visitor.get("/portal/").content.decode()) == "en"
+
+
+def test_a_language_the_clinic_kept_when_inviting_is_not_overwritten(clinic: Clinic) -> None:
+    """Kept first (asked by the clinic) wins over a cookie on the welcome page."""
+    robin = _robin("robin.k@example.org")
+    LanguagePreference.objects.create(patient=robin, language="en")
+    visitor = _accept_invitation(clinic, "es", robin)
+    assert LanguagePreference.objects.get(patient=robin).language == "en"
+    assert _html_lang(visitor.get("/portal/").content.decode()) == "en"

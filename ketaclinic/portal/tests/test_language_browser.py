@@ -125,4 +125,27 @@ def test_a_patient_uses_the_portal_in_spanish_and_it_stays_spanish(
     page.get_by_role("button", name="Empezar").click()
     expect(page.locator("main")).to_contain_text(SPANISH["phq9"].items["9"])
     _look(browser, "site-es-self-screen")
+    page.goto("/clinic/what-a-session-is-like/")
+    expect(page.get_by_role("heading", name="Cómo es una sesión")).to_be_visible()
+    _look(browser, "site-es-session-page")
+
+    # The account pages in the portal layout: the optional sign-in code, its first step.
+    page.goto("/account/two_factor/")
+    expect(page.get_by_role("heading", name="Seguridad")).to_be_visible()
+    _look(browser, "portal-es-security")
+    page.goto("/account/two_factor/setup/")
+    expect(
+        page.get_by_role("heading", name="Configurar la verificación en dos pasos")
+    ).to_be_visible()
+    _look(browser, "portal-es-two-factor-setup")
+    page.goto("/account/password/change/")
+    _look(browser, "portal-es-password-change")
+
+    # Signed out: password reset in Spanish.
+    page.locator(f"{ACCOUNT_MENU} > summary").click()
+    page.get_by_role("button", name="Cerrar sesión").click()
+    expect(page.get_by_role("heading", name="Iniciar sesión")).to_be_visible(timeout=TIMEOUT_MS)
+    page.goto("/account/password/reset/")
+    expect(page.get_by_role("heading", name="¿Olvidó su contraseña?")).to_be_visible()
+    _look(browser, "site-es-password-reset")
     browser.problems.assert_none()

@@ -11,11 +11,13 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ketaclinic.portal.forms import WelcomePasswordForm
 from ketaclinic.portal.services import invitations
+from ketaclinic.portal.services.language import language_keep_chosen
 from ketaclinic.portal.views.rendering import portal_render
 
 _SESSION_KEY = "_portal_invitation_token"
@@ -53,6 +55,8 @@ def welcome(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
             else:
                 request.session.pop(_SESSION_KEY, None)
                 login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+                # The language they read this page in (chosen before they had an account).
+                language_keep_chosen(acting_user=account, language=translation.get_language() or "")
                 return redirect("portal:home")
         status = 422
     context = {"form": form, "username": invitation.user.username}
