@@ -1872,6 +1872,14 @@ MATRIX.update(
             lambda c: f"/messages/patients/{c.pat.pk}/",
             [page(anon=302, staff=200, patient=404)],
         ),
+        # Staff write first to a patient (an empty form: 422 where the role may post).
+        "messages/patients/<uuid:patient_id>/new/": (
+            lambda c: f"/messages/patients/{c.pat.pk}/new/",
+            [
+                page(anon=302, staff=200, patient=404),
+                form_post(anon=302, staff=422, patient=404),
+            ],
+        ),
         "messages/urgent-words/": (
             lambda c: "/messages/urgent-words/",
             [

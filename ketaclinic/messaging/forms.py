@@ -50,6 +50,18 @@ class NewThreadForm(ReplyForm):
     field_order = ["subject", "body", "attachment"]
 
 
+class StaffNewThreadForm(ReplyForm):
+    """Staff write first: the same fields, in the staff's words (staff pages are English)."""
+
+    subject = forms.CharField(label="Subject", max_length=120)
+    field_order = ["subject", "body", "attachment"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = "Message to the patient"
+        self.fields["attachment"].label = "Attach a file (optional)"
+
+
 class AssignForm(forms.Form):
     assignee = forms.TypedChoiceField(
         label="Assign to", coerce=int, empty_value=None, required=False

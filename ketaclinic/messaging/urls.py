@@ -10,5 +10,6 @@ urlpatterns = [
     path("threads/<uuid:thread_id>/urgent-clear/", staff.thread_urgent_clear, name="urgent_clear"),
     path("attachments/<uuid:attachment_id>/", staff.attachment, name="attachment"),
     path("patients/<uuid:patient_id>/", staff.patient_threads, name="patient"),
+    path("patients/<uuid:patient_id>/new/", staff.thread_new, name="new"),
     path("urgent-words/", staff.urgent_words, name="urgent_words"),
 ]

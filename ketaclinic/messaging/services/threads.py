@@ -93,6 +93,48 @@ def thread_start(
         return _append(acting_user, thread, patient, text, checked, now, inbox_link=inbox_link)
 
 
+def thread_start_to_patient(
+    *,
+    acting_user: Any,
+    patient_id: UUID,
+    subject: str,
+    body: str,
+    files: Sequence[Upload] = (),
+    portal_link: str,
+) -> Sent:
+    """A member of the care team writes first (a result to discuss, a form to bring): a new
+    thread to one patient, who is told by e-mail without its text, as for a reply."""
+    if not user_can(acting_user, "message.staff"):
+        raise PermissionDenied("message.staff")
+    title = " ".join(subject.split())
+    if not title:
+        raise ValidationError({"subject": "Say what the message is about."})
+    if len(title) > 120:
+        raise ValidationError({"subject": "Keep the subject under 120 characters."})
+    text = _body_clean(body)
+    checked = attachments_check(files)
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient_id)
+        now = timezone.now()
+        thread = Thread(
+            patient=patient,
+            subject=title,
+            started_by=acting_user,
+            started_at=now,
+            last_message_at=now,
+        )
+        thread.full_clean(exclude=["patient", "started_by"])
+        thread.save(force_insert=True)
+        audit_record(
+            actor=acting_user,
+            action=Action.CREATE,
+            object_type="MessageThread",
+            object_id=thread.pk,
+            patient_id=patient.pk,
+        )
+        return _append(acting_user, thread, patient, text, checked, now, inbox_link=portal_link)
+
+
 def message_reply(
     *,
     acting_user: Any,

@@ -117,4 +117,15 @@ def test_nurse_works_the_inbox_at_1366_and_820(
     page.goto("/messages/?show=mine")
     expect(page.locator("table.msg-inbox tbody tr")).to_have_count(1)
     assert Message.objects.filter(thread=letter, from_patient=False).count() == 1
+
+    # The nurse writes first to Pat, from Pat's messages.
+    page.goto(f"/messages/patients/{c.pat.pk}/")
+    page.get_by_role("button", name=f"Write to {c.pat.given_name}").click()
+    page.get_by_label("Subject").fill("Your home blood pressure readings")
+    page.get_by_label("Message to the patient").fill("Please bring them on Friday.")
+    _look(browser, "staff-message-new", (1366, 820))
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Message sent")
+    expect(page.locator("main")).to_contain_text("Please bring them on Friday.")
     browser.problems.assert_none()

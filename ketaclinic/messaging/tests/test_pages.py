@@ -111,6 +111,34 @@ def test_the_patients_staff_page_links_their_threads(clinic: Clinic) -> None:
     assert "Parking" in listing and "Invoice" not in listing
 
 
+def test_a_nurse_writes_first_and_the_patient_reads_and_answers(
+    clinic: Clinic, django_capture_on_commit_callbacks: Any
+) -> None:
+    ben = clinic.client("ben")
+    page = ben.get(f"/messages/patients/{clinic.pat.pk}/").content.decode()
+    assert f'href="/messages/patients/{clinic.pat.pk}/new/"' in page
+    empty = ben.post(f"/messages/patients/{clinic.pat.pk}/new/", {"subject": "", "body": ""})
+    assert empty.status_code == 422 and not Thread.objects.exists()  # nothing half-saved
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = ben.post(
+            f"/messages/patients/{clinic.pat.pk}/new/",
+            {"subject": "Your blood pressure", "body": "Please bring your home readings."},
+        )
+    thread = Thread.objects.get()
+    assert sent.status_code == 302 and sent["Location"] == f"/messages/threads/{thread.pk}/"
+    assert thread.patient_id == clinic.pat.pk
+    (only,) = Message.objects.filter(thread=thread)
+    assert not only.from_patient
+    (notice,) = mail.outbox  # told by e-mail, without the subject or the text
+    assert "blood pressure" not in notice.body + notice.subject
+    assert "home readings" not in notice.body
+    assert AuditEvent.objects.filter(object_type="MessageThread", object_id=str(thread.pk)).exists()
+    pat = clinic.client("pat")
+    assert "home readings" in pat.get(f"/portal/messages/{thread.pk}/").content.decode()
+    pat.post(f"/portal/messages/{thread.pk}/", {"body": "I will bring them."})
+    assert Message.objects.filter(thread=thread, from_patient=True).count() == 1
+
+
 def test_no_patient_data_in_the_urls_of_the_pages(clinic: Clinic) -> None:
     thread = thread_of(clinic, subject="Parking")
     for url in (f"/portal/messages/{thread.pk}/", f"/messages/threads/{thread.pk}/"):

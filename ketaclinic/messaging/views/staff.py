@@ -18,7 +18,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ketaclinic.accounts.access import require, staff_page_only, user_can
 from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.messaging import selectors
-from ketaclinic.messaging.forms import AssignForm, ReplyForm, UrgentWordsForm
+from ketaclinic.messaging.forms import (
+    AssignForm,
+    ReplyForm,
+    StaffNewThreadForm,
+    UrgentWordsForm,
+)
 from ketaclinic.messaging.models import Attachment, Thread
 from ketaclinic.messaging.selectors import InboxView
 from ketaclinic.messaging.services import threads, words
@@ -63,6 +68,41 @@ def patient_threads(request: HttpRequest, patient_id: UUID) -> HttpResponse:
     rows = selectors.inbox(request.user, InboxView.ALL, patient_id=patient.pk)
     context = {"rows": rows, "view": InboxView.ALL, "views": [], "patient": patient}
     return render(request, "messaging/inbox.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def thread_new(request: HttpRequest, patient_id: UUID) -> HttpResponse:
+    """Write first to a patient (from their messages page)."""
+    staff_page_only(request.user)
+    require(request.user, "message.staff")
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404
+    posted = request.method == "POST"
+    form = StaffNewThreadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        size_label=filesizeformat(max_bytes()),
+    )
+    if posted and form.is_valid():
+        try:
+            sent = threads.thread_start_to_patient(
+                acting_user=request.user,
+                patient_id=patient.pk,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachment"],
+                portal_link=request.build_absolute_uri(reverse("portal:messages")),
+            )
+        except ValidationError as exc:
+            service_errors_onto(form, exc)
+        else:
+            flash.success(request, "Message sent. The patient is told by e-mail, without its text.")
+            return redirect("messaging:thread", thread_id=sent.thread.pk)
+    status = 422 if posted else 200
+    context = {"patient": patient, "form": form}
+    return render(request, "messaging/staff_new.html", context, status=status)
 
 
 @login_required
