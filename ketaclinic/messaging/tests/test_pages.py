@@ -130,7 +130,7 @@ def test_a_nurse_writes_first_and_the_patient_reads_and_answers(
     (only,) = Message.objects.filter(thread=thread)
     assert not only.from_patient
     (notice,) = mail.outbox  # told by e-mail, without the subject or the text
-    assert "blood pressure" not in notice.body + notice.subject
+    assert "blood pressure" not in str(notice.body) + str(notice.subject)
     assert "home readings" not in notice.body
     assert AuditEvent.objects.filter(object_type="MessageThread", object_id=str(thread.pk)).exists()
     pat = clinic.client("pat")
