@@ -50,5 +50,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "base_template": "scales/bare.html" if patient_link else "base.html",
         "patient_link": patient_link,
         "clinic_phone": settings.KETACLINIC_CLINIC_PHONE,
+        # The refused post's address may hold a patient link's token: the language switch
+        # must not write it into the page (it goes back by the Referer instead).
+        "language_next_hidden": True,
     }
     return render(request, "web/csrf_failure.html", context, status=403)

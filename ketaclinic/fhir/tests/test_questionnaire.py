@@ -154,6 +154,7 @@ def test_metadata_says_fhir_401_and_lists_resources(clinic: Clinic) -> None:
         "Provenance",
         "Binary",
         "Group",
+        "CarePlan",
     }
     operations = {op["name"] for op in statement["rest"][0]["operation"]}
     assert operations == {"export", "patient-export", "group-export"}  # Bulk Data
