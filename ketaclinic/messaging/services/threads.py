@@ -54,23 +54,25 @@ def _own_patient_id(acting_user: Any) -> UUID:
     return UUID(str(patient_id))
 
 
-def thread_start(
-    *,
-    acting_user: Any,
-    subject: str,
-    body: str,
-    files: Sequence[Upload] = (),
-    inbox_link: str,
-) -> Sent:
-    """A patient's new thread to the care team."""
-    patient_id = _own_patient_id(acting_user)
+def _subject_clean(subject: str, empty: str, too_long: str) -> str:
     title = " ".join(subject.split())
     if not title:
-        raise ValidationError({"subject": _("Please say what your message is about.")})
+        raise ValidationError({"subject": empty})
     if len(title) > 120:
-        raise ValidationError({"subject": _("Please keep the subject under 120 characters.")})
-    text = _body_clean(body)
-    checked = attachments_check(files)
+        raise ValidationError({"subject": too_long})
+    return title
+
+
+def _thread_new(
+    acting_user: Any,
+    patient_id: UUID,
+    title: str,
+    text: str,
+    checked: list[CheckedFile],
+    link: str,
+) -> Sent:
+    """A new thread with its first message, in one transaction with their audit rows; the
+    other side is told after commit (``link``: where they read it)."""
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient_id)
         now = timezone.now()
@@ -90,7 +92,27 @@ def thread_start(
             object_id=thread.pk,
             patient_id=patient.pk,
         )
-        return _append(acting_user, thread, patient, text, checked, now, inbox_link=inbox_link)
+        return _append(acting_user, thread, patient, text, checked, now, inbox_link=link)
+
+
+def thread_start(
+    *,
+    acting_user: Any,
+    subject: str,
+    body: str,
+    files: Sequence[Upload] = (),
+    inbox_link: str,
+) -> Sent:
+    """A patient's new thread to the care team."""
+    patient_id = _own_patient_id(acting_user)
+    title = _subject_clean(
+        subject,
+        _("Please say what your message is about."),
+        _("Please keep the subject under 120 characters."),
+    )
+    text = _body_clean(body)
+    checked = attachments_check(files)
+    return _thread_new(acting_user, patient_id, title, text, checked, inbox_link)
 
 
 def thread_start_to_patient(
@@ -106,33 +128,12 @@ def thread_start_to_patient(
     thread to one patient, who is told by e-mail without its text, as for a reply."""
     if not user_can(acting_user, "message.staff"):
         raise PermissionDenied("message.staff")
-    title = " ".join(subject.split())
-    if not title:
-        raise ValidationError({"subject": "Say what the message is about."})
-    if len(title) > 120:
-        raise ValidationError({"subject": "Keep the subject under 120 characters."})
+    title = _subject_clean(
+        subject, "Say what the message is about.", "Keep the subject under 120 characters."
+    )
     text = _body_clean(body)
     checked = attachments_check(files)
-    with transaction.atomic():
-        patient = Patient.objects.select_for_update().get(pk=patient_id)
-        now = timezone.now()
-        thread = Thread(
-            patient=patient,
-            subject=title,
-            started_by=acting_user,
-            started_at=now,
-            last_message_at=now,
-        )
-        thread.full_clean(exclude=["patient", "started_by"])
-        thread.save(force_insert=True)
-        audit_record(
-            actor=acting_user,
-            action=Action.CREATE,
-            object_type="MessageThread",
-            object_id=thread.pk,
-            patient_id=patient.pk,
-        )
-        return _append(acting_user, thread, patient, text, checked, now, inbox_link=portal_link)
+    return _thread_new(acting_user, patient_id, title, text, checked, portal_link)
 
 
 def message_reply(
