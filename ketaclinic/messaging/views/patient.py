@@ -22,11 +22,12 @@ from django.views.decorators.http import require_http_methods
 from ketaclinic.accounts.access import user_can
 from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.messaging import selectors
-from ketaclinic.messaging.forms import NewThreadForm, ReplyForm
+from ketaclinic.messaging.forms import NewThreadForm
 from ketaclinic.messaging.models import Attachment, Thread
 from ketaclinic.messaging.services import threads
 from ketaclinic.messaging.services.attachments import max_bytes
 from ketaclinic.messaging.views.files import attachment_response
+from ketaclinic.messaging.views.replies import reply_posted
 
 View = Callable[..., HttpResponse]
 
@@ -99,31 +100,18 @@ def thread_page(request: HttpRequest, thread_id: UUID) -> HttpResponse:
         page = selectors.thread_for_user(request.user, thread_id)
     except Thread.DoesNotExist:
         raise Http404 from None
-    posted = request.method == "POST"
-    form = ReplyForm(
-        request.POST if posted else None,
-        request.FILES if posted else None,
-        size_label=filesizeformat(max_bytes()),
-    )
-    if posted and form.is_valid():
-        try:
-            threads.message_reply(
-                acting_user=request.user,
-                thread_id=page.thread.pk,
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachment"],
-                link=_inbox_link(request),
-            )
-        except Thread.DoesNotExist:
-            raise Http404 from None
-        except ValidationError as exc:
-            service_errors_onto(form, exc)
-        else:
-            flash.success(request, _("Your reply was sent."))
-            return redirect("portal:message_thread", thread_id=page.thread.pk)
+    form, sent = reply_posted(request, page.thread.pk, _inbox_link(request))
+    if sent:
+        flash.success(request, _("Your reply was sent."))
+        return redirect("portal:message_thread", thread_id=page.thread.pk)
     threads.thread_mark_read(acting_user=request.user, thread=page.thread)
     context = {"page": page, "form": form, "support": page.urgent}
-    return _render(request, "messaging/portal_thread.html", context, status=422 if posted else 200)
+    return _render(
+        request,
+        "messaging/portal_thread.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @patient_page

@@ -20,7 +20,6 @@ from ketaclinic.lib.forms import service_errors_onto
 from ketaclinic.messaging import selectors
 from ketaclinic.messaging.forms import (
     AssignForm,
-    ReplyForm,
     StaffNewThreadForm,
     UrgentWordsForm,
 )
@@ -29,6 +28,7 @@ from ketaclinic.messaging.selectors import InboxView
 from ketaclinic.messaging.services import threads, words
 from ketaclinic.messaging.services.attachments import max_bytes
 from ketaclinic.messaging.views.files import attachment_response
+from ketaclinic.messaging.views.replies import reply_posted
 from ketaclinic.patients.models import Patient
 
 
@@ -114,30 +114,16 @@ def thread_page(request: HttpRequest, thread_id: UUID) -> HttpResponse:
         page = selectors.thread_for_user(request.user, thread_id)
     except Thread.DoesNotExist:
         raise Http404 from None
-    posted = request.method == "POST"
-    form = ReplyForm(
-        request.POST if posted else None,
-        request.FILES if posted else None,
-        size_label=filesizeformat(max_bytes()),
-    )
-    if posted and form.is_valid():
-        try:
-            threads.message_reply(
-                acting_user=request.user,
-                thread_id=page.thread.pk,
-                body=form.cleaned_data["body"],
-                files=form.cleaned_data["attachment"],
-                link=request.build_absolute_uri(reverse("portal:messages")),
-            )
-        except ValidationError as exc:
-            service_errors_onto(form, exc)
-        else:
-            flash.success(request, "Reply sent. The patient is told by e-mail, without its text.")
-            return redirect("messaging:thread", thread_id=page.thread.pk)
+    link = request.build_absolute_uri(reverse("portal:messages"))
+    form, sent = reply_posted(request, page.thread.pk, link)
+    if sent:
+        flash.success(request, "Reply sent. The patient is told by e-mail, without its text.")
+        return redirect("messaging:thread", thread_id=page.thread.pk)
     threads.thread_mark_read(acting_user=request.user, thread=page.thread)
     assign = AssignForm(initial={"assignee": page.thread.assigned_to_id}, choices=_assign_choices())
     context = {"page": page, "form": form, "assign": assign}
-    return render(request, "messaging/thread.html", context, status=422 if posted else 200)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "messaging/thread.html", context, status=status)
 
 
 @login_required
