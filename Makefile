@@ -31,7 +31,9 @@ run: $(APP_STAMP)
 	@echo ""
 	@echo "Public site (visitors, inquiries, self-check): http://127.0.0.1:8000/"
 	@echo "Staff and patients sign in:                   http://127.0.0.1:8000/account/login/"
+	@echo "Background jobs (reminders, Bulk Data exports) run in a worker beside the server; Ctrl-C stops both."
 	@echo ""
+	$(BIN)/ketaclinic worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/ketaclinic serve --bind 127.0.0.1:8000
 
 demo: $(APP_STAMP)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -30,7 +32,8 @@ def test_makefile_run_target_migrates_loads_the_demo_and_serves() -> None:
     makefile = (ROOT / "Makefile").read_text()
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     steps = re.findall(r"ketaclinic (\w+)", run)
-    assert steps == ["migrate", "demo", "serve"]
+    # The worker runs beside the server (reminders, Bulk Data exports), stopped with it.
+    assert steps == ["migrate", "demo", "worker", "serve"]
     assert "--bind 127.0.0.1:8000" in run
     # It names the public site and the sign-in page (issue 13 item 10).
     assert "http://127.0.0.1:8000/" in run and "http://127.0.0.1:8000/account/login/" in run
@@ -93,3 +96,100 @@ def test_the_run_steps_serve_the_demo_clinic(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """The live processes whose parent is `pid`, with their command lines (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_run_recipe_serves_with_a_worker_that_runs_the_jobs_and_stops_with_it(
+    tmp_path: Path,
+) -> None:
+    """The recipe's last line as make runs it (sh): the server answers, the worker runs the
+    periodic jobs it enqueued, and Ctrl-C stops both (no orphan worker)."""
+    makefile = (ROOT / "Makefile").read_text()
+    run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip() for line in run.replace("\\\n", " ").splitlines()[1:]]
+    command = next(line for line in lines if "ketaclinic serve" in line)
+    port = _free_port()
+    command = (
+        command.replace("$(BIN)", str(SCRIPT.parent))
+        .replace("$$", "$")
+        .replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KETACLINIC_")}
+    env.update({"KETACLINIC_VAR_DIR": str(tmp_path), "KETACLINIC_SECURE_COOKIES": "0"})
+    migrated = subprocess.run(  # noqa: S603  our own console script
+        [str(SCRIPT), "migrate", "--noinput"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    shell = subprocess.Popen(  # noqa: S603
+        ["/bin/sh", "-c", command],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    children: list[tuple[int, str]] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, _ = _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert shell.poll() is None, "the recipe exited"
+                assert time.monotonic() < deadline, "the server did not answer in 90 s"
+                time.sleep(0.2)
+        assert status == 200
+        children = _children(shell.pid)
+        assert any(" worker" in cmd for _, cmd in children), children
+        assert any(" serve" in cmd or "granian" in cmd for _, cmd in children), children
+        # The worker enqueues the periodic jobs at start and runs them.
+        database = tmp_path / "ketaclinic.sqlite3"
+        done = 0
+        while time.monotonic() < deadline and not done:
+            with sqlite3.connect(database, timeout=10) as db:
+                done = db.execute(
+                    "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                    "WHERE status = 'SUCCESSFUL'"
+                ).fetchone()[0]
+            time.sleep(0.5)
+        assert done >= 1, "the worker ran no job"
+    finally:
+        # Ctrl-C in the terminal: SIGINT to the whole foreground process group. The worker,
+        # started with & by a non-interactive shell, ignores it: the recipe's trap stops it.
+        os.killpg(shell.pid, signal.SIGINT)
+        shell.wait(timeout=60)
+    stopped = time.monotonic() + 30
+    while any(_alive(pid) for pid, _ in children) and time.monotonic() < stopped:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid, _ in children), "a process outlived make run"
