@@ -7,6 +7,7 @@ state who may use it.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -1908,8 +1909,32 @@ MATRIX.update(
             lambda c: f"/reminders/patients/{c.pat.pk}/",
             [page(anon=302, staff=200, patient=404)],
         ),
+        # Staff act on a failed reminder (a fresh one per request): sent again (302); taken
+        # off the list needs a note (an empty form: 422).
+        "reminders/attention/<uuid:delivery_id>/send-again/": (
+            lambda c: f"/reminders/attention/{_failed_reminder(c)}/send-again/",
+            [form_post(anon=302, staff=302, patient=404)],
+        ),
+        "reminders/attention/<uuid:delivery_id>/handled/": (
+            lambda c: f"/reminders/attention/{_failed_reminder(c)}/handled/",
+            [form_post(anon=302, staff=422, patient=404)],
+        ),
     }
 )
+
+
+def _failed_reminder(c: Clinic) -> str:
+    from ketaclinic.reminders.models import Channel, Delivery, DeliveryStatus, Kind
+
+    return str(
+        Delivery.objects.create(
+            event_key=f"matrix:{uuid.uuid4()}",
+            channel=Channel.SMS,
+            kind=Kind.QUESTIONNAIRE_DUE,
+            patient=c.pat,
+            status=DeliveryStatus.FAILED,
+        ).pk
+    )
 
 
 def _smart_client_url(c: Clinic) -> str:

@@ -41,3 +41,13 @@ class PreferenceForm(forms.Form):
         if data.get("sms") and not self.has_phone:
             self.add_error("sms", _("Add a phone number in My details first."))
         return data
+
+
+class HandledForm(forms.Form):
+    """Staff take a reminder off the list: what they did, in a few words."""
+
+    note = forms.CharField(
+        max_length=200,
+        label="What was done",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. phoned, confirmed for Tuesday"}),
+    )

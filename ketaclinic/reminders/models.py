@@ -40,6 +40,9 @@ class DeliveryStatus(models.TextChoices):
     # The provider may or may not have accepted it (timed out after the request went out):
     # not resent, listed for staff.
     UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    # A member of staff looked at a failed, unconfirmed or stale claimed one (e.g. phoned the
+    # patient) and took it off the list, with a note: never sent by a worker after this.
+    HANDLED = "handled", "Handled by staff"
 
 
 class ReminderPreference(models.Model):
@@ -90,6 +93,16 @@ class Delivery(models.Model):
     # What went wrong, in the provider's terms (a status code, an SMTP reply code); never the
     # address, the number or the text.
     error = models.CharField(max_length=200, blank=True)
+    # A person's decisions on it (the worker never resends on its own: at most once).
+    resend_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    resend_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-claimed_at"]

@@ -24,11 +24,23 @@ def deliveries_for_patient(user: Any, patient_id: UUID) -> tuple[Patient, list[D
     unknown id. Audited read."""
     require(user, "patient.view_any")
     patient = Patient.objects.get(pk=patient_id)
-    rows = list(Delivery.objects.filter(patient=patient)[:HISTORY_LIMIT])
+    rows = list(
+        Delivery.objects.filter(patient=patient).select_related("resend_by", "handled_by")[
+            :HISTORY_LIMIT
+        ]
+    )
     targets = [AuditTarget("Patient", str(patient.pk), patient.pk)]
     targets += [AuditTarget("ReminderDelivery", str(r.pk), patient.pk) for r in rows]
     audit_record_many(actor=user, action=Action.READ, targets=targets)
     return patient, rows
+
+
+def needing_a_look(moment: datetime) -> Q:
+    """Failed, unconfirmed, or claimed so long ago that its worker is presumed gone."""
+    stale = moment - timedelta(seconds=settings.REMINDERS_UNCONFIRMED_AFTER_SECONDS)
+    return Q(status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED]) | Q(
+        status=DeliveryStatus.CLAIMED, claimed_at__lt=stale
+    )
 
 
 def deliveries_needing_attention(user: Any, *, now: datetime | None = None) -> list[Delivery]:
@@ -36,14 +48,9 @@ def deliveries_needing_attention(user: Any, *, now: datetime | None = None) -> l
     taken it), and claimed long ago without an outcome (the worker died between claim and
     send: not resent, so the patient may have had nothing). Audited read."""
     require(user, "patient.view_any")
-    moment = now or timezone.now()
-    stale = moment - timedelta(seconds=settings.REMINDERS_UNCONFIRMED_AFTER_SECONDS)
     rows = list(
-        Delivery.objects.filter(
-            Q(status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED])
-            | Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=stale)
-        )
-        .select_related("patient")
+        Delivery.objects.filter(needing_a_look(now or timezone.now()))
+        .select_related("patient", "resend_by", "handled_by")
         .order_by("-claimed_at")[:HISTORY_LIMIT]
     )
     audit_reads(user, "ReminderDelivery", rows)

@@ -19,6 +19,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,6 +40,7 @@ from ketaclinic.reminders.models import (
     ReminderPreference,
 )
 from ketaclinic.reminders.rules.timing import QuietHours, retry_after, send_decision
+from ketaclinic.reminders.selectors import needing_a_look
 
 
 def preference_for(patient: Patient) -> ReminderPreference:
@@ -259,3 +261,64 @@ def reminders_run(*, now: datetime | None = None) -> RunSummary:
             summary.count(_deliver(delivery, event.patient, moment))
     _retry_due(moment, summary)
     return summary
+
+
+class NotOnTheList(Exception):
+    """The delivery is not one that needs a look (sent, waiting to retry, handled, or claimed
+    too recently for its worker to be presumed gone): nothing was changed."""
+
+
+def _staff_decide(user: Any, delivery_id: UUID, fields: dict[str, Any], now: datetime) -> None:
+    require(user, "patient.change")
+    with transaction.atomic():
+        # One conditional update: two people acting at once (or a worker finishing late)
+        # cannot both win, and a row no longer on the list is left as it is.
+        rows = Delivery.objects.filter(needing_a_look(now), pk=delivery_id)
+        patient_id = rows.values_list("patient_id", flat=True).first()
+        if patient_id is None or not rows.update(**fields):
+            raise NotOnTheList
+        audit_record(
+            actor=user,
+            action=Action.UPDATE,
+            object_type="ReminderDelivery",
+            object_id=delivery_id,
+            patient_id=patient_id,
+        )
+
+
+def delivery_send_again(user: Any, delivery_id: UUID, *, now: datetime | None = None) -> None:
+    """A member of staff, having checked (e.g. the address was corrected, or the patient says
+    nothing came), asks for one more try: the worker's next run sends it, outside the
+    patient's quiet hours and not after the appointment. A person's decision, recorded with
+    their name; NotOnTheList if it is not failed, unconfirmed or stale."""
+    moment = now or timezone.now()
+    _staff_decide(
+        user,
+        delivery_id,
+        {
+            "status": DeliveryStatus.RETRY,
+            "next_attempt_at": moment,
+            "resend_by": user,
+            "resend_at": moment,
+        },
+        moment,
+    )
+
+
+def delivery_mark_handled(
+    user: Any, delivery_id: UUID, note: str, *, now: datetime | None = None
+) -> None:
+    """A member of staff took it off the list (phoned the patient, booked again...), with a
+    short note; never sent after this. NotOnTheList if it is not failed, unconfirmed or stale."""
+    moment = now or timezone.now()
+    _staff_decide(
+        user,
+        delivery_id,
+        {
+            "status": DeliveryStatus.HANDLED,
+            "handled_by": user,
+            "handled_at": moment,
+            "handled_note": note.strip()[:200],
+        },
+        moment,
+    )

@@ -52,7 +52,9 @@ def test_patient_sets_reminders_and_staff_see_them(
     preference = ReminderPreference.objects.get(patient=live_clinic.pat)
     assert preference.channels == [Channel.SMS]
 
-    for n, status in enumerate((DeliveryStatus.SENT, DeliveryStatus.FAILED)):
+    for n, status in enumerate(
+        (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED)
+    ):
         Delivery.objects.create(
             event_key=f"questionnaire:{n}:2026-12-01",
             channel=Channel.SMS,
@@ -71,10 +73,36 @@ def test_patient_sets_reminders_and_staff_see_them(
     _clean(browser, "staff reminders")
     screenshots(page, "reminders-patient")
     page.get_by_role("link", name="Reminders that need a look (all patients)").click()
-    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_have_count(2)
     _clean(browser, "attention")
     screenshots(page, "reminders-attention")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     page.set_viewport_size({"width": 820, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The nurse acts on each: the failed one is sent again (the address was corrected), the
+    # unconfirmed one is taken off the list with a note (she phoned the patient).
+    page.set_viewport_size({"width": 1366, "height": 900})
+    failed = page.locator("tbody tr", has_text="HTTP 400")
+    failed.get_by_role("button", name="Send again").click()
+    expect(page.get_by_role("status")).to_contain_text("It will be sent again")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    unconfirmed = page.locator("tbody tr", has_text="Unconfirmed")
+    unconfirmed.get_by_role("button", name="Handled").click()  # no note: the browser asks
+    expect(page.locator("tbody tr")).to_have_count(1)
+    unconfirmed.get_by_label("What was done (takes it off the list)").fill(
+        "Phoned; she had the text"
+    )
+    unconfirmed.get_by_role("button", name="Handled").click()
+    expect(page.get_by_role("status")).to_contain_text("Taken off the list")
+    expect(page.locator("tbody")).to_contain_text("None.")
+    _clean(browser, "attention, after")
+    screenshots(page, "reminders-attention-after")
+    rows = {d.status: d for d in Delivery.objects.filter(patient=live_clinic.pat)}
+    assert rows[DeliveryStatus.RETRY].resend_by == live_clinic.users["ben"]
+    assert rows[DeliveryStatus.HANDLED].handled_note == "Phoned; she had the text"
+    page.goto(f"/reminders/patients/{live_clinic.pat.pk}/")
+    expect(page.locator("main")).to_contain_text("Phoned; she had the text")
+    expect(page.locator("main")).to_contain_text("sent again at")
+    screenshots(page, "reminders-patient-after")
     browser.problems.assert_none()
