@@ -24,6 +24,7 @@ import argparse
 import os
 import random
 import resource
+import subprocess
 import sys
 import time
 import uuid
@@ -341,6 +342,11 @@ def main(argv: list[str]) -> None:
         "--new-sessions", type=int, default=100, help="sessions charted before the second page"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the page once, at the end")
+    parser.add_argument(
+        "--page-memory-only",
+        action="store_true",
+        help="only the page's peak memory, on the clinic already there (run at the end)",
+    )
     args = parser.parse_args(argv)
     url = os.environ.get("KETACLINIC_DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -358,6 +364,9 @@ def main(argv: list[str]) -> None:
     from ketaclinic.scales.models import Administration
     from ketaclinic.testing import make_clinic
 
+    if args.page_memory_only:
+        _page_memory(User.objects.get(username="ada"))
+        return
     call_command("migrate", verbosity=0)
     if not User.objects.filter(username="ada").exists():
         make_clinic()
@@ -456,6 +465,29 @@ def main(argv: list[str]) -> None:
         f"peak RSS {rss_before / 1024:.0f} MB before the rebuild, {rss_after / 1024:.0f} MB at "
         f"the end; for reference, full rebuild + page {refresh_s + sql_all[1]:.1f} s "
         f"(ratio {(refresh_s + sql_all[1]) / sql_all[0]:.2f}x); {_load()}"
+    )
+    # The page's own memory, apart from the rebuild and the writes above (a peak is a high
+    # mark: only a fresh process shows what the page alone needs).
+    subprocess.run([sys.executable, "-m", "bench", "outcomes", "--page-memory-only"], check=True)
+
+
+def _page_memory(user: Any) -> None:
+    """In a fresh process: the peak RSS before and after the page's figures (drain check, then
+    every figure), all patients and then one disorder."""
+    from ketaclinic.outcomes.rules.definitions import shipped_definitions
+    from ketaclinic.outcomes.selectors import Filters, clinic_outcomes
+    from ketaclinic.outcomes.services import outcomes_current
+
+    defs = shipped_definitions()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for disorder in ("", "social"):
+        outcomes_current(acting_user=user, definitions=defs)
+        filters = Filters(measure="gad7", timepoint="post_induction", disorder=disorder)
+        clinic_outcomes(user, filters, defs)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        f"the page alone, in a fresh process: peak RSS {before / 1024:.0f} MB before, "
+        f"{after / 1024:.0f} MB after every figure (all patients, then one disorder); {_load()}"
     )
 
 
