@@ -5,10 +5,13 @@
 - questionnaire due: a self-report questionnaire due or overdue by the scales app's due rules
   (the same the portal lists), for a patient with a portal account; one reminder per due date
   of each schedule.
-- missed session: the clinic has no "no-show" status today. The truthful signal is a session
-  still "scheduled" (never checked in, never cancelled) REMINDERS_MISSED_AFTER_MINUTES after
-  its start; followed up only within REMINDERS_MISSED_WITHIN_DAYS (the first run of the worker
-  does not write to everyone the clinic ever missed).
+- missed session: a session the staff marked as not attended (a "no-show" change, which
+  closes the session as cancelled: `courses.bookings.session_no_show`), due when it was
+  marked; or a session still "scheduled" (never checked in, never cancelled, never marked)
+  REMINDERS_MISSED_AFTER_MINUTES after its start. One follow-up per session whichever signal
+  comes first (the same event key); only within REMINDERS_MISSED_WITHIN_DAYS of the session
+  (the first run of the worker does not write to everyone the clinic ever missed). A plain
+  cancellation is never followed up as missed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
+from ketaclinic.courses.models import SessionChange, SessionChangeKind
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.patients.models import Patient
 from ketaclinic.reminders.models import Kind
@@ -77,7 +81,10 @@ def missed_sessions(now: datetime) -> list[DueEvent]:
     rows = Session.objects.filter(
         status=SessionStatus.SCHEDULED, start__lte=now - after, start__gte=now - within
     ).select_related("course__patient")
-    return [
+    marked = SessionChange.objects.filter(
+        kind=SessionChangeKind.NO_SHOW, changed_at__lte=now, session__start__gte=now - within
+    ).select_related("session__course__patient")
+    events = [
         DueEvent(
             Kind.MISSED_SESSION,
             f"missed:{s.pk}",
@@ -88,6 +95,18 @@ def missed_sessions(now: datetime) -> list[DueEvent]:
         )
         for s in rows
     ]
+    events += [
+        DueEvent(
+            Kind.MISSED_SESSION,
+            f"missed:{c.session_id}",
+            c.session.course.patient,
+            c.changed_at,
+            c.session.start,
+            before_event=False,
+        )
+        for c in marked
+    ]
+    return events
 
 
 def _self_report(code: str) -> bool:

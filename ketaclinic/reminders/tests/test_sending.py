@@ -12,6 +12,8 @@ import pytest
 from django.core import mail
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.courses.bookings import session_cancel, session_no_show
+from ketaclinic.courses.models import SessionChange
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.reminders import selectors
 from ketaclinic.reminders.models import Channel, Delivery, DeliveryStatus, Kind
@@ -138,6 +140,27 @@ def test_a_session_never_checked_in_is_followed_up_once(
     reminders_run(now=local(0, 15))
     assert {d.event_key for d in Delivery.objects.all()} == {f"missed:{missed.pk}"}
     assert len(mail.outbox) == 1 and len(sms.requests) == 1
+    assert "We missed you" in sms.requests[0].form["Body"]
+
+
+def test_a_session_marked_as_not_attended_is_followed_up_once_and_a_cancelled_one_never(
+    clinic: Clinic, sms: FakeSmsProvider, settings: Any
+) -> None:
+    """A no-show closes the session as cancelled (it frees the chair): the change, not the
+    status, says the patient missed it. Followed up when marked, once."""
+    settings.REMINDERS_MISSED_AFTER_MINUTES = 120
+    prefer(clinic.pat, email=False, quiet=None)
+    prefer(clinic.quinn, email=False, quiet=None)
+    missed = book(clinic, local(0, 9))
+    called_off = book(clinic, local(0, 9, 30), patient=clinic.quinn)
+    session_no_show(acting_user=clinic.users["ben"], session=missed, reason="did not come")
+    session_cancel(acting_user=clinic.users["ben"], session=called_off, reason="ill")
+    SessionChange.objects.update(changed_at=local(0, 9, 40))  # marked at 09:40
+    assert reminders_run(now=local(0, 9, 35)).sent == 0  # not marked yet at 09:35
+    assert reminders_run(now=local(0, 9, 41)).sent == 1
+    reminders_run(now=local(0, 11, 30))  # the two hours have passed too: nothing more
+    assert {d.event_key for d in Delivery.objects.all()} == {f"missed:{missed.pk}"}
+    assert len(sms.requests) == 1
     assert "We missed you" in sms.requests[0].form["Body"]
 
 
