@@ -34,6 +34,7 @@ class AuditEvent(models.Model):
     object_ids = models.TextField(
         blank=True,
         default="",
+        db_default="",  # rows written without it (by hand, by other tools) name one record
         help_text="A page of several records of one type read at once (a FHIR search page): "
         "their ids, separated by spaces; object_id is then empty. Hashed when not empty.",
     )

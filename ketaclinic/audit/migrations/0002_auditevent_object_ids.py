@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             field=models.TextField(
                 blank=True,
                 default="",
+                db_default="",
                 help_text="A page of several records of one type read at once (a FHIR search "
                 "page): their ids, separated by spaces; object_id is then empty. Hashed when "
                 "not empty.",
