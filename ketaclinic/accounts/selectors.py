@@ -66,9 +66,7 @@ def _user_converters(vendor: str) -> list[tuple[int, list[Any]]]:
     found = []
     for index, field in enumerate(_USER_FIELDS):
         column = field.get_col(User._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(
-            connection
-        )
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if converters:
             found.append((index, converters))
     return found

@@ -54,11 +54,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"audit #{self.seq} {self.action} {self.object_type}"
 
-    @property
-    def object_id_list(self) -> list[str]:
-        """The ids of the records this event names: its one object_id, or a page's ids."""
-        return self.object_ids.split() if self.object_ids else [self.object_id]
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise RuntimeError("audit events are append-only")
@@ -66,6 +61,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("audit events are append-only")
+
+    @property
+    def object_id_list(self) -> list[str]:
+        """The ids of the records this event names: its one object_id, or a page's ids."""
+        return self.object_ids.split() if self.object_ids else [self.object_id]
 
 
 class AuditChainHead(models.Model):

@@ -35,7 +35,9 @@ class AuditTarget:
     object_ids: tuple[str, ...] = ()
 
 
-def page_target(object_type: str, object_ids: Sequence[str], patient_id: UUID | None) -> AuditTarget:
+def page_target(
+    object_type: str, object_ids: Sequence[str], patient_id: UUID | None
+) -> AuditTarget:
     """One event for a page of records of one type and one patient read at once (a FHIR
     search page, issue 16): one record is named as any read is; several by their ids, in the
     order shown. Ids hold no white space (they are joined by spaces)."""

@@ -18,10 +18,10 @@ from ketaclinic.fhir.registry import TYPES
 from ketaclinic.fhir.resources.organization import organizations
 from ketaclinic.fhir.scoring_plan import LOINC
 from ketaclinic.fhir.search import engine, fast
-from ketaclinic.fhir.search.visible import patient_visible
 from ketaclinic.fhir.search.cursor import Cursor
 from ketaclinic.fhir.search.engine import Built, Page, ResourceType
 from ketaclinic.fhir.search.params import Parsed, reference
+from ketaclinic.fhir.search.visible import patient_visible
 
 
 def _token(value: str) -> tuple[str | None, str]:

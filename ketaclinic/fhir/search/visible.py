@@ -30,6 +30,7 @@ from ketaclinic.patients.selectors import patient_get_for_user, patients_visible
 # A stand-in no patient has: compiled into the kept statement where the id asked about goes.
 _STAND_IN = uuid.UUID("6b657461-636c-696e-6963-2d6973737565")
 
+
 def _rule_inputs(user: Any) -> Hashable:
     """Everything of the user that ``patients_visible_to`` and ``user_can`` read: who it is,
     its role (``user_role``: also whether it is signed in), a program's rights for this token

@@ -90,7 +90,8 @@ def test_only_a_cookieless_bearer_get_under_the_fhir_base_takes_it() -> None:
     assert middleware._shortcut(factory.get("/fhir/R4/Observation", **bearer))
     assert middleware._shortcut(factory.head("/fhir/R4/metadata", **bearer))
     assert not middleware._shortcut(factory.get("/fhir/R4/Observation"))
-    assert not middleware._shortcut(factory.get("/fhir/R4/Observation", HTTP_AUTHORIZATION="Basic x"))
+    basic = {"HTTP_AUTHORIZATION": "Basic x"}
+    assert not middleware._shortcut(factory.get("/fhir/R4/Observation", **basic))
     assert not middleware._shortcut(factory.post("/fhir/R4/Observation", **bearer))
     assert not middleware._shortcut(factory.get("/patients/", **bearer))
     assert not middleware._shortcut(
