@@ -86,11 +86,11 @@ def test_the_reads_are_still_audited_through_the_shortcut(clinic: Clinic) -> Non
 
 def test_only_a_cookieless_bearer_get_under_the_fhir_base_takes_it() -> None:
     factory = RequestFactory()
-    bearer = {"HTTP_AUTHORIZATION": "Bearer kc_x"}
+    bearer: dict[str, Any] = {"HTTP_AUTHORIZATION": "Bearer kc_x"}
     assert middleware._shortcut(factory.get("/fhir/R4/Observation", **bearer))
     assert middleware._shortcut(factory.head("/fhir/R4/metadata", **bearer))
     assert not middleware._shortcut(factory.get("/fhir/R4/Observation"))
-    basic = {"HTTP_AUTHORIZATION": "Basic x"}
+    basic: dict[str, Any] = {"HTTP_AUTHORIZATION": "Basic x"}
     assert not middleware._shortcut(factory.get("/fhir/R4/Observation", **basic))
     assert not middleware._shortcut(factory.post("/fhir/R4/Observation", **bearer))
     assert not middleware._shortcut(factory.get("/patients/", **bearer))
