@@ -110,6 +110,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="blocking threads per worker (0: serve's default)"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="baseline and apps, in turns")
     parser.add_argument(
         "--app-root",
@@ -153,7 +156,8 @@ def main(argv: list[str]) -> None:
             f"Observations ({fixture['observations']} in all), made in "
             f"{time.monotonic() - began:.0f} s; GET /fhir/R4/Observation?patient=<id>&_count=20, "
             f"{args.connections} connections, {args.seconds:g} s after {args.warmup:g} s warm-up, "
-            f"{args.workers} granian workers, loopback ({_load()})",
+            f"{args.workers} granian workers"
+            f"{f' x {args.threads} threads' if args.threads else ''}, loopback ({_load()})",
             flush=True,
         )
         if os.getloadavg()[0] > (os.cpu_count() or 1):
@@ -180,7 +184,7 @@ def main(argv: list[str]) -> None:
                 app_argv = [
                     python, "-m", "ketaclinic", "serve", "--bind", f"{HOST}:{port}",
                     "--workers", str(args.workers),
-                ]  # fmt: skip
+                ] + (["--threads", str(args.threads)] if args.threads else [])  # fmt: skip
                 # ``python -m`` puts the working directory first on sys.path: that checkout's
                 # code runs, with this environment's packages.
                 with server(app_argv, env | {"PYTHONPATH": str(root)}, port, cwd=root) as pid:

@@ -137,6 +137,9 @@ MIDDLEWARE = [
     "ketaclinic.web.request_body.StrictBodyMiddleware",
     # A page's reads of patient data written together before it is sent (audit/middleware.py)
     "ketaclinic.audit.middleware.RequestReadsMiddleware",
+    # A program's FHIR GET with a bearer token and no cookie skips the browser layers below,
+    # which do nothing for it (ketaclinic/fhir/middleware.py; issue 16's search benchmark)
+    "ketaclinic.fhir.middleware.BearerShortcutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The visitor's language (cookie, then the browser's), after the session, before common
     # (its redirects keep the language); patient pages only, staff pages stay English

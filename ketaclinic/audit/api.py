@@ -21,10 +21,19 @@ class AuditEventOut(Schema):
     action: str
     object_type: str
     object_id: str
+    object_ids: list[str] = Field(
+        default_factory=list,
+        description="A page of records read at once (a FHIR search page): their ids; "
+        "object_id is then empty.",
+    )
     patient_id: UUID | None
     request_id: str
     client_address: str
     hash: str
+
+    @staticmethod
+    def resolve_object_ids(event: AuditEvent) -> list[str]:
+        return event.object_ids.split()
 
 
 class AuditFilter(Schema):

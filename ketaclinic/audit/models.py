@@ -31,6 +31,13 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=1, choices=Action.choices)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
+    object_ids = models.TextField(
+        blank=True,
+        default="",
+        db_default="",  # rows written without it (by hand, by other tools) name one record
+        help_text="A page of several records of one type read at once (a FHIR search page): "
+        "their ids, separated by spaces; object_id is then empty. Hashed when not empty.",
+    )
     patient_id = models.UUIDField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     client_address = models.CharField(max_length=64, blank=True)
@@ -54,6 +61,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("audit events are append-only")
+
+    @property
+    def object_id_list(self) -> list[str]:
+        """The ids of the records this event names: its one object_id, or a page's ids."""
+        return self.object_ids.split() if self.object_ids else [self.object_id]
 
 
 class AuditChainHead(models.Model):

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -34,6 +35,18 @@ def audit_events_filter(
     if before_seq is not None:
         rows = rows.filter(seq__lt=before_seq)
     return list(rows.order_by("-seq")[:limit])
+
+
+def events_naming(object_types: list[str], object_id: str) -> Q:
+    """The events about one record ("who read this record?"): those naming it alone, and the
+    pages of reads (a FHIR search page: `services.page_target`) whose ids include it."""
+    return Q(object_type__in=object_types) & (
+        Q(object_id=object_id)
+        | Q(object_ids=object_id)
+        | Q(object_ids__startswith=f"{object_id} ")
+        | Q(object_ids__endswith=f" {object_id}")
+        | Q(object_ids__contains=f" {object_id} ")
+    )
 
 
 # -- the administrator's page -------------------------------------------------------------------
@@ -172,6 +185,8 @@ def audit_page_for_user(user: Any, filters: AuditFilter, page: str, per_page: in
 
 def _kind(event: AuditEvent, usernames: dict[int, str]) -> str:
     words = kind_words(event.object_type)
+    if event.object_ids:  # a page of records read at once: how many (the ids in Details)
+        return f"{words} ({len(event.object_id_list)} records)"
     if event.object_type == "User" and event.object_id.isdigit():
         name = usernames.get(int(event.object_id))
         return f"{words} {name}" if name else words

@@ -26,9 +26,27 @@ SYSTEM_ROLE = "system"
 
 @dataclass(frozen=True)
 class AuditTarget:
+    """What an event names: one record (object_id), or a page of several records of one type
+    read at once (object_ids, object_id then empty: `page_target`)."""
+
     object_type: str
     object_id: str
     patient_id: UUID | None
+    object_ids: tuple[str, ...] = ()
+
+
+def page_target(
+    object_type: str, object_ids: Sequence[str], patient_id: UUID | None
+) -> AuditTarget:
+    """One event for a page of records of one type and one patient read at once (a FHIR
+    search page, issue 16): one record is named as any read is; several by their ids, in the
+    order shown. Ids hold no white space (they are joined by spaces)."""
+    ids = tuple(str(i) for i in object_ids)
+    if not ids or any(not i or i != "".join(i.split()) for i in ids):
+        raise ValueError("a page names one or more ids, none empty or with white space")
+    if len(ids) == 1:
+        return AuditTarget(object_type, ids[0], patient_id)
+    return AuditTarget(object_type, "", patient_id, ids)
 
 
 def _timestamp(at: datetime) -> str:
@@ -36,7 +54,9 @@ def _timestamp(at: datetime) -> str:
 
 
 def event_payload(event: AuditEvent) -> dict[str, Any]:
-    """The fields the hash covers, in a form that is the same on every database."""
+    """The fields the hash covers, in a form that is the same on every database. A page's ids
+    (`object_ids`) only when there are some: every event written before they existed, and
+    every event naming one record, keeps the payload and hash it had."""
     return {
         "seq": event.seq,
         "at": _timestamp(event.at),
@@ -45,6 +65,7 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
         "action": event.action,
         "object_type": event.object_type,
         "object_id": event.object_id,
+        **({"object_ids": event.object_ids} if event.object_ids else {}),
         "patient_id": str(event.patient_id) if event.patient_id else None,
         "request_id": event.request_id,
         "client_address": event.client_address,
@@ -360,6 +381,7 @@ def audit_record_many(
             action=Action(action).value,
             object_type=target.object_type,
             object_id=target.object_id,
+            object_ids=" ".join(target.object_ids),
             patient_id=target.patient_id,
             request_id=ctx.request_id if ctx else "",
             client_address=ctx.client_address if ctx else "",

@@ -1,4 +1,4 @@
-"""Reads of the FHIR API. Patient data is access-checked (``patient_get_for_user``: not found
+"""Reads of the FHIR API. Patient data is access-checked (``patients_visible_to``: not found
 for a record the user may not see) and every resource read is an audited read."""
 
 from __future__ import annotations
@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import AuditTarget, audit_record_many
+from ketaclinic.audit.services import AuditTarget, audit_record_many, page_target
 from ketaclinic.fhir import questionnaire as builtin
 from ketaclinic.fhir.models import StoredResource
 from ketaclinic.fhir.outcome import FhirProblem, Issue
@@ -20,8 +21,7 @@ from ketaclinic.fhir.search import engine, fast
 from ketaclinic.fhir.search.cursor import Cursor
 from ketaclinic.fhir.search.engine import Built, Page, ResourceType
 from ketaclinic.fhir.search.params import Parsed, reference
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.selectors import patient_get_for_user
+from ketaclinic.fhir.search.visible import patient_visible
 
 
 def _token(value: str) -> tuple[str | None, str]:
@@ -82,9 +82,10 @@ def questionnaire_get(resource_id: str) -> Built:
     return found[0]
 
 
-def _patients_named(user: Any, kind: ResourceType, parsed: Parsed) -> list[Patient]:
+def _patients_named(user: Any, kind: ResourceType, parsed: Parsed) -> list[UUID]:
     """The patients the search names (``patient=``, ``subject=``): 404 for one the user may
-    not see, as a read of it would answer; 400 when the type needs one and none is given."""
+    not see, as a read of it would answer; 400 when the type needs one and none is given.
+    The check is ``patients_visible_to``'s rule in a statement of fixed text (search/visible.py)."""
     found = []
     for name in kind.patient_params:
         for raw in parsed.filters.get(name, []):
@@ -93,24 +94,36 @@ def _patients_named(user: Any, kind: ResourceType, parsed: Parsed) -> list[Patie
                     patient_id = reference(part, "Patient")
                 except ValueError as exc:
                     raise FhirProblem(400, [Issue("value", str(exc), name)]) from None
-                try:
-                    found.append(patient_get_for_user(user, patient_id, audit=False))
-                except Patient.DoesNotExist:
+                pk = _uuid(patient_id)
+                if pk is None or not patient_visible(user, pk):
                     raise FhirProblem(
                         404, [Issue("not-found", f"Patient/{patient_id} is not known", name)]
                     ) from None
+                found.append(pk)
     if kind.requires_patient and not found:
         raise FhirProblem(400, [Issue("required", "the patient parameter is required", "patient")])
     return found
 
 
-def _audit(user: Any, kind: ResourceType, entries: Sequence[Built], named: list[Patient]) -> None:
-    """Each resource shown is an audited read; a search naming a patient that shows nothing
-    (or only counts) is an audited read of that patient."""
+def _uuid(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
+
+
+def _audit(user: Any, kind: ResourceType, entries: Sequence[Built], named: list[UUID]) -> None:
+    """Each resource shown is an audited read, a page's records of one patient in one event
+    naming each of them (issue 16: was one event per record); a search naming a patient that
+    shows nothing (or only counts) is an audited read of that patient."""
     if kind.audit_type is None:
         return
-    targets = [AuditTarget(kind.audit_type, e.resource_id, e.patient_id) for e in entries] or [
-        AuditTarget("Patient", str(p.pk), p.pk) for p in named
+    # One event per patient for the page: it names every record shown (audit page_target).
+    shown: dict[Any, list[str]] = {}
+    for entry in entries:
+        shown.setdefault(entry.patient_id, []).append(entry.resource_id)
+    targets = [page_target(kind.audit_type, ids, patient) for patient, ids in shown.items()] or [
+        AuditTarget("Patient", str(pk), pk) for pk in named
     ]
     if targets:
         audit_record_many(actor=user, action=Action.READ, targets=targets)
@@ -122,7 +135,7 @@ def resource_search(type_name: str, user: Any, parsed: Parsed, cursor: Cursor | 
     named = _patients_named(user, kind, parsed)
     page = None
     if fast.applies(kind, parsed):  # Observation?patient=<id>: one statement (search/fast.py)
-        page = fast.search(kind, named[0].pk, parsed, cursor)
+        page = fast.search(kind, named[0], parsed, cursor)
     if page is None:
         page = engine.search(kind, user, parsed, cursor)
     _audit(user, kind, page.entries, named)

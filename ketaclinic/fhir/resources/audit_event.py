@@ -22,6 +22,7 @@ from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.audit.selectors import events_naming
 from ketaclinic.fhir.outcome import FhirProblem, Issue
 from ketaclinic.fhir.questionnaire import canonical_base
 from ketaclinic.fhir.resources.common import int_id, uuid_or_none, validated
@@ -74,26 +75,28 @@ def _agent(event: AuditEvent) -> dict[str, Any]:
     return agent
 
 
-def _what(event: AuditEvent) -> dict[str, Any]:
+def _what(event: AuditEvent, object_id: str) -> dict[str, Any]:
     fhir_type = FHIR_TYPES.get(event.object_type)
     if fhir_type is not None:
-        return {"reference": f"{fhir_type}/{event.object_id}", "display": event.object_type}
+        return {"reference": f"{fhir_type}/{object_id}", "display": event.object_type}
     return {
         "identifier": {
             "system": f"{canonical_base()}/sid/audit-object/{event.object_type}",
-            "value": event.object_id,
+            "value": object_id,
         },
         "display": event.object_type,
     }
 
 
 def audit_event_json(event: AuditEvent) -> dict[str, Any]:
+    # One entity per record named: a page of reads (a search page) names each record shown.
     entities: list[dict[str, Any]] = [
         {
-            "what": _what(event),
+            "what": _what(event, object_id),
             "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
             "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"},
         }
+        for object_id in event.object_id_list
     ]
     if event.patient_id is not None and event.object_type != "Patient":
         entities.append(
@@ -187,7 +190,7 @@ def _entity(rows: QuerySet[Any], raw: str) -> QuerySet[Any]:
                 condition |= Q(patient_id=patient)
             continue
         ours = [o for o, f in FHIR_TYPES.items() if f == fhir_type] or [fhir_type]
-        condition |= Q(object_type__in=ours, object_id=object_id)
+        condition |= events_naming(ours, object_id)
     return rows.filter(condition)
 
 
