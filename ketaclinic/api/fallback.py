@@ -164,17 +164,24 @@ class ProgramErrorsMiddleware:
         return error_answer(request, status, kept)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if _program(request) is None:
-            return None
-        if isinstance(exc, OperationalError | InterfaceError):
-            # The class only: the database's message may quote the statement's values.
-            _LOG.warning("Database unavailable (%s): %s", type(exc).__name__, request.path)
-            return error_answer(request, 503)
-        if isinstance(exc, RequestDataTooBig):
-            return error_answer(request, 413)
-        if isinstance(exc, OverflowError | DataError):
-            return error_answer(request, 422)
-        if isinstance(exc, DJANGO_ANSWERS):
-            return None  # Django answers these (404, 403, 400); __call__ makes that a problem
-        _LOG.error("Internal Server Error: %s", request.path, exc_info=exc)
-        return error_answer(request, 500)
+        return program_exception_answer(request, exc)
+
+
+def program_exception_answer(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+    """A program's answer to an exception a view raised (None: Django answers it, and
+    ``ProgramErrorsMiddleware.__call__`` then words that answer for the program). Also used by
+    the FHIR bearer shortcut (``fhir/middleware.py``), which calls its views itself."""
+    if _program(request) is None:
+        return None
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The class only: the database's message may quote the statement's values.
+        _LOG.warning("Database unavailable (%s): %s", type(exc).__name__, request.path)
+        return error_answer(request, 503)
+    if isinstance(exc, RequestDataTooBig):
+        return error_answer(request, 413)
+    if isinstance(exc, OverflowError | DataError):
+        return error_answer(request, 422)
+    if isinstance(exc, DJANGO_ANSWERS):
+        return None  # Django answers these (404, 403, 400); __call__ makes that a problem
+    _LOG.error("Internal Server Error: %s", request.path, exc_info=exc)
+    return error_answer(request, 500)

@@ -26,6 +26,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, ResolverMatch, get_resolver
 
+from ketaclinic.api.fallback import program_exception_answer
+
 PREFIX = "/fhir/R4/"
 
 
@@ -74,7 +76,15 @@ class BearerShortcutMiddleware:
         except Resolver404:
             return self.get_response(request)
         request.resolver_match = match
-        response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        try:
+            response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        except Exception as exc:
+            # As the whole chain answers a view's exception: the program's answer (503, 422,
+            # a logged 500), else Django's (404, 403, 400), worded for the program outside.
+            answer = program_exception_answer(request, exc)
+            if answer is None:
+                raise
+            response = answer
         if not response.streaming and "Content-Length" not in response:
             response["Content-Length"] = str(len(response.content))
         if not getattr(response, "xframe_options_exempt", False):

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import DataError, OperationalError
+from django.http import Http404
 from django.test import Client, RequestFactory, override_settings
 
 from ketaclinic.audit.models import AuditEvent
@@ -105,3 +107,39 @@ def test_a_path_that_does_not_resolve_takes_the_whole_chain(clinic: Clinic) -> N
         whole = clinic.api("ben").get("/fhir/R4/Observation/a/b/c")
     assert response.status_code == whole.status_code
     assert response.content == whole.content
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (DataError("value out of range"), 422),
+        (OperationalError("server closed the connection unexpectedly"), 503),
+        (RuntimeError("a defect"), 500),
+        (Http404("gone"), 404),
+    ],
+)
+def test_a_views_exception_is_answered_as_through_the_whole_chain(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch, error: Exception, status: int
+) -> None:
+    """The shortcut calls the view itself, so Django's exception hooks (the program errors
+    middleware's) would not run: it applies the same answer."""
+    from ketaclinic.fhir import views
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(views, "capability_statement", broken)
+    middleware._resolved.cache_clear()
+    token = clinic.token("ben")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", raise_request_exception=False)
+    try:
+        direct = client.get("/fhir/R4/metadata")
+        with _without_shortcut():
+            whole = client.get("/fhir/R4/metadata")
+    finally:
+        middleware._resolved.cache_clear()
+    assert direct.status_code == whole.status_code == status
+    assert direct["Content-Type"] == whole["Content-Type"]
+    assert direct["Content-Type"].startswith("application/fhir+json")
+    assert json.loads(direct.content)["resourceType"] == "OperationOutcome"
+    assert _entries(direct) == _entries(whole)
