@@ -52,11 +52,15 @@ class _Compiled:
             raise TypeError("a compiled read yields model instances or values() dicts")
         if self.values:
             query = queryset.query
-            self.names = list(query.selected) if query.selected else [
-                *query.extra_select,
-                *query.values_select,
-                *query.annotation_select,
-            ]
+            self.names = (
+                list(query.selected)
+                if query.selected
+                else [
+                    *query.extra_select,
+                    *query.values_select,
+                    *query.annotation_select,
+                ]
+            )
             return
         klass_info = compiler.klass_info
         assert klass_info is not None

@@ -110,20 +110,22 @@ def patient_open_flags(patient: Patient) -> list[SafetyFlag]:
 
 
 _FLAGS = CompiledRead(
-    lambda: SafetyFlag.objects.filter(
-        patient_id=Slot("patient", models.UUIDField()),
-        status__in=[FlagStatus.ACTIVE, FlagStatus.ACKNOWLEDGED],
-    )
-    .select_related("acknowledged_by")
-    .annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("status")],
-            order_by=[F("acknowledged_at").desc(nulls_last=True), F("pk").desc()],
+    lambda: (
+        SafetyFlag.objects.filter(
+            patient_id=Slot("patient", models.UUIDField()),
+            status__in=[FlagStatus.ACTIVE, FlagStatus.ACKNOWLEDGED],
         )
+        .select_related("acknowledged_by")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[F("acknowledged_at").desc(nulls_last=True), F("pk").desc()],
+            )
+        )
+        .filter(Q(status=FlagStatus.ACTIVE) | Q(rank__lte=Slot("limit", models.IntegerField())))
+        .order_by("-opened_at")
     )
-    .filter(Q(status=FlagStatus.ACTIVE) | Q(rank__lte=Slot("limit", models.IntegerField())))
-    .order_by("-opened_at")
 )
 
 
