@@ -32,8 +32,8 @@ class Slot(Expression):
         super().__init__(output_field=output_field)
         self.name = name
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s", [self]
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return "%s", (self,)
 
     def __repr__(self) -> str:
         return f"Slot({self.name!r})"
@@ -68,7 +68,10 @@ class _Compiled:
         select_fields = klass_info["select_fields"]
         self.start, self.end = select_fields[0], select_fields[-1] + 1
         self.init_list = [f[0].target.attname for f in compiler.select[self.start : self.end]]
-        self.populators = get_related_populators(klass_info, compiler.select, alias)
+        # call-arg: django-stubs describe a later Django (a fetch_mode argument); 5.2 takes three.
+        self.populators = get_related_populators(  # type: ignore[call-arg]
+            klass_info, compiler.select, alias
+        )
         self.annotations = list(compiler.annotation_col_map.items())
 
     def rows(self, values: dict[str, Any]) -> list[list[Any]]:
