@@ -70,7 +70,7 @@ def _with_unread(rows: QuerySet[Thread], user: Any) -> QuerySet[Thread]:
     )
 
 
-def _unread(*, staff: bool) -> QuerySet[Message, dict[str, Any]]:
+def _unread(*, staff: bool) -> QuerySet[Any, Any]:
     reader = Slot("user", models.IntegerField())
     mine = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user_id=reader).values(
         "read_at"

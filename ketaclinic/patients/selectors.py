@@ -55,7 +55,7 @@ def patient_get_for_user(user: Any, patient_id: UUID | str, *, audit: bool = Tru
         found = _PATIENT.objects(patient=pk)
         if not found:
             raise Patient.DoesNotExist
-        patient = found[0]
+        patient: Patient = found[0]
     else:
         patient = patients_visible_to(user).get(pk=pk)
     if audit:
@@ -311,7 +311,7 @@ def _last_dose(patient: Any) -> QuerySet[Any]:
     ).order_by("-pk")
 
 
-def _summary_facts() -> QuerySet[Patient, dict[str, Any]]:
+def _summary_facts() -> QuerySet[Any, Any]:
     from ketaclinic.eligibility.models import Evaluation
     from ketaclinic.infusions.models import Session
 
@@ -358,7 +358,7 @@ def _open_course_done() -> QuerySet[Any]:
     )
 
 
-def _latest_scores() -> QuerySet[Any, dict[str, Any]]:
+def _latest_scores() -> QuerySet[Any, Any]:
     from ketaclinic.scales.models import Administration
 
     return (

@@ -205,7 +205,7 @@ def _moment(value: Any) -> datetime | None:
     return moment
 
 
-def _portal_status() -> QuerySet[Patient, dict[str, Any]]:
+def _portal_status() -> QuerySet[Any, Any]:
     return (
         Patient.objects.filter(pk=Slot("patient", UUIDField()))
         .annotate(

@@ -41,7 +41,7 @@ class ClinicianDay:
 M = TypeVar("M", bound=Model)
 
 
-def _counting(rows: QuerySet[M]) -> QuerySet[M]:
+def _counting(rows: QuerySet[M]) -> QuerySet[Any, Any]:
     # A window count rides along on each row: the card's first rows and how many in all.
     return rows.annotate(in_all=Window(Count("pk")))[:LIST_LIMIT]
 
