@@ -74,7 +74,9 @@ _DIAGNOSIS_COLUMNS = ("patient_id", "input_json")
 
 
 def _one(columns: tuple[str, ...], read: CompiledRead, patient_id: UUID) -> Iterator[Any]:
-    return iter([tuple(row[c] for c in columns) for row in read.dicts(patient=patient_id)])
+    # The patient's id is not read back (it is the one asked for): a UUID less per row.
+    rest = columns[1:]
+    return iter([(patient_id, *(row[c] for c in rest)) for row in read.dicts(patient=patient_id)])
 
 
 def _patient_slot() -> Slot:
@@ -86,21 +88,21 @@ _ONE_SESSIONS = CompiledRead(
     lambda: (
         Session.objects.filter(status__in=GIVEN, course__patient_id=_patient_slot())
         .order_by("course_id", "start")
-        .values(*_SESSION_COLUMNS)
+        .values(*_SESSION_COLUMNS[1:])
     )
 )
 _ONE_SCORES = CompiledRead(
     lambda: (
         Administration.objects.filter(total__isnull=False, patient_id=_patient_slot())
         .order_by("instrument", "administered_at")
-        .values(*_SCORE_COLUMNS)
+        .values(*_SCORE_COLUMNS[1:])
     )
 )
 _ONE_DIAGNOSES = CompiledRead(
     lambda: (
         Evaluation.objects.filter(patient_id=_patient_slot())
         .order_by("-created_at", "-id")
-        .values(*_DIAGNOSIS_COLUMNS)
+        .values(*_DIAGNOSIS_COLUMNS[1:])
     )
 )
 

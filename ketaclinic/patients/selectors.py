@@ -105,8 +105,18 @@ def patient_page_for_user(
     return found
 
 
+_OPEN_FLAGS = CompiledRead(
+    lambda: SafetyFlag.objects.filter(
+        patient_id=Slot("patient", models.UUIDField()), status=FlagStatus.ACTIVE
+    ).order_by("-opened_at")  # as SafetyFlag.Meta.ordering
+)
+
+
 def patient_open_flags(patient: Patient) -> list[SafetyFlag]:
-    return list(SafetyFlag.objects.filter(patient=patient, status=FlagStatus.ACTIVE))
+    """The patient's open flags, newest first (compiled once per process: every chart and
+    patient banner reads them)."""
+    flags: list[SafetyFlag] = _OPEN_FLAGS.objects(patient=patient.pk)
+    return flags
 
 
 _FLAGS = CompiledRead(
