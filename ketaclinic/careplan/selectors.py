@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, UUIDField
 from django.http import Http404
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ from ketaclinic.careplan.rules.goals import (
 )
 from ketaclinic.careplan.rules.versions import review_due
 from ketaclinic.courses.models import Course
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.patients.models import Patient
 from ketaclinic.scales import instruments
 from ketaclinic.scales.models import Administration
@@ -96,13 +97,21 @@ def version_for_user(user: Any, patient: Patient, number: int) -> CarePlanVersio
     return version
 
 
-def latest_signed(patient: Patient) -> CarePlanVersion | None:
-    return (
-        CarePlanVersion.objects.filter(plan__patient=patient, status=VersionStatus.SIGNED)
+# Compiled once per process (lib/compiled_read.py): the staff record page reads it each view.
+_LATEST_SIGNED = CompiledRead(
+    lambda: (
+        CarePlanVersion.objects.filter(
+            plan__patient_id=Slot("patient", UUIDField()), status=VersionStatus.SIGNED
+        )
         .select_related("plan", "signed_by")
-        .order_by("-number")
-        .first()
+        .order_by("-number")[:1]
     )
+)
+
+
+def latest_signed(patient: Patient) -> CarePlanVersion | None:
+    found: list[CarePlanVersion] = _LATEST_SIGNED.objects(patient=patient.pk)
+    return found[0] if found else None
 
 
 def own_signed_plan(user: Any) -> tuple[Patient, CarePlanVersion | None]:

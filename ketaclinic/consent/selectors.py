@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, UUIDField
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.services import audit_reads
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.lib.ids import int_id
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_visible_to
@@ -36,17 +37,23 @@ def consent_signatures_for_patient(user: Any, patient: Patient) -> list[ConsentS
     return rows
 
 
+# Compiled once per process (lib/compiled_read.py): the staff record page reads it each view.
+_SIGNATURE_LINES = CompiledRead(
+    lambda: (
+        ConsentSignature.objects.filter(patient_id=Slot("patient", UUIDField()))
+        .select_related("document")
+        .only("pk", "patient_id", "signed_at", "document__title", "document__version")
+        .order_by("-signed_at", "-id")[:LIST_LIMIT]
+    )
+)
+
+
 def consent_signature_lines_for_patient(user: Any, patient: Patient) -> list[ConsentSignature]:
     """As `consent_signatures_for_patient` (the same rows, an audited read), with only what a
     list of them shows: the document's title and version and when it was signed (not the
     signature image, the document's text or the people's rows)."""
     require(user, "consent.view")
-    rows = list(
-        ConsentSignature.objects.filter(patient=patient)
-        .select_related("document")
-        .only("pk", "patient_id", "signed_at", "document__title", "document__version")
-        .order_by("-signed_at", "-id")[:LIST_LIMIT]
-    )
+    rows: list[ConsentSignature] = _SIGNATURE_LINES.objects(patient=patient.pk)
     audit_reads(user, "ConsentSignature", rows)
     return rows
 

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet, UUIDField
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -32,6 +33,7 @@ from ketaclinic.consent.models import (
     ConsentSignature,
     SignatureMethod,
 )
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.lib.hashchain import digest, sha256_hex
 from ketaclinic.patients.models import Patient
 
@@ -84,14 +86,24 @@ def consent_document_digest_of(document: ConsentDocument) -> str:
     )
 
 
-def consent_missing(patient: Patient) -> list[ConsentDocument]:
-    """The active required document versions the patient has not signed (one query)."""
-    signed = ConsentSignature.objects.filter(patient=patient).values("document_id")
-    return list(
+def _missing() -> QuerySet[ConsentDocument]:
+    signed = ConsentSignature.objects.filter(patient_id=Slot("patient", UUIDField())).values(
+        "document_id"
+    )
+    return (
         ConsentDocument.objects.filter(active=True, required=True)
         .exclude(pk__in=signed)
         .order_by("code")
     )
+
+
+_MISSING = CompiledRead(_missing)  # compiled once per process (lib/compiled_read.py)
+
+
+def consent_missing(patient: Patient) -> list[ConsentDocument]:
+    """The active required document versions the patient has not signed (one query)."""
+    missing: list[ConsentDocument] = _MISSING.objects(patient=patient.pk)
+    return missing
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import UUIDField
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -45,6 +46,7 @@ from ketaclinic.eligibility.rules import (
 )
 from ketaclinic.eligibility.rules.fields import Value, rule_field_parse, rule_fields, rules_with
 from ketaclinic.intake.services import inquiries_follow_eligibility
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.lib.hashchain import canonical_json, digest
 from ketaclinic.lib.text import text_problem
 from ketaclinic.patients.models import Patient
@@ -475,11 +477,17 @@ def decision_verify(decision: EligibilityDecision) -> bool:
     )
 
 
+# Compiled once per process (lib/compiled_read.py): every patient banner reads it.
+_DECISION_LATEST = CompiledRead(
+    lambda: (
+        EligibilityDecision.objects.filter(patient_id=Slot("patient", UUIDField()))
+        .select_related("decided_by")
+        .order_by("-decided_at", "-id")[:1]
+    )
+)
+
+
 def decision_latest(patient: Patient | Any) -> EligibilityDecision | None:
     """The patient's latest decision (one query), or None."""
-    return (
-        EligibilityDecision.objects.filter(patient_id=patient.pk)
-        .select_related("decided_by")
-        .order_by("-decided_at", "-id")
-        .first()
-    )
+    found: list[EligibilityDecision] = _DECISION_LATEST.objects(patient=patient.pk)
+    return found[0] if found else None

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db import models
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -28,6 +29,7 @@ from ketaclinic.infusions.models import (
 from ketaclinic.infusions.rules import vitals_panels
 from ketaclinic.infusions.rules.history import alert_rank
 from ketaclinic.infusions.services import session_protocol
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 
 ACTIVE = (SessionStatus.CHECKED_IN, SessionStatus.INFUSING, SessionStatus.RECOVERY)
 
@@ -41,6 +43,33 @@ def _parse(session_id: UUID | str) -> UUID | None:
         return None
 
 
+_SESSION = CompiledRead(
+    lambda: (
+        Session.objects.filter(pk=Slot("session", models.UUIDField()))
+        .select_related("course__protocol", "course__patient", "chair")
+        .order_by()
+    )
+)
+
+
+def _chairs() -> Any:
+    from ketaclinic.courses.models import Chair
+
+    return Chair.objects.order_by("name")
+
+
+_CHAIRS = CompiledRead(_chairs)
+_ACTIVE_AND_BOOKED = CompiledRead(
+    lambda: board_sessions(
+        also=Q(
+            status=SessionStatus.SCHEDULED,
+            start__gte=Slot("day_start", models.DateTimeField()),
+            start__lt=Slot("day_end", models.DateTimeField()),
+        )
+    )
+)
+
+
 def session_get_for_user(
     user: Any, session_id: UUID | str, *, permission: str = "session.view", audit: bool = True
 ) -> Session:
@@ -49,9 +78,10 @@ def session_get_for_user(
     pk = _parse(session_id)
     if pk is None:
         raise Session.DoesNotExist
-    session = Session.objects.select_related("course__protocol", "course__patient", "chair").get(
-        pk=pk
-    )
+    found = _SESSION.objects(session=pk)
+    if not found:
+        raise Session.DoesNotExist
+    session: Session = found[0]
     if audit:
         audit_record_many(
             actor=user,
@@ -88,18 +118,14 @@ class BoardData:
     """Check-in, start and stop of every session read, and the `kinds_also` (by time)."""
 
 
-def board_data(
-    *,
-    now: datetime,
-    also: Q | None = None,
-    vitals_also: Callable[[list[Session]], Q] | None = None,
-    kinds_also: tuple[str, ...] = (),
-    annotations: dict[str, Any] | None = None,
-) -> BoardData:
-    """Five queries: the sessions (with their last reading's id), the readings, the open
-    alerts, the chart's entries."""
+def board_sessions(
+    *, also: Q | None = None, annotations: dict[str, Any] | None = None
+) -> QuerySet[Session]:
+    """The board's sessions read (`board_data`'s first query): the active sessions and those
+    `also` asks for, each with its last reading's id and the `annotations`. Callers compile it
+    (`CompiledRead`, with `Slot`s for the values in `also`)."""
     wanted = Q(status__in=ACTIVE) if also is None else Q(status__in=ACTIVE) | also
-    sessions: list[Session] = list(
+    return (
         Session.objects.filter(wanted)
         .select_related("course__protocol", "course__patient", "chair")
         .annotate(
@@ -112,6 +138,23 @@ def board_data(
         )
         .order_by("chair__name", "start")
     )
+
+
+_ACTIVE_SESSIONS = CompiledRead(board_sessions)
+
+
+def board_data(
+    *,
+    now: datetime,
+    sessions_read: CompiledRead = _ACTIVE_SESSIONS,
+    values: dict[str, Any] | None = None,
+    vitals_also: Callable[[list[Session]], Q] | None = None,
+    kinds_also: tuple[str, ...] = (),
+) -> BoardData:
+    """Four queries: the sessions (`sessions_read`, a compiled `board_sessions` run with
+    `values`; by default the active ones), the readings, the open alerts, the chart's
+    entries."""
+    sessions: list[Session] = sessions_read.objects(**(values or {}))
     active = [s for s in sessions if s.status in ACTIVE]
     ids = [s.pk for s in active]
     last_ids = [getattr(s, "last_vitals_id", None) for s in active]
@@ -378,17 +421,15 @@ def _worst_first(alerts: list[SessionAlert]) -> list[SessionAlert]:
 
 def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -> list[ChairTile]:
     """Every chair, in name order, in a fixed number of queries whatever the history."""
-    from ketaclinic.courses.models import Chair
 
     require(user, "session.view")
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    today_booked = Q(
-        status=SessionStatus.SCHEDULED,
-        start__gte=day_start,
-        start__lt=day_start + timedelta(days=1),
+    data = board_data(
+        now=now,
+        sessions_read=_ACTIVE_AND_BOOKED,
+        values={"day_start": day_start, "day_end": day_start + timedelta(days=1)},
     )
-    data = board_data(now=now, also=today_booked)
     rows = data.rows
     by_chair: dict[int, BoardRow] = {}
     for row in rows:
@@ -403,7 +444,7 @@ def chair_tiles(user: Any, *, now: datetime | None = None, audit: bool = True) -
     ):
         doses[dose.session_id] = dose
     tiles = []
-    for chair in Chair.objects.order_by("name"):
+    for chair in _CHAIRS.objects():
         found = by_chair.get(chair.pk)
         dose_found = doses.get(found.session.pk) if found else None
         minutes_left = recovery = None

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
+
 from ketaclinic.infusions.models import (
     ChartEntry,
     DoseCheck,
@@ -18,6 +20,7 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.protocols import Protocol as ProtocolDefinition
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -68,33 +71,56 @@ class ChartRows:
     signatures: list[SessionSignature]
 
 
+def _of_session() -> Slot:
+    return Slot("session", models.UUIDField())
+
+
+# Compiled once per process (lib/compiled_read.py): the chart page reads all five on each view.
+_ENTRIES = CompiledRead(
+    lambda: (
+        ChartEntry.objects.filter(session_id=_of_session())
+        .select_related("recorded_by")
+        .order_by("at", "pk")
+    )
+)
+_VITALS = CompiledRead(
+    lambda: (
+        VitalsReading.objects.filter(session_id=_of_session())
+        .select_related("recorded_by", "confirmed_by", "artefact_by")
+        .order_by("at", "pk")
+    )
+)
+_ALERTS = CompiledRead(
+    lambda: (
+        SessionAlert.objects.filter(session_id=_of_session())
+        .select_related("acknowledged_by")
+        .order_by("raised_at", "pk")
+    )
+)
+_DOSES = CompiledRead(
+    lambda: (
+        DoseCheck.objects.filter(session_id=_of_session())
+        .select_related("calculated_by", "second_checked_by")
+        .order_by("calculated_at", "pk")
+    )
+)
+_SIGNATURES = CompiledRead(
+    lambda: (
+        SessionSignature.objects.filter(session_id=_of_session())
+        .select_related("signed_by")
+        .order_by("signed_at", "pk")
+    )
+)
+
+
 def chart_rows(session: Session) -> ChartRows:
+    pk = session.pk
     return ChartRows(
-        entries=list(
-            ChartEntry.objects.filter(session=session)
-            .select_related("recorded_by")
-            .order_by("at", "pk")
-        ),
-        vitals=list(
-            VitalsReading.objects.filter(session=session)
-            .select_related("recorded_by", "confirmed_by", "artefact_by")
-            .order_by("at", "pk")
-        ),
-        alerts=list(
-            SessionAlert.objects.filter(session=session)
-            .select_related("acknowledged_by")
-            .order_by("raised_at", "pk")
-        ),
-        doses=list(
-            DoseCheck.objects.filter(session=session)
-            .select_related("calculated_by", "second_checked_by")
-            .order_by("calculated_at", "pk")
-        ),
-        signatures=list(
-            SessionSignature.objects.filter(session=session)
-            .select_related("signed_by")
-            .order_by("signed_at", "pk")
-        ),
+        entries=_ENTRIES.objects(session=pk),
+        vitals=_VITALS.objects(session=pk),
+        alerts=_ALERTS.objects(session=pk),
+        doses=_DOSES.objects(session=pk),
+        signatures=_SIGNATURES.objects(session=pk),
     )
 
 

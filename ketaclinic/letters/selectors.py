@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, UUIDField
 
 from ketaclinic.accounts.access import require, user_can
 from ketaclinic.audit.models import Action
@@ -16,6 +16,7 @@ from ketaclinic.audit.services import AuditTarget, audit_reads, audit_record_man
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.letters.models import Letter, LetterSending, LetterStatus, Recipient, Referral
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_visible_to
 
@@ -68,14 +69,34 @@ def referrals_for_inquiry(user: Any, inquiry: Inquiry) -> list[Referral]:
     return rows
 
 
-def referrals_for_patient(user: Any, patient: Patient) -> list[Referral]:
-    """``patient`` comes from ``patient_get_for_user``; staff only (letter.view)."""
-    require(user, "letter.view")
-    rows = list(
-        Referral.objects.filter(patient=patient)
+# The patient page's two reads, compiled once per process (lib/compiled_read.py).
+_PATIENT_REFERRALS = CompiledRead(
+    lambda: (
+        Referral.objects.filter(patient_id=Slot("patient", UUIDField()))
         .only(*_REFERRAL_LIST_FIELDS)
         .order_by("-created_at")[:LIST_LIMIT]
     )
+)
+_PATIENT_LETTERS = CompiledRead(
+    lambda: (
+        Letter.objects.filter(patient_id=Slot("patient", UUIDField()))
+        .select_related("recipient", "drafted_by", "signed_by")
+        .only(
+            *_LETTER_LIST_FIELDS,
+            "recipient__name",
+            "recipient__kind",
+            "drafted_by__username",
+            "signed_by__username",
+        )
+        .order_by("-drafted_at")[:LIST_LIMIT]
+    )
+)
+
+
+def referrals_for_patient(user: Any, patient: Patient) -> list[Referral]:
+    """``patient`` comes from ``patient_get_for_user``; staff only (letter.view)."""
+    require(user, "letter.view")
+    rows: list[Referral] = _PATIENT_REFERRALS.objects(patient=patient.pk)
     audit_reads(user, "Referral", rows)
     return rows
 
@@ -102,18 +123,7 @@ def recipients_for_patient(user: Any, patient: Patient) -> list[Recipient]:
 
 def letters_for_patient(user: Any, patient: Patient) -> list[Letter]:
     require(user, "letter.view")
-    rows = list(
-        Letter.objects.filter(patient=patient)
-        .select_related("recipient", "drafted_by", "signed_by")
-        .only(
-            *_LETTER_LIST_FIELDS,
-            "recipient__name",
-            "recipient__kind",
-            "drafted_by__username",
-            "signed_by__username",
-        )
-        .order_by("-drafted_at")[:LIST_LIMIT]
-    )
+    rows: list[Letter] = _PATIENT_LETTERS.objects(patient=patient.pk)
     audit_reads(user, "Letter", rows)
     return rows
 

@@ -1,6 +1,6 @@
 """A form renderer that writes the plain input widgets (``<input>`` of every type, checkbox,
-``<textarea>``) in Python, with the same HTML as Django's widget templates, and leaves every
-other widget (selects, radios, multi-widgets) to those templates.
+``<textarea>``) and single selects in Python, with the same HTML as Django's widget
+templates, and leaves every other widget (radios, multi-widgets) to those templates.
 
 Why: the session chart renders some twenty widgets on every page, and rendering each through
 Django's template engine (``input.html`` including ``attrs.html``) was about a fifth of the
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
 
 _INPUTS = frozenset(
@@ -37,6 +38,7 @@ _INPUTS = frozenset(
     )
 )
 _TEXTAREA = "django/forms/widgets/textarea.html"
+_SELECT = "django/forms/widgets/select.html"
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -49,6 +51,29 @@ def _attrs(attrs: dict[str, Any]) -> str:
             parts.append(f" {conditional_escape(name)}")
         else:
             parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+    return "".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """As ``{{ value }}`` in a template: localized, then escaped."""
+    return str(conditional_escape(localize(value)))
+
+
+def _select(widget: dict[str, Any]) -> str:
+    """As ``select.html`` with ``select_option.html`` (its whitespace included)."""
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+        for option in group_choices:
+            value = conditional_escape(str(option["value"]))  # as |stringformat:"s"
+            parts.append(
+                f'\n  <option value="{value}"{_attrs(option["attrs"])}>'
+                f"{_shown(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
     return "".join(parts)
 
 
@@ -73,6 +98,17 @@ class InputsInPython(DjangoTemplates):
                 f'<textarea name="{conditional_escape(widget["name"])}"'
                 f"{_attrs(widget['attrs'])}>\n{text}</textarea>"
             )
+        if (
+            widget is not None
+            and template_name == _SELECT
+            and widget.get("template_name") == _SELECT
+            and all(
+                o.get("template_name") == "django/forms/widgets/select_option.html"
+                for _n, group, _i in widget["optgroups"]
+                for o in group
+            )
+        ):
+            return _select(widget)
         return str(super().render(template_name, context, request))
 
 

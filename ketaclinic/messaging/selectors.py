@@ -10,12 +10,14 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import models
+from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from ketaclinic.accounts.access import user_can
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.messaging.models import Attachment, Message, Thread, ThreadRead
 
 INBOX_LIMIT = 100
@@ -68,21 +70,35 @@ def _with_unread(rows: QuerySet[Thread], user: Any) -> QuerySet[Thread]:
     )
 
 
+def _unread(*, staff: bool) -> QuerySet[Any, Any]:
+    reader = Slot("user", models.IntegerField())
+    mine = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user_id=reader).values(
+        "read_at"
+    )[:1]
+    rows = Message.objects.filter(from_patient=staff)  # staff read the patient's, and back
+    if not staff:
+        rows = rows.filter(thread__patient_id=Slot("patient", models.UUIDField()))
+    return (
+        rows.order_by()
+        .annotate(my_read=Subquery(mine))
+        .filter(Q(my_read__isnull=True) | Q(sent_at__gt=F("my_read")))
+        .values(n=Func(F("pk"), function="COUNT", output_field=models.IntegerField()))
+    )
+
+
+# Compiled once per process (the navigation counts on every page: ~1 ms less each).
+_UNREAD_STAFF = CompiledRead(lambda: _unread(staff=True))
+_UNREAD_OWN = CompiledRead(lambda: _unread(staff=False))
+
+
 def unread_total(user: Any) -> int:
     """How many messages from the other side the user has not read (the navigation's badge).
     One query. Counts, not patient data: not audited."""
-    if not (is_staff_reader(user) or user_can(user, "message.own")):
+    if is_staff_reader(user):
+        return int(_UNREAD_STAFF.dicts(user=user.pk)[0]["n"])
+    if not user_can(user, "message.own"):
         return 0
-    other_side = is_staff_reader(user)
-    mine = ThreadRead.objects.filter(thread=OuterRef("thread_id"), user=user).values("read_at")[:1]
-    rows = Message.objects.filter(from_patient=other_side)
-    if not is_staff_reader(user):
-        rows = rows.filter(thread__patient_id=_own_patient_id(user))
-    return (
-        rows.annotate(my_read=Subquery(mine))
-        .filter(Q(my_read__isnull=True) | Q(sent_at__gt=F("my_read")))
-        .count()
-    )
+    return int(_UNREAD_OWN.dicts(user=user.pk, patient=_own_patient_id(user))[0]["n"])
 
 
 def _audit_threads(user: Any, threads: list[Thread]) -> None:

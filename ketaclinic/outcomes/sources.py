@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, UUIDField
 
 from ketaclinic.courses.models import Course
 from ketaclinic.eligibility.models import Evaluation
 from ketaclinic.infusions.models import Session, SessionStatus
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.outcomes.rules import Score
 from ketaclinic.scales.models import Administration
 
@@ -59,44 +60,92 @@ def _stream(patient_ids: list[UUID] | None, rows: QuerySet[Any, Any]) -> Iterato
     return rows.iterator(chunk_size=CHUNK)
 
 
+_SESSION_COLUMNS = (
+    "course__patient_id",
+    "course_id",
+    "course__protocol__code",
+    "course__protocol__route",
+    "course__started_by_id",
+    "start",
+    "course__protocol__name",
+)
+_SCORE_COLUMNS = ("patient_id", "instrument", "administered_at", "total")
+_DIAGNOSIS_COLUMNS = ("patient_id", "input_json")
+
+
+def _one(columns: tuple[str, ...], read: CompiledRead, patient_id: UUID) -> Iterator[Any]:
+    # The patient's id is not read back (it is the one asked for): a UUID less per row.
+    rest = columns[1:]
+    return iter([(patient_id, *(row[c] for c in rest)) for row in read.dicts(patient=patient_id)])
+
+
+def _patient_slot() -> Slot:
+    return Slot("patient", UUIDField())
+
+
+# One patient's rows (the patient page), each read compiled once per process.
+_ONE_SESSIONS = CompiledRead(
+    lambda: (
+        Session.objects.filter(status__in=GIVEN, course__patient_id=_patient_slot())
+        .order_by("course_id", "start")
+        .values(*_SESSION_COLUMNS[1:])
+    )
+)
+_ONE_SCORES = CompiledRead(
+    lambda: (
+        Administration.objects.filter(total__isnull=False, patient_id=_patient_slot())
+        .order_by("instrument", "administered_at")
+        .values(*_SCORE_COLUMNS[1:])
+    )
+)
+_ONE_DIAGNOSES = CompiledRead(
+    lambda: (
+        Evaluation.objects.filter(patient_id=_patient_slot())
+        .order_by("-created_at", "-id")
+        .values(*_DIAGNOSIS_COLUMNS[1:])
+    )
+)
+
+
 def _sessions(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
+    if patient_ids is not None and len(patient_ids) == 1:
+        return _one(_SESSION_COLUMNS, _ONE_SESSIONS, patient_ids[0])
     rows = Session.objects.filter(status__in=GIVEN)
     if patient_ids is not None:
         rows = rows.filter(course__patient_id__in=patient_ids)
     return _stream(
         patient_ids,
-        rows.order_by("course__patient_id", "course_id", "start").values_list(
-            "course__patient_id",
-            "course_id",
-            "course__protocol__code",
-            "course__protocol__route",
-            "course__started_by_id",
-            "start",
-            "course__protocol__name",
-        ),
+        rows.order_by("course__patient_id", "course_id", "start").values_list(*_SESSION_COLUMNS),
     )
 
 
 def _scores(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
+    if patient_ids is not None and len(patient_ids) == 1:
+        return _one(_SCORE_COLUMNS, _ONE_SCORES, patient_ids[0])
     rows = Administration.objects.filter(total__isnull=False)
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=patient_ids)
     return _stream(
         patient_ids,
-        rows.order_by("patient_id", "instrument", "administered_at").values_list(
-            "patient_id", "instrument", "administered_at", "total"
-        ),
+        rows.order_by("patient_id", "instrument", "administered_at").values_list(*_SCORE_COLUMNS),
     )
 
 
 def _diagnoses(patient_ids: list[UUID] | None) -> Iterator[tuple[Any, ...]]:
+    if patient_ids is not None and len(patient_ids) == 1:
+        return _one(_DIAGNOSIS_COLUMNS, _ONE_DIAGNOSES, patient_ids[0])
     rows = Evaluation.objects.all()
     if patient_ids is not None:
         rows = rows.filter(patient_id__in=patient_ids)
     return _stream(
         patient_ids,
-        rows.order_by("patient_id", "-created_at", "-id").values_list("patient_id", "input_json"),
+        rows.order_by("patient_id", "-created_at", "-id").values_list(*_DIAGNOSIS_COLUMNS),
     )
+
+
+def _uuid(value: Any) -> UUID:
+    # PostgreSQL's rows hold UUIDs already; parse only what is not one (~1 µs a row).
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 class KeyedStream:
@@ -107,11 +156,11 @@ class KeyedStream:
         self._next: tuple[Any, ...] | None = next(rows, None)
 
     def key(self) -> UUID | None:
-        return None if self._next is None else UUID(str(self._next[0]))
+        return None if self._next is None else _uuid(self._next[0])
 
     def take(self, key: UUID) -> list[tuple[Any, ...]]:
         taken: list[tuple[Any, ...]] = []
-        while self._next is not None and UUID(str(self._next[0])) == key:
+        while self._next is not None and _uuid(self._next[0]) == key:
             taken.append(self._next)
             self._next = next(self._rows, None)
         return taken

@@ -14,13 +14,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, UUIDField
 from django.urls import reverse
 
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import audit_record
 from ketaclinic.courses.models import Protocol
 from ketaclinic.infusions.protocols.definitions import Phase
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.outcomes.models import CourseOutcome, ExpectedCurve, NotOnTrackFlag, TimepointResult
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
 from ketaclinic.outcomes.rules.expected import (
@@ -269,8 +270,17 @@ def prescribers_notify(*, flag_ids: list[int]) -> None:
     )
 
 
+# Compiled once per process (lib/compiled_read.py): the staff record page reads it each view.
+_PATIENT_FLAGS = CompiledRead(
+    lambda: NotOnTrackFlag.objects.filter(patient_id=Slot("patient", UUIDField())).order_by(
+        "-raised_at"
+    )
+)
+
+
 def flags_for_patient(patient_id: Any) -> list[NotOnTrackFlag]:
-    return list(NotOnTrackFlag.objects.filter(patient_id=patient_id).order_by("-raised_at"))
+    flags: list[NotOnTrackFlag] = _PATIENT_FLAGS.objects(patient=patient_id)
+    return flags
 
 
 def flag_counts() -> dict[str, int]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ketaclinic.accounts.access import user_can
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.patients.models import FlagStatus, Patient, SafetyFlag
 
 LIST_LIMIT = 50
@@ -40,12 +41,23 @@ def _parse_id(patient_id: UUID | str) -> UUID | None:
         return None
 
 
+_PATIENT = CompiledRead(
+    lambda: Patient.objects.filter(pk=Slot("patient", models.UUIDField())).order_by()
+)
+
+
 def patient_get_for_user(user: Any, patient_id: UUID | str, *, audit: bool = True) -> Patient:
     """The patient, if the user may see it; else Patient.DoesNotExist, as for a missing id."""
     pk = _parse_id(patient_id)
     if pk is None:
         raise Patient.DoesNotExist
-    patient = patients_visible_to(user).get(pk=pk)
+    if user_can(user, "patient.view_any"):
+        found = _PATIENT.objects(patient=pk)
+        if not found:
+            raise Patient.DoesNotExist
+        patient: Patient = found[0]
+    else:
+        patient = patients_visible_to(user).get(pk=pk)
     if audit:
         audit_record_many(
             actor=user,
@@ -93,8 +105,38 @@ def patient_page_for_user(
     return found
 
 
+_OPEN_FLAGS = CompiledRead(
+    lambda: SafetyFlag.objects.filter(
+        patient_id=Slot("patient", models.UUIDField()), status=FlagStatus.ACTIVE
+    ).order_by("-opened_at")  # as SafetyFlag.Meta.ordering
+)
+
+
 def patient_open_flags(patient: Patient) -> list[SafetyFlag]:
-    return list(SafetyFlag.objects.filter(patient=patient, status=FlagStatus.ACTIVE))
+    """The patient's open flags, newest first (compiled once per process: every chart and
+    patient banner reads them)."""
+    flags: list[SafetyFlag] = _OPEN_FLAGS.objects(patient=patient.pk)
+    return flags
+
+
+_FLAGS = CompiledRead(
+    lambda: (
+        SafetyFlag.objects.filter(
+            patient_id=Slot("patient", models.UUIDField()),
+            status__in=[FlagStatus.ACTIVE, FlagStatus.ACKNOWLEDGED],
+        )
+        .select_related("acknowledged_by")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[F("acknowledged_at").desc(nulls_last=True), F("pk").desc()],
+            )
+        )
+        .filter(Q(status=FlagStatus.ACTIVE) | Q(rank__lte=Slot("limit", models.IntegerField())))
+        .order_by("-opened_at")
+    )
+)
 
 
 def patient_flags(
@@ -105,21 +147,7 @@ def patient_flags(
     each acknowledged flag numbered by a window, only the first ``limit`` kept."""
     if not acknowledged:
         return patient_open_flags(patient), []
-    rows = (
-        SafetyFlag.objects.filter(
-            patient=patient, status__in=[FlagStatus.ACTIVE, FlagStatus.ACKNOWLEDGED]
-        )
-        .select_related("acknowledged_by")
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("status")],
-                order_by=[F("acknowledged_at").desc(nulls_last=True), F("pk").desc()],
-            )
-        )
-        .filter(Q(status=FlagStatus.ACTIVE) | Q(rank__lte=limit))
-        .order_by("-opened_at")
-    )
+    rows = _FLAGS.objects(patient=patient.pk, limit=limit)
     open_flags: list[SafetyFlag] = []
     done: list[SafetyFlag] = []
     for flag in rows:
@@ -293,21 +321,12 @@ def _last_dose(patient: Any) -> QuerySet[Any]:
     ).order_by("-pk")
 
 
-def patient_summary(patient: Patient) -> PatientSummary:
-    """Allergies, the last charted weight, the open course's progress and next session, and the
-    latest total of each rating scale with its previous one: three queries whatever the length
-    of the history (the caller has read the patient, audited)."""
-    from ketaclinic.courses.models import Course
+def _summary_facts() -> QuerySet[Any, Any]:
     from ketaclinic.eligibility.models import Evaluation
     from ketaclinic.infusions.models import Session
-    from ketaclinic.infusions.protocols import Phase as ProtocolPhase
-    from ketaclinic.infusions.services.common import protocol_definition
-    from ketaclinic.scales.models import Administration
 
-    # The latest evaluation's answers (allergies), the last charted weight and the next
-    # session, each a subquery on its index, in one query.
-    facts = (
-        Patient.objects.filter(pk=patient.pk)
+    return (
+        Patient.objects.filter(pk=Slot("patient", models.UUIDField()))
         .annotate(
             evaluation_input=Subquery(
                 Evaluation.objects.filter(patient=OuterRef("pk"))
@@ -319,31 +338,72 @@ def patient_summary(patient: Patient) -> PatientSummary:
             weight_at=Subquery(_last_dose(OuterRef("pk")).values("session__start")[:1]),
             next_start=Subquery(
                 Session.objects.filter(
-                    course__patient=OuterRef("pk"), status="scheduled", start__gte=timezone.now()
+                    course__patient=OuterRef("pk"),
+                    status="scheduled",
+                    start__gte=Slot("now", models.DateTimeField()),
                 )
                 .order_by("start")
                 .values("start")[:1]
             ),
         )
+        .order_by()
         .values("evaluation_input", "weight_kg", "weight_at", "next_start")
-        .get()
     )
-    allergies: list[str] | None = None
-    evaluation_input = facts["evaluation_input"]
-    if isinstance(evaluation_input, dict):
-        raw = evaluation_input.get("allergies")
-        if isinstance(raw, list):
-            allergies = [str(a) for a in raw if str(a).strip()]
-    course = (
-        Course.objects.filter(patient=patient, status__in=_OPEN_COURSE)
+
+
+def _open_course_done() -> QuerySet[Any]:
+    from ketaclinic.courses.models import Course
+
+    return (
+        Course.objects.filter(
+            patient_id=Slot("patient", models.UUIDField()), status__in=_OPEN_COURSE
+        )
         .annotate(
             done=Count(
                 "sessions",
                 filter=Q(sessions__status__in=_DONE, sessions__phase=models.F("phase")),
             )
         )
-        .first()
+        .order_by("-started_at")[:1]  # as .first() on Course's ordering
     )
+
+
+def _latest_scores() -> QuerySet[Any, Any]:
+    from ketaclinic.scales.models import Administration
+
+    return (
+        Administration.objects.filter(
+            patient_id=Slot("patient", models.UUIDField()), total__isnull=False
+        )
+        .order_by("-administered_at")
+        .values("instrument", "total", "administered_at")[:SCORES_READ]
+    )
+
+
+# The summary's three reads, compiled once per process (lib/compiled_read.py).
+_SUMMARY_FACTS = CompiledRead(_summary_facts)
+_OPEN_COURSE_DONE = CompiledRead(_open_course_done)
+_LATEST_SCORES = CompiledRead(_latest_scores)
+
+
+def patient_summary(patient: Patient) -> PatientSummary:
+    """Allergies, the last charted weight, the open course's progress and next session, and the
+    latest total of each rating scale with its previous one: three queries whatever the length
+    of the history (the caller has read the patient, audited)."""
+    from ketaclinic.infusions.protocols import Phase as ProtocolPhase
+    from ketaclinic.infusions.services.common import protocol_definition
+
+    # The latest evaluation's answers (allergies), the last charted weight and the next
+    # session, each a subquery on its index, in one query.
+    facts = _SUMMARY_FACTS.dicts(patient=patient.pk, now=timezone.now())[0]
+    allergies: list[str] | None = None
+    evaluation_input = facts["evaluation_input"]
+    if isinstance(evaluation_input, dict):
+        raw = evaluation_input.get("allergies")
+        if isinstance(raw, list):
+            allergies = [str(a) for a in raw if str(a).strip()]
+    found = _OPEN_COURSE_DONE.objects(patient=patient.pk)
+    course = found[0] if found else None
     total = None
     if course is not None:
         # Protocol rows never change: each is read and parsed once per process.
@@ -351,11 +411,8 @@ def patient_summary(patient: Patient) -> PatientSummary:
         limit = getattr(rule, "max_sessions", None)
         total = limit.value if limit is not None else None
     latest: dict[str, list[tuple[int, datetime]]] = {}
-    for instrument, score, at in (
-        Administration.objects.filter(patient=patient, total__isnull=False)
-        .order_by("-administered_at")
-        .values_list("instrument", "total", "administered_at")[:SCORES_READ]
-    ):
+    for row in _LATEST_SCORES.dicts(patient=patient.pk):
+        instrument, score, at = row["instrument"], row["total"], row["administered_at"]
         kept = latest.setdefault(instrument, [])
         if score is not None and len(kept) < 2:
             kept.append((score, at))

@@ -12,7 +12,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, UUIDField
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,6 +24,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.infusions.models import Session, SessionStatus
 from ketaclinic.infusions.protocols import Preparation, ProtocolDataError
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.explain import ABOUT, ABOUT_ANY
 from ketaclinic.portal.models import (
@@ -204,12 +205,9 @@ def _moment(value: Any) -> datetime | None:
     return moment
 
 
-def portal_status(patient: Patient) -> PortalStatus:
-    """The caller has checked access to the patient (the staff page read it). One query: the
-    account's password (usable or not), the last invitation (as one JSON object) and the time
-    of the last contact change, each a subquery on its (patient, time) index."""
-    row = (
-        Patient.objects.filter(pk=patient.pk)
+def _portal_status() -> QuerySet[Any, Any]:
+    return (
+        Patient.objects.filter(pk=Slot("patient", UUIDField()))
         .annotate(
             portal_password=Subquery(
                 User.objects.filter(patient=OuterRef("pk")).order_by("pk").values("password")[:1]
@@ -227,9 +225,20 @@ def portal_status(patient: Patient) -> PortalStatus:
                 output_field=JSONField(),
             ),
         )
+        .order_by()
         .values("portal_password", "portal_account", "last_contact_change_at", "last_invitation")
-        .get()
     )
+
+
+# Compiled once per process (lib/compiled_read.py): the staff record page reads it each view.
+_PORTAL_STATUS = CompiledRead(_portal_status)
+
+
+def portal_status(patient: Patient) -> PortalStatus:
+    """The caller has checked access to the patient (the staff page read it). One query: the
+    account's password (usable or not), the last invitation (as one JSON object) and the time
+    of the last contact change, each a subquery on its (patient, time) index."""
+    row = _PORTAL_STATUS.dicts(patient=patient.pk)[0]
     last = None
     fields = row["last_invitation"]
     if isinstance(fields, str):  # SQLite hands the object back as text

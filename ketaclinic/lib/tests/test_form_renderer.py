@@ -27,6 +27,11 @@ class Everything(forms.Form):
     hidden = forms.CharField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     choice = forms.ChoiceField(choices=[("a", "A & B"), ("c", "<C>")], required=False)
+    grouped = forms.ChoiceField(
+        choices=[("Group & <one>", [(1, "One"), (2, "Two")]), ("", "None"), (3, "Three")],
+        required=False,
+    )
+    several = forms.MultipleChoiceField(choices=[("p", "P"), ("q", "Q")], required=False)
     many = forms.MultipleChoiceField(
         choices=[("x", "X"), ("y", "Y")], widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -45,6 +50,8 @@ CASES: list[tuple[dict[str, Any] | None, dict[str, Any]]] = [
             "hidden": "x&y",
             "note": "line one\n<script>",
             "choice": "c",
+            "grouped": 2,
+            "several": ["p", "q"],
         },
     ),
     ({"text": "", "number": "abc", "tick": "on", "note": "", "many": ["y"]}, {}),

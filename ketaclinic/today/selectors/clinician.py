@@ -15,6 +15,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.eligibility.models import EligibilityDecision, Evaluation
 from ketaclinic.infusions.models import Session, SessionSignature, SessionStatus
+from ketaclinic.lib.compiled_read import CompiledRead
 from ketaclinic.patients.models import FlagStatus, SafetyFlag
 from ketaclinic.today.selectors.sessions import Day, day_sessions
 
@@ -40,31 +41,37 @@ class ClinicianDay:
 M = TypeVar("M", bound=Model)
 
 
-def _counted(rows: QuerySet[M]) -> Counted[M]:
-    """The first LIST_LIMIT rows and how many there are in all, in one query (a window
-    count rides along on each row; no rows, none in all)."""
-    items = list(rows.annotate(in_all=Window(Count("pk")))[:LIST_LIMIT])
+def _counting(rows: QuerySet[M]) -> QuerySet[Any, Any]:
+    # A window count rides along on each row: the card's first rows and how many in all.
+    return rows.annotate(in_all=Window(Count("pk")))[:LIST_LIMIT]
+
+
+def _counted(read: CompiledRead) -> Counted[Any]:
+    """The first LIST_LIMIT rows and how many there are in all, in one query (no rows, none
+    in all)."""
+    items = read.objects()
     return Counted(items, int(getattr(items[0], "in_all", 0)) if items else 0)
 
 
-def clinician_day_for_user(user: Any, *, now: datetime | None = None) -> ClinicianDay:
-    """Seven queries for the day's sessions, one per card below, one audit write."""
-    require(user, "session.view")
-    require(user, "eligibility.decide")
-    day = day_sessions(user, now=now)
-    flags = _counted(
+# The three cards' reads take no value: each compiled once per process (lib/compiled_read.py).
+_FLAGS = CompiledRead(
+    lambda: _counting(
         SafetyFlag.objects.filter(status=FlagStatus.ACTIVE)
         .select_related("patient")
         .order_by("-opened_at", "-pk")
     )
-    decisions = _counted(
+)
+_DECISIONS = CompiledRead(
+    lambda: _counting(
         Evaluation.objects.filter(
             ~Exists(EligibilityDecision.objects.filter(evaluation=OuterRef("pk")))
         )
         .select_related("patient")
         .order_by("created_at", "pk")
     )
-    to_sign = _counted(
+)
+_TO_SIGN = CompiledRead(
+    lambda: _counting(
         Session.objects.filter(status=SessionStatus.DISCHARGED)
         .exclude(
             Exists(
@@ -74,6 +81,17 @@ def clinician_day_for_user(user: Any, *, now: datetime | None = None) -> Clinici
         .select_related("course__patient", "chair")
         .order_by("start", "pk")
     )
+)
+
+
+def clinician_day_for_user(user: Any, *, now: datetime | None = None) -> ClinicianDay:
+    """Seven queries for the day's sessions, one per card below, one audit write."""
+    require(user, "session.view")
+    require(user, "eligibility.decide")
+    day = day_sessions(user, now=now)
+    flags: Counted[SafetyFlag] = _counted(_FLAGS)
+    decisions: Counted[Evaluation] = _counted(_DECISIONS)
+    to_sign: Counted[Session] = _counted(_TO_SIGN)
     targets = [AuditTarget("SafetyFlag", str(f.pk), f.patient_id) for f in flags.items]
     targets += [AuditTarget("Evaluation", str(e.pk), e.patient_id) for e in decisions.items]
     targets += [AuditTarget("Session", str(s.pk), s.course.patient_id) for s in to_sign.items]

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -26,8 +27,9 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.rules import monitoring
-from ketaclinic.infusions.selectors import ACTIVE, BoardRow, board_data
+from ketaclinic.infusions.selectors import ACTIVE, BoardRow, board_data, board_sessions
 from ketaclinic.infusions.services import session_protocol
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 
 S = SessionStatus
 TILE_STATE = {
@@ -137,10 +139,10 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, end = day_bounds(today)
-    todays = Q(start__gte=start, start__lt=end) & ~Q(status=S.CANCELLED)
     data = board_data(
         now=now,
-        also=todays,
+        sessions_read=_DAY_AND_ACTIVE,
+        values={"start": start, "end": end},
         vitals_also=lambda read: Q(  # the baselines of today's checked-in sessions
             session_id__in=[
                 s.pk for s in read if s.status == S.CHECKED_IN and start <= s.start < end
@@ -148,17 +150,6 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
             phase=S.CHECKED_IN,
         ),
         kinds_also=(ChartEntryKind.CLINICIAN_REVIEW,),
-        annotations={
-            "check_waiting": Exists(
-                DoseCheck.objects.filter(session=OuterRef("pk"), second_checked_at__isnull=True)
-            ),
-            "nurse_signed": Exists(
-                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.NURSE.value)
-            ),
-            "clinician_signed": Exists(
-                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.CLINICIAN.value)
-            ),
-        },
     )
     sessions = sorted(
         (s for s in data.sessions if start <= s.start < end and s.status != S.CANCELLED),
@@ -186,12 +177,8 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
             signed.add((s.pk, Role.NURSE.value))
         if getattr(s, "clinician_signed", False):
             signed.add((s.pk, Role.CLINICIAN.value))
-    presence = list(
-        PrescriberPresence.objects.filter(date=today, clinician__is_active=True)
-        .select_related("clinician")
-        .order_by("from_time")
-    )
-    chairs = list(Chair.objects.order_by("name"))
+    presence: list[PrescriberPresence] = _PRESENCE.objects(today=today)
+    chairs: list[Chair] = _CHAIRS.objects()
     facts_list: list[SessionFacts] = []
     for session in sessions:
         facts = SessionFacts(session=session, row=rows.get(session.pk))
@@ -225,6 +212,40 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
             ],
         )
     return Day(today=today, sessions=facts_list, tiles=tiles, presence=presence)
+
+
+# Compiled once per process (lib/compiled_read.py). The day's sessions are read with the
+# board's: whether a second check waits and who has signed ride along as EXISTS columns.
+_DAY_AND_ACTIVE = CompiledRead(
+    lambda: board_sessions(
+        also=Q(
+            start__gte=Slot("start", models.DateTimeField()),
+            start__lt=Slot("end", models.DateTimeField()),
+        )
+        & ~Q(status=S.CANCELLED),
+        annotations={
+            "check_waiting": Exists(
+                DoseCheck.objects.filter(session=OuterRef("pk"), second_checked_at__isnull=True)
+            ),
+            "nurse_signed": Exists(
+                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.NURSE.value)
+            ),
+            "clinician_signed": Exists(
+                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.CLINICIAN.value)
+            ),
+        },
+    )
+)
+_PRESENCE = CompiledRead(
+    lambda: (
+        PrescriberPresence.objects.filter(
+            date=Slot("today", models.DateField()), clinician__is_active=True
+        )
+        .select_related("clinician")
+        .order_by("from_time")
+    )
+)
+_CHAIRS = CompiledRead(lambda: Chair.objects.order_by("name"))
 
 
 def _pure(row: VitalsReading) -> monitoring.Vitals:
