@@ -76,6 +76,10 @@ class _Compiled:
 
     def rows(self, values: dict[str, Any]) -> list[list[Any]]:
         connection = connections[self.alias]
+        if any(v is None for v in values.values()):
+            # Django writes IS NULL for None; the kept SQL says "= %s", which matches nothing:
+            # refuse rather than answer differently from the queryset.
+            raise ValueError("a compiled read's slot cannot hold None")
         params = [
             p.output_field.get_db_prep_value(values[p.name], connection)
             if isinstance(p, Slot)

@@ -96,3 +96,11 @@ def test_only_model_rows_or_values_dicts_are_compiled() -> None:
     read = CompiledRead(lambda: Patient.objects.values_list("pk"))
     with pytest.raises(TypeError):
         read.dicts()
+
+
+def test_a_slot_given_none_is_refused_not_answered_differently(clinic: Clinic) -> None:
+    """Django writes IS NULL for None; the kept SQL would match nothing: refused."""
+    read = CompiledRead(lambda: Patient.objects.filter(pk=Slot("patient", models.UUIDField())))
+    assert [p.pk for p in read.objects(patient=clinic.pat.pk)] == [clinic.pat.pk]
+    with pytest.raises(ValueError, match="cannot hold None"):
+        read.objects(patient=None)
