@@ -139,6 +139,7 @@ END $$""")
         # insert (the monitor feed's batch of vitals, issue 17) marks its patients in one
         # statement instead of one trigger call per row.
         inserted = patient.format(row="n", **tables)
+        # Only our own table, column and function names are put into the text.
         statements.append(f"""
 CREATE OR REPLACE FUNCTION {PREFIX}{name}_ins_fn() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -146,7 +147,7 @@ BEGIN
     SELECT DISTINCT p.patient_id FROM new_rows n CROSS JOIN LATERAL ({inserted}) p (patient_id)
     ON CONFLICT DO NOTHING;
     RETURN NULL;
-END $$""")
+END $$""")  # noqa: S608
         statements.append(
             f"CREATE OR REPLACE TRIGGER {PREFIX}{name}_i AFTER INSERT ON {tables[table]} "
             f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
