@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from bench.__main__ import HOST, ROOT, free_port, postgresql
+from bench.__main__ import HOST, ROOT, CpuMeter, _postmaster_pid, free_port, postgresql
 from ketaclinic.monitors.feed import samples
 from ketaclinic.monitors.feed.client import MonitorLink
 
@@ -258,7 +258,7 @@ def main(argv: list[str]) -> None:
     if not 0 < args.seconds <= MAX_SECONDS or not 0 < args.burst_seconds <= MAX_SECONDS:
         sys.exit(f"durations must be at most {MAX_SECONDS} s")
     with (
-        postgresql() as (database_url, _data),
+        postgresql() as (database_url, data),
         tempfile.TemporaryDirectory(prefix="kc-bench.") as var,
     ):
         env = os.environ | {
@@ -307,9 +307,12 @@ def main(argv: list[str]) -> None:
                 f"ACK latency p50 {_pct(steady, 0.5) * 1000:.1f} ms, "
                 f"p99 {_pct(steady, 0.99) * 1000:.1f} ms (target p99 < 200 ms); {_load()}"
             )
+            cpu = CpuMeter(listener.pid, _postmaster_pid(data))
+            cpu.begin()
             started = time.perf_counter()
             count, burst = asyncio.run(_burst(port, args.monitors, args.burst_seconds))
             took = time.perf_counter() - started
+            cpu.end()
             burst_rate = count / took
             print(
                 f"burst: {count} messages AA in {took:.1f} s = {burst_rate:.0f} messages/s, "
@@ -317,6 +320,12 @@ def main(argv: list[str]) -> None:
                 f"{burst_rate * 2:.0f} rows/s (message + vitals row); ACK p50 "
                 f"{_pct(burst, 0.5) * 1000:.1f} ms, p99 {_pct(burst, 0.99) * 1000:.1f} ms; "
                 f"{_load()}"
+            )
+            per = 1e6 / max(count, 1)
+            print(
+                f"burst CPU a message: listener {cpu.spent[0] * per:.0f} us, PostgreSQL "
+                f"{cpu.spent[1] * per:.0f} us, the simulated monitors (this process) "
+                f"{cpu.spent[2] * per:.0f} us"
             )
         finally:
             listener.terminate()
