@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import queue
 import threading
@@ -35,20 +34,6 @@ from ketaclinic.monitors.services import Incoming, message_read, messages_receiv
 log = logging.getLogger("ketaclinic.monitors")
 
 AUTOCONFIRM_EVERY_S = 60.0
-GC_YOUNG_THRESHOLD = 20_000
-"""Allocations between young collections (Python's default is 700): a batch makes tens of
-thousands of short-lived objects, nearly all freed by reference counting."""
-
-
-def listener_gc_settle() -> None:
-    """Before serving: what was loaded (Django, the apps, the code book) moves to the
-    permanent generation, so that the collector no longer walks it on every full collection
-    (under the burst, collections were a visible part of the listener's CPU: bench/README.md),
-    and young collections run less often. Cyclic garbage is still collected."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 @dataclass

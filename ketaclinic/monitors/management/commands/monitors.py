@@ -20,7 +20,7 @@ from django.utils import timezone
 from ketaclinic.courses.models import Chair
 from ketaclinic.monitors.feed import samples
 from ketaclinic.monitors.feed.client import MonitorLink
-from ketaclinic.monitors.listener import FeedWorker, Listener, listen, listener_gc_settle
+from ketaclinic.monitors.listener import FeedWorker, Listener, listen
 from ketaclinic.monitors.models import MonitorDevice
 
 
@@ -85,7 +85,6 @@ class Command(BaseCommand):
             max_frame=options["max_frame"],
         )
         children = self._children(options)
-        listener_gc_settle()
         worker.start()
 
         def ready(addresses: str) -> None:
