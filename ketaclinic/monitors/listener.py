@@ -128,18 +128,18 @@ class FeedWorker:
                         type(error).__name__,
                         len(batch),
                     )
-                    for item in batch:
-                        item.deliver(_nak(item.message.header, "database unavailable: send again"))
+                    nak = "database unavailable: send again"
+                    _deliver_all([(item.deliver, _nak(item.message.header, nak)) for item in batch])
                     self._count("ae", len(batch))
                     return
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
                 continue
             break
-        for item, result in zip(batch, results, strict=True):
+        for result in results:
             self._count(result.ack_code.lower())
             self._count("readings", result.readings)
-            item.deliver(result.ack)
+        _deliver_all([(item.deliver, r.ack) for item, r in zip(batch, results, strict=True)])
 
 
 _IDLE = _Item(Incoming("", Header()), lambda _ack: None)
@@ -180,7 +180,9 @@ class Listener:
             while True:
                 timeout = self.frame_timeout_s if decoder.in_frame else self.idle_timeout_s
                 try:
-                    chunk = await asyncio.wait_for(reader.read(65536), timeout)
+                    # asyncio.timeout, not wait_for: no task made for every read.
+                    async with asyncio.timeout(timeout):
+                        chunk = await reader.read(65536)
                 except TimeoutError:
                     log.info("closing a connection idle for %.0f s", timeout)
                     break
@@ -207,20 +209,41 @@ class Listener:
                 await writer.wait_closed()
 
 
+@dataclass(frozen=True)
+class _Deliverer:
+    """Called in the database thread: hands the ACK to the connection's coroutine."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bytes]
+
+    def __call__(self, ack: bytes) -> None:
+        self.loop.call_soon_threadsafe(_settle, [(self.future, ack)])
+
+
 def _deliverer(
     loop: asyncio.AbstractEventLoop, future: asyncio.Future[bytes]
 ) -> Callable[[bytes], None]:
-    """Called in the database thread: hands the ACK to the connection's coroutine."""
-
-    def deliver(ack: bytes) -> None:
-        loop.call_soon_threadsafe(_settle, future, ack)
-
-    return deliver
+    return _Deliverer(loop, future)
 
 
-def _settle(future: asyncio.Future[bytes], ack: bytes) -> None:
-    if not future.done():
-        future.set_result(ack)
+def _deliver_all(pairs: list[tuple[Callable[[bytes], None], bytes]]) -> None:
+    """Hand a batch's ACKs over: those for an event loop in one call per loop (each
+    `call_soon_threadsafe` wakes the loop with a write to its pipe: once a batch, not once a
+    message), any other deliverer called as it is."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bytes], bytes]]] = {}
+    for deliver, ack in pairs:
+        if isinstance(deliver, _Deliverer):
+            by_loop.setdefault(deliver.loop, []).append((deliver.future, ack))
+        else:
+            deliver(ack)
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(settled: list[tuple[asyncio.Future[bytes], bytes]]) -> None:
+    for future, ack in settled:
+        if not future.done():
+            future.set_result(ack)
 
 
 async def listen(

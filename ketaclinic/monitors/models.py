@@ -34,7 +34,11 @@ class MonitorDevice(models.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.name} [{self.device_id}]"[:100]
+        return self.label_of(self.name, self.device_id)
+
+    @staticmethod
+    def label_of(name: str, device_id: str) -> str:
+        return f"{name} [{device_id}]"[:100]
 
 
 class MessageStatus(models.TextChoices):

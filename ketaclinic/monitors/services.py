@@ -21,15 +21,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
 from ketaclinic.courses.models import Chair
-from ketaclinic.infusions.models import ChartEntryKind, Session
+from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
 from ketaclinic.infusions.services import (
     CHARTING,
     MonitorCharted,
@@ -38,7 +37,7 @@ from ketaclinic.infusions.services import (
     vitals_record_from_monitor,
     vitals_record_from_monitor_many,
 )
-from ketaclinic.lib.bulk import rows_insert
+from ketaclinic.lib.bulk import any_of, columns_insert
 from ketaclinic.monitors.feed.ack import build_ack
 from ketaclinic.monitors.feed.parse import (
     Header,
@@ -107,6 +106,21 @@ class Incoming:
     sets: tuple[VitalsSet, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Device:
+    """A registered monitor as routing needs it (a row, not a model instance)."""
+
+    pk: int
+    device_id: str
+    name: str
+    sending_facility: str
+    chair_id: int | None
+
+    @property
+    def label(self) -> str:
+        return MonitorDevice.label_of(self.name, self.device_id)
+
+
 @dataclass
 class _Work:
     """One message on its way through a batch (made afresh for each try of the batch)."""
@@ -115,7 +129,7 @@ class _Work:
     header: Header
     parsed: ParsedMessage | None = None
     refused: MessageRefused | None = None
-    device: MonitorDevice | None = None
+    device: _Device | None = None
     sets: Sequence[VitalsSet] = ()
     session_id: UUID | None = None
     reason: str = ""
@@ -148,10 +162,18 @@ def _work(item: bytes | Incoming) -> _Work:
 def _devices(works: Sequence[_Work]) -> None:
     """Each message's registered, active monitor (OBX-18 ids first, then MSH-3), when its
     sending facility matches where one is registered: one query for the batch."""
-    ids = {i for w in works if w.parsed for i in w.parsed.device_ids}
+    ids = sorted({i for w in works if w.parsed for i in w.parsed.device_ids})
     if not ids:
         return
-    found = {d.device_id: d for d in MonitorDevice.objects.filter(device_id__in=ids, active=True)}
+    where, params = any_of(ids)
+    # Only the model's own table name is put into the text; the ids are parameters.
+    sql = (
+        "SELECT id, device_id, name, sending_facility, chair_id "  # noqa: S608
+        f"FROM {MonitorDevice._meta.db_table} WHERE active AND device_id {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = {row[1]: _Device(*row) for row in cursor.fetchall()}
     for work in works:
         if work.parsed is None:
             continue
@@ -189,6 +211,32 @@ def _route(
     work.session_id = candidates[0]
 
 
+def _open_sessions(chairs: list[int]) -> list[tuple[UUID, int, datetime | None]]:
+    """(session, chair, first check-in) of each session charting in these chairs. On
+    PostgreSQL one statement of fixed text (prepared); elsewhere the same through the ORM."""
+    if connection.vendor != "postgresql":
+        rows = Session.objects.filter(chair_id__in=chairs, status__in=CHARTING).values_list(
+            "pk", "chair_id"
+        )
+        firsts: dict[UUID, datetime] = {}
+        for session_id, at in ChartEntry.objects.filter(
+            session_id__in=[pk for pk, _ in rows], kind=ChartEntryKind.CHECK_IN
+        ).values_list("session_id", "at"):
+            firsts[session_id] = min(at, firsts.get(session_id, at))
+        return [(pk, chair, firsts.get(pk)) for pk, chair in rows]
+    session, entry = Session._meta.db_table, ChartEntry._meta.db_table
+    # Only our own table names are put into the text; values are parameters.
+    sql = (
+        f"SELECT s.id, s.chair_id, (SELECT min(e.at) FROM {entry} e "  # noqa: S608
+        f"WHERE e.session_id = s.id AND e.kind = %s) FROM {session} s "
+        "WHERE s.chair_id = ANY(%s) AND s.status = ANY(%s)"
+    )
+    with connection.cursor() as cursor:
+        statuses = [str(status.value) for status in CHARTING]
+        cursor.execute(sql, [str(ChartEntryKind.CHECK_IN.value), chairs, statuses])
+        return list(cursor.fetchall())
+
+
 def _sessions(works: Sequence[_Work]) -> None:
     """The session checked in, infusing or in recovery in each monitor's chair at the
     reading's time, or why none: one query for the batch."""
@@ -198,16 +246,7 @@ def _sessions(works: Sequence[_Work]) -> None:
     if chairs:
         # One query, each session with its first check-in: every round trip counts in the
         # ACK's latency when the machine is busy.
-        rows = (
-            Session.objects.filter(chair_id__in=chairs, status__in=CHARTING)
-            .annotate(
-                checked_in=Min(
-                    "chart_entries__at", filter=Q(chart_entries__kind=ChartEntryKind.CHECK_IN)
-                )
-            )
-            .values_list("pk", "chair_id", "checked_in")
-        )
-        for pk, chair_id, checked_in in rows:
+        for pk, chair_id, checked_in in _open_sessions(sorted(chairs)):
             open_by_chair.setdefault(chair_id, []).append(pk)
             if checked_in is not None:
                 check_ins[pk] = checked_in
@@ -243,25 +282,48 @@ def _feed_in(work: _Work) -> MonitorFeedIn:
     )
 
 
-def _message_row(work: _Work, status: str, code: str, reason: str) -> MonitorMessage:
+MESSAGE_COLUMNS = (
+    "received_at",
+    "raw",
+    "control_id",
+    "message_type",
+    "sending_ids",
+    "device_id",
+    "observed_at",
+    "status",
+    "reason",
+    "parse_json",
+    "ack_code",
+    "session_id",
+    "readings",
+)
+
+
+def _message_row(
+    work: _Work, status: str, code: str, reason: str, now: datetime
+) -> tuple[Any, ...]:
+    """The message's row, in `MESSAGE_COLUMNS` order (a tuple: no model instance)."""
     result_json: dict[str, Any] = work.parsed.as_json() if work.parsed else {}
-    if work.charted is not None:
-        result_json["duplicates"] = work.charted.duplicates
-        result_json["dropped"] = work.charted.dropped
+    charted = work.charted
+    if charted is not None:
+        result_json["duplicates"] = charted.duplicates
+        result_json["dropped"] = charted.dropped
     parsed = work.parsed
-    return MonitorMessage(
-        raw=work.raw_text[:RAW_MAX],
-        control_id=work.header.control_id[:100],
-        message_type=f"{work.header.message_type}^{work.header.trigger}"[:16],
-        sending_ids=" ".join(parsed.device_ids if parsed else ())[:300],
-        device=work.device,
-        observed_at=datetime.fromisoformat(parsed.observed_at) if parsed else None,
-        status=status,
-        reason=reason[:2000],
-        parse_json=result_json,
-        ack_code=code,
-        session_id=work.session_id if work.charted is not None else None,
-        readings=len(work.charted.readings) if work.charted else 0,
+    header = work.header
+    return (
+        now,
+        work.raw_text[:RAW_MAX],
+        header.control_id[:100],
+        f"{header.message_type}^{header.trigger}"[:16],
+        " ".join(parsed.device_ids if parsed else ())[:300],
+        work.device.pk if work.device else None,
+        datetime.fromisoformat(parsed.observed_at) if parsed else None,
+        status,
+        reason[:2000],
+        result_json,
+        code,
+        work.session_id if charted is not None else None,
+        len(charted.readings) if charted else 0,
     )
 
 
@@ -310,9 +372,11 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     _resends_of_queued(works, outcomes)
     # One statement for the batch (`lib.bulk`: Django's text arrays escaped every quote
     # of the raw messages and their JSON by regex, 3x the insert itself).
-    stored = rows_insert(
+    now = timezone.now()
+    rows = [_message_row(w, o[0], o[1], o[2], now) for w, o in zip(works, outcomes, strict=True)]
+    stored = columns_insert(
         MonitorMessage,
-        [_message_row(w, o[0], o[1], o[2]) for w, o in zip(works, outcomes, strict=True)],
+        {name: [row[i] for row in rows] for i, name in enumerate(MESSAGE_COLUMNS)},
     )
     # Last: the audit chain's head is locked from here until the commit (one event per
     # reading charted, as for typed vitals).
@@ -322,11 +386,11 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
             ack=_ack(work.header, code, reason if code != "AA" else "", error_code),
             ack_code=code,
             status=status,
-            message_id=row.pk,
+            message_id=pk,
             readings=len(work.charted.readings) if work.charted else 0,
             alerts=len(work.charted.alerts) if work.charted else 0,
         )
-        for work, row, (status, code, reason, error_code) in zip(
+        for work, pk, (status, code, reason, error_code) in zip(
             works, stored, outcomes, strict=True
         )
     ]

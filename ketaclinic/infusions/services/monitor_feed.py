@@ -39,7 +39,7 @@ from ketaclinic.infusions.services.common import (
     protocol_definition,
 )
 from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
-from ketaclinic.lib.bulk import rows_insert
+from ketaclinic.lib.bulk import columns_insert
 from ketaclinic.lib.text import text_checked, text_problem
 
 ARTEFACT_REASON_MAX = 500
@@ -67,7 +67,8 @@ class MonitorSet:
 
 @dataclass
 class MonitorCharted:
-    readings: list[VitalsReading] = field(default_factory=list)
+    readings: list[int] = field(default_factory=list)
+    """The ids of the vitals rows charted."""
     alerts: list[SessionAlert] = field(default_factory=list)
     duplicates: int = 0
     """Sets already charted (a resent message, the same cuff in a later message)."""
@@ -76,12 +77,12 @@ class MonitorCharted:
 
 
 def _alert_rows(
-    session_id: UUID, reading: VitalsReading, raised: Sequence[monitoring.Alert], now: datetime
+    session_id: UUID, reading_id: int, raised: Sequence[monitoring.Alert], now: datetime
 ) -> list[SessionAlert]:
     return [
         SessionAlert(
             session_id=session_id,
-            vitals=reading,
+            vitals_id=reading_id,
             code=alert.code,
             field=alert.field.value,
             value=alert.value,
@@ -155,6 +156,46 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
     return found
 
 
+_ROW_COLUMNS = (
+    "session_id",
+    "at",
+    "phase",
+    "idempotency_key",
+    "source",
+    "device",
+    "recorded_at",
+    *VITAL_FIELDS,
+)
+
+
+def _charted_keys(wanted: set[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
+    """Which of these (session, key) pairs are charted already: one query. On PostgreSQL of
+    fixed text (prepared), each pair looked up in the unique index of (session, key): the
+    index is partial (keys not empty), so the query says so too, or the planner cannot use
+    it and reads every row of the batch's sessions (181 us a message once sessions held ~100
+    rows: bench/README.md)."""
+    if not wanted:
+        return set()
+    if connection.vendor != "postgresql":
+        return set(
+            VitalsReading.objects.filter(
+                session_id__in={sid for sid, _ in wanted},
+                idempotency_key__in={key for _, key in wanted},
+            ).values_list("session_id", "idempotency_key")
+        )
+    pairs = sorted(wanted, key=lambda pair: (str(pair[0]), pair[1]))
+    # Only the model's own table name is put into the text; values are parameters.
+    sql = (
+        "SELECT v.session_id, v.idempotency_key "  # noqa: S608
+        f"FROM unnest(%s::uuid[], %s::text[]) AS w (session_id, idempotency_key) "
+        f"JOIN {VitalsReading._meta.db_table} v ON v.session_id = w.session_id "
+        "AND v.idempotency_key = w.idempotency_key WHERE v.idempotency_key <> ''"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[sid for sid, _ in pairs], [key for _, key in pairs]])
+        return {(sid, key) for sid, key in cursor.fetchall()}
+
+
 @transaction.atomic(savepoint=False)  # the caller's transaction rolls back whole on failure
 def vitals_record_from_monitor_many(
     items: Sequence[MonitorFeedIn], *, audit_later: list[AuditTarget] | None = None
@@ -173,15 +214,13 @@ def vitals_record_from_monitor_many(
         return []
     targets = _locked_targets([i.session_id for i in items])
     wanted = {(i.session_id, s.key[:100]) for i in items for s in i.sets}
-    seen = set(
-        VitalsReading.objects.filter(
-            session_id__in={sid for sid, _ in wanted},
-            idempotency_key__in={key for _, key in wanted},
-        ).values_list("session_id", "idempotency_key")
-    )
+    seen = _charted_keys(wanted)
     now = timezone.now()
     results: list[MonitorCharted | str] = []
-    pending: list[tuple[int, VitalsReading, monitoring.Vitals, Any]] = []
+    # The new rows column by column (`lib.bulk.columns_insert`: no model instances), each
+    # with its item's index, its values for the alert rules and the thresholds.
+    columns: dict[str, list[Any]] = {name: [] for name in _ROW_COLUMNS}
+    pending: list[tuple[int, UUID, monitoring.Vitals, Any]] = []
     for index, item in enumerate(items):
         target = targets.get(item.session_id)
         if target is None or target.status not in CHARTING:
@@ -195,6 +234,7 @@ def vitals_record_from_monitor_many(
         thresholds = _thresholds(protocol, target.status)
         result = MonitorCharted()
         results.append(result)
+        device = item.device[:100]
         for item_set in item.sets:
             key = item_set.key[:100]
             if (item.session_id, key) in seen:
@@ -209,31 +249,32 @@ def vitals_record_from_monitor_many(
             )
             if not kept:
                 continue
-            row = VitalsReading(
-                session_id=item.session_id,
-                at=item_set.at,
-                phase=target.status,
-                idempotency_key=key,
-                source=VitalsSource.MONITOR,
-                device=item.device[:100],
-                recorded_by=None,
-                **kept,
-            )
-            pending.append((index, row, monitoring.Vitals(**kept), thresholds))
+            row = {
+                "session_id": item.session_id,
+                "at": item_set.at,
+                "phase": target.status,
+                "idempotency_key": key,
+                "source": VitalsSource.MONITOR.value,
+                "device": device,
+                "recorded_at": now,
+            }
+            for name, values in columns.items():
+                values.append(row[name] if name in row else kept.get(name))
+            pending.append((index, item.session_id, monitoring.Vitals(**kept), thresholds))
     if not pending:
         return results
-    rows = rows_insert(VitalsReading, [row for _, row, _, _ in pending])
+    ids = columns_insert(VitalsReading, columns)
     alerts: list[SessionAlert] = []
     targets_audit: list[AuditTarget] = []
-    for (index, _, pure, thresholds), row in zip(pending, rows, strict=True):
+    for (index, session_id, pure, thresholds), pk in zip(pending, ids, strict=True):
         charted = results[index]
         assert isinstance(charted, MonitorCharted)
-        raised = _alert_rows(row.session_id, row, monitoring.vitals_alerts(thresholds, pure), now)
-        charted.readings.append(row)
+        raised = _alert_rows(session_id, pk, monitoring.vitals_alerts(thresholds, pure), now)
+        charted.readings.append(pk)
         charted.alerts.extend(raised)
         alerts.extend(raised)
-        patient = targets[row.session_id].patient_id
-        targets_audit.append(AuditTarget("VitalsReading", str(row.pk), patient))
+        patient = targets[session_id].patient_id
+        targets_audit.append(AuditTarget("VitalsReading", str(pk), patient))
     if alerts:
         SessionAlert.objects.bulk_create(alerts)
     if audit_later is not None:

@@ -23,6 +23,8 @@ def escape(text: str) -> str:
     out = text.replace("\\", "\\E\\")
     for char, seq in (("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
         out = out.replace(char, seq)
+    if out.isprintable():  # no control character: the common case, without a pass by character
+        return out
     return "".join(c for c in out if c >= " ")
 
 
