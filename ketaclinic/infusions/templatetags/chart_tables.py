@@ -1,7 +1,7 @@
 """The session chart's two longest lists, the vital-signs table's rows and the history, written
 in Python with exactly the HTML of the template loops they replace (the reference:
 ``infusions/tests/test_chart_tables.py`` renders those loops, ``infusions/_vitals_row.html``
-included, and compares them byte for byte).
+included, and compares them byte for byte); and the open alerts with their acknowledge forms.
 
 Why: a session in recovery has a few dozen readings and as many history lines; through the
 template engine each row is a dozen variable lookups, localizations and escapes, the chart's
@@ -14,8 +14,12 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.template.defaultfilters import date as date_filter
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ketaclinic.lib.clinic_time import instant_local_text
@@ -107,3 +111,69 @@ def history_items(lines: Iterable[Any]) -> SafeString:
         )
     # mark_safe: every value above is escaped.
     return mark_safe("".join(items) or "<li>Nothing charted yet.</li>")  # noqa: S308
+
+
+def _current_app(context: template.Context) -> str | None:
+    """As ``{% url %}`` finds it."""
+    try:
+        return context.request.current_app  # type: ignore[union-attr, no-any-return]
+    except AttributeError:
+        try:
+            return context.request.resolver_match.namespace  # type: ignore[union-attr, no-any-return]
+        except AttributeError:
+            return None
+
+
+def _note_field(field: Any) -> str:
+    errors = field.errors
+    shown_errors = (
+        f'<div role="alert"><ul class="errorlist" id="{_shown(field.auto_id)}_errors">'
+        + "".join(f"<li>{_shown(error)}</li>" for error in errors)
+        + "</ul></div>"
+        if errors
+        else ""
+    )
+    return (
+        f'\n          <div class="field">\n            <label for="{_shown(field.id_for_label)}">'
+        f"{conditional_escape(field.label)}</label>{conditional_escape(field)}"
+        f"\n            {shown_errors}\n          </div>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def open_alert_items(context: template.Context, rows: Iterable[Any]) -> SafeString:
+    """The open alerts' list items (``AlertRow``s), each with its acknowledge form where the
+    viewer charts and the record is not signed (``can_chart``, ``session``)."""
+    session = context.get("session")
+    acknowledges = bool(context.get("can_chart")) and _get_attr(session, "status") != "signed"
+    csrf = CsrfTokenNode().render(context) if acknowledges else ""
+    current_app = _current_app(context) if acknowledges else None
+    items = []
+    for row in rows:
+        alert = row.alert
+        form = ""
+        if acknowledges:
+            url = reverse(
+                "infusions:alert_acknowledge", args=[session.pk, alert.pk], current_app=current_app
+            )
+            note = _note_field(row.form["note"]) if row.needs_note else ""
+            form = (
+                f'\n        <form method="post" action="{_shown(url)}" class="alert-ack-form">'
+                f"{csrf}\n          {note}\n          "
+                '<button type="submit" class="outline">Acknowledge</button>\n        </form>'
+            )
+        raised = date_filter(timezone.template_localtime(alert.raised_at), "H:i")
+        items.append(
+            f'\n      <li id="alert-{_shown(alert.pk)}" class="alert-open"><strong>'
+            f"{_shown(row.measured)}</strong> at {_shown(raised)}. {_shown(alert.message)}"
+            f'\n      <div class="alert-act">\n      {form}\n      <details><summary>'
+            f"Protocol source</summary><small>Threshold {_shown(alert.comparator)} "
+            f"{_shown(alert.threshold)}. {_shown(alert.source)}</small></details>"
+            "\n      </div>\n      </li>\n    "
+        )
+    # mark_safe: every value above is escaped; the form field and the token are safe HTML.
+    return mark_safe("".join(items))  # noqa: S308
+
+
+def _get_attr(obj: Any, name: str) -> Any:
+    return getattr(obj, name, "")
