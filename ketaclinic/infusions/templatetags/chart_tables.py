@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.safestring import SafeString, mark_safe
 
 from ketaclinic.lib.clinic_time import instant_local_text
@@ -115,11 +116,12 @@ def history_items(lines: Iterable[Any]) -> SafeString:
 
 def _current_app(context: template.Context) -> str | None:
     """As ``{% url %}`` finds it."""
+    request: Any = getattr(context, "request", None)
     try:
-        return context.request.current_app  # type: ignore[union-attr, no-any-return]
+        return request.current_app  # type: ignore[no-any-return]
     except AttributeError:
         try:
-            return context.request.resolver_match.namespace  # type: ignore[union-attr, no-any-return]
+            return request.resolver_match.namespace  # type: ignore[no-any-return]
         except AttributeError:
             return None
 
@@ -144,7 +146,7 @@ def _note_field(field: Any) -> str:
 def open_alert_items(context: template.Context, rows: Iterable[Any]) -> SafeString:
     """The open alerts' list items (``AlertRow``s), each with its acknowledge form where the
     viewer charts and the record is not signed (``can_chart``, ``session``)."""
-    session = context.get("session")
+    session: Any = context.get("session")
     acknowledges = bool(context.get("can_chart")) and _get_attr(session, "status") != "signed"
     csrf = CsrfTokenNode().render(context) if acknowledges else ""
     current_app = _current_app(context) if acknowledges else None
@@ -162,7 +164,7 @@ def open_alert_items(context: template.Context, rows: Iterable[Any]) -> SafeStri
                 f"{csrf}\n          {note}\n          "
                 '<button type="submit" class="outline">Acknowledge</button>\n        </form>'
             )
-        raised = date_filter(timezone.template_localtime(alert.raised_at), "H:i")
+        raised = date_filter(template_localtime(alert.raised_at), "H:i")
         items.append(
             f'\n      <li id="alert-{_shown(alert.pk)}" class="alert-open"><strong>'
             f"{_shown(row.measured)}</strong> at {_shown(raised)}. {_shown(alert.message)}"

@@ -1,9 +1,9 @@
-"""The chart's vital-signs rows, history and open alerts written in Python (templatetags/chart_tables.py) are
-the template loops they replace, byte for byte: manual and monitor readings (confirmed by a
-person, automatically, or not yet), missing values, text that needs escaping, empty lists, and
-a time zone away from UTC; alerts with and without a note, a note with errors, a signed record,
-a viewer who does not chart. The alerts' reference is the chart's loop as it was, kept in
-``chart_alert_loop.txt``."""
+"""The chart's vital-signs rows, history and open alerts written in Python
+(templatetags/chart_tables.py) are the template loops they replace, byte for byte: manual and
+monitor readings (confirmed by a person, automatically, or not yet), missing values, text that
+needs escaping, empty lists, and a time zone away from UTC; alerts with and without a note, a
+note with errors, a signed record, a viewer who does not chart. The alerts' reference is the
+chart's loop as it was, kept in ``chart_alert_loop.txt``."""
 
 from __future__ import annotations
 
