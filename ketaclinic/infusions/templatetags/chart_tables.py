@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 from ketaclinic.lib.clinic_time import instant_local_text
 from ketaclinic.lib.form_renderer import escape_text
