@@ -11,6 +11,7 @@ can switch renderer without a visible change.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
@@ -41,6 +42,15 @@ _TEXTAREA = "django/forms/widgets/textarea.html"
 _SELECT = "django/forms/widgets/select.html"
 
 
+def escape_text(value: Any) -> str:
+    """``conditional_escape(value)`` as text, with a shortcut for a plain ``str`` (never safe
+    HTML, never lazy): ``html.escape`` is what Django's ``escape`` runs, without the lazy-text
+    check around it (a fifth of the chart's escaping time)."""
+    if type(value) is str:
+        return html.escape(value)
+    return str(conditional_escape(value))
+
+
 def _attrs(attrs: dict[str, Any]) -> str:
     """As ``attrs.html``: False leaves the attribute out, True writes its name alone."""
     parts = []
@@ -48,25 +58,25 @@ def _attrs(attrs: dict[str, Any]) -> str:
         if value is False:
             continue
         if value is True:
-            parts.append(f" {conditional_escape(name)}")
+            parts.append(f" {escape_text(name)}")
         else:
-            parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+            parts.append(f' {escape_text(name)}="{escape_text(str(value))}"')
     return "".join(parts)
 
 
 def _shown(value: Any) -> str:
     """As ``{{ value }}`` in a template: localized, then escaped."""
-    return str(conditional_escape(localize(value)))
+    return escape_text(localize(value))
 
 
 def _select(widget: dict[str, Any]) -> str:
     """As ``select.html`` with ``select_option.html`` (its whitespace included)."""
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{escape_text(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
             parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         for option in group_choices:
-            value = conditional_escape(str(option["value"]))  # as |stringformat:"s"
+            value = escape_text(str(option["value"]))  # as |stringformat:"s"
             parts.append(
                 f'\n  <option value="{value}"{_attrs(option["attrs"])}>'
                 f"{_shown(option['label'])}</option>\n"
@@ -86,16 +96,16 @@ class InputsInPython(DjangoTemplates):
         widget = context.get("widget")
         if widget is not None and template_name in _INPUTS:
             value = widget["value"]
-            shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+            shown = "" if value is None else f' value="{escape_text(str(value))}"'
             return (
-                f'<input type="{conditional_escape(widget["type"])}" '
-                f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
+                f'<input type="{escape_text(widget["type"])}" '
+                f'name="{escape_text(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
             )
         if widget is not None and template_name == _TEXTAREA:
             value = widget["value"]
             text = conditional_escape(value) if value else ""
             return (
-                f'<textarea name="{conditional_escape(widget["name"])}"'
+                f'<textarea name="{escape_text(widget["name"])}"'
                 f"{_attrs(widget['attrs'])}>\n{text}</textarea>"
             )
         if (

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from ketaclinic.lib.form_renderer import escape_text
 
 register = template.Library()
 
 
 def _e(value: Any) -> str:
-    return str(conditional_escape(value))
+    return escape_text(value)
 
 
 def _field(field: Any) -> str:

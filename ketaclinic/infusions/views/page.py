@@ -363,8 +363,10 @@ def steps(
     back with errors is shown even where its step no longer applies, once. Vital signs are not
     among the others: their entry stands beside the next step (`vitals_entry`)."""
     steps: list[Step] = []
+    # Three permissions among seventeen steps: each checked once per page.
+    can = {permission: user_can(user, permission) for permission in {s.permission for s in STEPS}}
     for spec in STEPS:
-        allowed = user_can(user, spec.permission)
+        allowed = can[spec.permission]
         applies = _applies(spec.key, facts)
         steps.append(Step(spec, _form_maker(spec, bound, initial), allowed, allowed and applies))
     for form_key in bound:
