@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ketaclinic.testing.served import run_command
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).with_name("ketaclinic")
 
@@ -140,16 +142,7 @@ def test_the_run_recipe_serves_with_a_worker_that_runs_the_jobs_and_stops_with_i
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("KETACLINIC_")}
     env.update({"KETACLINIC_VAR_DIR": str(tmp_path), "KETACLINIC_SECURE_COOKIES": "0"})
-    migrated = subprocess.run(  # noqa: S603  our own console script
-        [str(SCRIPT), "migrate", "--noinput"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert migrated.returncode == 0, migrated.stderr
+    run_command(env, "migrate", "--noinput")
     shell = subprocess.Popen(  # noqa: S603
         ["/bin/sh", "-c", command],
         env=env,
