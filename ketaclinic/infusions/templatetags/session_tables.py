@@ -1,6 +1,6 @@
 """The session chart's two longest lists, the vital-signs table's rows and the history, written
 in Python with exactly the HTML of the template loops they replace (the reference:
-``infusions/tests/test_chart_tables.py`` renders those loops, ``infusions/_vitals_row.html``
+``infusions/tests/test_session_tables.py`` renders those loops, ``infusions/_vitals_row.html``
 included, and compares them byte for byte); and the open alerts with their acknowledge forms.
 
 Why: a session in recovery has a few dozen readings and as many history lines; through the

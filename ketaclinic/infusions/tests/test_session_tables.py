@@ -1,5 +1,5 @@
 """The chart's vital-signs rows, history and open alerts written in Python
-(templatetags/chart_tables.py) are the template loops they replace, byte for byte: manual and
+(templatetags/session_tables.py) are the template loops they replace, byte for byte: manual and
 monitor readings (confirmed by a person, automatically, or not yet), missing values, text that
 needs escaping, empty lists, and a time zone away from UTC; alerts with and without a note, a
 note with errors, a signed record, a viewer who does not chart. The alerts' reference is the
@@ -34,8 +34,8 @@ HISTORY_LOOP = Template(
     "{% if line.by %} <small>({{ line.by }})</small>{% endif %}</li>\n"
     "{% empty %}<li>Nothing charted yet.</li>{% endfor %}"
 )
-VITALS_TAG = Template("{% load chart_tables %}{% vitals_rows vitals %}")
-HISTORY_TAG = Template("{% load chart_tables %}{% history_items history %}")
+VITALS_TAG = Template("{% load session_tables %}{% vitals_rows vitals %}")
+HISTORY_TAG = Template("{% load session_tables %}{% history_items history %}")
 
 
 def _reading(**changes: Any) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def test_the_python_history_is_the_templates(zone: str) -> None:
 
 
 ALERTS_LOOP = Template(Path(__file__).with_name("chart_alert_loop.txt").read_text())
-ALERTS_TAG = Template("{% load chart_tables %}    {% open_alert_items open_alert_rows %}")
+ALERTS_TAG = Template("{% load session_tables %}    {% open_alert_items open_alert_rows %}")
 
 
 def _alert_rows() -> list[AlertRow]:
