@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,16 +12,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ketaclinic.testing.served import run_command
+from ketaclinic.testing.served import alive, command_line, free_port, run_command
+from ketaclinic.testing.served import children as served_children
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(sys.executable).with_name("ketaclinic")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -69,7 +63,7 @@ def test_the_run_steps_serve_the_demo_clinic(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
     assert "Logins (password for all:" in result.stdout
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [str(SCRIPT), "serve", "--bind", f"127.0.0.1:{port}"],
         env=env,
@@ -100,31 +94,6 @@ def test_the_run_steps_serve_the_demo_clinic(tmp_path: Path) -> None:
         server.wait(timeout=30)
 
 
-def _children(pid: int) -> list[tuple[int, str]]:
-    """The live processes whose parent is `pid`, with their command lines (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append((int(entry.name), cmdline))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_the_run_recipe_serves_with_a_worker_that_runs_the_jobs_and_stops_with_it(
     tmp_path: Path,
 ) -> None:
@@ -134,7 +103,7 @@ def test_the_run_recipe_serves_with_a_worker_that_runs_the_jobs_and_stops_with_i
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     lines = [line.strip() for line in run.replace("\\\n", " ").splitlines()[1:]]
     command = next(line for line in lines if "ketaclinic serve" in line)
-    port = _free_port()
+    port = free_port()
     command = (
         command.replace("$(BIN)", str(SCRIPT.parent))
         .replace("$$", "$")
@@ -163,7 +132,7 @@ def test_the_run_recipe_serves_with_a_worker_that_runs_the_jobs_and_stops_with_i
                 assert time.monotonic() < deadline, "the server did not answer in 90 s"
                 time.sleep(0.2)
         assert status == 200
-        children = _children(shell.pid)
+        children = [(pid, command_line(pid)) for pid in served_children(shell.pid)]
         assert any(" worker" in cmd for _, cmd in children), children
         assert any(" serve" in cmd or "granian" in cmd for _, cmd in children), children
         # The worker enqueues the periodic jobs at start and runs them.
@@ -183,6 +152,6 @@ def test_the_run_recipe_serves_with_a_worker_that_runs_the_jobs_and_stops_with_i
         os.killpg(shell.pid, signal.SIGINT)
         shell.wait(timeout=60)
     stopped = time.monotonic() + 30
-    while any(_alive(pid) for pid, _ in children) and time.monotonic() < stopped:
+    while any(alive(pid) for pid, _ in children) and time.monotonic() < stopped:
         time.sleep(0.2)
-    assert not any(_alive(pid) for pid, _ in children), "a process outlived make run"
+    assert not any(alive(pid) for pid, _ in children), "a process outlived make run"

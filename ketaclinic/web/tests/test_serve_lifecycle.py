@@ -15,37 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from ketaclinic.testing.served import alive, children, free_port
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = Path(sys.executable).with_name("ketaclinic")
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc (Linux)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie waiting for a parent to reap it counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _healthy(port: int) -> bool:
@@ -99,18 +74,18 @@ def _wait_until(check: object, seconds: float) -> bool:
 
 @pytest.fixture
 def running(serve_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    port = _free_port()
+    port = free_port()
     server = _serve(serve_env, port, "--workers", "2")
     workers: list[int] = []
     try:
         assert _wait_until(lambda: _healthy(port) or server.poll() is not None, 60)
         assert server.poll() is None, server.communicate()[1]
-        assert _wait_until(lambda: len(_children(server.pid)) >= 2, 30)
-        workers = _children(server.pid)
+        assert _wait_until(lambda: len(children(server.pid)) >= 2, 30)
+        workers = children(server.pid)
         yield server, port
     finally:
         for pid in [server.pid, *workers]:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)  # only the processes this test started
         server.wait(timeout=30)
 
@@ -119,13 +94,13 @@ def test_workers_end_when_the_server_is_killed(
     running: tuple[subprocess.Popen[str], int],
 ) -> None:
     server, port = running
-    workers = _children(server.pid)
+    workers = children(server.pid)
     assert len(workers) == 2
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=10)
     # Orphaned workers kept serving for over 5 minutes before (issue 18, item 11).
-    assert _wait_until(lambda: not any(_alive(pid) for pid in workers), 20), [
-        pid for pid in workers if _alive(pid)
+    assert _wait_until(lambda: not any(alive(pid) for pid in workers), 20), [
+        pid for pid in workers if alive(pid)
     ]
     assert not _healthy(port)
 
