@@ -8,7 +8,10 @@ Then each page is requested in-process through Django's whole stack (middleware,
 2FA, audit writes, templates) as its role would: the landing (Today) page of each role, the
 patient summary, the session chart of the infusing session and the chair board, round-robin,
 beside a bare Django page that runs one indexed query (the latest 20 vitals of a session),
-in the same run. It prints p50/p95 per page, the queries per page, the ratio of each page's
+in the same run. The outcome rows are kept current first, as a clinic's nightly job or its
+outcomes page leaves them; the patient summary is measured both as found then and as first
+viewed after a change of the patient's (a new score: the outcomes card computed live). It
+prints p50/p95 per page, the queries per page, the ratio of each page's
 p95 to the bare page's, and the load average beside every figure.
 
 Target (issue 13): every page's p95 within 5x of the bare page's, its query count constant in
@@ -245,44 +248,80 @@ def _client(username: str) -> Any:
     return client
 
 
+def _outcomes_kept_current() -> None:
+    """The nightly outcomes job of a clinic in use (``ketaclinic outcomes refresh``, or the
+    drain the outcomes page does): the kept outcome rows current, as the patient page finds
+    them until a patient's next score or session."""
+    from ketaclinic.outcomes.services import outcomes_current
+
+    began = time.monotonic()
+    run = outcomes_current(acting_user=None)
+    done = "already current" if run is None else f"{run.courses} courses recomputed"
+    print(f"  outcome rows kept current: {done} in {time.monotonic() - began:.1f} s", flush=True)
+
+
 def measure(repeat: int) -> list[tuple[str, list[float], int]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from ketaclinic.infusions.models import Session
+    from ketaclinic.outcomes.models import DirtyPatient
 
+    _outcomes_kept_current()
     infusing = Session.objects.select_related("course").get(
         status="infusing", start__date=timezone.localdate()
     )
     patient_id = infusing.course.patient_id
-    pages = [
-        ("bare page: one indexed query", "ben", f"/bench/bare/{infusing.pk}/"),
-        ("Today: nurse", "ben", "/today/"),
-        ("Today: clinician", "ada", "/today/"),
-        ("Today: intake", "cleo", "/today/"),
-        ("Today: administrator", "dana", "/today/"),
-        ("patient summary", "ada", f"/patients/{patient_id}/"),
-        ("session chart (infusing)", "ben", f"/infusions/sessions/{infusing.pk}/"),
-        ("chair board", "ben", "/infusions/board/"),
+
+    def changed() -> None:  # a score or session of the patient's was written since
+        DirtyPatient.objects.get_or_create(patient_id=patient_id)
+
+    def drained() -> None:
+        DirtyPatient.objects.filter(patient_id=patient_id).delete()
+
+    summary = f"/patients/{patient_id}/"
+    # (label, who, url, before, after): before and after run outside the timing
+    pages: list[tuple[str, str, str, Callable[[], None] | None, Callable[[], None] | None]] = [
+        ("bare page: one indexed query", "ben", f"/bench/bare/{infusing.pk}/", None, None),
+        ("Today: nurse", "ben", "/today/", None, None),
+        ("Today: clinician", "ada", "/today/", None, None),
+        ("Today: intake", "cleo", "/today/", None, None),
+        ("Today: administrator", "dana", "/today/", None, None),
+        ("patient summary", "ada", summary, None, None),
+        ("patient summary, just changed", "ada", summary, changed, drained),
+        ("session chart (infusing)", "ben", f"/infusions/sessions/{infusing.pk}/", None, None),
+        ("chair board", "ben", "/infusions/board/", None, None),
     ]
-    clients = {who: _client(who) for _label, who, _url in pages}
-    times: dict[str, list[float]] = {label: [] for label, _who, _url in pages}
+    clients = {page[1]: _client(page[1]) for page in pages}
+    times: dict[str, list[float]] = {page[0]: [] for page in pages}
     queries: dict[str, int] = {}
-    for label, who, url in pages:  # warm-up: templates, protocol cache, prepared statements
+    for label, who, url, before, after in pages:  # warm-up: templates, caches, statements
         for _ in range(3):
+            if before:
+                before()
             response = clients[who].get(url)
             assert response.status_code == 200, (label, response.status_code)
+            if after:
+                after()
+        if before:
+            before()
         with CaptureQueriesContext(connection) as captured:
             clients[who].get(url)
+        if after:
+            after()
         queries[label] = len(captured.captured_queries)
     for _ in range(repeat):
-        for label, who, url in pages:
+        for label, who, url, before, after in pages:
+            if before:
+                before()
             began = time.perf_counter()
             response = clients[who].get(url)
             times[label].append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200, label
-    return [(label, times[label], queries[label]) for label, _who, _url in pages]
+            if after:
+                after()
+    return [(label, times[label], queries[label]) for label, *_ in pages]
 
 
 def _p(values: list[float], q: float) -> float:

@@ -40,6 +40,8 @@ class CourseOutcome(models.Model):
     first_infusion_at = models.DateTimeField()
     infusions_given = models.PositiveIntegerField()
     baseline = models.IntegerField(null=True, blank=True)
+    # when the baseline score was taken (the patient page shows it beside the baseline)
+    baseline_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=24)
     response_infusion = models.PositiveIntegerField(null=True, blank=True)
     response_days = models.IntegerField(null=True, blank=True)
@@ -119,6 +121,8 @@ class OutcomeRefresh(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        # the last full rebuild, read on every patient page (a drain adds a row each time)
+        indexes = [models.Index(fields=["scope", "started_at"], name="outcome_refresh_scope_at")]
 
     def __str__(self) -> str:
         return f"outcome refresh {self.started_at:%Y-%m-%d %H:%M}"

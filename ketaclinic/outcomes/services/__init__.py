@@ -45,6 +45,8 @@ from ketaclinic.outcomes.services.upkeep import install_triggers, triggers_insta
 from ketaclinic.outcomes.sources import GIVEN, CourseInfo, PatientRows, patient_rows
 
 BATCH = 2000
+# A run that recomputed this many courses refreshes the tables' planner statistics.
+ANALYZE_AFTER = 1000
 # Measures every course is counted on, whether or not they were given (a course that never had
 # one is "started, no data": the missing must show).
 CORE_MEASURES = ("gad7", "phq9")
@@ -99,6 +101,7 @@ def _course_rows(
             first_infusion_at=min(course.infusions),
             infusions_given=len(course.infusions),
             baseline=result.baseline,
+            baseline_at=result.baseline_at,
             status=result.status.value,
             response_infusion=result.response_infusion,
             response_days=result.response_days,
@@ -212,6 +215,13 @@ def _run(
     else:
         courses, written = _refresh_streamed(defs, now)
         safety_rows_refresh(None)
+    if connection.vendor == "postgresql" and courses >= ANALYZE_AFTER:
+        # Many rows replaced: the planner's statistics are refreshed with them, or the patient
+        # page's read of one patient's rows may be planned as a scan of every timepoint.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ANALYZE {CourseOutcome._meta.db_table}, {TimepointResult._meta.db_table}"
+            )
     run.finished_at = timezone.now()
     run.courses = courses
     run.rows = written

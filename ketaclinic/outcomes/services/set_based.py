@@ -164,10 +164,10 @@ WITH m AS (
     ) a ON a.patient_id = c.patient_id
 )
 SELECT w.course_id, w.measure, c.patient_id, c.first_at, c.last_at,
-       m.pct, m.remit, m.caseness, m.rc, m.jt, b.total AS baseline
+       m.pct, m.remit, m.caseness, m.rc, m.jt, b.total AS baseline, b.administered_at AS baseline_at
 FROM wanted w JOIN oc_course c ON c.course_id = w.course_id JOIN m ON m.code = w.measure
 LEFT JOIN LATERAL (
-    SELECT a.total FROM {administration} a
+    SELECT a.total, a.administered_at FROM {administration} a
     WHERE a.patient_id = c.patient_id AND a.instrument = w.measure AND a.total IS NOT NULL
       AND a.administered_at < c.first_at
       AND a.administered_at >= c.first_at - make_interval(days => %(window)s)
@@ -225,8 +225,8 @@ ASSESS = """
 OUTCOMES = """
 INSERT INTO {outcome} (
     course_id, patient_id, measure, disorder, protocol_code, route, clinician_id,
-    first_infusion_at, infusions_given, baseline, status, response_infusion, response_days,
-    durability_days, durability_event, definitions_label, computed_at)
+    first_infusion_at, infusions_given, baseline, baseline_at, status, response_infusion,
+    response_days, durability_days, durability_event, definitions_label, computed_at)
 WITH summary AS (
     SELECT course_id, measure,
            min(response_at) AS response_at,
@@ -239,7 +239,7 @@ WITH summary AS (
     GROUP BY course_id, measure
 )
 SELECT cm.course_id, cm.patient_id, cm.measure, c.disorder, c.protocol_code, c.route,
-       c.started_by_id, c.first_at, c.n_given, cm.baseline,
+       c.started_by_id, c.first_at, c.n_given, cm.baseline, cm.baseline_at,
        CASE WHEN cm.baseline IS NULL THEN %(no_baseline)s
             WHEN su.latest_score IS NULL THEN %(no_score_yet)s
             WHEN su.latest_responded AND su.latest_score <= cm.remit THEN %(remitted)s

@@ -23,11 +23,15 @@ trusts the rows (if one is missing it reinstalls them and rebuilds everything).
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
+
+from django.db import connection as default_connection
+from django.db.models import UUIDField
 
 from ketaclinic.courses.models import Course, Protocol
 from ketaclinic.eligibility.models import Evaluation
 from ketaclinic.infusions.models import ChartEntry, DoseCheck, Session, VitalsReading
-from ketaclinic.outcomes.models import DirtyPatient
+from ketaclinic.outcomes.models import DirtyPatient, OutcomeRefresh, RefreshScope
 from ketaclinic.scales.models import Administration
 
 PREFIX = "oc_dirty_"
@@ -203,23 +207,28 @@ def drop_triggers(connection: Any) -> None:
                 cursor.execute(f"DROP FUNCTION IF EXISTS {PREFIX}{name}_ins_fn()")
 
 
+def _triggers_counted(vendor: str) -> tuple[str, list[Any]]:
+    """A query counting the installed triggers of ``trigger_names`` (one catalogue read)."""
+    names = trigger_names()
+    if vendor == "postgresql":
+        return (
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
+            [names],
+        )
+    marks = ", ".join("%s" for _ in names)
+    return (
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",  # noqa: S608  placeholders only
+        list(names),
+    )
+
+
 def triggers_installed(connection: Any) -> bool:
     """Whether every trigger is there (one catalogue query)."""
-    names = trigger_names()
+    sql, params = _triggers_counted(connection.vendor)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
-                [names],
-            )
-        else:
-            marks = ", ".join("%s" for _ in names)
-            cursor.execute(
-                f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",  # noqa: S608
-                names,
-            )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    return row is not None and int(row[0]) == len(names)
+    return row is not None and int(row[0]) == len(trigger_names())
 
 
 def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
@@ -229,3 +238,27 @@ def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     connection = connections[using]
     if DirtyPatient._meta.db_table in connection.introspection.table_names():
         install_triggers(connection)
+
+
+def kept_rows_current(patient_id: UUID, definitions_label: str) -> bool:
+    """Whether this patient's kept outcome rows are what a recompute would write now, in one
+    statement: every trigger is installed, the last full rebuild ran under these definitions,
+    and the patient is not marked dirty. ``outcomes_current`` trusts the rows on the same
+    terms; a page that reads one patient's rows checks them without draining the clinic's."""
+    triggers, params = _triggers_counted(default_connection.vendor)
+    sql = (
+        f"SELECT ({triggers}) = %s"  # noqa: S608  table names from models, placeholders only
+        f" AND (SELECT definitions_label FROM {OutcomeRefresh._meta.db_table} WHERE scope = %s"
+        " AND finished_at IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1) = %s"
+        f" AND NOT EXISTS (SELECT 1 FROM {DirtyPatient._meta.db_table} WHERE patient_id = %s)"
+    )
+    params += [
+        len(trigger_names()),
+        RefreshScope.FULL.value,
+        definitions_label,
+        UUIDField().get_db_prep_value(patient_id, default_connection),
+    ]
+    with default_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row is not None and bool(row[0])

@@ -10,6 +10,8 @@ from django import template
 from ketaclinic.accounts.access import user_can
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
 from ketaclinic.outcomes.selectors import patient_outcome_summary
+from ketaclinic.outcomes.selectors.card import card_from_kept_rows, card_from_summary
+from ketaclinic.outcomes.services.upkeep import kept_rows_current
 from ketaclinic.outcomes.tracking import flags_for_patient
 
 register = template.Library()
@@ -50,15 +52,21 @@ def item(mapping: dict[str, Any], key: str) -> Any:
 def patient_outcomes(context: template.Context, patient: Any) -> dict[str, Any]:
     """The patient's outcome summary for the signed-in staff member; empty for anyone who may
     not read any patient's record. Not audited on its own: it is part of the patient page,
-    whose read is recorded once (as the Patient's)."""
+    whose read is recorded once (as the Patient's). From the kept outcome rows when they are
+    current for the patient, else computed live (``selectors.card``)."""
     user = context["request"].user
     if patient is None or getattr(patient, "pk", None) is None:
         return {"visible": False, "courses": []}
     if not user_can(user, "patient.view_any"):
         return {"visible": False, "courses": []}
+    defs = shipped_definitions()
+    if kept_rows_current(patient.pk, defs.label):
+        courses = card_from_kept_rows(patient.pk, defs)
+    else:
+        courses = card_from_summary(patient_outcome_summary(user, patient, audit=False))
     return {
         "visible": True,
-        "courses": patient_outcome_summary(user, patient, audit=False),
-        "window_days": shipped_definitions().baseline_window_days,
+        "courses": courses,
+        "window_days": defs.baseline_window_days,
         "not_on_track": flags_for_patient(patient.pk),
     }

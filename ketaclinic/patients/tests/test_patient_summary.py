@@ -17,6 +17,7 @@ from ketaclinic.eligibility.tests.eligibility_helpers import (
     shipped_rows_ensure as rules_ensure,
 )
 from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
+from ketaclinic.outcomes.services import outcomes_current
 from ketaclinic.patients.tests.test_patient_list_status import _with_history
 from ketaclinic.scales.models import Administration
 from ketaclinic.testing import Clinic
@@ -73,4 +74,19 @@ def test_the_summary_queries_do_not_grow_with_the_history(clinic: Clinic) -> Non
     # portal card: the patient's account, last invitation and last contact change).
     # +1: the unread-message count in the staff navigation (ketaclinic/messaging/); +2: the
     # care plan's card (its signed version) and the letters' card (referrals and letters).
-    assert len(few) == {"sqlite": 25, "postgresql": 23}[connection.vendor], len(few)
+    # +1: the outcomes card's check that the kept outcome rows are current for the patient
+    # (they are not: new scores since), before computing it from the source rows.
+    assert len(few) == {"sqlite": 26, "postgresql": 24}[connection.vendor], len(few)
+    # Once the rows are recomputed (the outcomes page, the nightly job), the card reads them
+    # instead of the three source reads, however long the history: the rows, and (PHQ-9 was
+    # never given here, so its row alone cannot say) which instruments the patient has scores on.
+    outcomes_current()
+    with CaptureQueriesContext(connection) as kept:
+        client.get(f"/patients/{clinic.pat.pk}/")
+    assert len(kept) == len(few) - 1, [q["sql"][:80] for q in kept.captured_queries]
+    for n in range(5):
+        _score(clinic, 5 + n, 13 + n)
+    outcomes_current()
+    with CaptureQueriesContext(connection) as kept_more:
+        client.get(f"/patients/{clinic.pat.pk}/")
+    assert len(kept_more) == len(kept)
