@@ -204,6 +204,22 @@ class LedgerEntry(models.Model):
         raise RuntimeError("ledger entries are append-only; record a correction instead")
 
 
+class ContainerFinished(models.Model):
+    """A container that is finished: not quarantined, nothing left in it and nothing drawn from
+    it still unaccounted for (its replayed state). Kept by the ledger's single append path in
+    the same transaction as the entries (a correction that revives the container removes the
+    row), so the pages replay only the containers that are not finished; `ledger verify` checks
+    the rows against the replay. A row of its own because a container's row never changes."""
+
+    container = models.OneToOneField(
+        Container, on_delete=models.PROTECT, primary_key=True, related_name="finished"
+    )
+    seq = models.BigIntegerField(help_text="The ledger entry that finished the container.")
+
+    def __str__(self) -> str:
+        return f"container {self.container_id} finished at #{self.seq}"
+
+
 class LedgerChainHead(models.Model):
     """The last entry of the ledger's chain. Locked by every writer, so the chain never forks."""
 

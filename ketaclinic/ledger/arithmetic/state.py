@@ -69,6 +69,12 @@ class ContainerState:
         return self.in_container_ml + self.open_draws_ml
 
     @property
+    def finished(self) -> bool:
+        """Done with: not quarantined, nothing left in the vial and nothing drawn from it still
+        unaccounted for. Only a correction can bring it back."""
+        return not self.quarantined and self.in_container_ml <= ZERO and self.open_draws_ml == ZERO
+
+    @property
     def balance(self) -> Balance:
         """What is left in the vial."""
         ml = self.in_container_ml

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from ketaclinic.accounts.access import require
@@ -20,6 +21,7 @@ from ketaclinic.ledger.arithmetic import ContainerState, DrawState, LedgerState,
 from ketaclinic.ledger.entries import ZERO
 from ketaclinic.ledger.models import (
     Container,
+    ContainerFinished,
     EntryKind,
     Investigation,
     InvestigationStatus,
@@ -78,42 +80,87 @@ class LocationStock:
 EMPTY_SHOWN = 20
 
 
+def _replayed_entries() -> list[LedgerEntry]:
+    """The entries of the containers the stock page replays, with their container and receipt,
+    in container then chain order: every container that is not finished (what is on hand, so
+    bounded by the shelves, not by the clinic's history) and, per registered location, the
+    latest `EMPTY_SHOWN` finished ones (the page's list of empty containers)."""
+    latest_finished = (
+        ContainerFinished.objects.annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("container__location_id")],
+                order_by=F("container_id").desc(),
+            )
+        )
+        .filter(place__lte=EMPTY_SHOWN)
+        .values("container_id")
+    )
+    replayed = Container.objects.filter(
+        Q(finished__isnull=True) | Q(pk__in=latest_finished)
+    ).values("pk")
+    return list(
+        LedgerEntry.objects.filter(container_id__in=replayed)
+        .select_related("container__receipt", "container__finished")
+        .order_by("container_id", "seq")
+    )
+
+
 def ledger_stock_for_user(
     user: Any, *, today: date, locations: Sequence[RegisteredLocation] | None = None
 ) -> list[LocationStock]:
     """Every registered location: its storage locations with the containers in each and their
     balances, replayed from the entries; in a fixed number of queries. ``locations``: every
-    registered location, when the caller has read them (ordered by name)."""
+    registered location, when the caller has read them (ordered by name).
+
+    Finished containers (`ContainerFinished`: empty, nothing drawn still open, not
+    quarantined) are counted, not replayed, but for the latest few shown as empty; the result
+    is the same as replaying every container (ketaclinic/ledger/tests/test_ledger_finished.py).
+    """
     require(user, "ledger.view")
     if locations is None:
         locations = list(RegisteredLocation.objects.order_by("name", "pk"))
-    storages = {s.pk: s for s in StorageLocation.objects.order_by("location", "name", "pk")}
-    containers = list(Container.objects.select_related("receipt").order_by("pk"))
-    rows_by_container: dict[int, list[LedgerEntry]] = {c.pk: [] for c in containers}
-    for row in LedgerEntry.objects.order_by("seq"):
-        rows_by_container[row.container_id].append(row)
+    # The finished containers of each location ride along on its storage rows (one query less).
+    finished_here = (
+        ContainerFinished.objects.filter(container__location_id=OuterRef("location_id"))
+        .order_by()
+        .values("container__location_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    storages = {
+        s.pk: s
+        for s in StorageLocation.objects.annotate(finished_here=Subquery(finished_here)).order_by(
+            "location", "name", "pk"
+        )
+    }
+    rows_by_container: dict[int, list[LedgerEntry]] = {}
+    containers: dict[int, Container] = {}
+    for row in _replayed_entries():
+        containers.setdefault(row.container_id, row.container)
+        rows_by_container.setdefault(row.container_id, []).append(row)
     result: dict[int, LocationStock] = {}
     shelves: dict[int, StorageStock] = {}
     for location in locations:
         own = [s for s in storages.values() if s.location_id == location.pk]
         for storage in own:
             shelves[storage.pk] = StorageStock(storage)
+        finished = max((int(getattr(s, "finished_here", 0) or 0) for s in own), default=0)
         result[location.pk] = LocationStock(
             location=location,
             storages=[shelves[s.pk] for s in own],
-            status_counts={"sealed": 0, "open": 0, "quarantined": 0, "empty": 0},
+            status_counts={"sealed": 0, "open": 0, "quarantined": 0, "empty": finished},
             open_draws_ml=ZERO,
             empty=[],
         )
-    for container in containers:
-        rows = rows_by_container[container.pk]
-        if not rows:
-            continue
-        current = container_ledger(container, rows).current
+    for cid in sorted(containers):
+        container = containers[cid]
+        current = container_ledger(container, rows_by_container[cid]).current
         status = container_status(current)
         line = ContainerRow(container, current, status, current.is_expired(today))
         stock = result[container.location_id]
-        stock.status_counts[status] += 1
+        if not hasattr(container, "finished"):  # a finished one is counted by its marker
+            stock.status_counts[status] += 1
         stock.open_draws_ml += current.open_draws_ml
         if status == "empty":
             stock.empty.append(line)

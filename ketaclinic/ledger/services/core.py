@@ -19,8 +19,15 @@ from ketaclinic.audit.services import AuditTarget, audit_record_many
 from ketaclinic.ledger.arithmetic import apply
 from ketaclinic.ledger.dea import dea_number_normalise, dea_number_problems
 from ketaclinic.ledger.entries import ZERO
-from ketaclinic.ledger.models import Container, LedgerChainHead, LedgerEntry, StorageLocation
+from ketaclinic.ledger.models import (
+    Container,
+    ContainerFinished,
+    LedgerChainHead,
+    LedgerEntry,
+    StorageLocation,
+)
 from ketaclinic.ledger.selectors import (
+    ContainerLedger,
     container_ledger,
     entry_hash_payload,
     entry_to_pure,
@@ -99,6 +106,28 @@ class _Pending:
     second_witness: Any = None
 
 
+def _is_finished(ledger: ContainerLedger) -> bool:
+    current = ledger.state.containers.get(str(ledger.container.pk))
+    return current is not None and current.finished
+
+
+def _finished_keep(before: dict[int, bool], after: dict[int, bool], became: dict[int, int]) -> None:
+    """The finished markers of the containers just written to, as their replayed state says:
+    removed when a container is no longer finished (a correction can revive it), written
+    (with the entry that finished it) when it became finished; nothing to do otherwise, so
+    most writes cost no statement more. The containers are locked meanwhile."""
+    revived = [cid for cid, done in after.items() if before[cid] and not done]
+    if revived:
+        ContainerFinished.objects.filter(container_id__in=revived).delete()
+    done = [
+        ContainerFinished(container_id=cid, seq=seq) for cid, seq in became.items() if after[cid]
+    ]
+    if done:
+        ContainerFinished.objects.bulk_create(
+            done, update_conflicts=True, update_fields=["seq"], unique_fields=["container"]
+        )
+
+
 def _append(*, acting_user: Any, pending: Sequence[_Pending]) -> list[LedgerEntry]:
     """Check each entry against its container's replayed ledger and append them all.
 
@@ -106,6 +135,9 @@ def _append(*, acting_user: Any, pending: Sequence[_Pending]) -> list[LedgerEntr
     """
     locked = _containers_locked([p.container.pk for p in pending])
     ledgers = {cid: container_ledger(c) for cid, c in locked.items()}
+    before = {cid: _is_finished(ledger) for cid, ledger in ledgers.items()}
+    after = dict(before)
+    became: dict[int, int] = {}  # the entry at which a container last became finished
     head = _head_locked()
     seq, prev = head.seq, head.hash
     now = timezone.now()
@@ -143,7 +175,12 @@ def _append(*, acting_user: Any, pending: Sequence[_Pending]) -> list[LedgerEntr
         ledger = type(ledger)(container, [*ledger.rows, row], state, seq_by_pk)
         ledgers[container.pk] = ledger
         rows.append(row)
+        finished = state.containers[str(container.pk)].finished
+        if finished and not after[container.pk]:
+            became[container.pk] = row.seq
+        after[container.pk] = finished
     LedgerChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    _finished_keep(before, after, became)
     _audit(
         acting_user,
         Action.CREATE,

@@ -98,8 +98,10 @@ QUERIES = {
     # audit statement, the session's save), pinned per database: the audit write is one
     # statement on PostgreSQL, a locked head and an insert in a transaction on SQLite.
     # +1 each: the unread-message count in the staff navigation (ketaclinic/messaging/).
-    "sqlite": {"ben": 15, "ada": 19, "cleo": 13, "dana": 13},
-    "postgresql": {"ben": 13, "ada": 17, "cleo": 11, "dana": 13},
+    "sqlite": {"ben": 15, "ada": 19, "cleo": 13, "dana": 12},
+    # -1 for dana (both): the ledger's stock reads the storages and the replayed containers' entries
+    # in two statements (was three; ketaclinic/ledger/selectors/pages.py).
+    "postgresql": {"ben": 13, "ada": 17, "cleo": 11, "dana": 12},
 }
 
 
