@@ -166,9 +166,53 @@ class LedgerProblem:
         return f"{which}: {self.message}"
 
 
+def _finished_problems(
+    states: dict[int, LedgerState], broken: set[int], became: dict[int, int]
+) -> list[LedgerProblem]:
+    """The kept finished markers against the replay: one for each finished container (with
+    the entry that finished it), none for any other (the pages count a marked container
+    instead of replaying it, so a wrong marker would hide a container that holds drug)."""
+    from ketaclinic.ledger.models import ContainerFinished
+
+    kept = dict(ContainerFinished.objects.values_list("container_id", "seq"))
+    problems = []
+    for cid in sorted(set(kept) | set(became)):
+        if cid in broken:
+            continue
+        if cid not in became:
+            problems.append(
+                LedgerProblem(
+                    None,
+                    None,
+                    f"container {cid} is marked finished but its entries say it is not "
+                    "(it holds something, a draw from it is open, or it is quarantined)",
+                )
+            )
+        elif cid not in kept:
+            problems.append(
+                LedgerProblem(
+                    None,
+                    None,
+                    f"container {cid} is finished at {entry_ref(became[cid])} but has no "
+                    "finished marker",
+                )
+            )
+        elif kept[cid] != became[cid]:
+            problems.append(
+                LedgerProblem(
+                    None,
+                    None,
+                    f"container {cid}'s finished marker names {entry_ref(kept[cid])}, but "
+                    f"its entries finish it at {entry_ref(became[cid])}",
+                )
+            )
+    return problems
+
+
 def ledger_verify() -> list[LedgerProblem]:
-    """Check the chain (every entry's hash, predecessor and place) and every container's
-    balance (each entry replayed with the pure `apply`, and the invariant after the last).
+    """Check the chain (every entry's hash, predecessor and place), every container's
+    balance (each entry replayed with the pure `apply`, and the invariant after the last) and
+    the finished markers against the replay.
     Returns the problems, the first broken entry first; empty when the ledger is intact."""
     from ketaclinic.ledger.arithmetic import invariant_problems
     from ketaclinic.ledger.entries import LedgerRefused
@@ -183,6 +227,7 @@ def ledger_verify() -> list[LedgerProblem]:
     prev = GENESIS_HASH
     chain_ok = True
     broken: set[int] = set()
+    became: dict[int, int] = {}  # finished containers: the entry that last finished each
     for row in LedgerEntry.objects.order_by("seq").iterator(2000):
         container = containers[row.container_id]
         seq_by_pk[row.pk] = row.seq
@@ -222,6 +267,10 @@ def ledger_verify() -> list[LedgerProblem]:
             states[container.pk] = apply(
                 state, entry_to_pure(row, container, seq_by_pk), today=None
             )
+            if not states[container.pk].containers[str(container.pk)].finished:
+                became.pop(container.pk, None)
+            else:
+                became.setdefault(container.pk, row.seq)
         except (LedgerRefused, KeyError, ValueError, TypeError, ArithmeticError) as exc:
             reason = exc.reason if isinstance(exc, LedgerRefused) else str(exc)
             broken.add(container.pk)
@@ -235,6 +284,7 @@ def ledger_verify() -> list[LedgerProblem]:
             continue
         for problem in invariant_problems(state):
             problems.append(LedgerProblem(None, None, f"container {cid}: {problem}"))
+    problems.extend(_finished_problems(states, broken, became))
     if chain_ok:
         head = LedgerChainHead.objects.filter(pk=1).first()
         head_seq = head.seq if head else 0
