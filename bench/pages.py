@@ -2,7 +2,9 @@
 
 A clinic some years old is generated in bulk (``bulk_create`` in batches): at ``--scale 1`` the
 issue's 5,000 patients, 60,000 sessions, 1,000,000 vitals readings and 200,000 scale responses
-(GAD-7/PHQ-9), with one patient holding a long history of their own; on top of it, the demo
+(GAD-7/PHQ-9), 1,500 vials emptied by those sessions with about 170,000 ledger entries
+(`bench/ledger_history.py`: valid, hash-chained, finished markers written), with one patient
+holding a long history of their own; on top of it, the demo
 clinic's day (``ketaclinic demo``: today's sessions in every state, built by the services).
 Then each page is requested in-process through Django's whole stack (middleware, session,
 2FA, audit writes, templates) as its role would: the landing (Today) page of each role, the
@@ -33,6 +35,8 @@ import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+
+from bench.ledger_history import ledger_history
 
 PAGES_DB = "ketaclinic_bench_pages"
 FULL = {"patients": 5000, "sessions": 60000, "vitals": 1_000_000, "responses": 200_000}
@@ -105,10 +109,12 @@ def generate(scale: float) -> dict[str, int]:
     five_years = 5 * 365 * 24 * 60
     sessions: list[Any] = []
     session_ids: list[uuid.UUID] = []
+    starts: list[Any] = []
     for n in range(counts["sessions"]):
         start = now - timedelta(minutes=rng.randrange(60 * 24 * 2, five_years))
         sid = uuid.uuid4()
         session_ids.append(sid)
+        starts.append(start)
         sessions.append(
             Session(
                 id=sid,
@@ -165,6 +171,8 @@ def generate(scale: float) -> dict[str, int]:
         if len(responses) >= BATCH:
             _bulk(Administration, responses)
     _bulk(Administration, responses)
+    written = ledger_history(scale, list(zip(session_ids, starts, strict=True)))
+    counts.update({f"ledger_{name}": value for name, value in written.items()})
     return counts
 
 
@@ -398,7 +406,9 @@ def main(argv: list[str]) -> None:
         print(
             f"  history generated in {time.monotonic() - began:.0f} s: "
             f"{counts['patients']} patients, {counts['sessions']} sessions, "
-            f"{counts['vitals']} vitals, {counts['responses']} scale responses; the summary's "
+            f"{counts['vitals']} vitals, {counts['responses']} scale responses, "
+            f"{counts['ledger_vials']} vials with {counts['ledger_entries']} ledger entries "
+            f"({counts['ledger_finished']} finished); the summary's "
             f"patient: 100 more sessions, 2,000 vitals, 300 responses ({_load()})",
             flush=True,
         )

@@ -80,38 +80,45 @@ class LocationStock:
 EMPTY_SHOWN = 20
 
 
-def _replayed_entries() -> list[LedgerEntry]:
+def _replayed_entries(*, empties: bool = True) -> list[LedgerEntry]:
     """The entries of the containers the stock page replays, with their container and receipt,
     in container then chain order: every container that is not finished (what is on hand, so
-    bounded by the shelves, not by the clinic's history) and, per registered location, the
-    latest `EMPTY_SHOWN` finished ones (the page's list of empty containers)."""
-    latest_finished = (
-        ContainerFinished.objects.annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("container__location_id")],
-                order_by=F("container_id").desc(),
+    bounded by the shelves, not by the clinic's history) and, with ``empties``, per registered
+    location the latest `EMPTY_SHOWN` finished ones (the page's list of empty containers)."""
+    replayed = Q(finished__isnull=True)
+    if empties:
+        latest_finished = (
+            ContainerFinished.objects.annotate(
+                place=Window(
+                    RowNumber(),
+                    partition_by=[F("container__location_id")],
+                    order_by=F("container_id").desc(),
+                )
             )
+            .filter(place__lte=EMPTY_SHOWN)
+            .values("container_id")
         )
-        .filter(place__lte=EMPTY_SHOWN)
-        .values("container_id")
-    )
-    replayed = Container.objects.filter(
-        Q(finished__isnull=True) | Q(pk__in=latest_finished)
-    ).values("pk")
+        replayed |= Q(pk__in=latest_finished)
     return list(
-        LedgerEntry.objects.filter(container_id__in=replayed)
+        LedgerEntry.objects.filter(container_id__in=Container.objects.filter(replayed).values("pk"))
         .select_related("container__receipt", "container__finished")
         .order_by("container_id", "seq")
     )
 
 
 def ledger_stock_for_user(
-    user: Any, *, today: date, locations: Sequence[RegisteredLocation] | None = None
+    user: Any,
+    *,
+    today: date,
+    locations: Sequence[RegisteredLocation] | None = None,
+    empties: bool = True,
 ) -> list[LocationStock]:
     """Every registered location: its storage locations with the containers in each and their
     balances, replayed from the entries; in a fixed number of queries. ``locations``: every
-    registered location, when the caller has read them (ordered by name).
+    registered location, when the caller has read them (ordered by name). ``empties=False``
+    for a caller that does not show the list of empty containers: the finished containers are
+    then only counted, none replayed (each ``empty`` list holds only the empty containers that
+    are not finished, e.g. with a draw still open).
 
     Finished containers (`ContainerFinished`: empty, nothing drawn still open, not
     quarantined) are counted, not replayed, but for the latest few shown as empty; the result
@@ -136,7 +143,7 @@ def ledger_stock_for_user(
     }
     rows_by_container: dict[int, list[LedgerEntry]] = {}
     containers: dict[int, Container] = {}
-    for row in _replayed_entries():
+    for row in _replayed_entries(empties=empties):
         containers.setdefault(row.container_id, row.container)
         rows_by_container.setdefault(row.container_id, []).append(row)
     result: dict[int, LocationStock] = {}

@@ -249,6 +249,23 @@ def test_the_stock_is_the_full_replays(
     }
 
 
+def test_without_the_empties_list_the_stock_is_the_full_replays_but_that_list(
+    clinic: Clinic, ledger: dict[str, Container]
+) -> None:
+    """The administrator's day shows no list of empty containers: none finished is replayed,
+    every other figure is the full replay's."""
+    today = timezone.localdate()
+    got = _plain(ledger_stock_for_user(clinic.users["dana"], today=today, empties=False))
+    expected = _plain(full_replay_stock(today))
+    assert [loc[:4] for loc in got] == [loc[:4] for loc in expected]
+    finished = set(ContainerFinished.objects.values_list("container_id", flat=True))
+    for loc_got, loc_expected in zip(got, expected, strict=True):
+        assert loc_got[4] == [line for line in loc_expected[4] if line[0] not in finished]
+    assert {row.container_id for row in pages._replayed_entries(empties=False)} == set(
+        Container.objects.exclude(pk__in=finished).values_list("pk", flat=True)
+    )
+
+
 def test_the_stock_reads_only_what_it_replays(
     clinic: Clinic, ledger: dict[str, Container], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -281,6 +298,9 @@ def test_the_stock_reads_in_the_same_number_of_queries_for_a_longer_history(
     with CaptureQueriesContext(connection) as long:
         after = ledger_stock_for_user(user, today=today)
     assert len(long) == len(short)
+    with CaptureQueriesContext(connection) as counted_only:
+        ledger_stock_for_user(user, today=today, empties=False)
+    assert len(counted_only) == len(short)
     assert before[0].status_counts["empty"] == 1 and after[0].status_counts["empty"] == 5
     assert _plain(after) == _plain(full_replay_stock(today))
 

@@ -111,7 +111,9 @@ def admin_day_for_user(user: Any, *, now: datetime | None = None) -> AdminDay:
     )
     stock = {
         row.location.pk: row
-        for row in ledger_stock_for_user(user, today=today, locations=locations)
+        # The day shows the counts and what is on the shelves, not the list of empty containers:
+        # the finished ones are counted, none replayed.
+        for row in ledger_stock_for_user(user, today=today, locations=locations, empties=False)
     }
     rows = []
     for location in locations:
