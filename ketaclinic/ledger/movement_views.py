@@ -257,7 +257,8 @@ def count_new(request: HttpRequest) -> HttpResponse:
         if not locations:
             raise Http404("no registered location")
         location = locations[0]
-    stock = selectors.ledger_stock_for_user(request.user, today=timezone.localdate())
+    # The shelves only: the finished containers are counted, none replayed.
+    stock = selectors.ledger_stock_for_user(request.user, today=timezone.localdate(), empties=False)
     (here,) = [s for s in stock if s.location.pk == location.pk]
     lines = [line for shelf in here.storages for line in shelf.containers]
     containers = [line.container for line in lines]

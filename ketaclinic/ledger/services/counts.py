@@ -162,7 +162,8 @@ def ledger_inventory_take(
     counted = {line.container.pk for line in lines}
     missing = [
         c.pk
-        for c in Container.objects.filter(location=location).order_by("pk")
+        # A finished container holds nothing (ContainerFinished, kept with its entries).
+        for c in Container.objects.filter(location=location, finished__isnull=True).order_by("pk")
         if c.pk not in counted and container_ledger(c).current.on_hand_ml > ZERO
     ]
     if missing:
