@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+import uvloop
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -104,7 +105,8 @@ class Command(BaseCommand):
                 await task
 
         try:
-            asyncio.run(main())
+            # uvloop (libuv) for the connections: the burst's listener CPU (issue 17).
+            uvloop.run(main())
         finally:
             for child in children:
                 child.terminate()
