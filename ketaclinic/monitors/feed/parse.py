@@ -362,6 +362,10 @@ def _entry_for(book: CodeBook, system: str, code: str, path: str) -> tuple[CodeE
     return None, ""
 
 
+OBX_FIELDS = 19
+"""An OBX's fields read here go up to OBX-18 (`[id, field 1, ... field 18]`)."""
+
+
 def _read_obx(
     obx: Segment,
     *,
@@ -374,11 +378,13 @@ def _read_obx(
     out: tuple[list[Reading], list[Ignored], list[str]],
 ) -> None:
     readings, ignored, alarms = out
-    obx3 = [*_components(_field(obx, 3), separators), "", ""]
+    if len(obx) < OBX_FIELDS:  # fields a segment does not have read as empty
+        obx = obx + [""] * (OBX_FIELDS - len(obx))
+    obx3 = [*_components(obx[3], separators), "", ""]
     code, name, system = obx3[0].strip(), obx3[1].strip(), obx3[2].strip().upper()
-    value_type = _field(obx, 2).strip().upper()
-    value_text = unescape(_field(obx, 5)).strip()
-    status = _field(obx, 11).strip().upper()
+    value_type = obx[2].strip().upper()
+    value_text = unescape(obx[5]).strip()
+    status = obx[11].strip().upper()
     label = code or f"OBX {position}"
     if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
         alarms.append(f"{name or code}: {value_text}".strip())
@@ -386,7 +392,7 @@ def _read_obx(
     if status not in ACCEPTED_STATUS:
         ignored.append(Ignored(position, label, f"status {status}: no value measured"))
         return
-    entry, note = _entry_for(book, system, code, _field(obx, 4).strip())
+    entry, note = _entry_for(book, system, code, obx[4].strip())
     if entry is None:
         ignored.append(Ignored(position, label, "code not in the code book"))
         return
@@ -409,7 +415,7 @@ def _read_obx(
     if value in book.no_value:  # an int equals (and hashes as) the same Decimal
         ignored.append(Ignored(position, label, f"{value_text} is a 'no value' sentinel"))
         return
-    obx6 = [*_components(_field(obx, 6), separators), ""]
+    obx6 = [*_components(obx[6], separators), ""]
     sent_units = (obx6[0].strip(), obx6[1].strip())
     unit = book.unit_accepted(entry, sent_units)
     if unit is None:
@@ -429,7 +435,7 @@ def _read_obx(
                 note = "; ".join(n for n in (note, "sent in tenths of a degree") if n)
         if entry.field != "temperature_c":
             value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    obx14 = _field(obx, 14)
+    obx14 = obx[14]
     at = _time_iso(obx14, default_tz) if obx14 else None
     readings.append(
         Reading(
