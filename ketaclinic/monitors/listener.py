@@ -182,9 +182,7 @@ class Listener:
 
     async def serve(self, host: str, port: int, *, reuse_port: bool = False) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        return await loop.create_server(
-            self.protocol, host, port, reuse_port=reuse_port or None
-        )
+        return await loop.create_server(self.protocol, host, port, reuse_port=reuse_port or None)
 
 
 PAUSE_AT = 16

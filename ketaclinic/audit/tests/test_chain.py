@@ -187,9 +187,7 @@ def test_a_batch_appended_from_plain_values_chains_as_model_instances_do() -> No
         for n in range(CHAINED_MAX + 5)
     ]
     with transaction.atomic():
-        assert audit_record_batch(actor=None, action=Action.CREATE, targets=targets) == len(
-            targets
-        )
+        assert audit_record_batch(actor=None, action=Action.CREATE, targets=targets) == len(targets)
     audit_record(actor=None, action=Action.UPDATE, object_type="X", object_id=1, patient_id=None)
     rows = list(AuditEvent.objects.order_by("seq"))
     assert [r.object_id for r in rows[1:-1]] == [t.object_id for t in targets]
