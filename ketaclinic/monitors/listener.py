@@ -1,7 +1,7 @@
 """The MLLP listener (`ketaclinic monitors listen`): monitors connect as TCP clients (GE:
 "the receiving system must be the server"), send ORU^R01 in MLLP frames and wait for ACKs.
 
-asyncio for the connections (an `asyncio.Protocol` each, on uvloop in the command); each
+asyncio for the connections (an `asyncio.Protocol` each; uvloop with `--loop uvloop`); each
 message is read (parsed) on arrival, in the event loop,
 so that reading overlaps the database work; one database thread takes what has arrived from
 every connection as a batch (`services.messages_receive`, one transaction: group commit) and
