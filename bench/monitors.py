@@ -48,8 +48,11 @@ def _device(n: int) -> str:
 
 
 def make_fixtures(monitors: int) -> None:
-    """Run in a subprocess with the app's environment: the personas, a chair, an infusing
-    session and a registered monitor per simulated monitor."""
+    """Run in a subprocess with the app's environment: the personas, and per simulated
+    monitor a chair, a synthetic patient of its own with a course and an infusing session,
+    and a registered monitor (until 2026-12-03 every session was the same patient's: no
+    clinic infuses one patient in 200 chairs, and the outcomes trigger and the audit rows'
+    patient index saw one patient only)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.settings")
     import django
 
@@ -62,15 +65,18 @@ def make_fixtures(monitors: int) -> None:
     from ketaclinic.infusions.models import Session
     from ketaclinic.infusions.protocols import IV_RACEMIC_0_5_MG_KG_40_MIN
     from ketaclinic.monitors.models import MonitorDevice
-    from ketaclinic.testing import make_clinic
+    from ketaclinic.testing import make_clinic, make_patient
 
     clinic = make_clinic()
     protocol = Protocol.objects.get(code=IV_RACEMIC_0_5_MG_KG_40_MIN, active=True)
     now = timezone.now()
     for n in range(monitors):
         chair = Chair.objects.create(name=f"Bench chair {n}")
+        patient = make_patient(
+            given_name=f"Bench{n}", email=f"bench{n}@example.org", phone=f"555-{n:04d}"
+        )
         course = Course.objects.create(
-            patient=clinic.pat, protocol=protocol, started_by=clinic.users["ada"]
+            patient=patient, protocol=protocol, started_by=clinic.users["ada"]
         )
         Session.objects.create(
             course=course,

@@ -25,7 +25,11 @@ class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1.")
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # (actor, seq) serves it (Meta.indexes; issue 17)
     )
     actor_role = models.CharField(max_length=16)
     action = models.CharField(max_length=1, choices=Action.choices)

@@ -57,18 +57,49 @@ def event_payload(event: AuditEvent) -> dict[str, Any]:
     """The fields the hash covers, in a form that is the same on every database. A page's ids
     (`object_ids`) only when there are some: every event written before they existed, and
     every event naming one record, keeps the payload and hash it had."""
+    return payload_of(
+        seq=event.seq,
+        at=_timestamp(event.at),
+        actor_id=event.actor_id,
+        actor_role=event.actor_role,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_ids=event.object_ids,
+        patient_id=event.patient_id,
+        request_id=event.request_id,
+        client_address=event.client_address,
+    )
+
+
+def payload_of(
+    *,
+    seq: int,
+    at: str,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_ids: str,
+    patient_id: UUID | None,
+    request_id: str,
+    client_address: str,
+) -> dict[str, Any]:
+    """`event_payload` from the values (`at` as `_timestamp` gives it): the one builder of
+    what the chain's hash covers, for model instances and plain rows alike."""
     return {
-        "seq": event.seq,
-        "at": _timestamp(event.at),
-        "actor": event.actor_id,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        **({"object_ids": event.object_ids} if event.object_ids else {}),
-        "patient_id": str(event.patient_id) if event.patient_id else None,
-        "request_id": event.request_id,
-        "client_address": event.client_address,
+        "seq": seq,
+        "at": at,
+        "actor": actor_id,
+        "actor_role": actor_role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        **({"object_ids": object_ids} if object_ids else {}),
+        "patient_id": str(patient_id) if patient_id else None,
+        "request_id": request_id,
+        "client_address": client_address,
     }
 
 
@@ -396,6 +427,68 @@ def audit_record_many(
         return events
     _write(events)
     return events
+
+
+def audit_record_batch(*, actor: Any, action: Action | str, targets: Sequence[AuditTarget]) -> int:
+    """`audit_record_many` for a large batch whose events the caller does not need back (the
+    monitor feed's readings, issue 17): on PostgreSQL with binary arrays, more than
+    `CHAINED_MAX` events are chained and inserted from plain values, no model instance made
+    (the same payloads and hashes: `payload_of`; the same statement as `_append`). Otherwise,
+    and for reads (a page request collects them), `audit_record_many`. Returns how many."""
+    action_value = Action(action).value
+    if len(targets) <= CHAINED_MAX or action_value == Action.READ or not arrays_bound():
+        return len(audit_record_many(actor=actor, action=action, targets=targets))
+    actor_id, role = _actor_fields(actor)
+    ctx = context.current()
+    request_id = ctx.request_id if ctx else ""
+    client_address = ctx.client_address if ctx else ""
+    with transaction.atomic(savepoint=False):
+        seq, prev = _head_locked()  # as late as possible: the lock is held until commit
+        now = timezone.now()  # after the lock, so that times follow the chain's order
+        at = _timestamp(now)
+        values: dict[str, list[Any]] = {f.attname: [] for f in _EVENT_FIELDS}
+        for target in targets:
+            seq += 1
+            object_ids = " ".join(target.object_ids)
+            hash_ = chain_hash(
+                prev,
+                payload_of(
+                    seq=seq,
+                    at=at,
+                    actor_id=actor_id,
+                    actor_role=role,
+                    action=action_value,
+                    object_type=target.object_type,
+                    object_id=target.object_id,
+                    object_ids=object_ids,
+                    patient_id=target.patient_id,
+                    request_id=request_id,
+                    client_address=client_address,
+                ),
+            )
+            row = {
+                "seq": seq,
+                "at": now,
+                "actor_id": actor_id,
+                "actor_role": role,
+                "action": action_value,
+                "object_type": target.object_type,
+                "object_id": target.object_id,
+                "object_ids": object_ids,
+                "patient_id": target.patient_id,
+                "request_id": request_id,
+                "client_address": client_address,
+                "prev_hash": prev,
+                "hash": hash_,
+            }
+            for name, column in values.items():
+                column.append(row[name])
+            prev = hash_
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _append_arrays_sql(), [seq, prev, *(values[f.attname] for f in _EVENT_FIELDS)]
+            )
+    return len(targets)
 
 
 def _write(events: list[AuditEvent]) -> None:

@@ -1,7 +1,8 @@
 """The MLLP listener (`ketaclinic monitors listen`): monitors connect as TCP clients (GE:
 "the receiving system must be the server"), send ORU^R01 in MLLP frames and wait for ACKs.
 
-asyncio for the connections; each message is read (parsed) on arrival, in the event loop,
+asyncio for the connections (an `asyncio.Protocol` each; uvloop with `--loop uvloop`); each
+message is read (parsed) on arrival, in the event loop,
 so that reading overlaps the database work; one database thread takes what has arrived from
 every connection as a batch (`services.messages_receive`, one transaction: group commit) and
 hands the ACKs back.
@@ -15,13 +16,14 @@ Nothing about a patient is logged: counts, codes and reasons only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import DatabaseError, close_old_connections, connection
 
@@ -163,6 +165,8 @@ def _refusal(prefix: bytes, text: str) -> bytes:
 
 @dataclass
 class Listener:
+    """The connections' side: one `MllpConnection` (an `asyncio.Protocol`) per monitor."""
+
     worker: FeedWorker
     idle_timeout_s: float = 600.0
     """A connection silent this long is closed (GE sends at least every 60 minutes; the
@@ -172,78 +176,152 @@ class Listener:
     max_frame: int = DEFAULT_MAX_FRAME
     connections: int = 0
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def protocol(self) -> MllpConnection:
+        """The protocol factory for `loop.create_server`."""
+        return MllpConnection(self)
+
+    async def serve(self, host: str, port: int, *, reuse_port: bool = False) -> asyncio.Server:
         loop = asyncio.get_running_loop()
-        decoder = MllpDecoder(max_frame=self.max_frame)
-        self.connections += 1
-        try:
-            while True:
-                timeout = self.frame_timeout_s if decoder.in_frame else self.idle_timeout_s
-                try:
-                    # asyncio.timeout, not wait_for: no task made for every read.
-                    async with asyncio.timeout(timeout):
-                        chunk = await reader.read(65536)
-                except TimeoutError:
-                    log.info("closing a connection idle for %.0f s", timeout)
-                    break
-                if not chunk:
-                    break
-                for got in decoder.feed(chunk):
-                    if got.ok:
-                        future: asyncio.Future[bytes] = loop.create_future()
-                        self.worker.submit(got.payload, _deliverer(loop, future))
-                        ack = await future
-                    elif got.error.startswith("frame restarted"):
-                        log.info("a frame restarted before its end: dropped, not answered")
-                        continue
-                    else:
-                        ack = _refusal(got.payload, got.error)
-                    writer.write(frame(ack))
-                    await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            self.connections -= 1
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
+        return await loop.create_server(self.protocol, host, port, reuse_port=reuse_port or None)
 
 
-@dataclass(frozen=True)
+PAUSE_AT = 16
+"""Messages of one connection awaiting their ACK at which its reading is paused (a monitor
+waits for each ACK before the next message; this bounds what a misbehaving one can queue)."""
+
+
+class MllpConnection(asyncio.Protocol):
+    """One monitor's connection, driven by callbacks (no task, stream reader or future per
+    message: the burst's listener CPU, issue 17). Bytes go through the `MllpDecoder`; each
+    whole frame is read and queued for the database thread, which hands its ACK back
+    (`_deliver_all`, once a batch); ACKs are written in the order their frames came, a
+    refusal (AR, oversize) included. A silent connection is closed after `idle_timeout_s`,
+    one stalled inside a frame after `frame_timeout_s` (one timer, re-armed as it fires; not
+    counted while ACKs are awaited: those wait on the database thread's hold, not the
+    monitor)."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.decoder = MllpDecoder(max_frame=listener.max_frame)
+        self.transport: asyncio.Transport | None = None
+        self.loop = asyncio.get_running_loop()
+        self.slots: collections.deque[list[bytes]] = collections.deque()
+        """One per frame awaiting its answer, in arrival order; a slot holds its ACK once
+        it is known (an empty list until then)."""
+        self.last = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.paused = False
+        self.eof = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses; they have its methods.
+        self.transport = cast(asyncio.Transport, transport)
+        self.listener.connections += 1
+        self.last = self.loop.time()
+        self._arm(self.listener.idle_timeout_s)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.listener.connections -= 1
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.transport = None
+
+    def _arm(self, delay: float) -> None:
+        self.timer = self.loop.call_later(max(delay, 0.0), self._check_idle)
+
+    def _check_idle(self) -> None:
+        self.timer = None
+        if self.transport is None:
+            return
+        listener = self.listener
+        timeout = listener.frame_timeout_s if self.decoder.in_frame else listener.idle_timeout_s
+        now = self.loop.time()
+        if self.slots:  # waiting for the database thread, not for the monitor
+            self.last = now
+        if now - self.last >= timeout:
+            log.info("closing a connection idle for %.0f s", timeout)
+            self.transport.close()
+            return
+        self._arm(self.last + timeout - now)
+
+    def data_received(self, data: bytes) -> None:
+        self.last = self.loop.time()
+        for got in self.decoder.feed(data):
+            if got.ok:
+                slot: list[bytes] = []
+                self.slots.append(slot)
+                self.listener.worker.submit(got.payload, _Deliverer(self, slot))
+            elif got.error.startswith("frame restarted"):
+                log.info("a frame restarted before its end: dropped, not answered")
+            else:
+                self.slots.append([_refusal(got.payload, got.error)])
+        self._flush()
+        if self.decoder.in_frame and self.timer is not None:
+            # A frame has started: the (shorter) frame timeout applies from now.
+            timeout = self.listener.frame_timeout_s
+            if self.timer.when() > self.last + timeout:
+                self.timer.cancel()
+                self._arm(timeout)
+
+    def answered(self, slot: list[bytes], ack: bytes) -> None:
+        """In the event loop: a frame's ACK is known."""
+        slot.append(ack)
+        self._flush()
+
+    def _flush(self) -> None:
+        transport = self.transport
+        slots = self.slots
+        while slots and slots[0]:
+            ack = slots.popleft()[0]
+            if transport is not None and not transport.is_closing():
+                transport.write(frame(ack))
+        if transport is None:
+            return
+        if self.eof and not slots:
+            transport.close()
+        elif len(slots) >= PAUSE_AT and not self.paused:
+            transport.pause_reading()
+            self.paused = True
+        elif self.paused and len(slots) < PAUSE_AT:
+            transport.resume_reading()
+            self.paused = False
+
+    def eof_received(self) -> bool | None:
+        if self.slots:
+            self.eof = True
+            return True  # half-closed: the ACKs still owed are written, then we close
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class _Deliverer:
-    """Called in the database thread: hands the ACK to the connection's coroutine."""
+    """Called in the database thread: hands the ACK to the connection, in its loop."""
 
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[bytes]
+    connection: MllpConnection
+    slot: list[bytes]
 
     def __call__(self, ack: bytes) -> None:
-        self.loop.call_soon_threadsafe(_settle, [(self.future, ack)])
-
-
-def _deliverer(
-    loop: asyncio.AbstractEventLoop, future: asyncio.Future[bytes]
-) -> Callable[[bytes], None]:
-    return _Deliverer(loop, future)
+        self.connection.loop.call_soon_threadsafe(_settle, [(self, ack)])
 
 
 def _deliver_all(pairs: list[tuple[Callable[[bytes], None], bytes]]) -> None:
     """Hand a batch's ACKs over: those for an event loop in one call per loop (each
     `call_soon_threadsafe` wakes the loop with a write to its pipe: once a batch, not once a
     message), any other deliverer called as it is."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bytes], bytes]]] = {}
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Deliverer, bytes]]] = {}
     for deliver, ack in pairs:
         if isinstance(deliver, _Deliverer):
-            by_loop.setdefault(deliver.loop, []).append((deliver.future, ack))
+            by_loop.setdefault(deliver.connection.loop, []).append((deliver, ack))
         else:
             deliver(ack)
     for loop, settled in by_loop.items():
         loop.call_soon_threadsafe(_settle, settled)
 
 
-def _settle(settled: list[tuple[asyncio.Future[bytes], bytes]]) -> None:
-    for future, ack in settled:
-        if not future.done():
-            future.set_result(ack)
+def _settle(settled: list[tuple[_Deliverer, bytes]]) -> None:
+    for deliverer, ack in settled:
+        deliverer.connection.answered(deliverer.slot, ack)
 
 
 async def listen(
@@ -256,9 +334,7 @@ async def listen(
 ) -> None:
     """Serve until cancelled. With `reuse_port`, several listener processes share the port
     (the kernel spreads connections over them; each has its own database thread)."""
-    server = await asyncio.start_server(
-        listener.handle, host, port, limit=2**20, reuse_port=reuse_port or None
-    )
+    server = await listener.serve(host, port, reuse_port=reuse_port)
     addresses = ", ".join(str(s.getsockname()[:2]) for s in server.sockets)
     ready(addresses)
     async with server:

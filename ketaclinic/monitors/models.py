@@ -61,7 +61,12 @@ class MonitorMessage(models.Model):
     message_type = models.CharField(max_length=16, blank=True)
     sending_ids = models.CharField(max_length=300, blank=True)
     device = models.ForeignKey(
-        MonitorDevice, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        MonitorDevice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,  # (device, control_id) serves it (Meta.indexes; issue 17)
     )
     observed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
@@ -75,7 +80,12 @@ class MonitorMessage(models.Model):
     readings = models.PositiveSmallIntegerField(default=0)
     """Vitals rows charted from it."""
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a partial index: set on the few messages a nurse assigned
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
 
@@ -84,6 +94,11 @@ class MonitorMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["device", "control_id"]),
+            models.Index(
+                fields=["assigned_by"],
+                condition=models.Q(assigned_by__isnull=False),
+                name="monitor_message_assigned_by",
+            ),
         ]
 
     def __str__(self) -> str:

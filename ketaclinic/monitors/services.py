@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.access import require
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_many
+from ketaclinic.audit.services import AuditTarget, audit_record, audit_record_batch
 from ketaclinic.courses.models import Chair
 from ketaclinic.infusions.models import ChartEntry, ChartEntryKind, Session
 from ketaclinic.infusions.services import (
@@ -380,7 +380,7 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
     )
     # Last: the audit chain's head is locked from here until the commit (one event per
     # reading charted, as for typed vitals).
-    audit_record_many(actor=None, action=Action.CREATE, targets=audit_targets)
+    audit_record_batch(actor=None, action=Action.CREATE, targets=audit_targets)
     return [
         Received(
             ack=_ack(work.header, code, reason if code != "AA" else "", error_code),

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 
-from ketaclinic.audit.models import AuditChainHead, AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
+from ketaclinic.audit.services import AuditTarget, audit_record, audit_verify, event_payload
+from ketaclinic.lib.hashchain import chain_hash
 from ketaclinic.testing import Clinic, make_clinic, make_patient
 
 
@@ -168,3 +169,29 @@ def test_events_carry_request_id_and_address_but_no_data(clinic: Clinic) -> None
     assert (event.actor_id, event.actor_role) == (clinic.users["ben"].pk, "nurse")
     assert event.request_id == response["X-Request-ID"]
     assert event.client_address == "127.0.0.1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_appended_from_plain_values_chains_as_model_instances_do() -> None:
+    """`audit_record_batch` (the monitor feed's readings: no model instances) writes events
+    whose payloads and hashes are those `event_payload` gives for the stored rows, between
+    events written the usual way; the chain verifies."""
+    from uuid import uuid4
+
+    from ketaclinic.audit.services import CHAINED_MAX, audit_record_batch
+
+    patient = uuid4()
+    audit_record(actor=None, action=Action.CREATE, object_type="X", object_id=1, patient_id=None)
+    targets = [
+        AuditTarget("VitalsReading", str(n), patient if n % 2 else None)
+        for n in range(CHAINED_MAX + 5)
+    ]
+    with transaction.atomic():
+        assert audit_record_batch(actor=None, action=Action.CREATE, targets=targets) == len(targets)
+    audit_record(actor=None, action=Action.UPDATE, object_type="X", object_id=1, patient_id=None)
+    rows = list(AuditEvent.objects.order_by("seq"))
+    assert [r.object_id for r in rows[1:-1]] == [t.object_id for t in targets]
+    assert [r.patient_id for r in rows[1:-1]] == [t.patient_id for t in targets]
+    for row in rows:
+        assert row.hash == chain_hash(row.prev_hash, event_payload(row))
+    assert audit_verify() is None

@@ -69,8 +69,10 @@ class VitalsReading(models.Model):
     """
 
     session = models.ForeignKey(
-        "infusions.Session", on_delete=models.PROTECT, related_name="vitals"
+        "infusions.Session", on_delete=models.PROTECT, related_name="vitals", db_index=False
     )
+    """Indexed by (session, at) first (`Meta.indexes`): a session_id index of its own was
+    one more index to write per row and served no query the composite does not (issue 17)."""
     at = models.DateTimeField()
     phase = models.CharField(max_length=16)
     """The session's status when taken: checked_in (pre-dose), infusing or recovery."""
@@ -82,7 +84,12 @@ class VitalsReading(models.Model):
     moaas = models.PositiveSmallIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a partial index (Meta.indexes)
     )
     """Who typed it; empty for a monitor's row (the device is in `device`)."""
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -92,7 +99,12 @@ class VitalsReading(models.Model):
     device = models.CharField(max_length=100, blank=True)
     """The monitor's registered name and id, for a monitor's row."""
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a partial index (Meta.indexes)
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     """For a monitor's row: when it was confirmed (by a nurse, or automatically when
@@ -100,7 +112,12 @@ class VitalsReading(models.Model):
     artefact = models.BooleanField(default=False)
     artefact_reason = models.TextField(max_length=500, blank=True)
     artefact_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a partial index (Meta.indexes)
     )
     artefact_at = models.DateTimeField(null=True, blank=True)
 
@@ -109,6 +126,16 @@ class VitalsReading(models.Model):
         indexes = [
             models.Index(fields=["session", "at"]),
             models.Index(fields=["session", "source", "confirmed_at"]),
+            # The users' keys only where set (a user's removal is checked against them): a
+            # monitor's row has none of them, and wrote three index entries of NULL (issue 17).
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                    name=f"vitals_{name}_set",
+                )
+                for name in ("recorded_by", "confirmed_by", "artefact_by")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from ketaclinic.monitors.feed.codes import CodeBook, CodeEntry, default_code_book
 from ketaclinic.monitors.feed.segments import Unescaper, delimiters, split_segments
@@ -59,11 +59,13 @@ class Header:
     processing_id: str = ""
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
+    """One chartable value (a named tuple: one is made per OBX on the listener's hot path,
+    where a frozen dataclass's `__init__` cost more than the reading; issue 17)."""
+
     field: str
     value: str
-    """As a decimal string (whole numbers for the chart's fields)."""
+    """As a decimal string, exactly as computed (whole numbers for the chart's fields)."""
     at: str
     """ISO 8601, UTC."""
     system: str
@@ -76,11 +78,16 @@ class Reading:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Ignored:
+class Ignored(NamedTuple):
     obx: int
     code: str
     reason: str
+
+
+PARSE_FORMAT = 2
+"""The stored parse result's format (`ParsedMessage.as_json`). 1 (until 2026-12-03): each
+reading and ignored row an object with its names; 2: the names once (`reading_fields`,
+`ignored_fields`), each row an array in that order (a third of the size; issue 17)."""
 
 
 @dataclass(frozen=True)
@@ -98,18 +105,44 @@ class ParsedMessage:
     notes: tuple[str, ...] = field(default=())
 
     def as_json(self) -> dict[str, Any]:
-        """As `dataclasses.asdict` gives it, built by hand (asdict deep-copies: on the
-        listener's hot path it cost more than the database work)."""
+        """The parse result as stored beside the raw message (format `PARSE_FORMAT`): the
+        header by name, readings and ignored rows as arrays under their field names (given
+        once). `parsed_from_json` reads it back."""
         return {
+            "format": PARSE_FORMAT,
             "header": dict(vars(self.header)),
             "observed_at": self.observed_at,
-            "device_ids": list(self.device_ids),
-            "readings": [dict(vars(r)) for r in self.readings],
-            "ignored": [dict(vars(i)) for i in self.ignored],
-            "alarms": list(self.alarms),
+            "device_ids": self.device_ids,
+            "reading_fields": Reading._fields,
+            "readings": self.readings,
+            "ignored_fields": Ignored._fields,
+            "ignored": self.ignored,
+            "alarms": self.alarms,
             "skipped": self.skipped,
-            "notes": list(self.notes),
+            "notes": self.notes,
         }
+
+
+def parsed_from_json(data: dict[str, Any]) -> ParsedMessage:
+    """A stored parse result (`ParsedMessage.as_json`, either format) as it was parsed."""
+
+    def rows(kind: type[Any], key: str, names_key: str) -> tuple[Any, ...]:
+        names = data.get(names_key) or kind._fields
+        return tuple(
+            kind(**row) if isinstance(row, dict) else kind(**dict(zip(names, row, strict=True)))
+            for row in data.get(key, ())
+        )
+
+    return ParsedMessage(
+        header=Header(**data["header"]),
+        observed_at=data["observed_at"],
+        device_ids=tuple(data["device_ids"]),
+        readings=rows(Reading, "readings", "reading_fields"),
+        ignored=rows(Ignored, "ignored", "ignored_fields"),
+        alarms=tuple(data["alarms"]),
+        skipped=data["skipped"],
+        notes=tuple(data["notes"]),
+    )
 
 
 def decode(raw: bytes) -> tuple[str, str]:
@@ -261,20 +294,21 @@ def parse_message(
     ignored: list[Ignored] = []
     alarms: list[str] = []
     unescape = Unescaper(delims)
+    observed_iso = observed.isoformat()
     for position, obx in enumerate(obx_rows, start=1):
         _read_obx(
             obx,
             position=position,
             separators=separators,
             unescape=unescape,
-            observed=observed,
+            observed_iso=observed_iso,
             default_tz=default_tz,
             book=book,
             out=(readings, ignored, alarms),
         )
     return ParsedMessage(
         header=header,
-        observed_at=observed.isoformat(),
+        observed_at=observed_iso,
         device_ids=device_ids,
         readings=tuple(readings),
         ignored=tuple(ignored),
@@ -328,23 +362,29 @@ def _entry_for(book: CodeBook, system: str, code: str, path: str) -> tuple[CodeE
     return None, ""
 
 
+OBX_FIELDS = 19
+"""An OBX's fields read here go up to OBX-18 (`[id, field 1, ... field 18]`)."""
+
+
 def _read_obx(
     obx: Segment,
     *,
     position: int,
     separators: str,
     unescape: Unescaper,
-    observed: datetime,
+    observed_iso: str,
     default_tz: tzinfo,
     book: CodeBook,
     out: tuple[list[Reading], list[Ignored], list[str]],
 ) -> None:
     readings, ignored, alarms = out
-    obx3 = [*_components(_field(obx, 3), separators), "", ""]
+    if len(obx) < OBX_FIELDS:  # fields a segment does not have read as empty
+        obx = obx + [""] * (OBX_FIELDS - len(obx))
+    obx3 = [*_components(obx[3], separators), "", ""]
     code, name, system = obx3[0].strip(), obx3[1].strip(), obx3[2].strip().upper()
-    value_type = _field(obx, 2).strip().upper()
-    value_text = unescape(_field(obx, 5)).strip()
-    status = _field(obx, 11).strip().upper()
+    value_type = obx[2].strip().upper()
+    value_text = unescape(obx[5]).strip()
+    status = obx[11].strip().upper()
     label = code or f"OBX {position}"
     if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
         alarms.append(f"{name or code}: {value_text}".strip())
@@ -352,7 +392,7 @@ def _read_obx(
     if status not in ACCEPTED_STATUS:
         ignored.append(Ignored(position, label, f"status {status}: no value measured"))
         return
-    entry, note = _entry_for(book, system, code, _field(obx, 4).strip())
+    entry, note = _entry_for(book, system, code, obx[4].strip())
     if entry is None:
         ignored.append(Ignored(position, label, "code not in the code book"))
         return
@@ -365,43 +405,57 @@ def _read_obx(
     if not value_text:
         ignored.append(Ignored(position, label, "no value"))
         return
-    value = _number(value_text)
+    # A whole number in plain digits (nearly every monitor value) stays an int: exact, and
+    # no Decimal work on the listener's hot path; anything else is read as a Decimal.
+    plain = value_text.isascii() and value_text.isdigit()
+    value: Decimal | int | None = int(value_text) if plain else _number(value_text)
     if value is None:
         ignored.append(Ignored(position, label, f"value {value_text[:20]!r} is not a number"))
         return
-    if book.is_no_value(value):
+    if value in book.no_value:  # an int equals (and hashes as) the same Decimal
         ignored.append(Ignored(position, label, f"{value_text} is a 'no value' sentinel"))
         return
-    obx6 = [*_components(_field(obx, 6), separators), ""]
+    obx6 = [*_components(obx[6], separators), ""]
     sent_units = (obx6[0].strip(), obx6[1].strip())
     unit = book.unit_accepted(entry, sent_units)
     if unit is None:
         shown = "/".join(u for u in sent_units if u) or "none"
         ignored.append(Ignored(position, label, f"unit {shown} not accepted for {entry.name}"))
         return
-    if unit.convert == "f_to_c":
-        value = ((value - 32) * 5 / 9).quantize(Decimal("0.01"))
-        note = "; ".join(n for n in (note, "converted from degF") if n)
-    if entry.field in book.tenths_fields and not book.tenths_low <= value <= book.tenths_high:
-        scaled = value / 10
-        if book.tenths_low <= scaled <= book.tenths_high:
-            value = scaled
-            note = "; ".join(n for n in (note, "sent in tenths of a degree") if n)
-    if entry.field != "temperature_c":
-        value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    at = parse_time(_field(obx, 14), default_tz) or observed
+    if isinstance(value, int) and (unit.convert or entry.field in book.tenths_fields):
+        value = Decimal(value)
+    if isinstance(value, Decimal):
+        if unit.convert == "f_to_c":
+            value = ((value - 32) * 5 / 9).quantize(Decimal("0.01"))
+            note = "; ".join(n for n in (note, "converted from degF") if n)
+        if entry.field in book.tenths_fields and not book.tenths_low <= value <= book.tenths_high:
+            scaled = value / 10
+            if book.tenths_low <= scaled <= book.tenths_high:
+                value = scaled
+                note = "; ".join(n for n in (note, "sent in tenths of a degree") if n)
+        if entry.field != "temperature_c":
+            value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    obx14 = obx[14]
+    at = _time_iso(obx14, default_tz) if obx14 else None
     readings.append(
         Reading(
-            field=entry.field,
-            value=str(value),
-            at=at.isoformat(),
-            system=entry.system,
-            code=entry.code,
-            name=entry.name,
-            unit=sent_units[0] or sent_units[1],
-            kind=entry.kind,
-            channel=entry.channel,
-            obx=position,
-            note=note,
+            entry.field,
+            str(value),
+            at or observed_iso,
+            entry.system,
+            entry.code,
+            entry.name,
+            sent_units[0] or sent_units[1],
+            entry.kind,
+            entry.channel,
+            position,
+            note,
         )
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _time_iso(value: str, default_tz: tzinfo) -> str | None:
+    """`parse_time` as ISO 8601 text (cached: most OBX rows of a message share a time)."""
+    moment = parse_time(value, default_tz)
+    return moment.isoformat() if moment is not None else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from ketaclinic.monitors.feed.codes import CodeBook, default_code_book
 from ketaclinic.monitors.feed.parse import ParsedMessage, Reading
@@ -82,7 +81,8 @@ def _set(at: datetime, kind: str, rows: dict[str, Reading], key: str) -> VitalsS
     return VitalsSet(
         at=at,
         kind=kind,
-        values={n: int(Decimal(r.value)) for n, r in sorted(rows.items())},
+        # A chart field's value is a whole number's text (`parse`): int() is exact.
+        values={n: int(r.value) for n, r in sorted(rows.items())},
         key=key,
         codes=tuple(f"{r.system}:{r.code}" for _, r in sorted(rows.items())),
     )

@@ -39,9 +39,7 @@ def listener_running() -> Iterator[int]:
     holder: dict[str, asyncio.Server] = {}
 
     async def serve() -> None:
-        holder["server"] = await asyncio.start_server(
-            Listener(worker=worker).handle, "127.0.0.1", port
-        )
+        holder["server"] = await Listener(worker=worker).serve("127.0.0.1", port)
         started.set()
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)

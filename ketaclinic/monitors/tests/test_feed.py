@@ -4,6 +4,7 @@ interop.md section 4, the code book, grouping into chart sets, ACKs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import hl7
@@ -14,13 +15,16 @@ from ketaclinic.monitors.feed.ack import build_ack
 from ketaclinic.monitors.feed.codes import code_book_from, default_code_book
 from ketaclinic.monitors.feed.mllp import Frame, MllpDecoder, frame
 from ketaclinic.monitors.feed.parse import (
+    PARSE_FORMAT,
     Header,
     MessageRefused,
+    Reading,
     decode,
     header_fallback,
     normalise,
     parse_message,
     parse_time,
+    parsed_from_json,
 )
 from ketaclinic.monitors.feed.segments import delimiters, split_segments
 from ketaclinic.monitors.feed.vitals import vitals_sets
@@ -332,13 +336,49 @@ def test_refusal_of_an_unparsable_message_is_still_addressed() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(samples.SAMPLES))
-def test_the_stored_parse_result_is_what_asdict_gives(name: str) -> None:
-    import dataclasses
+def test_the_stored_parse_result_reads_back_as_parsed(name: str) -> None:
+    """Format 2 (`PARSE_FORMAT`): the field names once, each reading and ignored row an
+    array in their order; read back (`parsed_from_json`) it is the parse result, every value
+    as parsed."""
     import json
 
     parsed = parse_message(_raw(name))
     stored = json.loads(json.dumps(parsed.as_json()))  # as the JSON column keeps it
-    assert stored == json.loads(json.dumps(dataclasses.asdict(parsed)))
+    assert stored["format"] == PARSE_FORMAT
+    assert stored["reading_fields"] == list(Reading._fields)
+    assert all(isinstance(row, list) for row in stored["readings"] + stored["ignored"])
+    assert parsed_from_json(stored) == parsed
+
+
+def test_a_parse_result_stored_in_the_first_format_still_reads() -> None:
+    """Rows kept before format 2 (each reading an object with its names) read the same."""
+    import dataclasses
+    import json
+
+    parsed = parse_message(_raw("ge"))
+    first = json.loads(json.dumps(dataclasses.asdict(parsed)))  # format 1, as it was kept
+    first["readings"] = [r._asdict() for r in parsed.readings]
+    first["ignored"] = [i._asdict() for i in parsed.ignored]
+    assert "format" not in first and isinstance(first["readings"][0], dict)
+    assert parsed_from_json(first) == parsed
+
+
+def test_plain_and_decimal_values_read_the_same() -> None:
+    """The whole-number fast path gives what the Decimal path gives: the same text, the
+    'no value' sentinels caught either way."""
+    book = default_code_book()
+    for text in ("82", "082", "82.0", "81.5", "82.5", "8388607", "-999", "0"):
+        raw = (
+            "MSH|^~\\&|MON^DEV1|WARD|||20261202101500||ORU^R01|V1|P|2.6\r"
+            f"OBX|1|NM|147842^HR^MDC|1.13.1.147842|{text}|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R\r"
+        ).encode()
+        parsed = parse_message(raw)
+        number = Decimal(text)
+        if number in book.no_value:
+            assert parsed.readings == () and "sentinel" in parsed.ignored[0].reason
+        else:
+            expected = str(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            assert [r.value for r in parsed.readings] == [expected], text
 
 
 # --- the field splitter against python-hl7 ------------------------------------------------

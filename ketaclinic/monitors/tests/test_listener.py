@@ -39,7 +39,7 @@ class EchoWorker(FeedWorker):
 
 
 async def _serve(listener: Listener) -> tuple[asyncio.Server, int]:
-    server = await asyncio.start_server(listener.handle, "127.0.0.1", 0)
+    server = await listener.serve("127.0.0.1", 0)
     return server, int(server.sockets[0].getsockname()[1])
 
 
@@ -88,6 +88,29 @@ def test_an_oversize_frame_is_refused_and_the_connection_goes_on() -> None:
     (refused, taken) = asyncio.run(run())
     assert refused[0] == "AR" and refused[1] == "BIG" and "longer than 2000" in refused[2]
     assert taken[:2] == ("AA", "OK1")
+
+
+def test_acks_keep_the_frames_order_and_are_sent_after_the_monitor_stops_sending() -> None:
+    """Frames sent back to back (a refusal between two messages whose ACKs come later, from
+    the database thread) are answered in the order they came; a monitor that half-closes
+    after sending still gets every ACK it is owed."""
+
+    async def run() -> list[tuple[str, str, str]]:
+        server, port = await _serve(Listener(worker=EchoWorker(), max_frame=2000))
+        async with server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            big = b"MSH|^~\\&|X|Y|||2026||ORU^R01|BIG|P|2.6\r" + b"OBX|" * 1000
+            writer.write(frame(_message("P1")) + frame(big) + frame(_message("P2")))
+            writer.write_eof()
+            acks = await _read_frames(reader, 3)
+            writer.close()
+            return [ack_fields(a) for a in acks]
+
+    assert [(code, control) for code, control, _ in asyncio.run(run())] == [
+        ("AA", "P1"),
+        ("AR", "BIG"),
+        ("AA", "P2"),
+    ]
 
 
 @pytest.mark.parametrize("partial", [b"", b"\x0bMSH|^~\\&|half a frame"])

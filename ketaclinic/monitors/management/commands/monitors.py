@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+import uvloop
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -53,6 +54,13 @@ class Command(BaseCommand):
             type=int,
             default=1,
             help="listener processes sharing the port (SO_REUSEPORT), one per core",
+        )
+        lis.add_argument(
+            "--loop",
+            choices=("asyncio", "uvloop"),
+            default="asyncio",
+            help="event loop: uvloop spends less CPU a message in a burst, but showed a longer "
+            "steady ACK tail on the shared bench machine (bench/README.md, issue 17)",
         )
         lis.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
         sim = sub.add_parser("simulate", help="Send realistic ORU^R01 as the chair's monitor.")
@@ -104,7 +112,10 @@ class Command(BaseCommand):
                 await task
 
         try:
-            asyncio.run(main())
+            if options["loop"] == "uvloop":
+                uvloop.run(main())
+            else:
+                asyncio.run(main())
         finally:
             for child in children:
                 child.terminate()
@@ -122,7 +133,7 @@ class Command(BaseCommand):
             "--idle-timeout", str(options["idle_timeout"]),
             "--frame-timeout", str(options["frame_timeout"]),
             "--hold", str(options["hold"]), "--batch", str(options["batch"]),
-            "--max-frame", str(options["max_frame"]),
+            "--max-frame", str(options["max_frame"]), "--loop", options["loop"],
         ]  # fmt: skip
         # Our own console script with our own options: no outside input in the command.
         return [
