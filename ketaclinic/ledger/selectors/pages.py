@@ -80,11 +80,21 @@ class LocationStock:
 EMPTY_SHOWN = 20
 
 
-def _replayed_entries(*, empties: bool = True) -> list[LedgerEntry]:
-    """The entries of the containers the stock page replays, with their container and receipt,
-    in container then chain order: every container that is not finished (what is on hand, so
-    bounded by the shelves, not by the clinic's history) and, with ``empties``, per registered
-    location the latest `EMPTY_SHOWN` finished ones (the page's list of empty containers)."""
+# A container's replayed state, by the last entry it was replayed to. Entries are append-only
+# and a container's row never changes, so a container whose last entry is the same (by its chain
+# hash, which commits to every entry before it) has the same state: the stock pages replay only
+# the containers written to since this process last showed them. Bounded by what is replayed
+# (the containers on hand and the latest empties), and cleared past ``_STATES_KEPT``.
+_STATES: dict[int, tuple[str, ContainerState]] = {}
+_STATES_KEPT = 5000
+
+
+def _replayed(*, empties: bool = True) -> dict[int, tuple[Container, ContainerState]]:
+    """Each container the stock page shows, with its current state: every container that is not
+    finished (what is on hand, so bounded by the shelves, not by the clinic's history) and,
+    with ``empties``, per registered location the latest `EMPTY_SHOWN` finished ones (the
+    page's list of empty containers). Only containers with an entry since they were last
+    replayed here are read and replayed again."""
     replayed = Q(finished__isnull=True)
     if empties:
         latest_finished = (
@@ -101,11 +111,28 @@ def _replayed_entries(*, empties: bool = True) -> list[LedgerEntry]:
         # Read first (a statement more): as a subquery the planner cannot tell that it keeps
         # a few rows, and reads the whole ledger's index to join them.
         replayed |= Q(pk__in=list(latest_finished))
-    return list(
-        LedgerEntry.objects.filter(container_id__in=Container.objects.filter(replayed).values("pk"))
-        .select_related("container__receipt", "container__finished")
-        .order_by("container_id", "seq")
+    last_hash = Subquery(
+        LedgerEntry.objects.filter(container=OuterRef("pk")).order_by("-seq").values("hash")[:1]
     )
+    containers = {
+        c.pk: c
+        for c in Container.objects.filter(replayed)
+        .select_related("receipt", "finished")
+        .annotate(last_hash=last_hash)
+        if c.last_hash is not None  # received in no entry: not in the ledger
+    }
+    stale = [pk for pk, c in containers.items() if _STATES.get(pk, ("",))[0] != c.last_hash]
+    if stale:
+        entries: dict[int, list[LedgerEntry]] = {pk: [] for pk in stale}
+        for row in LedgerEntry.objects.filter(container_id__in=stale).order_by("seq"):
+            row.container = containers[row.container_id]
+            entries[row.container_id].append(row)
+        if len(_STATES) + len(stale) > _STATES_KEPT:
+            _STATES.clear()
+        for pk in stale:
+            state = container_ledger(containers[pk], entries[pk]).current
+            _STATES[pk] = (containers[pk].last_hash, state)
+    return {pk: (container, _STATES[pk][1]) for pk, container in containers.items()}
 
 
 def ledger_stock_for_user(
@@ -143,11 +170,7 @@ def ledger_stock_for_user(
             "location", "name", "pk"
         )
     }
-    rows_by_container: dict[int, list[LedgerEntry]] = {}
-    containers: dict[int, Container] = {}
-    for row in _replayed_entries(empties=empties):
-        containers.setdefault(row.container_id, row.container)
-        rows_by_container.setdefault(row.container_id, []).append(row)
+    states = _replayed(empties=empties)
     result: dict[int, LocationStock] = {}
     shelves: dict[int, StorageStock] = {}
     for location in locations:
@@ -162,9 +185,8 @@ def ledger_stock_for_user(
             open_draws_ml=ZERO,
             empty=[],
         )
-    for cid in sorted(containers):
-        container = containers[cid]
-        current = container_ledger(container, rows_by_container[cid]).current
+    for cid in sorted(states):
+        container, current = states[cid]
         status = container_status(current)
         line = ContainerRow(container, current, status, current.is_expired(today))
         stock = result[container.location_id]

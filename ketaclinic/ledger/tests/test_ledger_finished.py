@@ -261,7 +261,7 @@ def test_without_the_empties_list_the_stock_is_the_full_replays_but_that_list(
     finished = set(ContainerFinished.objects.values_list("container_id", flat=True))
     for loc_got, loc_expected in zip(got, expected, strict=True):
         assert loc_got[4] == [line for line in loc_expected[4] if line[0] not in finished]
-    assert {row.container_id for row in pages._replayed_entries(empties=False)} == set(
+    assert set(pages._replayed(empties=False)) == set(
         Container.objects.exclude(pk__in=finished).values_list("pk", flat=True)
     )
 
@@ -271,7 +271,7 @@ def test_the_stock_reads_only_what_it_replays(
 ) -> None:
     """Finished containers beyond the latest shown are counted, never read entry by entry."""
     monkeypatch.setattr(pages, "EMPTY_SHOWN", 1)
-    read = {row.container_id for row in pages._replayed_entries()}
+    read = set(pages._replayed())
     finished = set(ContainerFinished.objects.values_list("container_id", flat=True))
     latest = {  # the latest finished container of each location
         max(c for c in finished if Container.objects.get(pk=c).location_id == loc)
@@ -281,6 +281,36 @@ def test_the_stock_reads_only_what_it_replays(
     assert read - finished == set(
         Container.objects.exclude(pk__in=finished).values_list("pk", flat=True)
     )
+
+
+def test_a_container_written_to_is_replayed_again_and_the_others_are_not(
+    clinic: Clinic,
+    ledger: dict[str, Container],
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replayed states are kept by each container's last entry: showing the stock again
+    replays nothing, and after a new entry only that container, with the new figures."""
+    user = clinic.users["dana"]
+    today = timezone.localdate()
+    ledger_stock_for_user(user, today=today)
+    replays: list[int] = []
+
+    def counted(container: Container, rows: Any = None) -> Any:
+        replays.append(container.pk)
+        return container_ledger(container, rows)
+
+    monkeypatch.setattr(pages, "container_ledger", counted)
+    assert _plain(ledger_stock_for_user(user, today=today)) == _plain(full_replay_stock(today))
+    assert replays == []
+    opened = next(
+        c
+        for c in Container.objects.filter(finished__isnull=True).order_by("pk")
+        if container_status(container_ledger(c).current) == "sealed"
+    )
+    _draw(clinic, opened, session, "1")
+    assert _plain(ledger_stock_for_user(user, today=today)) == _plain(full_replay_stock(today))
+    assert replays == [opened.pk]
 
 
 def test_the_stock_reads_in_the_same_number_of_queries_for_a_longer_history(
@@ -297,8 +327,12 @@ def test_the_stock_reads_in_the_same_number_of_queries_for_a_longer_history(
         ledger_stock_for_user(user, today=today, empties=False)
     for vial in receive(clinic, location, containers=4, volume="2", lot="LOT-LONG"):
         _finish(clinic, vial, session, draws=8)  # long histories
-    with CaptureQueriesContext(connection) as long:
+    with CaptureQueriesContext(connection) as changed:
         after = ledger_stock_for_user(user, today=today)
+    # containers written to since the last view: their entries read (one statement) and replayed
+    assert len(changed) == len(short) + 1
+    with CaptureQueriesContext(connection) as long:
+        assert _plain(ledger_stock_for_user(user, today=today)) == _plain(after)
     with CaptureQueriesContext(connection) as long_counted:
         ledger_stock_for_user(user, today=today, empties=False)
     assert len(long) == len(short)
