@@ -121,7 +121,14 @@ def _replayed(*, empties: bool = True) -> dict[int, tuple[Container, ContainerSt
         .annotate(last_hash=last_hash)
         if c.last_hash is not None  # received in no entry: not in the ledger
     }
-    stale = [pk for pk, c in containers.items() if _STATES.get(pk, ("",))[0] != c.last_hash]
+    states: dict[int, ContainerState] = {}
+    stale: list[int] = []
+    for pk, container in containers.items():
+        kept = _STATES.get(pk)  # one read: another thread may clear the dict meanwhile
+        if kept is not None and kept[0] == container.last_hash:
+            states[pk] = kept[1]
+        else:
+            stale.append(pk)
     if stale:
         entries: dict[int, list[LedgerEntry]] = {pk: [] for pk in stale}
         for row in LedgerEntry.objects.filter(container_id__in=stale).order_by("seq"):
@@ -130,9 +137,9 @@ def _replayed(*, empties: bool = True) -> dict[int, tuple[Container, ContainerSt
         if len(_STATES) + len(stale) > _STATES_KEPT:
             _STATES.clear()
         for pk in stale:
-            state = container_ledger(containers[pk], entries[pk]).current
-            _STATES[pk] = (containers[pk].last_hash, state)
-    return {pk: (container, _STATES[pk][1]) for pk, container in containers.items()}
+            states[pk] = container_ledger(containers[pk], entries[pk]).current
+            _STATES[pk] = (containers[pk].last_hash, states[pk])
+    return {pk: (container, states[pk]) for pk, container in containers.items()}
 
 
 def ledger_stock_for_user(
