@@ -17,6 +17,10 @@ from typing import Any
 # Jacobson & Truax 1991: |RC| > 1.96 is reliable (outcomes.md section 2).
 JT_Z = 1.96
 
+# Measures every course is counted on, whether or not they were given (a course that never had
+# one is "started, no data": the missing must show).
+CORE_MEASURES = ("gad7", "phq9")
+
 
 @dataclass(frozen=True)
 class JacobsonTruax:

@@ -24,13 +24,13 @@ from django.db.models import UUIDField
 from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.outcomes.models import CourseOutcome, Timepoint
 from ketaclinic.outcomes.rules import Assessment, Status
-from ketaclinic.outcomes.rules.definitions import MeasureDefinition, OutcomeDefinitions
+from ketaclinic.outcomes.rules.definitions import (
+    CORE_MEASURES,
+    MeasureDefinition,
+    OutcomeDefinitions,
+)
 from ketaclinic.outcomes.selectors.summary import CourseSummary
 from ketaclinic.scales.models import Administration
-
-# The measures every course is counted on (as ``services.CORE_MEASURES``; the selectors may not
-# import the services' package, which imports this one's siblings).
-CORE_MEASURES = ("gad7", "phq9")
 
 
 @dataclass(frozen=True)
@@ -177,14 +177,14 @@ def card_from_kept_rows(patient_id: UUID, defs: OutcomeDefinitions) -> list[Card
     # a timepoint may still have one (taken before the baseline window, or between windows).
     unsure = [k for k, row in outcomes.items() if row["baseline"] is None and not points[k]]
     scored = _scored_measures(patient_id) if unsure else set()
-    courses: dict[Any, list[tuple[Any, str]]] = {}
+    # each course's first row (the course's own columns) and its shown measures' keys
+    courses: dict[Any, tuple[dict[str, Any], list[tuple[Any, str]]]] = {}
     for key, row in outcomes.items():
-        courses.setdefault(row["course_id"], [])
+        _, shown = courses.setdefault(row["course_id"], (row, []))
         if row["baseline"] is not None or points[key] or row["measure"] in scored:
-            courses[row["course_id"]].append(key)
+            shown.append(key)
     cards: list[CardCourse] = []
-    for course_id, keys in courses.items():
-        first = next(row for (c, _), row in outcomes.items() if c == course_id)
+    for course_id, (first, keys) in courses.items():
         by_code = {measure: (course_id, measure) for _, measure in keys}
         measures = []
         for code in _measure_order(set(by_code), first["disorder"], defs):

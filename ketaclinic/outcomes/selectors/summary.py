@@ -13,6 +13,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.outcomes.rules import CourseOutcome as RuleOutcome
 from ketaclinic.outcomes.rules import course_outcome
 from ketaclinic.outcomes.rules.definitions import (
+    CORE_MEASURES,
     MeasureDefinition,
     shipped_definitions,
 )
@@ -55,7 +56,7 @@ def patient_outcome_summary(
     courses: list[CourseSummary] = []
     for rows in patient_rows([patient.pk]):
         disorder = defs.disorder_of(rows.diagnoses)
-        wanted = ["gad7", "phq9"]
+        wanted = list(CORE_MEASURES)
         if disorder is not None:
             wanted += list(defs.disorders[disorder].specific_measures)
         wanted += [m for m in rows.scores if m in defs.measures]

@@ -38,7 +38,7 @@ from ketaclinic.outcomes.models import (
     TimepointResult,
 )
 from ketaclinic.outcomes.rules import Assessment, OutcomeDefinitions, course_outcome
-from ketaclinic.outcomes.rules.definitions import shipped_definitions
+from ketaclinic.outcomes.rules.definitions import CORE_MEASURES, shipped_definitions
 from ketaclinic.outcomes.services.safety_rows import safety_rows_refresh
 from ketaclinic.outcomes.services.set_based import refresh_set_based
 from ketaclinic.outcomes.services.upkeep import install_triggers, triggers_installed
@@ -47,9 +47,6 @@ from ketaclinic.outcomes.sources import GIVEN, CourseInfo, PatientRows, patient_
 BATCH = 2000
 # A run that recomputed this many courses refreshes the tables' planner statistics.
 ANALYZE_AFTER = 1000
-# Measures every course is counted on, whether or not they were given (a course that never had
-# one is "started, no data": the missing must show).
-CORE_MEASURES = ("gad7", "phq9")
 
 
 def measures_for(rows: PatientRows, disorder: str | None, defs: OutcomeDefinitions) -> list[str]:
