@@ -11,3 +11,7 @@ class WebConfig(AppConfig):
         from ketaclinic.web import log_safety
 
         log_safety.install()
+        # timestamptz read by psycopg's C loader (lib/pg_timestamps.py)
+        from ketaclinic.lib import pg_timestamps
+
+        pg_timestamps.install()
