@@ -57,18 +57,18 @@ class SessionDraw:
 def session_draws_list(session: Session) -> list[SessionDraw]:
     """The session's draws from the ketamine ledger, in the order drawn."""
     try:
-        from ketaclinic.ledger.selectors import session_draws
+        from ketaclinic.ledger.selectors import session_draw_states
     except ImportError:  # no ledger app: nothing drawn
         return []
     return [
         SessionDraw(
-            container_id=row.container_id,
-            lot=row.container.lot,
-            mg_per_ml=state.mg_per_ml,
-            drawn_ml=state.drawn,
-            open_ml=state.open_ml,
+            container_id=draw.container_id,
+            lot=draw.lot,
+            mg_per_ml=draw.state.mg_per_ml,
+            drawn_ml=draw.state.drawn,
+            open_ml=draw.state.open_ml,
         )
-        for row, state, _ in session_draws(session)
+        for draw in session_draw_states(session)
     ]
 
 

@@ -50,6 +50,7 @@ from ketaclinic.ledger.selectors.pages import (
 )
 from ketaclinic.ledger.selectors.sessions import (
     administration_split,
+    session_draw_states,
     session_draws,
     session_ledger_problems,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "ledger_verify",
     "ledger_view_require",
     "ml_quantize",
+    "session_draw_states",
     "session_draws",
     "session_ledger_problems",
 ]
