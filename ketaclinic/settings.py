@@ -148,7 +148,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, its device read compiled once (ketaclinic/accounts/middleware.py)
+    "ketaclinic.accounts.middleware.OTPMiddleware",
     "ketaclinic.accounts.middleware.TwoFactorRequiredMiddleware",
     # A signed-in patient's own language (their portal record); staff always English.
     "ketaclinic.portal.middleware.PatientLanguageMiddleware",
