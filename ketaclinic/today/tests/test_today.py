@@ -234,3 +234,28 @@ def test_intakes_day_shows_what_the_board_shows_of_it(db: Any) -> None:
     assert (new.new_count, new.to_book_count) == (old.new_count, old.to_book_count)
     assert new.urgent_count == old.urgent_count > 1
     assert len(new.to_book) == len(new.due) == 15 and new.to_book_count > 60  # a full column
+
+
+def test_a_checked_in_patients_hold_follows_their_latest_reading(clinic: Clinic) -> None:
+    """The baseline a dose is held on is the checked-in session's latest reading (read with
+    the board's last readings): a high one holds, a normal one after it releases, a high one
+    again holds."""
+    from ketaclinic.infusions.tests.chart_driver import chart_for
+    from ketaclinic.today.selectors import nurse_day_for_user
+
+    chart = chart_for(clinic, start=timezone.now())
+    assert chart.check_in().status_code == 200
+    ben = clinic.users["ben"]
+
+    def held() -> bool:
+        day = nurse_day_for_user(ben)
+        return [f.session.pk for f in day.holds] == [chart.session.pk]
+
+    assert not held()
+    now = timezone.now()
+    for systolic, minutes, holds in ((190, 6, True), (120, 4, False), (195, 2, True)):
+        assert chart.vitals(systolic=systolic, at=now - timedelta(minutes=minutes)).status_code in (
+            200,
+            201,
+        )
+        assert held() is holds, systolic
