@@ -160,3 +160,62 @@ def day_row(f: Any) -> str:
 def day_rows(sessions: Iterable[Any]) -> SafeString:
     """As ``{% include "today/_day_rows.html" %}``: the clinician's list of today's sessions."""
     return mark_safe("".join(day_row(f) for f in sessions))  # noqa: S308 (escaped above)
+
+
+def _count(n: int, *, attention: Any, noun: Any) -> str:
+    """As ``{% include "components/count.html" with n=n %}`` inside a card (``attention`` and
+    ``noun`` are the card's)."""
+    flagged = " kc-count--attention" if attention and n else ""
+    label = escape_text(str(noun)) if noun else "items"
+    return f'<span class="kc-count{flagged}" aria-label="{n} {label}">{n}</span>\n'
+
+
+def _session_line(facts: Any, step: str) -> str:
+    """As ``{% include "today/_session_line.html" %}``."""
+    session = facts.session
+    anchor = f"#step-{escape_text(step)}" if step else ""
+    return (
+        f'<a href="{_chart(session.pk)}{anchor}">{_shown(facts.patient_name)}</a>\n'
+        f"<span>{_shown(session.chair.name)}</span>\n"
+        f"<span>{_time(session.start)}</span>\n"
+    )
+
+
+@register.simple_tag
+def card_sessions(
+    *,
+    title: str,
+    rows: list[Any],
+    step: str,
+    empty: str,
+    noun: str = "",
+    attention: bool = False,
+    reasons: bool = False,
+    discharge: bool = False,
+) -> SafeString:
+    """As ``{% include "today/_card_sessions.html" with title=... rows=... %}``: a card of
+    the day's sessions (holds, second checks, discharges, records to sign)."""
+    step_text = escape_text(step)
+    out = [
+        f'<article class="kc-card{" kc-card--attention" if attention and rows else ""}" '
+        f'aria-labelledby="card-{step_text}">\n'
+        f'  <header><h2 id="card-{step_text}">{escape_text(title)}</h2>'
+        f"{_count(len(rows), attention=attention, noun=noun)}</header>\n  ",
+    ]
+    if not rows:
+        out.append(f'<p class="kc-empty">{escape_text(empty)}</p>\n</article>\n')
+        return mark_safe("".join(out))  # noqa: S308 (escaped above)
+    out.append('\n  <ul class="kc-list">\n    ')
+    for facts in rows:
+        out.append(f"\n      <li>\n        {_session_line(facts, step)}\n        ")
+        if discharge:
+            if facts.discharge_due:
+                out.append(pill("may be assessed for discharge", "ok"))
+            else:
+                out.append(f"<span>from {_time(facts.discharge_due_at)}</span>")
+        out.append("\n        ")
+        if reasons:
+            out.extend(f"<small>{_shown(reason)}</small>" for reason in facts.hold_reasons)
+        out.append("\n      </li>\n    ")
+    out.append("\n  </ul>\n  \n</article>\n")
+    return mark_safe("".join(out))  # noqa: S308 (escaped above)

@@ -103,3 +103,45 @@ def test_the_tiles_and_the_day_list_are_the_templates_bytes(db: Any) -> None:
 def test_a_pill_is_the_components_bytes(text: str, tone: str) -> None:
     reference = render_to_string("components/pill.html", {"text": text, "tone": tone})
     assert pill(text, tone) == reference
+
+
+CARDS = [  # as nurse.html and clinician.html write them
+    'title="Doses held for a clinician" rows=rows step="review" empty="No dose is held." '
+    'reasons=True attention=True noun="held doses"',
+    'title="Second checks waiting" rows=rows step="second_check" '
+    'empty="No dose waits for its second check." attention=True noun="second checks"',
+    'title="Discharges" rows=rows step="discharge" empty="Nobody is in recovery." '
+    'noun="patients in recovery" discharge=True',
+    'title="Records to sign" rows=rows step="sign" empty="Every record of today is signed by a '
+    'nurse." noun="records"',
+    'title="<Odd> & \'card\'" rows=rows step="x&y" empty="<none>"',
+]
+
+
+def test_the_session_cards_are_the_templates_bytes(db: Any) -> None:
+    call_command("demo", stdout=StringIO())
+    day = nurse_day_for_user(User.objects.get(username="ben"))
+    lists = [
+        day.holds,
+        day.second_checks,
+        day.discharges,
+        day.to_sign_nurse,
+        [],
+        list(day.sessions),
+        [_odd(f) for f in day.sessions],
+        [
+            replace(_odd(f), discharge_due_at=timezone.now() - timedelta(minutes=1))
+            for f in day.sessions
+        ],
+    ]
+    assert all(lists[:4]), "the demo day has an item in every card"
+    django = engines["django"]
+    for zone in ZONES:
+        with timezone.override(zone):
+            for card in CARDS:
+                tag = django.from_string("{% load today_tiles %}{% card_sessions " + card + " %}")
+                include = django.from_string(
+                    '{% include "today/_card_sessions.html" with ' + card + " %}"
+                )
+                for rows in lists:
+                    assert tag.render({"rows": rows}) == include.render({"rows": rows}), card
