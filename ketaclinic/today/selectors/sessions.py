@@ -129,9 +129,14 @@ def _on_site(presence: list[PrescriberPresence], at: datetime) -> bool:
     return any(p.from_time <= local < p.to_time for p in presence)
 
 
-def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
+def day_sessions(
+    user: Any, *, now: datetime | None = None, tiles: bool = True, presence: bool = True
+) -> Day:
     """Today's sessions (not cancelled), every chair's tile, the prescribers on site: seven
-    queries and one audit write, whatever the number of sessions or their history.
+    queries and one audit write, whatever the number of sessions or their history. A page
+    that shows no tiles (the clinician's) or nobody's presence (the nurse's) leaves that read
+    out (`tiles=False`: no tiles; `presence=False`: no presence, and no session is marked
+    with a prescriber on site).
 
     The day's sessions are read with the board's (`board_data`), in its queries: whether a
     second check waits and who has signed ride along as EXISTS columns, the baselines are the
@@ -170,8 +175,7 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
             signed.add((s.pk, Role.NURSE.value))
         if getattr(s, "clinician_signed", False):
             signed.add((s.pk, Role.CLINICIAN.value))
-    presence: list[PrescriberPresence] = _PRESENCE.objects(today=today)
-    chairs: list[Chair] = _CHAIRS.objects()
+    on_site: list[PrescriberPresence] = _PRESENCE.objects(today=today) if presence else []
     facts_list: list[SessionFacts] = []
     for session in sessions:
         facts = SessionFacts(session=session, row=rows.get(session.pk))
@@ -192,9 +196,9 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
         if session.status == S.DISCHARGED:
             facts.clinician_signature_missing = (session.pk, Role.CLINICIAN.value) not in signed
             facts.nurse_signature_missing = (session.pk, Role.NURSE.value) not in signed
-        facts.prescriber_on_site = _on_site(presence, session.start)
+        facts.prescriber_on_site = _on_site(on_site, session.start)
         facts_list.append(facts)
-    tiles = _tiles(chairs, facts_list, now)
+    chair_tiles = _tiles(_CHAIRS.objects(), facts_list, now) if tiles else []
     if facts_list:
         audit_record_many(
             actor=user,
@@ -204,7 +208,7 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
                 for f in facts_list
             ],
         )
-    return Day(today=today, sessions=facts_list, tiles=tiles, presence=presence)
+    return Day(today=today, sessions=facts_list, tiles=chair_tiles, presence=on_site)
 
 
 # Compiled once per process (lib/compiled_read.py). The day's sessions are read with the
