@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from axes.models import AccessAttempt
+from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery, Window
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from ketaclinic.ledger.models import (
     StockCount,
 )
 from ketaclinic.ledger.selectors.pages import ledger_stock_for_user
+from ketaclinic.lib.compiled_read import CompiledRead, Slot
 from ketaclinic.today.models import ChainCheck, ChainKind
 
 DEA_WARNING_DAYS = 60
@@ -70,16 +72,55 @@ class AdminDay:
         return [row for row in self.locations if row.dea_expiring]
 
 
+def _latest(kind: ChainKind) -> Subquery:
+    return Subquery(
+        ChainCheck.objects.filter(kind=kind).order_by("-checked_at", "-pk").values("pk")[:1]
+    )
+
+
+# The page's reads, each compiled once per process (lib/compiled_read.py).
+_CHECKS = CompiledRead(
+    # The latest check of the audit trail and of the ledger, in one query.
+    lambda: ChainCheck.objects.filter(
+        Q(pk=_latest(ChainKind.AUDIT)) | Q(pk=_latest(ChainKind.LEDGER))
+    ).order_by()
+)
+_LOCATIONS = CompiledRead(
+    lambda: RegisteredLocation.objects.annotate(
+        last_daily=Subquery(
+            StockCount.objects.filter(location=OuterRef("pk"), kind=CountKind.DAILY)
+            .order_by("-at")
+            .values("at")[:1]
+        ),
+        # The clinic's open investigations ride along on each row (one query less).
+        open_investigations=Subquery(
+            Investigation.objects.filter(status=InvestigationStatus.OPEN)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        last_inventory=Subquery(
+            Inventory.objects.filter(location=OuterRef("pk"))
+            .order_by("-taken_on")
+            .values("taken_on")[:1]
+        ),
+    ).order_by("name", "pk")
+)
+_FAILED = CompiledRead(
+    # The last ten failed sign-ins and how many there were in all, in one query (a window
+    # count rides along on each row).
+    lambda: (
+        AccessAttempt.objects.filter(attempt_time__gte=Slot("since", models.DateTimeField()))
+        .annotate(in_all=Window(Count("pk")))
+        .order_by("-attempt_time")[:FAILED_LOGINS_SHOWN]
+    )
+)
+
+
 def _latest_checks() -> dict[str, ChainCheck]:
     """The latest check of the audit trail and of the ledger, in one query."""
-
-    def latest(kind: ChainKind) -> Subquery:
-        return Subquery(
-            ChainCheck.objects.filter(kind=kind).order_by("-checked_at", "-pk").values("pk")[:1]
-        )
-
-    rows = ChainCheck.objects.filter(Q(pk=latest(ChainKind.AUDIT)) | Q(pk=latest(ChainKind.LEDGER)))
-    return {row.kind: row for row in rows}
+    return {row.kind: row for row in _CHECKS.objects()}
 
 
 def admin_day_for_user(user: Any, *, now: datetime | None = None) -> AdminDay:
@@ -87,28 +128,7 @@ def admin_day_for_user(user: Any, *, now: datetime | None = None) -> AdminDay:
     require(user, "ledger.view")
     now = now or timezone.now()
     today = timezone.localdate(now)
-    locations = list(
-        RegisteredLocation.objects.annotate(
-            last_daily=Subquery(
-                StockCount.objects.filter(location=OuterRef("pk"), kind=CountKind.DAILY)
-                .order_by("-at")
-                .values("at")[:1]
-            ),
-            # The clinic's open investigations ride along on each row (one query less).
-            open_investigations=Subquery(
-                Investigation.objects.filter(status=InvestigationStatus.OPEN)
-                .order_by()
-                .values("status")
-                .annotate(n=Count("pk"))
-                .values("n")[:1]
-            ),
-            last_inventory=Subquery(
-                Inventory.objects.filter(location=OuterRef("pk"))
-                .order_by("-taken_on")
-                .values("taken_on")[:1]
-            ),
-        ).order_by("name", "pk")
-    )
+    locations: list[RegisteredLocation] = _LOCATIONS.objects()
     stock = {
         row.location.pk: row
         # The day shows the counts and what is on the shelves, not the list of empty containers:
@@ -138,13 +158,7 @@ def admin_day_for_user(user: Any, *, now: datetime | None = None) -> AdminDay:
             )
         )
     since = now - timedelta(hours=FAILED_LOGIN_HOURS)
-    # The last ten failed sign-ins and how many there were in all, in one query (a window
-    # count rides along on each row).
-    failed = list(
-        AccessAttempt.objects.filter(attempt_time__gte=since)
-        .annotate(in_all=Window(Count("pk")))
-        .order_by("-attempt_time")[:FAILED_LOGINS_SHOWN]
-    )
+    failed: list[AccessAttempt] = _FAILED.objects(since=since)
     checks = _latest_checks()
     return AdminDay(
         today=today,

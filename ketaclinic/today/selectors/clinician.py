@@ -85,10 +85,11 @@ _TO_SIGN = CompiledRead(
 
 
 def clinician_day_for_user(user: Any, *, now: datetime | None = None) -> ClinicianDay:
-    """Seven queries for the day's sessions, one per card below, one audit write."""
+    """Six queries for the day's sessions (no chair tiles), one per card below, one audit
+    write."""
     require(user, "session.view")
     require(user, "eligibility.decide")
-    day = day_sessions(user, now=now)
+    day = day_sessions(user, now=now, tiles=False)  # a list of the day, no chair tiles
     flags: Counted[SafetyFlag] = _counted(_FLAGS)
     decisions: Counted[Evaluation] = _counted(_DECISIONS)
     to_sign: Counted[Session] = _counted(_TO_SIGN)

@@ -13,4 +13,5 @@ NurseDay = Day
 
 def nurse_day_for_user(user: Any, *, now: datetime | None = None) -> NurseDay:
     require(user, "session.view")
-    return day_sessions(user, now=now)
+    # The nurse's page shows the chairs, not who is on site (the clinician's does).
+    return day_sessions(user, now=now, presence=False)

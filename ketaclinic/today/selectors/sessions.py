@@ -27,7 +27,7 @@ from ketaclinic.infusions.models import (
     VitalsReading,
 )
 from ketaclinic.infusions.rules import monitoring
-from ketaclinic.infusions.selectors import ACTIVE, BoardRow, board_data, board_sessions
+from ketaclinic.infusions.selectors import ACTIVE, BoardRead, BoardRow, board_data
 from ketaclinic.infusions.services import session_protocol
 from ketaclinic.lib.compiled_read import CompiledRead, Slot
 
@@ -129,38 +129,36 @@ def _on_site(presence: list[PrescriberPresence], at: datetime) -> bool:
     return any(p.from_time <= local < p.to_time for p in presence)
 
 
-def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
+def day_sessions(
+    user: Any, *, now: datetime | None = None, tiles: bool = True, presence: bool = True
+) -> Day:
     """Today's sessions (not cancelled), every chair's tile, the prescribers on site: seven
-    queries and one audit write, whatever the number of sessions or their history.
+    queries and one audit write, whatever the number of sessions or their history. A page
+    that shows no tiles (the clinician's) or nobody's presence (the nurse's) leaves that read
+    out (`tiles=False`: no tiles; `presence=False`: no presence, and no session is marked
+    with a prescriber on site).
 
     The day's sessions are read with the board's (`board_data`), in its queries: whether a
-    second check waits and who has signed ride along as EXISTS columns, the baselines with
-    the last readings, the clinician reviews with the board's chart entries."""
+    second check waits and who has signed ride along as EXISTS columns, the baselines are the
+    last readings, the clinician reviews come with the board's chart entries."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, end = day_bounds(today)
-    data = board_data(
-        now=now,
-        sessions_read=_DAY_AND_ACTIVE,
-        values={"start": start, "end": end},
-        vitals_also=lambda read: Q(  # the baselines of today's checked-in sessions
-            session_id__in=[
-                s.pk for s in read if s.status == S.CHECKED_IN and start <= s.start < end
-            ],
-            phase=S.CHECKED_IN,
-        ),
-        kinds_also=(ChartEntryKind.CLINICIAN_REVIEW,),
-    )
+    data = board_data(now=now, read=_DAY_AND_ACTIVE, values={"start": start, "end": end})
     sessions = sorted(
         (s for s in data.sessions if start <= s.start < end and s.status != S.CANCELLED),
         key=lambda s: (s.start, s.chair.name),
     )
     rows = {r.session.pk: r for r in data.rows}
     checked_in = {s.pk for s in sessions if s.status == S.CHECKED_IN}
-    baselines: dict[UUID, VitalsReading] = {}
-    for reading in data.vitals:  # in time order: the latest wins
-        if reading.session_id in checked_in and reading.phase == S.CHECKED_IN:
-            baselines[reading.session_id] = reading
+    # A checked-in session's baseline is its last reading: a reading's phase is its session's
+    # state when it was taken, and checked in is the first state that takes readings, so every
+    # reading of a session still checked in is a baseline (the phase is checked all the same).
+    baselines: dict[UUID, VitalsReading] = {
+        reading.session_id: reading
+        for reading in data.vitals
+        if reading.session_id in checked_in and reading.phase == S.CHECKED_IN
+    }
     reviews: dict[UUID, datetime] = {}
     stops: dict[UUID, datetime] = {}
     for entry in data.entries:  # in time order: the latest wins
@@ -177,8 +175,7 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
             signed.add((s.pk, Role.NURSE.value))
         if getattr(s, "clinician_signed", False):
             signed.add((s.pk, Role.CLINICIAN.value))
-    presence: list[PrescriberPresence] = _PRESENCE.objects(today=today)
-    chairs: list[Chair] = _CHAIRS.objects()
+    on_site: list[PrescriberPresence] = _PRESENCE.objects(today=today) if presence else []
     facts_list: list[SessionFacts] = []
     for session in sessions:
         facts = SessionFacts(session=session, row=rows.get(session.pk))
@@ -199,9 +196,9 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
         if session.status == S.DISCHARGED:
             facts.clinician_signature_missing = (session.pk, Role.CLINICIAN.value) not in signed
             facts.nurse_signature_missing = (session.pk, Role.NURSE.value) not in signed
-        facts.prescriber_on_site = _on_site(presence, session.start)
+        facts.prescriber_on_site = _on_site(on_site, session.start)
         facts_list.append(facts)
-    tiles = _tiles(chairs, facts_list, now)
+    chair_tiles = _tiles(_CHAIRS.objects(), facts_list, now) if tiles else []
     if facts_list:
         audit_record_many(
             actor=user,
@@ -211,30 +208,29 @@ def day_sessions(user: Any, *, now: datetime | None = None) -> Day:
                 for f in facts_list
             ],
         )
-    return Day(today=today, sessions=facts_list, tiles=tiles, presence=presence)
+    return Day(today=today, sessions=facts_list, tiles=chair_tiles, presence=on_site)
 
 
 # Compiled once per process (lib/compiled_read.py). The day's sessions are read with the
 # board's: whether a second check waits and who has signed ride along as EXISTS columns.
-_DAY_AND_ACTIVE = CompiledRead(
-    lambda: board_sessions(
-        also=Q(
-            start__gte=Slot("start", models.DateTimeField()),
-            start__lt=Slot("end", models.DateTimeField()),
-        )
-        & ~Q(status=S.CANCELLED),
-        annotations={
-            "check_waiting": Exists(
-                DoseCheck.objects.filter(session=OuterRef("pk"), second_checked_at__isnull=True)
-            ),
-            "nurse_signed": Exists(
-                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.NURSE.value)
-            ),
-            "clinician_signed": Exists(
-                SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.CLINICIAN.value)
-            ),
-        },
+_DAY_AND_ACTIVE = BoardRead(
+    also=Q(
+        start__gte=Slot("start", models.DateTimeField()),
+        start__lt=Slot("end", models.DateTimeField()),
     )
+    & ~Q(status=S.CANCELLED),
+    annotations={
+        "check_waiting": Exists(
+            DoseCheck.objects.filter(session=OuterRef("pk"), second_checked_at__isnull=True)
+        ),
+        "nurse_signed": Exists(
+            SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.NURSE.value)
+        ),
+        "clinician_signed": Exists(
+            SessionSignature.objects.filter(session=OuterRef("pk"), role=Role.CLINICIAN.value)
+        ),
+    },
+    kinds_also=(ChartEntryKind.CLINICIAN_REVIEW,),
 )
 _PRESENCE = CompiledRead(
     lambda: (
