@@ -20,7 +20,7 @@ SCRIPT = Path(sys.executable).with_name("ketaclinic")
 
 
 def _get(url: str) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  loopback only
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310  loopback only
         return int(response.status), response.read()
 
 

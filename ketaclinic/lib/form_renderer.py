@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from django.conf import settings
 from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
 from django.utils.formats import localize
@@ -49,6 +50,17 @@ def escape_text(value: Any) -> str:
     if type(value) is str:
         return html.escape(value)
     return str(conditional_escape(value))
+
+
+def shown_text(value: Any) -> str:
+    """As a template's ``{{ value }}``: localized, then escaped (an int as it is without
+    thousands separators, as ``localize`` writes it then). For the tags that write a page's
+    loops in Python with the template's bytes."""
+    if type(value) is str:
+        return escape_text(value)
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    return escape_text(localize(value))
 
 
 def _attrs(attrs: dict[str, Any]) -> str:

@@ -13,18 +13,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.template.defaultfilters import date as date_filter
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 from ketaclinic.lib.clinic_time import instant_local_text
-from ketaclinic.lib.form_renderer import escape_text
+from ketaclinic.lib.form_renderer import escape_text, shown_text
 
 register = template.Library()
 
@@ -32,14 +30,7 @@ _MISSING = object()
 DASH = "—"
 
 
-def _shown(value: Any) -> str:
-    """As ``{{ value }}``: localized, then escaped (an int as it is without thousands
-    separators, as ``localize`` writes it then)."""
-    if type(value) is str:
-        return escape_text(value)
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        return str(value)
-    return escape_text(localize(value))
+_shown = shown_text  # as {{ value }} (lib/form_renderer.py)
 
 
 def _get(row: Mapping[str, Any], key: str) -> Any:

@@ -3,11 +3,14 @@ outcome summary (the hook the patient page includes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
 from ketaclinic.accounts.access import user_can
+from ketaclinic.lib.form_renderer import shown_text
 from ketaclinic.outcomes.rules.definitions import shipped_definitions
 from ketaclinic.outcomes.selectors import patient_outcome_summary
 from ketaclinic.outcomes.selectors.card import card_from_kept_rows, card_from_summary
@@ -40,6 +43,35 @@ def gte(text: str) -> str:
 def follow_up(follow_ups: dict[str, Any], code: str) -> Any:
     """The assessment at a follow-up point, by its code (None when there is no score)."""
     return follow_ups.get(code)
+
+
+DASH = "—"
+
+
+@register.simple_tag
+def outcome_timeline(measure: Any, follow_ups: Sequence[tuple[str, str]]) -> SafeString:
+    """The outcome card's timeline rows (the score after each infusion and at each follow-up)
+    written in Python with exactly the bytes of their template, ``outcomes/_timeline_rows.html``
+    (``tests/test_card_html.py`` compares the two): a long course is a cell per infusion per
+    measure, the card's largest share of its template time."""
+    scores = measure.infusion_scores
+    baseline = measure.baseline
+    head = "".join(f'<th scope="col">{n}</th>' for n in range(1, len(scores) + 1))
+    head += "".join(f'<th scope="col">{shown_text(label)}</th>' for _, label in follow_ups)
+    cells = "".join(f"<td>{DASH if s is None else shown_text(s)}</td>" for s in scores)
+    for code, _ in follow_ups:
+        found = measure.follow_ups.get(code)
+        if found:
+            shown = shown_text(found.score) + (" (response)" if found.responded else "")
+        else:
+            shown = DASH
+        cells += f"<td>{shown}</td>"
+    return mark_safe(  # noqa: S308  every value escaped above
+        '<thead><tr><th scope="row">After infusion</th><th scope="col">Baseline</th>'
+        f"{head}</tr></thead>\n"
+        '        <tbody><tr><th scope="row">Score</th>'
+        f"<td>{DASH if baseline is None else shown_text(baseline)}</td>{cells}</tr></tbody>"
+    )
 
 
 @register.filter

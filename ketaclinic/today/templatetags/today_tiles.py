@@ -15,15 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import time as time_filter
 from django.urls import reverse
-from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
-from ketaclinic.lib.form_renderer import escape_text
+from ketaclinic.lib.form_renderer import escape_text, shown_text
 
 register = template.Library()
 
@@ -35,13 +33,7 @@ def pill(text: str, tone: str = "") -> str:
     return f'<span class="kc-pill{toned}">{escape_text(text)}</span>\n'
 
 
-def _shown(value: Any) -> str:
-    """As ``{{ value }}``: localized, then escaped."""
-    if type(value) is str:
-        return escape_text(value)
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        return str(value)
-    return escape_text(localize(value))
+_shown = shown_text  # as {{ value }} (lib/form_renderer.py)
 
 
 def _time(at: datetime) -> str:
