@@ -11,7 +11,7 @@ import hl7
 import pytest
 
 from ketaclinic.monitors.feed import samples
-from ketaclinic.monitors.feed.ack import build_ack
+from ketaclinic.monitors.feed.ack import build_ack, escape
 from ketaclinic.monitors.feed.codes import code_book_from, default_code_book
 from ketaclinic.monitors.feed.mllp import Frame, MllpDecoder, frame
 from ketaclinic.monitors.feed.parse import (
@@ -325,6 +325,20 @@ def test_ack_parses_back_with_python_hl7(code: str) -> None:
     if code != "AA":
         assert message.unescape(str(message.segment("MSA")[3])) == text
         assert str(message.segment("ERR")[3]).startswith("207")
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("00A0C8FFFE000003", "00A0C8FFFE000003"),  # nothing to escape: returned as it is
+        ("a|b^c~d&e\\f", "a\\F\\b\\S\\c\\R\\d\\T\\e\\E\\f"),
+        ("tab\there", "tabhere"),  # control characters dropped
+        ("|\x07", "\\F\\"),
+        ("", ""),
+    ],
+)
+def test_ack_text_is_escaped_where_needed(text: str, escaped: str) -> None:
+    assert escape(text) == escaped
 
 
 def test_refusal_of_an_unparsable_message_is_still_addressed() -> None:
