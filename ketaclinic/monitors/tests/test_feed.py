@@ -205,6 +205,22 @@ def test_a_unit_not_accepted_is_not_charted() -> None:
     assert any("unit 999/MDC_DIM_FRACTION not accepted" in i.reason for i in parsed.ignored)
 
 
+def test_units_are_judged_the_same_when_the_answer_is_remembered() -> None:
+    """`unit_accepted` keeps its answers (a monitor sends the same units in every message):
+    asked again, accepted and refused units get the same answer; long unit text is not kept."""
+    import dataclasses
+
+    book = dataclasses.replace(default_code_book(), _accepted={})  # a book of its own
+    entry = book.lookup("MDC", "150456")
+    assert entry is not None
+    for _ in range(2):
+        accepted = book.unit_accepted(entry, ("262688", "MDC_DIM_PERCENT"))
+        assert accepted is not None and "MDC_DIM_PERCENT" in accepted.accept
+        assert book.unit_accepted(entry, ("266016", "MDC_DIM_MMHG")) is None
+    assert book.unit_accepted(entry, ("x" * 500, "")) is None
+    assert len(book._accepted) == 2
+
+
 def test_fahrenheit_is_converted() -> None:
     raw = _raw("ge").replace(b"36.8|268192^MDC_DIM_DEGC", b"98.6|268160^MDC_DIM_FAHR")
     temperature = next(r for r in parse_message(raw).readings if r.field == "temperature_c")
