@@ -387,8 +387,8 @@ def _receive_batch(works: Sequence[_Work]) -> list[Received]:
             work.charted = result
     outcomes = [_outcome(work) for work in works]
     _resends_of_queued(works, outcomes)
-    # One statement for the batch (`lib.bulk`: Django's text arrays escaped every quote
-    # of the raw messages and their JSON by regex, 3x the insert itself).
+    # The batch's rows at once (`lib.bulk.columns_insert`: keys from the sequence, then a
+    # binary COPY; Django's text arrays escaped every quote of the raw messages by regex).
     now = timezone.now()
     rows = [_message_row(w, o[0], o[1], o[2], now) for w, o in zip(works, outcomes, strict=True)]
     stored = columns_insert(
