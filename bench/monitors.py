@@ -25,13 +25,15 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from typing import cast
 from urllib.parse import urlsplit
 
 import psycopg
 
 from bench.__main__ import HOST, ROOT, CpuMeter, _postmaster_pid, free_port, postgresql
 from ketaclinic.monitors.feed import samples
-from ketaclinic.monitors.feed.client import MonitorLink
+from ketaclinic.monitors.feed.client import RETRIES, MonitorLink, ack_fields
+from ketaclinic.monitors.feed.mllp import MllpDecoder, frame
 
 MAX_MONITORS = 400
 MAX_SECONDS = 120.0
@@ -95,7 +97,7 @@ CONTROL_MARK = "B-CONTROL-ID"
 
 
 @functools.lru_cache(maxsize=4 * MAX_MONITORS)
-def _rendered(n: int, now: datetime) -> str:
+def _rendered(n: int, now: datetime) -> bytes:
     """Monitor n's message for this second, its control id a mark: rendered once a second
     (rendering cost the simulated monitors ~40 us a message, in this process, on the same
     two cores as the listener; real monitors are other machines)."""
@@ -111,13 +113,13 @@ def _rendered(n: int, now: datetime) -> str:
         rr=12 + (tick % 5),
         sys=110 + (tick % 20),
         dia=70 + (tick % 10),
-    )
+    ).encode()
 
 
 def _message(n: int, seq: int) -> tuple[str, bytes]:
     control = f"B{n:03d}-{seq:06d}"
-    text = _rendered(n, datetime.now(UTC).replace(microsecond=0))
-    return control, text.replace(CONTROL_MARK, control).encode()
+    payload = _rendered(n, datetime.now(UTC).replace(microsecond=0))
+    return control, payload.replace(CONTROL_MARK.encode(), control.encode())
 
 
 async def _steady(port: int, monitors: int, seconds: float, period: float) -> list[float]:
@@ -149,23 +151,81 @@ async def _steady(port: int, monitors: int, seconds: float, period: float) -> li
     return latencies
 
 
+class _BurstMonitor(asyncio.Protocol):
+    """One simulated monitor in the burst: sends its next message as soon as the ACK of the
+    last one came, until `deadline`. A protocol (callbacks) rather than `MonitorLink`'s
+    stream reader and `wait_for` (a task per read on Python 3.11): the simulated monitors
+    run in this process on the same two cores as the listener and PostgreSQL, and real
+    monitors are other machines (issue 17). The messages are the same (`_message`), and
+    every ACK is checked as `MonitorLink.send` checks it: its code, and that it names the
+    message's control id; AE or no ACK for it is resent as GE monitors do (up to `RETRIES`
+    more times), a mismatched ACK or a closed connection counted as a failure."""
+
+    def __init__(self, n: int, deadline: float, done: asyncio.Future[None]) -> None:
+        self.n, self.deadline, self.done = n, deadline, done
+        self.seq = 100_000
+        self.decoder = MllpDecoder()
+        self.transport: asyncio.Transport | None = None
+        self.control, self.payload, self.tries, self.sent_at = "", b"", 0, 0.0
+        self.latencies: list[float] = []
+        self.failures = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self._next()
+
+    def _next(self) -> None:
+        assert self.transport is not None
+        if time.monotonic() >= self.deadline:
+            self.transport.close()
+            return
+        self.control, self.payload = _message(self.n, self.seq)
+        self.seq += 1
+        self.tries = 0
+        self._send()
+
+    def _send(self) -> None:
+        assert self.transport is not None
+        self.tries += 1
+        self.sent_at = time.perf_counter()
+        self.transport.write(frame(self.payload))
+
+    def data_received(self, data: bytes) -> None:
+        for got in self.decoder.feed(data):
+            if not got.ok:
+                continue
+            code, acked, _text = ack_fields(got.payload)
+            if acked != self.control:
+                self.failures += 1
+                self._next()
+            elif code == "AA":
+                self.latencies.append(time.perf_counter() - self.sent_at)
+                self._next()
+            elif code == "AE" and self.tries <= RETRIES:
+                self._send()
+            else:
+                self.failures += 1
+                self._next()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
 async def _burst(port: int, monitors: int, seconds: float) -> tuple[int, list[float]]:
-    latencies: list[float] = []
-
-    async def one(n: int) -> None:
-        link = MonitorLink(HOST, port, timeout=60)
-        seq, started = 100_000, time.monotonic()
-        try:
-            while time.monotonic() - started < seconds:
-                control, payload = _message(n, seq)
-                sent = await link.send(payload, control)
-                seq += 1
-                if sent.ack_code == "AA":
-                    latencies.append(sent.latency_s)
-        finally:
-            await link.close()
-
-    await asyncio.gather(*(one(n) for n in range(monitors)))
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + seconds
+    clients: list[_BurstMonitor] = []
+    for n in range(monitors):
+        done: asyncio.Future[None] = loop.create_future()
+        client = _BurstMonitor(n, deadline, done)
+        clients.append(client)
+        await loop.create_connection(lambda client=client: client, HOST, port)  # type: ignore[misc]
+    await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), seconds + 120)
+    latencies = [latency for c in clients for latency in c.latencies]
+    failures = sum(c.failures for c in clients)
+    if failures:
+        print(f"  burst: {failures} messages not acknowledged AA")
     return len(latencies), latencies
 
 

@@ -7,6 +7,7 @@ so the event and the change commit or roll back together.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,8 +19,8 @@ from django.utils import timezone
 
 from ketaclinic.audit import context
 from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
-from ketaclinic.lib.bulk import arrays_bound
-from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before
+from ketaclinic.lib.bulk import arrays_bound, copy_rows
+from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before, sha256_hex
 
 SYSTEM_ROLE = "system"
 
@@ -432,9 +433,11 @@ def audit_record_many(
 def audit_record_batch(*, actor: Any, action: Action | str, targets: Sequence[AuditTarget]) -> int:
     """`audit_record_many` for a large batch whose events the caller does not need back (the
     monitor feed's readings, issue 17): on PostgreSQL with binary arrays, more than
-    `CHAINED_MAX` events are chained and inserted from plain values, no model instance made
-    (the same payloads and hashes: `payload_of`; the same statement as `_append`). Otherwise,
-    and for reads (a page request collects them), `audit_record_many`. Returns how many."""
+    `CHAINED_MAX` events are chained from plain values, no model instance made (the same
+    payloads and hashes: `payload_of`), under the head's lock: the head moved to the last of
+    them, then the events written by binary COPY (formatted in C: the arrays of `_append`
+    were dumped value by value in Python). Otherwise, and for reads (a page request collects
+    them), `audit_record_many`. Returns how many."""
     action_value = Action(action).value
     if len(targets) <= CHAINED_MAX or action_value == Action.READ or not arrays_bound():
         return len(audit_record_many(actor=actor, action=action, targets=targets))
@@ -446,49 +449,93 @@ def audit_record_batch(*, actor: Any, action: Action | str, targets: Sequence[Au
         seq, prev = _head_locked()  # as late as possible: the lock is held until commit
         now = timezone.now()  # after the lock, so that times follow the chain's order
         at = _timestamp(now)
-        values: dict[str, list[Any]] = {f.attname: [] for f in _EVENT_FIELDS}
+        rows: list[tuple[Any, ...]] = []
         for target in targets:
             seq += 1
             object_ids = " ".join(target.object_ids)
-            hash_ = chain_hash(
-                prev,
-                payload_of(
-                    seq=seq,
-                    at=at,
-                    actor_id=actor_id,
-                    actor_role=role,
-                    action=action_value,
-                    object_type=target.object_type,
-                    object_id=target.object_id,
-                    object_ids=object_ids,
-                    patient_id=target.patient_id,
-                    request_id=request_id,
-                    client_address=client_address,
-                ),
+            hash_ = sha256_hex(
+                prev
+                + "\n"
+                + _CANONICAL.encode(
+                    payload_of(
+                        seq=seq,
+                        at=at,
+                        actor_id=actor_id,
+                        actor_role=role,
+                        action=action_value,
+                        object_type=target.object_type,
+                        object_id=target.object_id,
+                        object_ids=object_ids,
+                        patient_id=target.patient_id,
+                        request_id=request_id,
+                        client_address=client_address,
+                    )
+                )
             )
-            row = {
-                "seq": seq,
-                "at": now,
-                "actor_id": actor_id,
-                "actor_role": role,
-                "action": action_value,
-                "object_type": target.object_type,
-                "object_id": target.object_id,
-                "object_ids": object_ids,
-                "patient_id": target.patient_id,
-                "request_id": request_id,
-                "client_address": client_address,
-                "prev_hash": prev,
-                "hash": hash_,
-            }
-            for name, column in values.items():
-                column.append(row[name])
+            rows.append(
+                (
+                    seq,
+                    now,
+                    actor_id,
+                    role,
+                    action_value,
+                    target.object_type,
+                    target.object_id,
+                    object_ids,
+                    target.patient_id,
+                    request_id,
+                    client_address,
+                    prev,
+                    hash_,
+                )
+            )
             prev = hash_
+        sql, types = _copy_events_sql()
         with connection.cursor() as cursor:
-            cursor.execute(
-                _append_arrays_sql(), [seq, prev, *(values[f.attname] for f in _EVENT_FIELDS)]
-            )
+            cursor.execute(_move_head_sql(), [seq, prev])
+        copy_rows(sql, types, rows)
     return len(targets)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""`lib.hashchain.canonical_json`'s encoder, made once (`json.dumps` with these arguments
+makes one per call): the same text, so the same hashes (`audit_verify` recomputes them with
+`chain_hash`). `payload_of` gives JSON's own types only (anything else would raise)."""
+
+_COPIED_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "object_ids",
+    "patient_id",
+    "request_id",
+    "client_address",
+    "prev_hash",
+    "hash",
+)
+
+
+@functools.cache
+def _copy_events_sql() -> tuple[str, tuple[str, ...]]:
+    """PostgreSQL: COPY of events (binary; the rows in `_COPIED_FIELDS` order) and the
+    columns' types."""
+    by_name = {f.attname: f for f in _EVENT_FIELDS}
+    if set(by_name) != set(_COPIED_FIELDS):
+        raise RuntimeError("AuditEvent's fields changed: update _COPIED_FIELDS")
+    fields = [by_name[name] for name in _COPIED_FIELDS]
+    columns = ", ".join(str(f.column) for f in fields)
+    types = tuple(str(f.db_type(connection)).split("(")[0] for f in fields)
+    # Only our own table and column names are put into the text.
+    return f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN (FORMAT BINARY)", types
+
+
+@functools.cache
+def _move_head_sql() -> str:
+    return f"UPDATE {AuditChainHead._meta.db_table} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608  our name
 
 
 def _write(events: list[AuditEvent]) -> None:

@@ -20,6 +20,15 @@ TEXT_MAX = 80
 
 def escape(text: str) -> str:
     """HL7 escape sequences for the default delimiters; control characters dropped."""
+    if (  # the common case (ids, names, codes): nothing to escape, five scans in C
+        "\\" not in text
+        and "|" not in text
+        and "^" not in text
+        and "~" not in text
+        and "&" not in text
+        and text.isprintable()
+    ):
+        return text
     out = text.replace("\\", "\\E\\")
     for char, seq in (("|", "\\F\\"), ("^", "\\S\\"), ("~", "\\R\\"), ("&", "\\T\\")):
         out = out.replace(char, seq)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -35,6 +35,10 @@ class UnitEntry:
     source: str
 
 
+UNIT_CACHE_MAX = 1024
+UNIT_TEXT_MAX = 128
+
+
 @dataclass(frozen=True)
 class CodeBook:
     codes: dict[tuple[str, str], CodeEntry]
@@ -44,16 +48,31 @@ class CodeBook:
     tenths_low: Decimal
     tenths_high: Decimal
     heart_rate_priority: tuple[str, ...]
+    _accepted: dict[tuple[str, tuple[str, ...]], UnitEntry | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """`unit_accepted`'s answers by (the entry's unit sets, the units sent): a monitor sends
+    the same few units in every message (the listener read each one anew: issue 17)."""
 
     def lookup(self, system: str, code: str) -> CodeEntry | None:
         return self.codes.get((system.upper(), code.lower()))
 
     def unit_accepted(self, entry: CodeEntry, sent: tuple[str, ...]) -> UnitEntry | None:
+        key = (entry.unit, sent)
+        try:
+            return self._accepted[key]
+        except KeyError:
+            pass
+        found = None
         for name in entry.unit.split("|"):
             unit = self.units[name]
             if any(s and s in unit.accept for s in sent):
-                return unit
-        return None
+                found = unit
+                break
+        # Bounded: units are short, and what a sender puts there is not ours to keep.
+        if len(self._accepted) < UNIT_CACHE_MAX and sum(map(len, sent)) <= UNIT_TEXT_MAX:
+            self._accepted[key] = found
+        return found
 
     def is_no_value(self, value: Decimal) -> bool:
         return value in self.no_value

@@ -9,6 +9,7 @@ periodic message is charted once). Pure: no Django.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,53 +37,66 @@ class VitalsSet:
     """The system:code of each value, for the chart's detail."""
 
 
-def _pick(readings: list[Reading], priority: tuple[str, ...]) -> Reading | None:
-    if not readings:
-        return None
-    order = {channel: i for i, channel in enumerate(priority)}
-    return min(readings, key=lambda r: (order.get(r.channel, len(order)), r.obx))
+def _rank(reading: Reading, heart_rate_order: dict[str, int]) -> tuple[int, int]:
+    """Which of two readings of one field is charted (the lower): a heart rate by the code
+    book's channel priority, then by place; anything else by place (OBX-1 order)."""
+    if reading.field == "heart_rate_bpm":
+        return heart_rate_order.get(reading.channel, len(heart_rate_order)), reading.obx
+    return 0, reading.obx
+
+
+@functools.cache
+def _heart_rate_order(priority: tuple[str, ...]) -> dict[str, int]:
+    return {channel: i for i, channel in enumerate(priority)}
 
 
 def vitals_sets(parsed: ParsedMessage, book: CodeBook | None = None) -> list[VitalsSet]:
-    """The chartable sets in the message, periodic first; empty when nothing is chartable."""
-    book = book or default_code_book()
+    """The chartable sets in the message, periodic first; empty when nothing is chartable.
+    One pass over the readings, each field's charted reading kept as it goes (the
+    listener reads every message with it, in its event loop: issue 17)."""
     if parsed.skipped:
         return []
-    periodic: dict[str, list[Reading]] = {}
-    nibp: dict[str, list[Reading]] = {}
+    book = book or default_code_book()
+    order = _heart_rate_order(book.heart_rate_priority)
+    chosen: dict[str, Reading] = {}
     for reading in parsed.readings:
-        if reading.field not in CHART_FIELDS:
+        name = reading.field
+        if name not in CHART_FIELDS:
             continue
-        target = nibp if reading.field in NIBP_FIELDS else periodic
-        target.setdefault(reading.field, []).append(reading)
+        kept = chosen.get(name)
+        if kept is None or _rank(reading, order) < _rank(kept, order):
+            chosen[name] = reading
+    if not chosen:
+        return []
     observed = datetime.fromisoformat(parsed.observed_at)
-    sets: list[VitalsSet] = []
-    chosen = {
-        name: _pick(rows, book.heart_rate_priority if name == "heart_rate_bpm" else ())
-        for name, rows in periodic.items()
-    }
-    cuff = {name: _pick(rows, ()) for name, rows in nibp.items()}
-    cuff_at = min((datetime.fromisoformat(r.at) for r in cuff.values() if r), default=None)
-    periodic_set = {n: r for n, r in chosen.items() if r is not None}
-    cuff_set = {n: r for n, r in cuff.items() if r is not None}
+    periodic_set = {n: r for n, r in chosen.items() if n not in NIBP_FIELDS}
+    cuff_set = {n: r for n, r in chosen.items() if n in NIBP_FIELDS}
+    cuff_at = min((_at(r.at) for r in cuff_set.values()), default=None)
     if cuff_at is not None and cuff_at == observed:
         periodic_set.update(cuff_set)
         cuff_set = {}
+    sets: list[VitalsSet] = []
     if periodic_set:
-        sets.append(_set(observed, "periodic", periodic_set, parsed.header.control_id))
-        if any(n in NIBP_FIELDS for n in periodic_set):
-            sets[-1] = _set(observed, "periodic+nibp", periodic_set, parsed.header.control_id)
+        kind = "periodic+nibp" if any(n in NIBP_FIELDS for n in periodic_set) else "periodic"
+        sets.append(_set(observed, kind, periodic_set, parsed.header.control_id))
     if cuff_set and cuff_at is not None:
         sets.append(_set(cuff_at, "nibp", cuff_set, f"nibp:{cuff_at:%Y%m%dT%H%M%S}"))
     return sets
 
 
+@functools.lru_cache(maxsize=1024)
+def _at(text: str) -> datetime:
+    """A reading's ISO time (cached: the cuff's time repeats in message after message)."""
+    return datetime.fromisoformat(text)
+
+
 def _set(at: datetime, kind: str, rows: dict[str, Reading], key: str) -> VitalsSet:
+    ordered = sorted(rows.items())
     return VitalsSet(
         at=at,
         kind=kind,
         # A chart field's value is a whole number's text (`parse`): int() is exact.
-        values={n: int(r.value) for n, r in sorted(rows.items())},
+        values={n: int(r.value) for n, r in ordered},
         key=key,
-        codes=tuple(f"{r.system}:{r.code}" for _, r in sorted(rows.items())),
+        codes=tuple(f"{r.system}:{r.code}" for _, r in ordered),
     )

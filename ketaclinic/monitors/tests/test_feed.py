@@ -11,7 +11,7 @@ import hl7
 import pytest
 
 from ketaclinic.monitors.feed import samples
-from ketaclinic.monitors.feed.ack import build_ack
+from ketaclinic.monitors.feed.ack import build_ack, escape
 from ketaclinic.monitors.feed.codes import code_book_from, default_code_book
 from ketaclinic.monitors.feed.mllp import Frame, MllpDecoder, frame
 from ketaclinic.monitors.feed.parse import (
@@ -205,6 +205,22 @@ def test_a_unit_not_accepted_is_not_charted() -> None:
     assert any("unit 999/MDC_DIM_FRACTION not accepted" in i.reason for i in parsed.ignored)
 
 
+def test_units_are_judged_the_same_when_the_answer_is_remembered() -> None:
+    """`unit_accepted` keeps its answers (a monitor sends the same units in every message):
+    asked again, accepted and refused units get the same answer; long unit text is not kept."""
+    import dataclasses
+
+    book = dataclasses.replace(default_code_book(), _accepted={})  # a book of its own
+    entry = book.lookup("MDC", "150456")
+    assert entry is not None
+    for _ in range(2):
+        accepted = book.unit_accepted(entry, ("262688", "MDC_DIM_PERCENT"))
+        assert accepted is not None and "MDC_DIM_PERCENT" in accepted.accept
+        assert book.unit_accepted(entry, ("266016", "MDC_DIM_MMHG")) is None
+    assert book.unit_accepted(entry, ("x" * 500, "")) is None
+    assert len(book._accepted) == 2
+
+
 def test_fahrenheit_is_converted() -> None:
     raw = _raw("ge").replace(b"36.8|268192^MDC_DIM_DEGC", b"98.6|268160^MDC_DIM_FAHR")
     temperature = next(r for r in parse_message(raw).readings if r.field == "temperature_c")
@@ -325,6 +341,20 @@ def test_ack_parses_back_with_python_hl7(code: str) -> None:
     if code != "AA":
         assert message.unescape(str(message.segment("MSA")[3])) == text
         assert str(message.segment("ERR")[3]).startswith("207")
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("00A0C8FFFE000003", "00A0C8FFFE000003"),  # nothing to escape: returned as it is
+        ("a|b^c~d&e\\f", "a\\F\\b\\S\\c\\R\\d\\T\\e\\E\\f"),
+        ("tab\there", "tabhere"),  # control characters dropped
+        ("|\x07", "\\F\\"),
+        ("", ""),
+    ],
+)
+def test_ack_text_is_escaped_where_needed(text: str, escaped: str) -> None:
+    assert escape(text) == escaped
 
 
 def test_refusal_of_an_unparsable_message_is_still_addressed() -> None:

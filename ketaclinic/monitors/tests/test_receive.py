@@ -61,7 +61,7 @@ def test_an_spo2_of_90_is_charted_from_the_monitor_and_raises_the_stop_alert(
     assert (alert.code, alert.recommended_action, alert.value) == ("spo2_low", "stop", 90)
     stored = _stored(received)
     assert stored.raw.startswith("MSH|") and stored.session_id == infusing.pk
-    assert stored.parse_json["readings"]
+    assert stored.parse_result["readings"]
     assert AuditEvent.objects.filter(object_type="VitalsReading", actor_id=None).count() == 2
 
 
@@ -97,7 +97,7 @@ def test_implausible_values_are_not_charted_and_the_rest_is(
     device_on()
     received = message_receive(message(control="I1", hr=300))
     stored = _stored(received)
-    assert any("heart_rate_bpm 300" in d for d in stored.parse_json["dropped"])
+    assert any("heart_rate_bpm 300" in d for d in stored.parse_result["dropped"])
     periodic = VitalsReading.objects.filter(session=infusing, spo2_percent__isnull=False).get()
     assert periodic.heart_rate_bpm is None and periodic.spo2_percent == 97
 
@@ -273,6 +273,35 @@ def test_every_reading_of_a_batch_is_named_in_the_audit_trail_in_its_transaction
         other.course.patient_id,
     }
     assert audit_verify() is None
+
+
+def test_a_batch_keeps_each_parse_result_and_answers_with_ids_of_its_own(
+    clinic: Clinic, infusing: Session
+) -> None:
+    """Each message of a batch is kept with its parse result as JSON text that reads back
+    as the parse (`parsed_from_json`), with what charting made of it; each ACK has a control
+    id of its own (the batch's time, then the message's place in it)."""
+    from ketaclinic.monitors.feed.parse import parse_message, parsed_from_json
+    from ketaclinic.monitors.services import messages_receive
+
+    device_on()
+    raws = _batch(4, 400)
+    results = messages_receive(raws)
+    ours = [str(hl7.parse(r.ack.decode()).segment("MSH")[10]) for r in results]
+    assert len(set(ours)) == len(ours) and all(o.startswith("K") for o in ours)
+    assert [r.status for r in results] == ["charted"] * 4 + ["refused", "charted"]
+    for raw, result in zip(raws, results, strict=True):
+        stored = _stored(result)
+        assert isinstance(stored.parse_json, str)
+        kept = stored.parse_result
+        if result.status == "refused":
+            assert kept == {} and stored.raw == raw.decode()
+            continue
+        # The cuff repeats in every message of a monitor: charted from the first only.
+        assert kept.pop("duplicates") == (0 if raw == raws[0] else 1 if raw != raws[-1] else 2)
+        assert kept.pop("dropped") == []
+        parsed = parse_message(raw, default_tz=timezone.get_default_timezone())
+        assert parsed_from_json(kept) == parsed
 
 
 def test_a_parser_failure_is_answered_ae_and_kept(
