@@ -1,4 +1,4 @@
-"""Writing and checking the audit trail.
+"""Writing the audit trail (checking it: ``verify.py``).
 
 Every service that touches patient data calls :func:`audit_record` inside its own transaction,
 so the event and the change commit or roll back together.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -595,53 +595,3 @@ def audit_reads(user: Any, object_type: str, rows: Sequence[Any]) -> None:
             action=Action.READ,
             targets=[AuditTarget(object_type, str(r.pk), r.patient_id) for r in rows],
         )
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    seq: int
-    event_id: int | None
-    message: str
-
-    def __str__(self) -> str:
-        which = f"audit event seq={self.seq}"
-        if self.event_id is not None:
-            which += f" (id={self.event_id})"
-        return f"{which}: {self.message}"
-
-
-def audit_verify(events: Iterable[AuditEvent] | None = None) -> ChainProblem | None:
-    """Walk the chain in order; return the first problem, or None when it is intact.
-
-    Finds an edited event (its hash no longer matches), a removed one (a gap in the sequence,
-    or a chain shorter than its head says) and an inserted one (its predecessor hash or its
-    place does not fit).
-    """
-    rows = events if events is not None else AuditEvent.objects.order_by("seq").iterator(2000)
-    expected_seq = 1
-    prev = GENESIS_HASH
-    for event in rows:
-        if event.seq != expected_seq:
-            return ChainProblem(
-                event.seq,
-                event.pk,
-                f"expected seq={expected_seq} here: an event was removed or inserted",
-            )
-        if event.prev_hash != prev:
-            return ChainProblem(event.seq, event.pk, "its predecessor hash does not match")
-        if chain_hash(prev, event_payload(event)) != event.hash:
-            return ChainProblem(event.seq, event.pk, "its content does not match its hash")
-        prev = event.hash
-        expected_seq += 1
-    last_seq = expected_seq - 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    head_seq = head.seq if head else 0
-    head_hash = head.hash if head else GENESIS_HASH
-    if head_seq != last_seq or head_hash != prev:
-        return ChainProblem(
-            last_seq + 1 if head_seq > last_seq else last_seq,
-            None,
-            f"the chain ends at seq={last_seq} but its head says seq={head_seq}: "
-            "events at the end were removed or the head was altered",
-        )
-    return None

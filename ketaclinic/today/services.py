@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.ledger.selectors.chain import ledger_verify
 from ketaclinic.today.models import ChainCheck, ChainKind
 

@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory, override_settings
 from ketaclinic.accounts.lockouts import lockouts_current
 from ketaclinic.accounts.second_person import SecondPersonRefused, second_person_authenticate
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.testing import PASSWORD, Clinic
 
 LOGIN = "/account/login/"

@@ -14,7 +14,8 @@ from django.db import connection, connections, transaction
 from django.test import Client
 
 from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
-from ketaclinic.audit.services import AuditTarget, audit_record, audit_verify, event_payload
+from ketaclinic.audit.services import AuditTarget, audit_record, event_payload
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.lib.hashchain import chain_hash
 from ketaclinic.testing import Clinic, make_clinic, make_patient
 

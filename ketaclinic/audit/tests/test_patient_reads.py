@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import Clinic, make_patient
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.audit import services
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.testing import Clinic, make_patient
 
 

@@ -16,7 +16,8 @@ from django.db import connection
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.audit.selectors import events_naming
-from ketaclinic.audit.services import AuditTarget, audit_record_many, audit_verify, page_target
+from ketaclinic.audit.services import AuditTarget, audit_record_many, page_target
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.fhir.tests.test_fast_search import _record
 from ketaclinic.testing import Clinic
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.messaging import selectors
 from ketaclinic.messaging.models import Attachment, Message, Thread
 from ketaclinic.messaging.selectors import InboxView

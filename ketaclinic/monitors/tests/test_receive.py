@@ -251,7 +251,7 @@ def test_a_resent_unassigned_message_is_queued_once(clinic: Clinic) -> None:
 def test_every_reading_of_a_batch_is_named_in_the_audit_trail_in_its_transaction(
     clinic: Clinic, infusing: Session
 ) -> None:
-    from ketaclinic.audit.services import audit_verify
+    from ketaclinic.audit.verify import audit_verify
     from ketaclinic.monitors.services import message_read, messages_receive
 
     device_on()

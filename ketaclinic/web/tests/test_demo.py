@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.consent.models import ConsentSignature
 from ketaclinic.courses.models import Course
 from ketaclinic.eligibility.models import EligibilityDecision, Evaluation

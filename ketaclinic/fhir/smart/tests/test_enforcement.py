@@ -12,7 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.fhir.bundle import searchset
 from ketaclinic.fhir.smart.access import grant_bound
 from ketaclinic.fhir.smart.models import SmartClient

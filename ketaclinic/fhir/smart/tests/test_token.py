@@ -15,7 +15,7 @@ from django.utils import timezone
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.audit.services import audit_verify
+from ketaclinic.audit.verify import audit_verify
 from ketaclinic.fhir.smart.models import SmartAccessToken
 from ketaclinic.fhir.smart.tests.keys import (
     assertion,
