@@ -3,7 +3,7 @@ ledger replayed with `apply`, and the verification of the whole chain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -146,6 +146,20 @@ def container_ledger(
     for row in ordered:
         state = apply(state, entry_to_pure(row, container, seq_by_pk), today=None)
     return ContainerLedger(container, ordered, state, seq_by_pk)
+
+
+def containers_replayed(
+    containers: Mapping[int, Container], pks: Iterable[int]
+) -> dict[int, ContainerLedger]:
+    """These containers' entries, read in one statement, each container's replayed (the stock
+    pages and the chart's draws replay only the containers written to since they last did)."""
+    entries: dict[int, list[LedgerEntry]] = {pk: [] for pk in pks}
+    if not entries:
+        return {}
+    for row in LedgerEntry.objects.filter(container_id__in=list(entries)).order_by("seq"):
+        row.container = containers[row.container_id]
+        entries[row.container_id].append(row)
+    return {pk: container_ledger(containers[pk], rows) for pk, rows in entries.items()}
 
 
 # --- verification ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from ketaclinic.ledger.models import (
 )
 from ketaclinic.ledger.selectors.chain import (
     ContainerLedger,
-    container_ledger,
+    containers_replayed,
     entry_ref,
     entry_to_pure,
 )
@@ -130,14 +130,11 @@ def _replayed(*, empties: bool = True) -> dict[int, tuple[Container, ContainerSt
         else:
             stale.append(pk)
     if stale:
-        entries: dict[int, list[LedgerEntry]] = {pk: [] for pk in stale}
-        for row in LedgerEntry.objects.filter(container_id__in=stale).order_by("seq"):
-            row.container = containers[row.container_id]
-            entries[row.container_id].append(row)
+        ledgers = containers_replayed(containers, stale)
         if len(_STATES) + len(stale) > _STATES_KEPT:
             _STATES.clear()
-        for pk in stale:
-            states[pk] = container_ledger(containers[pk], entries[pk]).current
+        for pk, ledger in ledgers.items():
+            states[pk] = ledger.current
             _STATES[pk] = (containers[pk].last_hash, states[pk])
     return {pk: (container, states[pk]) for pk, container in containers.items()}
 

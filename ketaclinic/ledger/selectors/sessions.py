@@ -15,6 +15,7 @@ from ketaclinic.ledger.selectors.chain import (
     MG_TOLERANCE,
     ContainerLedger,
     container_ledger,
+    containers_replayed,
     entry_ref,
     ml_quantize,
 )
@@ -124,18 +125,14 @@ def session_draw_states(session: Any) -> list[SessionDrawState]:
             stale.add(container_id)
     if stale:
         containers = {c.pk: c for c in Container.objects.filter(pk__in=stale)}
-        entries: dict[int, list[LedgerEntry]] = {pk: [] for pk in stale}
-        for row in LedgerEntry.objects.filter(container_id__in=stale).order_by("seq"):
-            row.container = containers[row.container_id]
-            entries[row.container_id].append(row)
+        ledgers = containers_replayed(containers, stale)
         if len(_DRAWS) + len(stale) > _DRAWS_KEPT:
             _DRAWS.clear()
-        for pk in stale:
-            draws_replayed = container_ledger(containers[pk], entries[pk]).state.draws
-            states[pk] = draws_replayed
+        for pk, ledger in ledgers.items():
+            states[pk] = ledger.state.draws
             # keyed by the last entry replayed (a later entry than the first query saw is
             # replayed too, and then kept under its own hash)
-            _DRAWS[pk] = (entries[pk][-1].hash, draws_replayed)
+            _DRAWS[pk] = (ledger.rows[-1].hash, states[pk])
     return [
         SessionDrawState(container_id, lot, states[container_id][entry_ref(seq)])
         for container_id, lot, seq, _ in draws

@@ -29,6 +29,7 @@ from ketaclinic.ledger.selectors import (
     ContainerRow,
     LocationStock,
     StorageStock,
+    chain,
     container_ledger,
     container_status,
     entry_ref,
@@ -300,7 +301,7 @@ def test_a_container_written_to_is_replayed_again_and_the_others_are_not(
         replays.append(container.pk)
         return container_ledger(container, rows)
 
-    monkeypatch.setattr(pages, "container_ledger", counted)
+    monkeypatch.setattr(chain, "container_ledger", counted)
     assert _plain(ledger_stock_for_user(user, today=today)) == _plain(full_replay_stock(today))
     assert replays == []
     opened = next(

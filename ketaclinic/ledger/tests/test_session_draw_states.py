@@ -15,7 +15,7 @@ from ketaclinic.infusions.models import Session
 from ketaclinic.infusions.services.draws import session_draws_list
 from ketaclinic.ledger import services
 from ketaclinic.ledger.models import Container, RegisteredLocation
-from ketaclinic.ledger.selectors import container_ledger, session_draw_states, session_draws
+from ketaclinic.ledger.selectors import chain, container_ledger, session_draw_states, session_draws
 from ketaclinic.ledger.selectors import sessions as session_selectors
 from ketaclinic.ledger.tests.conftest import receive, session_make, witness
 from ketaclinic.testing import Clinic
@@ -57,7 +57,7 @@ def _counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         replays.append(container.pk)
         return container_ledger(container, rows)
 
-    monkeypatch.setattr(session_selectors, "container_ledger", counted)
+    monkeypatch.setattr(chain, "container_ledger", counted)
     return replays
 
 
