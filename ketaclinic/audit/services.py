@@ -7,7 +7,6 @@ so the event and the change commit or roll back together.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from django.utils import timezone
 from ketaclinic.audit import context
 from ketaclinic.audit.models import Action, AuditChainHead, AuditEvent
 from ketaclinic.lib.bulk import arrays_bound, copy_rows
-from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before, sha256_hex
+from ketaclinic.lib.hashchain import GENESIS_HASH, chain_hash, chain_text_before
 
 SYSTEM_ROLE = "system"
 
@@ -453,24 +452,21 @@ def audit_record_batch(*, actor: Any, action: Action | str, targets: Sequence[Au
         for target in targets:
             seq += 1
             object_ids = " ".join(target.object_ids)
-            hash_ = sha256_hex(
-                prev
-                + "\n"
-                + _CANONICAL.encode(
-                    payload_of(
-                        seq=seq,
-                        at=at,
-                        actor_id=actor_id,
-                        actor_role=role,
-                        action=action_value,
-                        object_type=target.object_type,
-                        object_id=target.object_id,
-                        object_ids=object_ids,
-                        patient_id=target.patient_id,
-                        request_id=request_id,
-                        client_address=client_address,
-                    )
-                )
+            hash_ = chain_hash(
+                prev,
+                payload_of(
+                    seq=seq,
+                    at=at,
+                    actor_id=actor_id,
+                    actor_role=role,
+                    action=action_value,
+                    object_type=target.object_type,
+                    object_id=target.object_id,
+                    object_ids=object_ids,
+                    patient_id=target.patient_id,
+                    request_id=request_id,
+                    client_address=client_address,
+                ),
             )
             rows.append(
                 (
@@ -496,11 +492,6 @@ def audit_record_batch(*, actor: Any, action: Action | str, targets: Sequence[Au
         copy_rows(sql, types, rows)
     return len(targets)
 
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-"""`lib.hashchain.canonical_json`'s encoder, made once (`json.dumps` with these arguments
-makes one per call): the same text, so the same hashes (`audit_verify` recomputes them with
-`chain_hash`). `payload_of` gives JSON's own types only (anything else would raise)."""
 
 _COPIED_FIELDS = (
     "seq",

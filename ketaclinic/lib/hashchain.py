@@ -36,13 +36,14 @@ def canonical_json(payload: Mapping[str, Any] | list[Any]) -> str:
     Datetimes, dates, decimals and UUIDs become their ISO or string forms, so the same
     record always gives the same text, whatever dict order it was built in.
     """
-    return json.dumps(
-        payload,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=_default,
-    )
+    return _CANONICAL.encode(payload)
+
+
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+)
+"""Made once: `json.dumps` with these arguments makes the same encoder on every call (the
+audit chain hashes a payload per event; the monitor feed's batch, hundreds at a time)."""
 
 
 def sha256_hex(text: str) -> str:
