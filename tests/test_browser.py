@@ -19,7 +19,13 @@ from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.testing import PASSWORD, Clinic, totp_now
 from ketaclinic.testing import browser as harness
-from ketaclinic.testing.browser import TIMEOUT_MS, TOKEN_LABEL, Browser, sign_in_with_password
+from ketaclinic.testing.browser import (
+    SCREENSHOT_TIMEOUT_MS,
+    TIMEOUT_MS,
+    TOKEN_LABEL,
+    Browser,
+    sign_in_with_password,
+)
 
 # The shared harness's fixtures, found by name in this module (chromium_path is autouse).
 chromium_path = harness.chromium_path
@@ -87,7 +93,7 @@ def test_clinician_signs_in_with_totp_and_registers_a_patient(
     ).exists()
 
     screenshot = tmp_path / "patient-created.png"
-    page.screenshot(path=screenshot, full_page=True)
+    page.screenshot(path=screenshot, full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
     assert screenshot.stat().st_size > len(PNG_SIGNATURE)
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
     browser.problems.assert_none()

@@ -56,6 +56,10 @@ TIMEOUT_MS = 10_000
 # the first test of a fresh pytest-xdist worker. It is made once, before Chromium's clock runs.
 WARM_UP_PATH = "/account/login/"
 WARM_UP_TIMEOUT_S = 120
+# A screenshot is an artefact for a person to look at, not behaviour under test. Chromium
+# renders a full page for it; on a loaded 2-core CI machine one took over TIMEOUT_MS (after
+# "fonts loaded") on an ordinary 1366x982 page, failing a test whose steps had all passed.
+SCREENSHOT_TIMEOUT_MS = 60_000
 
 # Runs in every page before its own scripts; the init script is injected by the browser, so the
 # page's CSP does not apply to it. It reports each CSP violation to the test.
@@ -275,7 +279,7 @@ def screenshots(page: Page, name: str, widths: Sequence[int] = STAFF_WIDTHS) -> 
     for width in widths:
         page.set_viewport_size({"width": width, "height": 900})
         path = folder / f"{name}-{width}.png"
-        page.screenshot(path=path, full_page=True)
+        page.screenshot(path=path, full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
         assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), path
         written.append(path)
     if before is not None:

@@ -17,7 +17,7 @@ from pytest_django.live_server_helper import LiveServer
 from ketaclinic.scales.services import administration_record
 from ketaclinic.testing import Clinic
 from ketaclinic.testing import browser as harness
-from ketaclinic.testing.browser import Browser, session_given
+from ketaclinic.testing.browser import SCREENSHOT_TIMEOUT_MS, Browser, session_given
 
 from .infusions import infusion_started
 
@@ -97,7 +97,7 @@ def test_trends_chart_renders_with_bands_and_an_infusion_marker(
     page.get_by_text("Feeling nervous, anxious, or on edge").first.wait_for()
 
     screenshot = tmp_path / "trends.png"
-    page.screenshot(path=screenshot, full_page=True)
+    page.screenshot(path=screenshot, full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
     page.emulate_media(media="print")
     assert page.locator("header nav").is_hidden()
