@@ -79,6 +79,9 @@ def _as_postgres(command: str, *, check: bool = True) -> None:
     subprocess.run(argv, check=check)  # noqa: S603
 
 
+STATEMENTS_ENV = "KETACLINIC_BENCH_STATEMENTS"
+
+
 @contextmanager
 def postgresql() -> Iterator[tuple[str, Path | None]]:
     """A database URL: KETACLINIC_BENCH_DATABASE_URL, or a PostgreSQL started here (with its
@@ -98,9 +101,13 @@ def postgresql() -> Iterator[tuple[str, Path | None]]:
     port = free_port()
     log = data / "server.log"
     _as_postgres(f"{pgbin}/initdb -D {data} -A trust -U postgres >/dev/null")
+    # KETACLINIC_BENCH_STATEMENTS=1: pg_stat_statements loaded, for a bench that prints what
+    # its statements cost (`bench monitors`); not set, the server runs as installed.
+    statements = os.environ.get(STATEMENTS_ENV) == "1"
+    preload = " -c shared_preload_libraries=pg_stat_statements" if statements else ""
     _as_postgres(
         f"{pgbin}/pg_ctl -D {data} -l {log} -o '-k {data} -p {port} "
-        f"-c listen_addresses={HOST} -c max_connections=100' -w start >/dev/null"
+        f"-c listen_addresses={HOST} -c max_connections=100{preload}' -w start >/dev/null"
     )
     try:
         _as_postgres(f"{pgbin}/createdb -h {HOST} -p {port} -U postgres ketaclinic")

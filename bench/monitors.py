@@ -30,7 +30,15 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from bench.__main__ import HOST, ROOT, CpuMeter, _postmaster_pid, free_port, postgresql
+from bench.__main__ import (
+    HOST,
+    ROOT,
+    STATEMENTS_ENV,
+    CpuMeter,
+    _postmaster_pid,
+    free_port,
+    postgresql,
+)
 from ketaclinic.monitors.feed import samples
 from ketaclinic.monitors.feed.client import RETRIES, MonitorLink, ack_fields
 from ketaclinic.monitors.feed.mllp import MllpDecoder, frame
@@ -303,7 +311,29 @@ def profile_receive(batches: int, size: int) -> None:
         f"a message, storing {store_s / count * 1e6:.0f} us a message (under cProfile); "
         f"{_load()}"
     )
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+    # BENCH_SORT (a pstats key, e.g. tottime) and BENCH_TOP (rows) change what is printed.
+    order, top = os.environ.get("BENCH_SORT", "cumulative"), int(os.environ.get("BENCH_TOP", "25"))
+    pstats.Stats(profile).sort_stats(order).print_stats(top)
+
+
+def _statements_reset(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def _statements_print(dsn: str, messages: int) -> None:
+    """The burst's statements by time in the executor (pg_stat_statements), per message."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT calls, rows, total_exec_time, total_plan_time, "
+            "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements "
+            "ORDER BY total_exec_time + total_plan_time DESC LIMIT 16"
+        ).fetchall()
+    per = 1000 / max(messages, 1)
+    print("  statements of the burst (pg_stat_statements): calls, rows, us a message, text")
+    for calls, nrows, exec_ms, plan_ms, text in rows:
+        print(f"  {calls:7d} {nrows:8d} {(exec_ms + plan_ms) * per:6.1f} {text}")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -323,6 +353,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--burst-seconds", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=200, help="listener's messages per commit")
     parser.add_argument("--workers", type=int, default=2, help="listener processes")
+    parser.add_argument(
+        "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="the listener's loop"
+    )
     parser.add_argument(
         "--profile",
         type=int,
@@ -365,7 +398,7 @@ def main(argv: list[str]) -> None:
         port = free_port()
         listener = subprocess.Popen(  # noqa: S603 - our own console script
             [python, "-m", "ketaclinic", "monitors", "listen", "--bind", f"{HOST}:{port}",
-             "--batch", str(args.batch), "--workers", str(args.workers)],
+             "--batch", str(args.batch), "--workers", str(args.workers), "--loop", args.loop],
             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         try:
@@ -374,7 +407,7 @@ def main(argv: list[str]) -> None:
             print(
                 f"monitor feed on PostgreSQL: {args.monitors} monitors, one ORU^R01 "
                 f"({READINGS_PER_MESSAGE} readings) per {args.period:g} s for {args.seconds:g} s; "
-                f"listener batch {args.batch}, {args.workers} processes; {_load()}"
+                f"listener batch {args.batch}, {args.workers} processes on {args.loop}; {_load()}"
             )
             started = time.perf_counter()
             steady = asyncio.run(_steady(port, args.monitors, args.seconds, args.period))
@@ -385,6 +418,9 @@ def main(argv: list[str]) -> None:
                 f"ACK latency p50 {_pct(steady, 0.5) * 1000:.1f} ms, "
                 f"p99 {_pct(steady, 0.99) * 1000:.1f} ms (target p99 < 200 ms); {_load()}"
             )
+            statements = os.environ.get(STATEMENTS_ENV) == "1"
+            if statements:
+                _statements_reset(dsn)
             cpu = CpuMeter(listener.pid, _postmaster_pid(data))
             cpu.begin()
             started = time.perf_counter()
@@ -405,6 +441,8 @@ def main(argv: list[str]) -> None:
                 f"{cpu.spent[1] * per:.0f} us, the simulated monitors (this process) "
                 f"{cpu.spent[2] * per:.0f} us"
             )
+            if statements:
+                _statements_print(dsn, count)
         finally:
             listener.terminate()
             listener.wait(timeout=30)

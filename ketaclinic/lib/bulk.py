@@ -109,6 +109,26 @@ def copy_rows(sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
             cursor._execute_with_wrappers(sql, None, False, copy)
 
 
+def rows_planned_afresh(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one statement that PostgreSQL plans for each execution (psycopg's
+    `prepare=False`), on Django's connection, through its execute wrappers and query log.
+
+    For a read of a table that grows fast from empty (the vitals during a monitor burst): a
+    prepared statement's generic plan is kept, and one made while the table held a few
+    hundred rows (a hash join over all of it) was kept as it grew to tens of thousands, 88 us
+    a monitor message (issue 17; bench/README.md). Planned each time, the plan sees the
+    table's size now (its pages are counted at planning, ANALYZE or not)."""
+
+    def run(sql: str, params: Any, _many: bool, _context: Any) -> None:
+        cursor.cursor.execute(sql, params, prepare=False)  # psycopg's own cursor
+
+    with connection.cursor() as cursor:
+        logged = getattr(cursor, "debug_sql", None)  # Django's debug cursor (queries logged)
+        with logged(sql, params) if logged is not None else contextlib.nullcontext():
+            cursor._execute_with_wrappers(sql, params, False, run)
+        return list(cursor.fetchall())
+
+
 def arrays_bound() -> bool:
     """Whether binary arrays can be bound: PostgreSQL with server-side binding."""
     options = connection.settings_dict.get("OPTIONS", {})

@@ -39,7 +39,7 @@ from ketaclinic.infusions.services.common import (
     protocol_definition,
 )
 from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
-from ketaclinic.lib.bulk import columns_insert
+from ketaclinic.lib.bulk import columns_insert, rows_planned_afresh
 from ketaclinic.lib.text import text_checked, text_problem
 
 ARTEFACT_REASON_MAX = 500
@@ -169,11 +169,14 @@ _ROW_COLUMNS = (
 
 
 def _charted_keys(wanted: set[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
-    """Which of these (session, key) pairs are charted already: one query. On PostgreSQL of
-    fixed text (prepared), each pair looked up in the unique index of (session, key): the
-    index is partial (keys not empty), so the query says so too, or the planner cannot use
-    it and reads every row of the batch's sessions (181 us a message once sessions held ~100
-    rows: bench/README.md)."""
+    """Which of these (session, key) pairs are charted already: one query. On PostgreSQL each
+    pair is looked up in the unique index of (session, key): the index is partial (keys not
+    empty), so the query says so too, or the planner cannot use it and reads every row of the
+    batch's sessions (181 us a message once sessions held ~100 rows: bench/README.md). Each
+    pair is its own LIMIT 1 lookup (a join of the pairs with the table was planned as a hash
+    join over the whole table while it was small), planned afresh every time
+    (`rows_planned_afresh`): a kept generic plan made when the table held a few hundred rows
+    read all of it as it grew to 25,000 in a burst, 88 us a message (issue 17)."""
     if not wanted:
         return set()
     if connection.vendor != "postgresql":
@@ -186,14 +189,14 @@ def _charted_keys(wanted: set[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
     pairs = sorted(wanted, key=lambda pair: (str(pair[0]), pair[1]))
     # Only the model's own table name is put into the text; values are parameters.
     sql = (
-        "SELECT v.session_id, v.idempotency_key "  # noqa: S608
-        f"FROM unnest(%s::uuid[], %s::text[]) AS w (session_id, idempotency_key) "
-        f"JOIN {VitalsReading._meta.db_table} v ON v.session_id = w.session_id "
-        "AND v.idempotency_key = w.idempotency_key WHERE v.idempotency_key <> ''"
+        "SELECT w.session_id, w.idempotency_key "  # noqa: S608
+        "FROM unnest(%s::uuid[], %s::text[]) AS w (session_id, idempotency_key) "
+        f"CROSS JOIN LATERAL (SELECT 1 FROM {VitalsReading._meta.db_table} v "
+        "WHERE v.session_id = w.session_id AND v.idempotency_key = w.idempotency_key "
+        "AND v.idempotency_key <> '' LIMIT 1) AS charted"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [[sid for sid, _ in pairs], [key for _, key in pairs]])
-        return {(sid, key) for sid, key in cursor.fetchall()}
+    rows = rows_planned_afresh(sql, [[sid for sid, _ in pairs], [key for _, key in pairs]])
+    return {(sid, key) for sid, key in rows}
 
 
 @transaction.atomic(savepoint=False)  # the caller's transaction rolls back whole on failure

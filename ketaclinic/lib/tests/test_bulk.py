@@ -99,3 +99,27 @@ def test_the_copy_is_seen_as_a_statement() -> None:
         assert "nextval" in statements[0] and statements[1].startswith("COPY ")
     else:
         assert len(statements) == 1 and statements[0].startswith("INSERT")
+
+
+def test_a_statement_planned_afresh_is_logged_and_never_prepared() -> None:
+    """`rows_planned_afresh` (PostgreSQL): its rows, the statement in Django's query log,
+    and no server-side prepared statement however often it runs (psycopg prepares a
+    statement's text from its 5th execution; this one must be planned every time)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.lib.bulk import rows_planned_afresh
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planning afresh is psycopg's prepare=False, on PostgreSQL only")
+    columns_insert(MonitorMessage, {"raw": ["a", "b", "c"], "status": ["nothing"] * 3})
+    sql = "SELECT raw FROM monitors_monitormessage WHERE raw = ANY(%s) ORDER BY raw"
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(8):
+            assert rows_planned_afresh(sql, [["a", "c", "z"]]) == [("a",), ("c",)]
+    assert len(queries.captured_queries) == 8
+    assert all("raw = ANY" in q["sql"] for q in queries.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [text for (text,) in cursor.fetchall()]
+    assert not any("raw = ANY" in text for text in prepared), prepared
