@@ -55,7 +55,9 @@ class FeedWorker:
     stats: dict[str, int] = field(default_factory=dict)
     on_thread_start: Callable[[], None] | None = None
     """Run first in the database thread (tests share an in-memory SQLite connection)."""
-    _queue: queue.Queue[_Item | None] = field(default_factory=queue.Queue)
+    _queue: queue.SimpleQueue[_Item | None] = field(default_factory=queue.SimpleQueue)
+    """C-implemented (no Python lock and condition per put: the reading thread puts every
+    message)."""
     _thread: threading.Thread | None = None
 
     def start(self) -> None:

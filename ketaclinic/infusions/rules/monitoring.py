@@ -31,8 +31,15 @@ class Vitals:
     moaas: int | None = None
 
     def value_of(self, field: VitalField) -> int | None:
-        value: int | None = getattr(self, field.value)
+        # A VitalField is a str (StrEnum) equal to its value: the attribute's name as it is,
+        # without the enum's `.value` property (its cost counted in the monitor burst).
+        value: int | None = getattr(self, field)
         return value
+
+
+_FIELDS = tuple((field, str(field.value)) for field in VitalField)
+"""Each vital field with its name, in field order (the enum iterated once, not per call)."""
+_PRESSURES = frozenset({"systolic_mmhg", "diastolic_mmhg"})
 
 
 @dataclass(frozen=True)
@@ -86,18 +93,18 @@ def vitals_check_plausible(
     `limits` is a protocol's `vitals_plausibility`: data entry limits, not clinical ones.
     """
     problems: list[FieldProblem] = []
-    for field in VitalField:
-        value = vitals.value_of(field)
+    for field, name in _FIELDS:
+        value = getattr(vitals, name)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(FieldProblem(field.value, "must be a whole number"))
+            problems.append(FieldProblem(name, "must be a whole number"))
             continue
         limit = limits.get(field)
         if limit is not None and not limit.contains(value):
             problems.append(
                 FieldProblem(
-                    field.value,
+                    name,
                     f"{value} is outside the plausible range {limit.low}-{limit.high}; "
                     "check the reading",
                 )
@@ -106,7 +113,7 @@ def vitals_check_plausible(
     if (
         isinstance(systolic, int)
         and isinstance(diastolic, int)
-        and not any(p.field in {"systolic_mmhg", "diastolic_mmhg"} for p in problems)
+        and not any(p.field in _PRESSURES for p in problems)
         and diastolic >= systolic
     ):
         problems.append(
@@ -137,7 +144,7 @@ def vitals_alerts(protocol_thresholds: Sequence[Threshold], vitals: Vitals) -> l
     """
     alerts: list[Alert] = []
     for threshold in protocol_thresholds:
-        value = vitals.value_of(threshold.field)
+        value = getattr(vitals, threshold.field)  # a VitalField is its attribute's name
         if value is not None and threshold.comparator.holds(value, threshold.value):
             alerts.append(_alert(threshold, value))
     return alerts

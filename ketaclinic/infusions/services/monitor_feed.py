@@ -100,9 +100,14 @@ def _alert_rows(
 
 def _plausible(
     values: Mapping[str, int], limits: Any, dropped: list[str], at: datetime
-) -> dict[str, int]:
+) -> tuple[dict[str, int], monitoring.Vitals]:
+    """The values that are plausible, as a dict and as the rules' `Vitals`; each one dropped
+    is added to `dropped` with the reason."""
     kept = {name: values[name] for name in VITAL_FIELDS if name in values}
-    problems = monitoring.vitals_check_plausible(vitals=monitoring.Vitals(**kept), limits=limits)
+    pure = monitoring.Vitals(**kept)
+    problems = monitoring.vitals_check_plausible(vitals=pure, limits=limits)
+    if not problems:
+        return kept, pure
     for problem in problems:
         names = [problem.field]
         if problem.field == "diastolic_mmhg" and "systolic" in problem.message:
@@ -110,7 +115,7 @@ def _plausible(
         for name in names:
             if name in kept:
                 dropped.append(f"{at:%H:%M:%S} {name} {kept.pop(name)}: {problem.message}")
-    return kept
+    return kept, monitoring.Vitals(**kept)
 
 
 @dataclass(frozen=True)
@@ -220,10 +225,12 @@ def vitals_record_from_monitor_many(
     seen = _charted_keys(wanted)
     now = timezone.now()
     results: list[MonitorCharted | str] = []
-    # The new rows column by column (`lib.bulk.columns_insert`: no model instances), each
-    # with its item's index, its values for the alert rules and the thresholds.
-    columns: dict[str, list[Any]] = {name: [] for name in _ROW_COLUMNS}
+    # The new rows as tuples in `_ROW_COLUMNS` order (`lib.bulk.columns_insert` takes them
+    # column by column: no model instances), each with its item's index, its values for the
+    # alert rules and the thresholds.
+    rows: list[tuple[Any, ...]] = []
     pending: list[tuple[int, UUID, monitoring.Vitals, Any]] = []
+    source = VitalsSource.MONITOR.value
     for index, item in enumerate(items):
         target = targets.get(item.session_id)
         if target is None or target.status not in CHARTING:
@@ -247,25 +254,28 @@ def vitals_record_from_monitor_many(
             if item_set.at > now + FUTURE_SLACK:
                 result.dropped.append(f"{item_set.at:%H:%M:%S}: in the future, not charted")
                 continue
-            kept = _plausible(
+            kept, pure = _plausible(
                 item_set.values, protocol.vitals_plausibility, result.dropped, item_set.at
             )
             if not kept:
                 continue
-            row = {
-                "session_id": item.session_id,
-                "at": item_set.at,
-                "phase": target.status,
-                "idempotency_key": key,
-                "source": VitalsSource.MONITOR.value,
-                "device": device,
-                "recorded_at": now,
-            }
-            for name, values in columns.items():
-                values.append(row[name] if name in row else kept.get(name))
-            pending.append((index, item.session_id, monitoring.Vitals(**kept), thresholds))
+            get = kept.get
+            rows.append(
+                (
+                    item.session_id,
+                    item_set.at,
+                    target.status,
+                    key,
+                    source,
+                    device,
+                    now,
+                    *[get(name) for name in VITAL_FIELDS],
+                )
+            )
+            pending.append((index, item.session_id, pure, thresholds))
     if not pending:
         return results
+    columns = dict(zip(_ROW_COLUMNS, zip(*rows, strict=True), strict=True))
     ids = columns_insert(VitalsReading, columns)
     alerts: list[SessionAlert] = []
     targets_audit: list[AuditTarget] = []

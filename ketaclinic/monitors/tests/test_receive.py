@@ -318,3 +318,24 @@ def test_a_parser_failure_is_answered_ae_and_kept(
     stored = _stored(received)
     assert (stored.status, stored.ack_code) == (MessageStatus.REFUSED, "AE")
     assert "RuntimeError" in stored.reason
+
+
+@pytest.mark.parametrize("sample", ["ge", "philips", "sentinels", "vendor", "waveform"])
+def test_the_kept_parse_result_is_the_json_the_json_module_writes(sample: str) -> None:
+    """The parse result's text (orjson, issue 17) holds what the json module's text holds:
+    readings and ignored rows (named tuples) as arrays, non-ASCII text as it is."""
+    import json
+
+    from ketaclinic.monitors.feed import samples
+    from ketaclinic.monitors.feed.parse import parse_message, parsed_from_json
+    from ketaclinic.monitors.services import _json_text
+
+    now = timezone.now()
+    raw = samples.render(
+        samples.SAMPLES[sample], now=now, nibp=now, control="C-1", facility="Klinik Süd \u2013 Ω"
+    ).encode()
+    result = parse_message(raw).as_json() | {"duplicates": 0, "dropped": ["12:00:00 Ω"]}
+    text = _json_text(result)
+    assert json.loads(text) == json.loads(json.dumps(result))
+    assert "Süd \u2013 Ω" in text
+    assert parsed_from_json(json.loads(text)) == parse_message(raw)
