@@ -8,6 +8,7 @@ put inside). Pure: no Django.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from ketaclinic.monitors.feed.parse import Header
@@ -37,6 +38,36 @@ def escape(text: str) -> str:
     return "".join(c for c in out if c >= " ")
 
 
+@functools.lru_cache(maxsize=1024)
+def _msh_parts(
+    receiving_facility: str,
+    sending_application: str,
+    sending_facility: str,
+    trigger: str,
+    processing_id: str,
+    version: str,
+) -> tuple[str, tuple[str, str, str]]:
+    """The ACK's MSH fields that come from the sender (the same for every message of a
+    monitor: made once, issue 17): MSH-1 to MSH-6 joined, and MSH-9, MSH-11 and MSH-12."""
+    head = "|".join(
+        [
+            "MSH",
+            "^~\\&",
+            APPLICATION,
+            escape(receiving_facility),
+            escape(sending_application),
+            escape(sending_facility),
+        ]
+    )
+    return head, (f"ACK^{escape(trigger)}^ACK" if trigger else "ACK", processing_id, version)
+
+
+@functools.lru_cache(maxsize=64)
+def _hl7_time(at: datetime) -> str:
+    """MSH-7 (a batch's ACKs share one time)."""
+    return at.strftime("%Y%m%d%H%M%S%z")
+
+
 def build_ack(
     header: Header,
     *,
@@ -49,23 +80,16 @@ def build_ack(
     """The ACK for `header` (the message being answered), UTF-8, segments ended by <CR>."""
     if code not in ACK_CODES:
         raise ValueError(f"ACK code must be one of {sorted(ACK_CODES)}")
-    when = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S%z")
-    trigger = header.trigger or ""
+    head, tail = _msh_parts(
+        header.receiving_facility,
+        header.sending_application,
+        header.sending_facility,
+        header.trigger or "",
+        header.processing_id or "P",
+        header.version or "2.6",
+    )
     msh = "|".join(
-        [
-            "MSH",
-            "^~\\&",
-            APPLICATION,
-            escape(header.receiving_facility),
-            escape(header.sending_application),
-            escape(header.sending_facility),
-            when,
-            "",
-            f"ACK^{escape(trigger)}^ACK" if trigger else "ACK",
-            escape(control_id),
-            header.processing_id or "P",
-            header.version or "2.6",
-        ]
+        [head, _hl7_time(now or datetime.now(UTC)), "", tail[0], escape(control_id), *tail[1:]]
     )
     msa = "|".join(["MSA", code, escape(header.control_id), escape(text)[:TEXT_MAX]])
     segments = [msh, msa]

@@ -357,6 +357,21 @@ def test_ack_text_is_escaped_where_needed(text: str, escaped: str) -> None:
     assert escape(text) == escaped
 
 
+def test_each_ack_addresses_its_own_sender_when_the_senders_parts_are_remembered() -> None:
+    """The sender's MSH fields are made once per sender (issue 17): ACKs to two monitors in
+    turn, one sender escaped, each names its own application and facility, time and ids."""
+    first = Header("ORU", "R01", "A-1", "2.6", "MON|1", "", "WARD^A", "", "", "P")
+    second = Header("ORU", "R01", "B-1", "2.5", "MON2", "", "WARD B", "", "", "T")
+    later = NOW + timedelta(seconds=1)
+    for _ in range(2):
+        a = build_ack(first, code="AA", control_id="K1", now=NOW).decode()
+        b = build_ack(second, code="AA", control_id="K2", now=later).decode()
+        assert a.startswith(f"MSH|^~\\&|KETACLINIC||MON\\F\\1|WARD\\S\\A|{NOW:%Y%m%d%H%M%S%z}|")
+        assert a.split("\r")[0].endswith("||ACK^R01^ACK|K1|P|2.6") and "MSA|AA|A-1|" in a
+        assert "|MON2|WARD B|" in b and b.split("\r")[0].endswith("||ACK^R01^ACK|K2|T|2.5")
+        assert b.split("|")[6] == f"{later:%Y%m%d%H%M%S%z}" != a.split("|")[6]
+
+
 def test_refusal_of_an_unparsable_message_is_still_addressed() -> None:
     header = header_fallback("MSH|^~\\&|MON|WARD|||2026||ORU^R01|Z9|P|2.6\rOBX|broken")
     assert header.control_id == "Z9"
