@@ -179,7 +179,7 @@ def _devices(works: Sequence[_Work]) -> None:
     ids = sorted({i for w in works if w.parsed for i in w.parsed.device_ids})
     if not ids:
         return
-    where, params = any_of(ids)
+    where, params = any_of(ids, "text")
     # Only the model's own table name is put into the text; the ids are parameters.
     sql = (
         "SELECT id, device_id, name, sending_facility, chair_id "  # noqa: S608
