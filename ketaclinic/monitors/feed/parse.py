@@ -237,7 +237,7 @@ def header_fallback(text: str) -> Header:
     first = normalise(text).split("\r")[0]
     if not first.startswith("MSH") or len(first) < 8:
         return Header()
-    bar, separators = first[3], first[4:8]
+    bar, separators = first[3], _separators(first)
     fields = ["MSH", bar, *first[4:].split(bar)]
     return Header(
         message_type=_component(fields[9] if len(fields) > 9 else "", separators, 0),
