@@ -358,12 +358,9 @@ def _segments(rows: list[Segment], name: str) -> list[Segment]:
 
 def _device_ids(header: Header, obx_rows: Sequence[Segment], separators: str) -> tuple[str, ...]:
     ids: list[str] = []
-    seen: set[str] = set()
-    for obx in obx_rows:
-        obx18 = obx[18] if len(obx) > 18 else ""
-        if obx18 in seen:  # a monitor puts the same ids in every row (issue 17)
-            continue
-        seen.add(obx18)
+    # Each OBX-18 once, in order: a monitor puts the same ids in every row (issue 17); a
+    # row without one has no id to give.
+    for obx18 in dict.fromkeys([obx[18] for obx in obx_rows if len(obx) > 18]):
         parts = _components(obx18, separators)
         for value in (parts[0], parts[2] if len(parts) > 2 else ""):
             if value and value not in ids:
