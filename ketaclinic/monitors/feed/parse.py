@@ -397,6 +397,8 @@ OBX_FIELDS = 19
 
 ROW_PLANS_MAX = 1024
 ROW_PLAN_TEXT_MAX = 512
+"""A book keeps at most ROW_PLANS_MAX planned rows, each by at most ROW_PLAN_TEXT_MAX
+characters of fields (what a sender puts there is not ours to keep at any size)."""
 
 _ALARM, _IGNORE, _READ = 0, 1, 2
 
@@ -483,7 +485,6 @@ def _read_rows(
         plan: _RowPlan | None = plans.get(key)
         if plan is None:
             plan = _row_plan(book, key)
-            # Bounded: what a sender puts in these fields is not ours to keep at any size.
             if len(plans) < ROW_PLANS_MAX and sum(map(len, key)) <= ROW_PLAN_TEXT_MAX:
                 plans[key] = plan
         if plan.verdict == _IGNORE:
