@@ -53,6 +53,13 @@ class CodeBook:
     )
     """`unit_accepted`'s answers by (the entry's unit sets, the units sent): a monitor sends
     the same few units in every message (the listener read each one anew: issue 17)."""
+    row_plans: dict[tuple[str, ...], Any] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    """The parser's reading of an OBX's code, units and status with this book, by the text
+    sent (`parse._row_plan`; a monitor sends the same rows in every message, only the values
+    and times change: issue 17). Not an argument: a book made by `dataclasses.replace`
+    starts with none, as its codes may differ."""
 
     def lookup(self, system: str, code: str) -> CodeEntry | None:
         return self.codes.get((system.upper(), code.lower()))

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from ketaclinic.monitors.feed.codes import CodeBook, CodeEntry, default_code_book
-from ketaclinic.monitors.feed.segments import Unescaper, delimiters, split_segments
+from ketaclinic.monitors.feed.segments import Delimiters, Unescaper, delimiters, split_segments
 
 ACCEPTED_STATUS = frozenset({"R", "F", "C", "P", "S", ""})
 """OBX-11 statuses whose value is a result (R result, F final, C corrected, P preliminary,
@@ -154,7 +154,22 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def normalise(text: str) -> str:
-    """Segments separated by <CR> only; blank lines and surrounding whitespace dropped."""
+    """Segments separated by <CR> only; blank lines and surrounding whitespace dropped.
+    A text already so (what monitors send: no <LF>, NUL, blank segment nor space at a
+    segment's ends) is returned as it is, less its last <CR>, without splitting it into
+    lines (issue 17; proven equal to the general way in test_feed_fast.py)."""
+    body = text[:-1] if text.endswith("\r") else text
+    if (
+        body
+        and body[0] not in " \r"
+        and body[-1] not in " \r"
+        and "\n" not in body
+        and "\x00" not in body
+        and "\r\r" not in body
+        and " \r" not in body
+        and "\r " not in body
+    ):
+        return body
     lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
     return "\r".join(line for line in (ln.strip("\x00 ") for ln in lines) if line)
 
@@ -168,14 +183,26 @@ def _field(segment: Segment, index: int) -> str:
 
 
 def _components(value: str, separators: str) -> list[str]:
-    """The first repetition of a field, split into components."""
-    first = value.split(separators[2])[0] if len(separators) > 2 else value
-    return first.split(separators[3] if len(separators) > 3 else "^")
+    """The first repetition of a field, split into components (`separators` as
+    `_separators` gives them)."""
+    repetition = separators[2]
+    if repetition in value:
+        value = value.split(repetition, 1)[0]
+    return value.split(separators[3])
 
 
 def _component(value: str, separators: str, index: int) -> str:
     parts = _components(value, separators)
     return parts[index] if index < len(parts) else ""
+
+
+def _first(value: str, repetition: str, component: str) -> str:
+    """The first component of the first repetition (`_component(value, separators, 0)`)."""
+    if repetition in value:
+        value = value.split(repetition, 1)[0]
+    if component in value:
+        value = value.split(component, 1)[0]
+    return value
 
 
 @functools.lru_cache(maxsize=1024)
@@ -215,20 +242,27 @@ def parse_time(value: str, default_tz: tzinfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+MSH_FIELDS = 13
+"""The MSH fields read here go up to MSH-12 (`[id, field 1, ... field 12]`)."""
+
+
 def _header(segment: Segment, separators: str) -> Header:
-    msh9 = _field(segment, 9)
-    msh3 = _field(segment, 3)
+    if len(segment) < MSH_FIELDS:  # fields a segment does not have read as empty
+        segment = segment + [""] * (MSH_FIELDS - len(segment))
+    repetition, component = separators[2], separators[3]
+    msh9 = [*_components(segment[9], separators), ""]
+    msh3 = [*_components(segment[3], separators), ""]
     return Header(
-        message_type=_component(msh9, separators, 0),
-        trigger=_component(msh9, separators, 1),
-        control_id=_field(segment, 10),
-        version=_component(_field(segment, 12), separators, 0),
-        sending_application=_component(msh3, separators, 0),
-        sending_device=_component(msh3, separators, 1),
-        sending_facility=_component(_field(segment, 4), separators, 0),
-        receiving_application=_component(_field(segment, 5), separators, 0),
-        receiving_facility=_component(_field(segment, 6), separators, 0),
-        processing_id=_component(_field(segment, 11), separators, 0),
+        msh9[0],  # message type
+        msh9[1],  # trigger
+        segment[10],  # control id
+        _first(segment[12], repetition, component),  # version
+        msh3[0],  # sending application
+        msh3[1],  # sending device
+        _first(segment[4], repetition, component),  # sending facility
+        _first(segment[5], repetition, component),  # receiving application
+        _first(segment[6], repetition, component),  # receiving facility
+        _first(segment[11], repetition, component),  # processing id
     )
 
 
@@ -237,7 +271,7 @@ def header_fallback(text: str) -> Header:
     first = normalise(text).split("\r")[0]
     if not first.startswith("MSH") or len(first) < 8:
         return Header()
-    bar, separators = first[3], first[4:8]
+    bar, separators = first[3], _separators(first)
     fields = ["MSH", bar, *first[4:].split(bar)]
     return Header(
         message_type=_component(fields[9] if len(fields) > 9 else "", separators, 0),
@@ -271,11 +305,11 @@ def parse_message(
             f"message type {header.message_type}^{header.trigger} is not taken (ORU^R01 only)",
             error_code="200",
         )
-    sent_at = parse_time(_field(msh, 7), default_tz)
+    sent_at = _time_iso(_field(msh, 7), default_tz)
     obr = _segments(rows, "OBR")
-    obr_time = parse_time(_field(obr[0], 7), default_tz) if obr else None
-    observed = obr_time or sent_at
-    if observed is None:
+    obr_time = _time_iso(_field(obr[0], 7), default_tz) if obr else None
+    observed_iso = obr_time or sent_at
+    if observed_iso is None:
         raise MessageRefused(
             "no observation time (OBR-7) nor message time (MSH-7)", error_code="101"
         )
@@ -284,28 +318,15 @@ def parse_message(
     if header.trigger == "W01":
         return ParsedMessage(
             header=header,
-            observed_at=observed.isoformat(),
+            observed_at=observed_iso,
             device_ids=device_ids,
             skipped="ORU^W01 waveform message: not charted",
         )
     if header.trigger != "R01":
         raise MessageRefused(f"event ORU^{header.trigger} is not taken", error_code="201")
-    readings: list[Reading] = []
-    ignored: list[Ignored] = []
-    alarms: list[str] = []
-    unescape = Unescaper(delims)
-    observed_iso = observed.isoformat()
-    for position, obx in enumerate(obx_rows, start=1):
-        _read_obx(
-            obx,
-            position=position,
-            separators=separators,
-            unescape=unescape,
-            observed_iso=observed_iso,
-            default_tz=default_tz,
-            book=book,
-            out=(readings, ignored, alarms),
-        )
+    readings, ignored, alarms = _read_rows(
+        obx_rows, separators, delims, observed_iso, default_tz, book
+    )
     return ParsedMessage(
         header=header,
         observed_at=observed_iso,
@@ -319,9 +340,16 @@ def parse_message(
 def _separators(text: str) -> str:
     """Field, escape, repetition, component, sub-component characters, as MSH-1 and MSH-2
     declare them (MSH-2 is component, repetition, escape, sub-component)."""
-    enc = (text[4:8] + "^~\\&"[len(text[4:8]) :])[:4]
+    return _separators_of(text[3:8])
+
+
+@functools.lru_cache(maxsize=64)
+def _separators_of(head: str) -> str:
+    """`_separators` by MSH-1 and the four characters after it (all it reads): the same
+    few for every message (issue 17)."""
+    enc = (head[1:5] + "^~\\&"[len(head[1:5]) :])[:4]
     component, repetition, escape, sub = enc[0], enc[1], enc[2], enc[3]
-    return text[3] + escape + repetition + component + sub
+    return head[0] + escape + repetition + component + sub
 
 
 def _segments(rows: list[Segment], name: str) -> list[Segment]:
@@ -330,9 +358,11 @@ def _segments(rows: list[Segment], name: str) -> list[Segment]:
 
 def _device_ids(header: Header, obx_rows: Sequence[Segment], separators: str) -> tuple[str, ...]:
     ids: list[str] = []
-    for obx in obx_rows:
-        obx18 = _components(_field(obx, 18), separators)
-        for value in (obx18[0], obx18[2] if len(obx18) > 2 else ""):
+    # Each OBX-18 once, in order: a monitor puts the same ids in every row (issue 17); a
+    # row without one has no id to give.
+    for obx18 in dict.fromkeys([obx[18] for obx in obx_rows if len(obx) > 18]):
+        parts = _components(obx18, separators)
+        for value in (parts[0], parts[2] if len(parts) > 2 else ""):
             if value and value not in ids:
                 ids.append(value)
     for value in (header.sending_device, header.sending_application):
@@ -365,93 +395,172 @@ def _entry_for(book: CodeBook, system: str, code: str, path: str) -> tuple[CodeE
 OBX_FIELDS = 19
 """An OBX's fields read here go up to OBX-18 (`[id, field 1, ... field 18]`)."""
 
+ROW_PLANS_MAX = 1024
+ROW_PLAN_TEXT_MAX = 512
+"""A book keeps at most ROW_PLANS_MAX planned rows, each by at most ROW_PLAN_TEXT_MAX
+characters of fields (what a sender puts there is not ours to keep at any size)."""
 
-def _read_obx(
-    obx: Segment,
-    *,
-    position: int,
+_ALARM, _IGNORE, _READ = 0, 1, 2
+
+
+class _RowPlan(NamedTuple):
+    """What an OBX's value type (OBX-2), code (OBX-3, OBX-4), units (OBX-6) and status
+    (OBX-11) decide before its value is read: the checks on them come before the checks on
+    the value, except the unit's (`refusal`), made after them."""
+
+    verdict: int
+    label: str
+    """OBX-3.1 as read: the row's label (else "OBX n")."""
+    text: str = ""
+    """_ALARM: the alarm's name (else its code); _IGNORE: the reason."""
+    entry: CodeEntry = CodeEntry("", "", "", "", "", "", "", "")
+    note: str = ""
+    refusal: str = ""
+    """Why the unit is not accepted, else ""."""
+    unit_text: str = ""
+    convert: str = ""
+    decimal: bool = False
+    """A whole number is read as a Decimal (a conversion or the tenths quirk may apply)."""
+
+
+def _row_plan(book: CodeBook, key: tuple[str, ...]) -> _RowPlan:
+    separators, value_type_text, obx3_text, obx4, obx6_text, status_text = key
+    obx3 = [*_components(obx3_text, separators), "", ""]
+    code, name, system = obx3[0].strip(), obx3[1].strip(), obx3[2].strip().upper()
+    value_type = value_type_text.strip().upper()
+    status = status_text.strip().upper()
+    if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
+        return _RowPlan(_ALARM, code, name or code)
+    if status not in ACCEPTED_STATUS:
+        return _RowPlan(_IGNORE, code, f"status {status}: no value measured")
+    entry, note = _entry_for(book, system, code, obx4.strip())
+    if entry is None:
+        return _RowPlan(_IGNORE, code, "code not in the code book")
+    if not entry.field:
+        return _RowPlan(_IGNORE, code, f"{entry.name} is not a chart field")
+    if value_type not in NUMERIC_TYPES:
+        return _RowPlan(_IGNORE, code, f"value type {value_type} is not a number")
+    obx6 = [*_components(obx6_text, separators), ""]
+    sent_units = (obx6[0].strip(), obx6[1].strip())
+    unit = book.unit_accepted(entry, sent_units)
+    shown = "/".join(u for u in sent_units if u) or "none"
+    convert = unit.convert if unit is not None else ""
+    return _RowPlan(
+        _READ,
+        code,
+        entry=entry,
+        note=note,
+        refusal="" if unit is not None else f"unit {shown} not accepted for {entry.name}",
+        unit_text=sent_units[0] or sent_units[1],
+        convert=convert,
+        decimal=bool(convert or entry.field in book.tenths_fields),
+    )
+
+
+_new_tuple = tuple.__new__
+
+
+def _read_rows(
+    obx_rows: list[Segment],
     separators: str,
-    unescape: Unescaper,
+    delims: Delimiters,
     observed_iso: str,
     default_tz: tzinfo,
     book: CodeBook,
-    out: tuple[list[Reading], list[Ignored], list[str]],
-) -> None:
-    readings, ignored, alarms = out
-    if len(obx) < OBX_FIELDS:  # fields a segment does not have read as empty
-        obx = obx + [""] * (OBX_FIELDS - len(obx))
-    obx3 = [*_components(obx[3], separators), "", ""]
-    code, name, system = obx3[0].strip(), obx3[1].strip(), obx3[2].strip().upper()
-    value_type = obx[2].strip().upper()
-    value_text = unescape(obx[5]).strip()
-    status = obx[11].strip().upper()
-    label = code or f"OBX {position}"
-    if system.endswith("-ALERT") or (value_type == "TX" and system.startswith("MDIL")):
-        alarms.append(f"{name or code}: {value_text}".strip())
-        return
-    if status not in ACCEPTED_STATUS:
-        ignored.append(Ignored(position, label, f"status {status}: no value measured"))
-        return
-    entry, note = _entry_for(book, system, code, obx[4].strip())
-    if entry is None:
-        ignored.append(Ignored(position, label, "code not in the code book"))
-        return
-    if not entry.field:
-        ignored.append(Ignored(position, label, f"{entry.name} is not a chart field"))
-        return
-    if value_type not in NUMERIC_TYPES:
-        ignored.append(Ignored(position, label, f"value type {value_type} is not a number"))
-        return
-    if not value_text:
-        ignored.append(Ignored(position, label, "no value"))
-        return
-    # A whole number in plain digits (nearly every monitor value) stays an int: exact, and
-    # no Decimal work on the listener's hot path; anything else is read as a Decimal.
-    plain = value_text.isascii() and value_text.isdigit()
-    value: Decimal | int | None = int(value_text) if plain else _number(value_text)
-    if value is None:
-        ignored.append(Ignored(position, label, f"value {value_text[:20]!r} is not a number"))
-        return
-    if value in book.no_value:  # an int equals (and hashes as) the same Decimal
-        ignored.append(Ignored(position, label, f"{value_text} is a 'no value' sentinel"))
-        return
-    obx6 = [*_components(obx[6], separators), ""]
-    sent_units = (obx6[0].strip(), obx6[1].strip())
-    unit = book.unit_accepted(entry, sent_units)
-    if unit is None:
-        shown = "/".join(u for u in sent_units if u) or "none"
-        ignored.append(Ignored(position, label, f"unit {shown} not accepted for {entry.name}"))
-        return
-    if isinstance(value, int) and (unit.convert or entry.field in book.tenths_fields):
-        value = Decimal(value)
-    if isinstance(value, Decimal):
-        if unit.convert == "f_to_c":
-            value = ((value - 32) * 5 / 9).quantize(Decimal("0.01"))
-            note = "; ".join(n for n in (note, "converted from degF") if n)
-        if entry.field in book.tenths_fields and not book.tenths_low <= value <= book.tenths_high:
-            scaled = value / 10
-            if book.tenths_low <= scaled <= book.tenths_high:
-                value = scaled
-                note = "; ".join(n for n in (note, "sent in tenths of a degree") if n)
-        if entry.field != "temperature_c":
-            value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    obx14 = obx[14]
-    at = _time_iso(obx14, default_tz) if obx14 else None
-    readings.append(
-        Reading(
-            entry.field,
-            str(value),
-            at or observed_iso,
-            entry.system,
-            entry.code,
-            entry.name,
-            sent_units[0] or sent_units[1],
-            entry.kind,
-            entry.channel,
-            position,
-            note,
+) -> tuple[list[Reading], list[Ignored], list[str]]:
+    """Each OBX as a reading, an ignored row with its reason, or an alarm's text. What its
+    code, units and status decide is planned once per distinct row and kept on the book
+    (`_row_plan`); only the value and the time are read in each message (issue 17)."""
+    readings: list[Reading] = []
+    ignored: list[Ignored] = []
+    alarms: list[str] = []
+    plans, no_value = book.row_plans, book.no_value
+    escape = delims.escape
+    unescape: Unescaper | None = None
+    times: dict[str, str] = {}
+    for position, obx in enumerate(obx_rows, start=1):
+        if len(obx) < OBX_FIELDS:  # fields a segment does not have read as empty
+            obx = obx + [""] * (OBX_FIELDS - len(obx))
+        key = (separators, obx[2], obx[3], obx[4], obx[6], obx[11])
+        plan: _RowPlan | None = plans.get(key)
+        if plan is None:
+            plan = _row_plan(book, key)
+            if len(plans) < ROW_PLANS_MAX and sum(map(len, key)) <= ROW_PLAN_TEXT_MAX:
+                plans[key] = plan
+        if plan.verdict == _IGNORE:
+            ignored.append(Ignored(position, plan.label or f"OBX {position}", plan.text))
+            continue
+        value_text = obx[5]
+        if escape in value_text:
+            unescape = unescape or Unescaper(delims)
+            value_text = unescape(value_text)
+        value_text = value_text.strip()
+        if plan.verdict == _ALARM:
+            alarms.append(f"{plan.text}: {value_text}".strip())
+            continue
+        # A whole number in plain digits (nearly every monitor value) stays an int: exact,
+        # and no Decimal work; anything else is read as a Decimal.
+        plain = value_text.isascii() and value_text.isdigit()
+        number: Decimal | int | None = int(value_text) if plain else _number(value_text)
+        if not value_text:
+            why = "no value"
+        elif number is None:
+            why = f"value {value_text[:20]!r} is not a number"
+        elif number in no_value:  # an int equals (and hashes as) the same Decimal
+            why = f"{value_text} is a 'no value' sentinel"
+        else:
+            why = plan.refusal  # the unit's check, made after the value's
+        if why or number is None:
+            ignored.append(Ignored(position, plan.label or f"OBX {position}", why))
+            continue
+        note = plan.note
+        if plain and not plan.decimal:
+            value = str(number)
+        else:
+            value, note = _decimal_value(Decimal(number), plan, book)
+        obx14 = obx[14]
+        at = observed_iso
+        if obx14:
+            at = times.get(obx14) or ""
+            if not at:
+                at = times[obx14] = _time_iso(obx14, default_tz) or observed_iso
+        entry = plan.entry
+        readings.append(
+            _new_tuple(  # Reading(...) without its __new__'s call: a NamedTuple is a tuple
+                Reading,
+                (
+                    entry.field,
+                    value,
+                    at,
+                    entry.system,
+                    entry.code,
+                    entry.name,
+                    plan.unit_text,
+                    entry.kind,
+                    entry.channel,
+                    position,
+                    note,
+                ),
+            )
         )
-    )
+    return readings, ignored, alarms
+
+
+def _decimal_value(value: Decimal, plan: _RowPlan, book: CodeBook) -> tuple[str, str]:
+    """A value read as a Decimal: its text and the reading's note (the conversion from degF,
+    the tenths quirk, whole numbers but for the temperature)."""
+    field_name, note = plan.entry.field, plan.note
+    if plan.convert == "f_to_c":
+        value = ((value - 32) * 5 / 9).quantize(Decimal("0.01"))
+        note = "; ".join(n for n in (note, "converted from degF") if n)
+    if field_name in book.tenths_fields and not book.tenths_low <= value <= book.tenths_high:
+        scaled = value / 10
+        if book.tenths_low <= scaled <= book.tenths_high:
+            value = scaled
+            note = "; ".join(n for n in (note, "sent in tenths of a degree") if n)
+    if field_name != "temperature_c":
+        value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return str(value), note
 
 
 @functools.lru_cache(maxsize=1024)

@@ -21,6 +21,7 @@ application. Pure: no Django, no I/O.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import hl7
@@ -40,10 +41,16 @@ class Delimiters:
 
 def delimiters(msh: str) -> Delimiters:
     """MSH-1 and MSH-2 as declared (python-hl7's `create_parse_plan`: missing characters
-    take their defaults). `msh` starts with "MSH" and has at least 4 characters."""
-    bar = msh[3]
-    end = msh.find(bar, 4)
-    declared = msh[4:end] if end >= 0 else msh[4:]
+    take their defaults). `msh` starts with "MSH" and has at least 4 characters. Only its
+    characters 3 to 7 count (MSH-1 and at most four of MSH-2): the answer is kept by them,
+    one frozen instance for every message a monitor sends (issue 17)."""
+    return _delimiters_of(msh[3:8])
+
+
+@functools.lru_cache(maxsize=64)
+def _delimiters_of(head: str) -> Delimiters:
+    bar = head[0]
+    declared = head[1:].split(bar, 1)[0]
     chars = declared + DEFAULT_ENCODING[len(declared) :]
     return Delimiters(
         field=bar, component=chars[0], repetition=chars[1], escape=chars[2], subcomponent=chars[3]
@@ -51,8 +58,16 @@ def delimiters(msh: str) -> Delimiters:
 
 
 def split_segments(text: str, bar: str) -> list[list[str]]:
-    """Each segment's fields, `[segment id, field 1, field 2, ...]` (see the module)."""
-    rows: list[list[str]] = []
+    """Each segment's fields, `[segment id, field 1, field 2, ...]` (see the module). A
+    segment starting "MSH" has its field separator as field 1 (counted as the standard
+    counts MSH's fields)."""
+    if len(bar) == 1 and text.startswith("MSH" + bar) and "\rMSH" not in text:
+        # Only the first segment is an MSH (every other starts after a <CR>): split all
+        # alike, then give the MSH its MSH-1 (equal to the general way: test_feed_fast.py).
+        rows = [line.split(bar) for line in text.split("\r") if line]
+        rows[0].insert(1, bar)
+        return rows
+    rows = []
     for line in text.split("\r"):
         if not line:
             continue

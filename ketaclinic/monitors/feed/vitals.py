@@ -24,6 +24,7 @@ CHART_FIELDS = (
     "respiratory_rate",
 )
 NIBP_FIELDS = frozenset({"systolic_mmhg", "diastolic_mmhg"})
+_CHARTED = frozenset(CHART_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -61,23 +62,25 @@ def vitals_sets(parsed: ParsedMessage, book: CodeBook | None = None) -> list[Vit
     chosen: dict[str, Reading] = {}
     for reading in parsed.readings:
         name = reading.field
-        if name not in CHART_FIELDS:
+        if name not in _CHARTED:
             continue
         kept = chosen.get(name)
         if kept is None or _rank(reading, order) < _rank(kept, order):
             chosen[name] = reading
     if not chosen:
         return []
-    observed = datetime.fromisoformat(parsed.observed_at)
-    periodic_set = {n: r for n, r in chosen.items() if n not in NIBP_FIELDS}
-    cuff_set = {n: r for n, r in chosen.items() if n in NIBP_FIELDS}
-    cuff_at = min((_at(r.at) for r in cuff_set.values()), default=None)
+    observed = _at(parsed.observed_at)
+    periodic_set: dict[str, Reading] = {}
+    cuff_set: dict[str, Reading] = {}
+    for name, reading in chosen.items():
+        (cuff_set if name in NIBP_FIELDS else periodic_set)[name] = reading
+    cuff_at = min([_at(r.at) for r in cuff_set.values()], default=None)
     if cuff_at is not None and cuff_at == observed:
         periodic_set.update(cuff_set)
         cuff_set = {}
     sets: list[VitalsSet] = []
     if periodic_set:
-        kind = "periodic+nibp" if any(n in NIBP_FIELDS for n in periodic_set) else "periodic"
+        kind = "periodic" if NIBP_FIELDS.isdisjoint(periodic_set) else "periodic+nibp"
         sets.append(_set(observed, kind, periodic_set, parsed.header.control_id))
     if cuff_set and cuff_at is not None:
         sets.append(_set(cuff_at, "nibp", cuff_set, f"nibp:{cuff_at:%Y%m%dT%H%M%S}"))
@@ -86,17 +89,18 @@ def vitals_sets(parsed: ParsedMessage, book: CodeBook | None = None) -> list[Vit
 
 @functools.lru_cache(maxsize=1024)
 def _at(text: str) -> datetime:
-    """A reading's ISO time (cached: the cuff's time repeats in message after message)."""
+    """An ISO time (cached: the observation time is shared by the monitors' messages of a
+    second, the cuff's repeats in message after message)."""
     return datetime.fromisoformat(text)
 
 
 def _set(at: datetime, kind: str, rows: dict[str, Reading], key: str) -> VitalsSet:
     ordered = sorted(rows.items())
     return VitalsSet(
-        at=at,
-        kind=kind,
+        at,
+        kind,
         # A chart field's value is a whole number's text (`parse`): int() is exact.
-        values={n: int(r.value) for n, r in ordered},
-        key=key,
-        codes=tuple(f"{r.system}:{r.code}" for _, r in ordered),
+        {n: int(r.value) for n, r in ordered},
+        key,
+        tuple([f"{r.system}:{r.code}" for _, r in ordered]),
     )

@@ -380,6 +380,25 @@ def test_refusal_of_an_unparsable_message_is_still_addressed() -> None:
     assert header_fallback("garbage") == Header()
 
 
+def test_refusal_header_reads_msh9_and_msh3_components() -> None:
+    """MSH-2 is component, repetition, escape, sub-component: the refused message's MSH-9
+    "ORU^R01^ORU_R01" is type ORU, trigger R01 (it was read whole as the type, with no
+    trigger, and MSH-3 "MON^DEV" whole as the application), and its AR says ACK^R01."""
+    text = "MSH|^~\\&|MON^DEV|WARD^X|||2026||ORU^R01^ORU_R01|Z9|P|2.6\rOBX|broken"
+    header = header_fallback(text)
+    assert header == Header(
+        message_type="ORU",
+        trigger="R01",
+        control_id="Z9",
+        sending_application="MON",
+        sending_facility="WARD",
+    )
+    ack = build_ack(header, code="AR", text="bad", control_id="K", now=NOW).decode()
+    assert "|ACK^R01^ACK|" in ack
+    other = header_fallback("MSH#@$\\%#MON@DEV2#WARD###2026##ORU@R01@ORU_R01#D1#P")
+    assert (other.message_type, other.trigger, other.sending_application) == ("ORU", "R01", "MON")
+
+
 @pytest.mark.parametrize("name", sorted(samples.SAMPLES))
 def test_the_stored_parse_result_reads_back_as_parsed(name: str) -> None:
     """Format 2 (`PARSE_FORMAT`): the field names once, each reading and ignored row an
