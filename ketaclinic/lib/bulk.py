@@ -135,6 +135,13 @@ def arrays_bound() -> bool:
     return connection.vendor == "postgresql" and bool(options.get("server_side_binding"))
 
 
+def array_mark() -> str:
+    """The placeholder for an array parameter: `%b` (binary) where parameters are bound by
+    the server (`arrays_bound`), else `%s`. psycopg dumps a list in text format element by
+    element with a regular expression each (quoting), in binary without (issue 17)."""
+    return "%b" if arrays_bound() else "%s"
+
+
 def rows_insert(model: type[M], rows: list[M]) -> list[M]:
     """Insert the rows (new instances of `model`) in one statement; their primary keys are
     set, in order (PostgreSQL returns an INSERT ... SELECT's rows in the order selected, as
@@ -199,7 +206,7 @@ def any_of(values: Sequence[Any], pg_type: str) -> tuple[str, list[Any]]:
     the whole array: 200 monitors x 201 ids, 5.5 us a monitor message; issue 17), elsewhere
     `IN (%s, ...)`. `pg_type` is the values' PostgreSQL type (the array's, for unnest)."""
     if connection.vendor == "postgresql":
-        return f"IN (SELECT unnest(%s::{pg_type}[]))", [list(values)]
+        return f"IN (SELECT unnest({array_mark()}::{pg_type}[]))", [list(values)]
     if not values:
         return "IN (NULL)", []
     return "IN (" + ", ".join(["%s"] * len(values)) + ")", list(values)

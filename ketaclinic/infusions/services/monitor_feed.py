@@ -39,7 +39,7 @@ from ketaclinic.infusions.services.common import (
     protocol_definition,
 )
 from ketaclinic.infusions.services.vitals import ACKNOWLEDGING, _thresholds
-from ketaclinic.lib.bulk import columns_insert, rows_planned_afresh
+from ketaclinic.lib.bulk import array_mark, columns_insert, rows_planned_afresh
 from ketaclinic.lib.text import text_checked, text_problem
 
 ARTEFACT_REASON_MAX = 500
@@ -141,7 +141,7 @@ def _locked_targets(session_ids: Sequence[UUID]) -> dict[UUID, _Target]:
     ids = sorted(set(session_ids), key=str)
     # PostgreSQL: one array, so that the text is the same for any batch (cached, prepared).
     postgresql = connection.vendor == "postgresql"
-    marks = "= ANY(%s)" if postgresql else "IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    marks = f"= ANY({array_mark()})" if postgresql else "IN (" + ", ".join(["%s"] * len(ids)) + ")"
     lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     sql = (
         f"SELECT s.id, s.status, c.patient_id, c.protocol_id "  # noqa: S608 - our own names
@@ -192,10 +192,11 @@ def _charted_keys(wanted: set[tuple[UUID, str]]) -> set[tuple[UUID, str]]:
             ).values_list("session_id", "idempotency_key")
         )
     pairs = sorted(wanted, key=lambda pair: (str(pair[0]), pair[1]))
+    mark = array_mark()
     # Only the model's own table name is put into the text; values are parameters.
     sql = (
         "SELECT w.session_id, w.idempotency_key "  # noqa: S608
-        "FROM unnest(%s::uuid[], %s::text[]) AS w (session_id, idempotency_key) "
+        f"FROM unnest({mark}::uuid[], {mark}::text[]) AS w (session_id, idempotency_key) "
         f"CROSS JOIN LATERAL (SELECT 1 FROM {VitalsReading._meta.db_table} v "
         "WHERE v.session_id = w.session_id AND v.idempotency_key = w.idempotency_key "
         "AND v.idempotency_key <> '' LIMIT 1) AS charted"
