@@ -378,6 +378,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="the listener's loop"
     )
+    parser.add_argument("--linger", type=float, default=2.0, help="the listener's linger, ms")
     parser.add_argument(
         "--profile",
         type=int,
@@ -420,7 +421,8 @@ def main(argv: list[str]) -> None:
         port = free_port()
         listener = subprocess.Popen(  # noqa: S603 - our own console script
             [python, "-m", "ketaclinic", "monitors", "listen", "--bind", f"{HOST}:{port}",
-             "--batch", str(args.batch), "--workers", str(args.workers), "--loop", args.loop],
+             "--batch", str(args.batch), "--workers", str(args.workers), "--loop", args.loop,
+             "--linger", str(args.linger)],
             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         try:

@@ -208,3 +208,29 @@ def test_the_monitor_resends_after_ae_until_aa() -> None:
             return sent.ack_code, sent.tries
 
     assert asyncio.run(run()) == ("AA", 3)
+
+
+def test_the_linger_is_an_option_of_listen_and_of_every_worker_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`monitors listen --linger MS`: the group-commit window (milliseconds) reaches the
+    database thread of this process and of each other `--workers` process."""
+    from ketaclinic.monitors.management.commands import monitors as command
+
+    cmd = command.Command()
+    parser = cmd.create_parser("ketaclinic", "monitors")
+    options = vars(parser.parse_args(["listen", "--linger", "5", "--workers", "3"]))
+    assert options["linger"] == 5.0
+    assert vars(parser.parse_args(["listen"]))["linger"] == 2.0  # FeedWorker's default
+
+    started: list[list[str]] = []
+
+    class FakePopen:
+        def __init__(self, argv: list[str], **_kwargs: object) -> None:
+            started.append(argv)
+
+    monkeypatch.setattr("subprocess.Popen", FakePopen)
+    cmd._children(options)
+    assert len(started) == 2
+    assert all(argv[argv.index("--linger") + 1] == "5.0" for argv in started)
+    assert FeedWorker().linger_s == 0.002

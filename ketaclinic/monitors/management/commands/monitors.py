@@ -48,6 +48,12 @@ class Command(BaseCommand):
             help="seconds to hold a batch while the database is down, then AE",
         )
         lis.add_argument("--batch", type=int, default=200, help="messages per transaction")
+        lis.add_argument(
+            "--linger",
+            type=float,
+            default=2.0,
+            help="ms to wait for more messages once one has arrived (one commit for them all)",
+        )
         lis.add_argument("--max-frame", type=int, default=1_000_000, help="bytes")
         lis.add_argument(
             "--workers",
@@ -85,7 +91,11 @@ class Command(BaseCommand):
     def _listen(self, options: dict[str, Any]) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         host, port = _address(options["bind"])
-        worker = FeedWorker(batch_max=options["batch"], hold_seconds=options["hold"])
+        worker = FeedWorker(
+            batch_max=options["batch"],
+            hold_seconds=options["hold"],
+            linger_s=max(0.0, float(options["linger"])) / 1000,
+        )
         listener = Listener(
             worker=worker,
             idle_timeout_s=options["idle_timeout"],
@@ -133,6 +143,7 @@ class Command(BaseCommand):
             "--idle-timeout", str(options["idle_timeout"]),
             "--frame-timeout", str(options["frame_timeout"]),
             "--hold", str(options["hold"]), "--batch", str(options["batch"]),
+            "--linger", str(options["linger"]),
             "--max-frame", str(options["max_frame"]), "--loop", options["loop"],
         ]  # fmt: skip
         # Our own console script with our own options: no outside input in the command.
