@@ -229,12 +229,34 @@ async def _burst(port: int, monitors: int, seconds: float) -> tuple[int, list[fl
         client = _BurstMonitor(n, deadline, done)
         clients.append(client)
         await loop.create_connection(lambda client=client: client, HOST, port)  # type: ignore[misc]
+    split = _connections_split(port)
+    if split:
+        print(f"  burst: connections per listener process {split}")
     await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), seconds + 120)
     latencies = [latency for c in clients for latency in c.latencies]
     failures = sum(c.failures for c in clients)
     if failures:
         print(f"  burst: {failures} messages not acknowledged AA")
     return len(latencies), latencies
+
+
+def _connections_split(port: int) -> str:
+    """How the kernel spread the monitors' connections over the listener processes
+    (`SO_REUSEPORT` hashes each connection to one): "104 / 96", from `ss`; "" without it."""
+    try:
+        shown = subprocess.run(  # noqa: S603 - a fixed command, our own port number
+            ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],  # noqa: S607
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    by_pid: dict[str, int] = {}
+    for line in shown.splitlines():
+        _, _, users = line.partition("pid=")
+        pid = users.split(",", 1)[0]
+        if pid:
+            by_pid[pid] = by_pid.get(pid, 0) + 1
+    return " / ".join(str(n) for n in sorted(by_pid.values(), reverse=True))
 
 
 BASELINE_SQL = """
@@ -294,23 +316,35 @@ def profile_receive(batches: int, size: int) -> None:
 
     raws = [[_message(n, 500_000 + b)[1] for n in range(size)] for b in range(batches)]
     messages_receive([_message(0, 499_999)[1]])  # warm: connection, caches, code book
-    read_s = store_s = 0.0
+    # BENCH_SORT=none: no profiler, the CPU of this thread (its Python, psycopg's C, the
+    # sockets' system calls; not PostgreSQL's) beside the wall time: what the listener's
+    # database thread spends a message, without cProfile's overhead.
+    profiling = os.environ.get("BENCH_SORT", "cumulative") != "none"
+    read_s = store_s = read_cpu = store_cpu = 0.0
     profile = cProfile.Profile()
     for batch in raws:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         read = [message_read(raw) for raw in batch]
-        stored = time.perf_counter()
-        profile.enable()
+        stored, stored_cpu = time.perf_counter(), time.thread_time()
+        if profiling:
+            profile.enable()
         messages_receive(read)
-        profile.disable()
+        if profiling:
+            profile.disable()
         read_s += stored - started
         store_s += time.perf_counter() - stored
+        read_cpu += stored_cpu - started_cpu
+        store_cpu += time.thread_time() - stored_cpu
     count = batches * size
+    under = "under cProfile" if profiling else "no profiler"
     print(
         f"profile: {count} messages in batches of {size}: reading {read_s / count * 1e6:.0f} us "
-        f"a message, storing {store_s / count * 1e6:.0f} us a message (under cProfile); "
-        f"{_load()}"
+        f"a message (CPU {read_cpu / count * 1e6:.0f} us), storing "
+        f"{store_s / count * 1e6:.0f} us a message (CPU {store_cpu / count * 1e6:.0f} us) "
+        f"({under}); {_load()}"
     )
+    if not profiling:
+        return
     # BENCH_SORT (a pstats key, e.g. tottime) and BENCH_TOP (rows) change what is printed.
     order, top = os.environ.get("BENCH_SORT", "cumulative"), int(os.environ.get("BENCH_TOP", "25"))
     pstats.Stats(profile).sort_stats(order).print_stats(top)

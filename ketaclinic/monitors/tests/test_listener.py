@@ -234,3 +234,79 @@ def test_the_linger_is_an_option_of_listen_and_of_every_worker_process(
     assert len(started) == 2
     assert all(argv[argv.index("--linger") + 1] == "5.0" for argv in started)
     assert FeedWorker().linger_s == 0.002
+
+
+_COLLECTOR_PROBE = """
+import gc, json, weakref
+import django
+django.setup()
+from ketaclinic.monitors.listener import GC_YOUNG_THRESHOLD, collector_tuned
+
+before = {"frozen": gc.get_freeze_count(), "young": gc.get_threshold()[0]}
+collector_tuned()
+after = {"frozen": gc.get_freeze_count(), "young": gc.get_threshold()[0]}
+
+class Node:
+    pass
+
+# A reference cycle made after tuning, then dropped, and many more allocations after it
+# (each cycle two containers: more than the young threshold): freed by the collector's own
+# run, without gc.collect().
+node = Node()
+node.me = node
+gone = weakref.ref(node)
+del node
+for _ in range(GC_YOUNG_THRESHOLD):
+    other = Node()
+    other.me = other
+print(json.dumps({"before": before, "after": after, "cycle_freed": gone() is None,
+                  "threshold": GC_YOUNG_THRESHOLD}))
+"""
+
+
+def test_the_collector_is_tuned_and_still_frees_cycles() -> None:
+    """`collector_tuned` (run by every listener process): what exists at start-up is frozen,
+    the youngest generation waits for GC_YOUNG_THRESHOLD allocations, and a reference cycle
+    made afterwards is still freed by the collector running on its own (in a subprocess: the
+    collector's state is the whole process's)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ketaclinic.settings"}
+    env.setdefault("KETACLINIC_SECRET_KEY", "test-only")
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own probe
+        [sys.executable, "-c", _COLLECTOR_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["before"] == {"frozen": 0, "young": 700}
+    assert seen["after"]["frozen"] > 10_000  # Django and the app, at least
+    assert seen["after"]["young"] == seen["threshold"] == listener_module.GC_YOUNG_THRESHOLD
+    assert seen["cycle_freed"] is True
+
+
+def test_listen_tunes_the_collector_in_its_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`monitors listen` calls `collector_tuned` once its process has started (each
+    `--workers` process runs the same command, so each is tuned)."""
+    from ketaclinic.monitors.management.commands import monitors as command
+
+    calls: list[str] = []
+    monkeypatch.setattr(command, "collector_tuned", lambda: calls.append("tuned"))
+    monkeypatch.setattr(FeedWorker, "start", lambda self: calls.append("worker started"))
+    monkeypatch.setattr(FeedWorker, "stop", lambda self: None)
+
+    def not_served(main: object) -> None:
+        main.close()  # type: ignore[attr-defined]  # the coroutine, never started
+        calls.append("served")
+
+    monkeypatch.setattr("asyncio.run", not_served)
+    cmd = command.Command()
+    options = vars(cmd.create_parser("ketaclinic", "monitors").parse_args(["listen"]))
+    cmd._listen(options)
+    assert calls == ["worker started", "tuned", "served"]

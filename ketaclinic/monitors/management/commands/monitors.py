@@ -21,7 +21,7 @@ from django.utils import timezone
 from ketaclinic.courses.models import Chair
 from ketaclinic.monitors.feed import samples
 from ketaclinic.monitors.feed.client import MonitorLink
-from ketaclinic.monitors.listener import FeedWorker, Listener, listen
+from ketaclinic.monitors.listener import FeedWorker, Listener, collector_tuned, listen
 from ketaclinic.monitors.models import MonitorDevice
 
 
@@ -104,6 +104,7 @@ class Command(BaseCommand):
         )
         children = self._children(options)
         worker.start()
+        collector_tuned()  # in this process and (each runs this command) every worker's
 
         def ready(addresses: str) -> None:
             self.stdout.write(f"listening on {addresses}")
