@@ -347,7 +347,12 @@ def _separators(text: str) -> str:
 def _separators_of(head: str) -> str:
     """`_separators` by MSH-1 and the four characters after it (all it reads): the same
     few for every message (issue 17)."""
-    enc = (head[1:5] + "^~\\&"[len(head[1:5]) :])[:4]
+    # MSH-2 ends at the next field separator: a shorter one (or none) takes the defaults
+    # for what it leaves out, as `segments.delimiters` (and python-hl7) read it. Reading
+    # four characters whatever came took "|" as the component separator of an empty MSH-2,
+    # and the message was refused.
+    declared = head[1:5].split(head[0], 1)[0]
+    enc = declared + "^~\\&"[len(declared) :]
     component, repetition, escape, sub = enc[0], enc[1], enc[2], enc[3]
     return head[0] + escape + repetition + component + sub
 

@@ -2,8 +2,10 @@
 reference the fast code is proven equal to (`test_feed_fast.py`). Only what was rewritten is
 here (normalise, the split, the header, the OBX rows, the device ids, the chart sets); it
 builds the same public types (`Header`, `Reading`, `Ignored`, `ParsedMessage`, `VitalsSet`),
-so results compare with `==`. One change from that commit: `header_fallback` reads MSH-2
-through `_separators` (it passed MSH-2 in the wrong order; fixed with its test)."""
+so results compare with `==`. Two changes from that commit: `header_fallback` reads MSH-2
+through `_separators` (it passed MSH-2 in the wrong order; fixed with its test), and
+`_separators` stops MSH-2 at the field separator (it read four characters whatever came: an
+empty MSH-2 gave "|" as the component separator; fixed in both, with its test)."""
 
 from __future__ import annotations
 
@@ -169,7 +171,8 @@ def parse_message(
 
 
 def _separators(text: str) -> str:
-    enc = (text[4:8] + "^~\\&"[len(text[4:8]) :])[:4]
+    declared = text[4:8].split(text[3], 1)[0]
+    enc = declared + "^~\\&"[len(declared) :]
     component, repetition, escape, sub = enc[0], enc[1], enc[2], enc[3]
     return text[3] + escape + repetition + component + sub
 

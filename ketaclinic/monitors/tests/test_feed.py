@@ -502,3 +502,20 @@ def test_other_declared_delimiters_are_used() -> None:
     assert parsed.header.control_id == "D1"
     assert parsed.device_ids == ("DEV2", "MON")  # OBX-18's first repetition ($), MSH-3
     assert [(r.field, r.value) for r in parsed.readings] == [("heart_rate_bpm", "71")]
+
+
+@pytest.mark.parametrize("msh2", ["^~\\", "^~", "^", ""])
+def test_an_msh2_shorter_than_four_characters_takes_the_defaults_for_the_rest(msh2: str) -> None:
+    """MSH-2 ends at the next "|": what it leaves out takes the default, as the field split
+    (`segments.delimiters`) and python-hl7 read it. An empty MSH-2 used to give "|" as the
+    component separator, and the message was refused for its type."""
+    raw = samples.render(samples.SAMPLES["ge"], now=NOW, nibp=NOW, control="C1")
+    whole = parse_message(raw.encode())
+    short = raw.replace("MSH|^~\\&|", f"MSH|{msh2}|", 1)
+    parsed = parse_message(short.encode())
+    assert delimiters(short).component == "^"
+    assert (parsed.header.message_type, parsed.header.trigger) == ("ORU", "R01")
+    assert parsed.device_ids == whole.device_ids
+    assert parsed.readings == whole.readings
+    assert [s.values for s in vitals_sets(parsed)] == [s.values for s in vitals_sets(whole)]
+    assert header_fallback(short).control_id == "C1"
