@@ -229,7 +229,8 @@ async def _burst(port: int, monitors: int, seconds: float) -> tuple[int, list[fl
         client = _BurstMonitor(n, deadline, done)
         clients.append(client)
         await loop.create_connection(lambda client=client: client, HOST, port)  # type: ignore[misc]
-    split = _connections_split(port)
+    # In a thread: the burst is running, and its event loop must not wait for `ss`.
+    split = await loop.run_in_executor(None, _connections_split, port)
     if split:
         print(f"  burst: connections per listener process {split}")
     await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), seconds + 120)

@@ -51,8 +51,9 @@ def collector_tuned(young: int = GC_YOUNG_THRESHOLD) -> None:
     modules, the code book: ~127,000 objects), ~17 us of the ~85 us it takes to read a
     message (issue 17; bench/README.md). So:
 
-    - what exists now is frozen (`gc.freeze`): it is never walked again, nor freed (it
-      lives as long as the process anyway);
+    - what exists now is frozen (`gc.freeze`): the collector never walks it again (its
+      objects are still freed when nothing refers to them; only a reference cycle among
+      them would now be kept, and they live as long as the process anyway);
     - the youngest generation is collected after `young` allocations, by which time a
       batch's objects are mostly gone instead of promoted to the older generations.
 

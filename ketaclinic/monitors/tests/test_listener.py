@@ -285,7 +285,8 @@ def test_the_collector_is_tuned_and_still_frees_cycles() -> None:
         check=True,
     )
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["before"] == {"frozen": 0, "young": 700}
+    assert seen["before"]["frozen"] == 0
+    assert seen["before"]["young"] < seen["threshold"]  # Python's default: 700 on 3.11
     assert seen["after"]["frozen"] > 10_000  # Django and the app, at least
     assert seen["after"]["young"] == seen["threshold"] == listener_module.GC_YOUNG_THRESHOLD
     assert seen["cycle_freed"] is True
