@@ -271,7 +271,7 @@ def header_fallback(text: str) -> Header:
     first = normalise(text).split("\r")[0]
     if not first.startswith("MSH") or len(first) < 8:
         return Header()
-    bar, separators = first[3], _separators(first)
+    bar, separators = first[3], _separators(delimiters(first))
     fields = ["MSH", bar, *first[4:].split(bar)]
     return Header(
         message_type=_component(fields[9] if len(fields) > 9 else "", separators, 0),
@@ -296,7 +296,7 @@ def parse_message(
     delims = delimiters(text)
     rows = split_segments(text, delims.field)
     msh = rows[0]
-    separators = _separators(text)
+    separators = _separators(delims)
     header = _header(msh, separators)
     if not header.control_id:
         raise MessageRefused("MSH-10 (message control id) is empty", error_code="101")
@@ -337,24 +337,12 @@ def parse_message(
     )
 
 
-def _separators(text: str) -> str:
-    """Field, escape, repetition, component, sub-component characters, as MSH-1 and MSH-2
-    declare them (MSH-2 is component, repetition, escape, sub-component)."""
-    return _separators_of(text[3:8])
-
-
-@functools.lru_cache(maxsize=64)
-def _separators_of(head: str) -> str:
-    """`_separators` by MSH-1 and the four characters after it (all it reads): the same
-    few for every message (issue 17)."""
-    # MSH-2 ends at the next field separator: a shorter one (or none) takes the defaults
-    # for what it leaves out, as `segments.delimiters` (and python-hl7) read it. Reading
-    # four characters whatever came took "|" as the component separator of an empty MSH-2,
-    # and the message was refused.
-    declared = head[1:5].split(head[0], 1)[0]
-    enc = declared + "^~\\&"[len(declared) :]
-    component, repetition, escape, sub = enc[0], enc[1], enc[2], enc[3]
-    return head[0] + escape + repetition + component + sub
+def _separators(delims: Delimiters) -> str:
+    """Field, escape, repetition, component, sub-component characters in one string, from
+    MSH-1 and MSH-2 as `segments.delimiters` reads them: one reading for the field split and
+    for the fields' components (a second reading of its own, of four characters whatever
+    came, took "|" as the component separator of an empty MSH-2, and refused the message)."""
+    return delims.field + delims.escape + delims.repetition + delims.component + delims.subcomponent
 
 
 def _segments(rows: list[Segment], name: str) -> list[Segment]:

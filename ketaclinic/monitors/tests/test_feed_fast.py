@@ -248,7 +248,7 @@ def test_segments_split_as_before(text: str, bar: str) -> None:
 def test_delimiters_and_separators_are_as_before(tail: str) -> None:
     msh = "MSH" + tail
     assert segments.delimiters(msh) == ref.delimiters(msh)
-    assert parse._separators(msh) == ref._separators(msh)
+    assert parse._separators(segments.delimiters(msh)) == ref._separators(msh)
 
 
 # --- what the book remembers --------------------------------------------------------------
