@@ -320,7 +320,9 @@ def profile_receive(batches: int, size: int) -> None:
     # BENCH_SORT=none: no profiler, the CPU of this thread (its Python, psycopg's C, the
     # sockets' system calls; not PostgreSQL's) beside the wall time: what the listener's
     # database thread spends a message, without cProfile's overhead.
-    profiling = os.environ.get("BENCH_SORT", "cumulative") != "none"
+    # BENCH_SORT (a pstats key, e.g. tottime) and BENCH_TOP (rows) change what is printed.
+    order, top = os.environ.get("BENCH_SORT", "cumulative"), int(os.environ.get("BENCH_TOP", "25"))
+    profiling = order != "none"
     read_s = store_s = read_cpu = store_cpu = 0.0
     profile = cProfile.Profile()
     for batch in raws:
@@ -346,8 +348,6 @@ def profile_receive(batches: int, size: int) -> None:
     )
     if not profiling:
         return
-    # BENCH_SORT (a pstats key, e.g. tottime) and BENCH_TOP (rows) change what is printed.
-    order, top = os.environ.get("BENCH_SORT", "cumulative"), int(os.environ.get("BENCH_TOP", "25"))
     pstats.Stats(profile).sort_stats(order).print_stats(top)
 
 
